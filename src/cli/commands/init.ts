@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { tollgateError } from '../../domain/errors.js';
+import { createLocalClient } from '../../client/local-client.js';
+import { createSqliteStore } from '../../store/sqlite-store.js';
+import type { CliContext } from '../context.js';
+import { createServerKey, createUserKey, loadServerKey } from '../home.js';
+
+const EXAMPLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/project');
+const EXAMPLE_USERS = ['alice', 'bob', 'carol', 'dave', 'ci'] as const;
+
+function copyTree(from: string, to: string, skip: (rel: string) => boolean, written: string[], rel = ''): void {
+  for (const entry of fs.readdirSync(path.join(from, rel), { withFileTypes: true })) {
+    const r = path.join(rel, entry.name);
+    if (entry.isDirectory()) copyTree(from, to, skip, written, r);
+    else if (!skip(r) && !fs.existsSync(path.join(to, r))) {
+      fs.mkdirSync(path.dirname(path.join(to, r)), { recursive: true });
+      fs.copyFileSync(path.join(from, r), path.join(to, r));
+      written.push(r);
+    }
+  }
+}
+
+export function registerInit(program: Command, ctx: CliContext): void {
+  program
+    .command('init')
+    .description('write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users\' keys)')
+    .action(async () => {
+      const config = ctx.config();
+      if (fs.existsSync(path.join(config.home, 'server.key'))) {
+        throw tollgateError('TG_ALREADY_INITIALIZED', `${config.home} already holds a Tollgate home`);
+      }
+      fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+      const serverKey = createServerKey(config.home);
+      const policyFile = path.join(config.cwd, 'tollgate.yaml');
+      const written: string[] = [];
+      const users: Record<string, string> = {};
+      const keepPolicy = fs.existsSync(policyFile);
+      if (!keepPolicy) {
+        // The example roster gets real keys, so the walkthrough's sign-offs verify.
+        for (const user of EXAMPLE_USERS) users[user] = createUserKey(config.home, user).publicKey;
+        const template = fs.readFileSync(path.join(EXAMPLE_DIR, 'tollgate.yaml'), 'utf8');
+        fs.writeFileSync(policyFile, template.replace(/\$\{(\w+)\}/g, (_, u: string) => users[u] ?? ''));
+        written.push('tollgate.yaml');
+      }
+      copyTree(EXAMPLE_DIR, config.cwd, (rel) => rel === 'tollgate.yaml', written);
+
+      const store = await createSqliteStore(config.databaseUrl);
+      const client = createLocalClient({ store, serverKey: loadServerKey(config.home), now: () => new Date() }, config.user);
+      try {
+        const applied = keepPolicy ? undefined : await client.applyPolicy(fs.readFileSync(policyFile, 'utf8'), 'tollgate.yaml');
+        ctx.emit({ home: config.home, serverKey, files: written, users, policy: applied ?? null }, () => [
+          `initialized ${config.home} (database, server key ${serverKey.slice(0, 24)}…)`,
+          ...written.map((f) => `  wrote ${f}`),
+          ...(keepPolicy
+            ? ['  kept the existing tollgate.yaml; apply it with `tollgate policy apply`']
+            : [`  key pairs for the example users: ${Object.keys(users).join(', ')}`, `  applied policy ${applied!.name} v${applied!.version}`]),
+          'next: tollgate release create release.yaml --as alice',
+        ]);
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,36 @@
+import { createPublicKey } from 'node:crypto';
+import type { Command } from 'commander';
+import { tollgateError } from '../../domain/errors.js';
+import { formatPublicKey } from '../../domain/keys.js';
+import type { CliContext } from '../context.js';
+import { createUserKey, loadServerKey, loadUserKey } from '../home.js';
+
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program.command('keys').description('Ed25519 key pairs for sign-offs');
+  keys
+    .command('create')
+    .description('an Ed25519 key pair for USER (private key kept with mode 0600); prints the public key for the roster')
+    .argument('<user>', 'the roster name')
+    .action((user: string) => {
+      const { publicKey, file } = createUserKey(ctx.config().home, user);
+      ctx.emit({ user, publicKey }, () => publicKey);
+      ctx.note(`private key written to ${file}; put the public key in the roster: ${user}: { roles: [...], key: "${publicKey}" }`);
+    });
+  keys
+    .command('show')
+    .description('print a public key: ed25519: + base64 of its SubjectPublicKeyInfo DER')
+    .argument('[user]', 'the user (default: --as)')
+    .option('--server', "the server's key, which signs audit checkpoints")
+    .action((userArg: string | undefined, opts: { server?: boolean }) => {
+      const config = ctx.config();
+      if (opts.server) {
+        const publicKey = formatPublicKey(createPublicKey(loadServerKey(config.home)));
+        ctx.emit({ publicKey }, () => publicKey);
+        return;
+      }
+      const user = userArg ?? config.user;
+      if (!user) throw tollgateError('TG_USAGE', 'name a user, or use --as USER or --server');
+      const publicKey = formatPublicKey(loadUserKey(config.home, user));
+      ctx.emit({ user, publicKey }, () => publicKey);
+    });
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { TollgateError } from '../../domain/errors.js';
+import type { Decision } from '../../domain/model.js';
+import type { CliContext } from '../context.js';
+import { decisionJson, renderDecision } from '../render.js';
+
+export function registerPromote(program: Command, ctx: CliContext): void {
+  program
+    .command('promote')
+    .description('promote a release into a stage, or exit 3 naming every unmet requirement')
+    .argument('<release>', 'SUBJECT@VERSION')
+    .requiredOption('--to <stage>', 'the stage to enter')
+    .action(async (ref: string, opts: { to: string }) => {
+      const client = await ctx.openClient();
+      try {
+        const result = await client.promote(ref, opts.to);
+        ctx.emit(decisionJson(result, { promotion: result.promotion }), () => [
+          ...renderDecision(result),
+          ...(result.promotion?.previousVersion ? [`  (it replaces ${result.promotion.subject}@${result.promotion.previousVersion})`] : []),
+        ]);
+      } catch (err) {
+        if (!(err instanceof TollgateError) || err.code !== 'TG_PROMOTION_BLOCKED') throw err;
+        const decision = err.details as Decision & { promoted: boolean };
+        ctx.emit(decisionJson(decision, { error: { code: err.code, message: err.message, hint: err.hint } }), () => [
+          ...renderDecision(decision),
+          `Blocked: ${err.hint}`,
+        ]);
+        ctx.exitCode = 3;
+      }
+    });
+}

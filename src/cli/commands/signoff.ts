@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { tollgateError } from '../../domain/errors.js';
+import { formatPublicKey } from '../../domain/keys.js';
+import { signSignoff } from '../../domain/signoff.js';
+import type { CliContext } from '../context.js';
+import { loadUserKey } from '../home.js';
+
+export function registerSignoff(program: Command, ctx: CliContext): void {
+  program
+    .command('signoff')
+    .description("sign off (or reject) a release for a stage in one of your roles, signed with your own key")
+    .argument('<release>', 'SUBJECT@VERSION')
+    .requiredOption('--to <stage>', 'the stage the sign-off is for')
+    .requiredOption('--role <role>', 'the role you sign in')
+    .option('--reject', 'record a rejection: it blocks until you sign off again')
+    .option('--comment <text>', 'why; kept with the signed sign-off')
+    .action(async (ref: string, opts: { to: string; role: string; reject?: boolean; comment?: string }) => {
+      const config = ctx.config();
+      const client = await ctx.openClient();
+      const draft = await client.draftSignoffs({
+        release: ref,
+        stage: opts.to,
+        role: opts.role,
+        decision: opts.reject ? 'reject' : 'approve',
+        ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
+      });
+      // The private key stays on this machine: only the signature travels.
+      const key = loadUserKey(config.home, draft.payloads[0]!.signer);
+      if (formatPublicKey(key) !== draft.rosterKey) {
+        throw tollgateError('TG_KEY_MISMATCH', `the private key of ${draft.payloads[0]!.signer} in ${config.home} does not match the roster's public key`);
+      }
+      const signed = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, key) }));
+      const recorded = await client.recordSignoffs(signed);
+      ctx.emit({ signoffs: recorded }, () =>
+        recorded.map(
+          (s) => `${s.decision === 'approve' ? '✔ signed off' : '✘ rejected'} ${s.release} → ${s.stage}, gate ${s.gate}, as ${s.role} (${s.signer}, ${s.at})`,
+        ),
+      );
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * The `tollgate` command. Exit codes (DESIGN.md): 0 done; 1 unexpected error; 2 bad usage or invalid
+ * input; 3 blocked by policy; 4 verification failed.
+ */
+import { Command, CommanderError } from 'commander';
+import { formatProblem, TollgateError } from '../domain/errors.js';
+import { registerAudit } from './commands/audit.js';
+import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerPromote } from './commands/promote.js';
+import { registerRelease } from './commands/release.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerSignoff } from './commands/signoff.js';
+import { registerStatus } from './commands/status.js';
+import { createContext, type CliContext, type Io } from './context.js';
+
+export const VERSION = '0.1.0';
+
+function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(): Promise<void> } } {
+  const program = new Command('tollgate')
+    .description('Guarded promotion of ML models and software: policy gates, signed sign-offs, validations, a tamper-evident record.')
+    .version(VERSION)
+    .option('--home <dir>', 'the Tollgate home folder (env TOLLGATE_HOME)', undefined)
+    .option('--database <url>', 'the database (env TOLLGATE_DATABASE_URL; default: the SQLite file in the home folder)')
+    .option('--server <url>', 'remote mode: a tollgate server (env TOLLGATE_SERVER, token in TOLLGATE_TOKEN)')
+    .option('--as <user>', 'who you are, a roster member (env TOLLGATE_USER)')
+    .option('--json', 'machine output: one JSON document')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  program.enablePositionalOptions(false);
+  const ctx = createContext(program, io) as CliContext & { closeAll(): Promise<void> };
+  registerInit(program, ctx);
+  registerPolicy(program, ctx);
+  registerKeys(program, ctx);
+  registerRelease(program, ctx);
+  registerStatus(program, ctx);
+  registerCheck(program, ctx);
+  registerSignoff(program, ctx);
+  registerPromote(program, ctx);
+  registerRollback(program, ctx);
+  registerAudit(program, ctx);
+  // Subcommands report usage errors through the same override, so every one exits 2.
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  }
+  return { program, ctx };
+}
+
+function reportError(err: unknown, io: Io, json: boolean): number {
+  if (err instanceof TollgateError) {
+    if (json) io.stdout(JSON.stringify(err.toJSON(), null, 2) + '\n');
+    else {
+      io.stderr(`error ${err.code}: ${err.message}\n`);
+      for (const p of err.problems.slice(1)) io.stderr(`  ${formatProblem(p)}\n`);
+      io.stderr(`hint: ${err.hint}\n`);
+    }
+    return err.exit;
+  }
+  // Never a stack trace to the user by default: the details go to stderr only when asked for.
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) io.stdout(JSON.stringify({ error: { code: 'TG_INTERNAL', message } }, null, 2) + '\n');
+  else io.stderr(`error TG_INTERNAL: ${message}\n`);
+  if (io.env.TOLLGATE_DEBUG && err instanceof Error) io.stderr(`${err.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
+  const fullIo: Io = {
+    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
+    stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
+    env: io?.env ?? process.env,
+    cwd: io?.cwd ?? process.cwd(),
+  };
+  const { program, ctx } = buildProgram(fullIo);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (json) fullIo.stdout(JSON.stringify({ error: { code: 'TG_USAGE', message: err.message } }) + '\n');
+      return 2;
+    }
+    return reportError(err, fullIo, json);
+  } finally {
+    await ctx.closeAll();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The one interface the CLI talks to (DESIGN.md, Shape): a local implementation over the service
+ * layer, and later an HTTP one for `--server URL`, so commands never know which they use.
+ */
+import type { Decision, Promotion, ReleaseManifest, Signoff, SignoffPayload } from '../domain/model.js';
+import type { ApplyPolicyResult } from '../service/apply-policy.js';
+import type { CheckInput, CheckResult } from '../service/check.js';
+import type { CreateReleaseResult } from '../service/create-release.js';
+import type { PromoteResult } from '../service/promote.js';
+import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
+import type { RollbackResult } from '../service/rollback.js';
+import type { SignoffDraft, SignoffRequest } from '../service/signoff.js';
+import type { AuditVerifyResult } from '../service/verify-audit.js';
+
+export interface PolicyInfo {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+}
+
+export interface Client {
+  applyPolicy(source: string, file: string): Promise<ApplyPolicyResult>;
+  activePolicy(): Promise<PolicyInfo | undefined>;
+  createRelease(manifest: ReleaseManifest): Promise<CreateReleaseResult>;
+  listReleases(filter?: { subject?: string }): Promise<ReleaseSummary[]>;
+  showRelease(ref: string): Promise<ReleaseDetail>;
+  status(ref: string, stage: string): Promise<Decision>;
+  check(input: CheckInput): Promise<CheckResult>;
+  draftSignoffs(req: SignoffRequest): Promise<SignoffDraft>;
+  recordSignoffs(signed: readonly (SignoffPayload & { signature: string })[]): Promise<Signoff[]>;
+  promote(ref: string, stage: string): Promise<PromoteResult>;
+  rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
+  auditVerify(): Promise<AuditVerifyResult>;
+  close(): Promise<void>;
+}
+
+export type { Promotion };

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// canonicalize is CommonJS whose types declare an ES default export; load it as what it is.
+const canonicalize = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string | undefined;
+
+/** A content digest as written everywhere in Tollgate: `sha256:` and 64 lowercase hex digits. */
+export type Digest = `sha256:${string}`;
+
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function digestBytes(data: string | Uint8Array): Digest {
+  return `sha256:${sha256Hex(data)}`;
+}
+
+/**
+ * Canonical JSON (RFC 8785, JCS) so that a digest or a signature depends only on content, never on
+ * key order or whitespace; anyone can recompute it with any JCS library.
+ */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value cannot be canonicalized');
+  return text;
+}
+
+export function digestOf(value: unknown): Digest {
+  return digestBytes(canonicalJson(value));
+}

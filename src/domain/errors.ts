@@ -1,0 +1,91 @@
+/**
+ * Every error Tollgate reports on purpose, in one list. Each has a stable code (scripts match on it),
+ * an HTTP status, an exit code (DESIGN.md: 2 bad usage or input, 3 blocked by policy, 4 verification
+ * failed) and a hint that says what to do. `docs/errors.md` lists the same codes; a test keeps them in step.
+ */
+export const ERRORS = {
+  TG_USAGE: { status: 400, exit: 2, hint: 'Run `tollgate help COMMAND` for the command\'s arguments.' },
+  TG_FILE_NOT_FOUND: { status: 400, exit: 2, hint: 'Check the path; relative paths are read from the current folder.' },
+  TG_YAML_SYNTAX: { status: 400, exit: 2, hint: 'Fix the YAML syntax at the position shown.' },
+  TG_POLICY_INVALID: { status: 400, exit: 2, hint: 'Fix the policy at the position shown; `tollgate policy check` lists every problem.' },
+  TG_NO_POLICY: { status: 409, exit: 2, hint: 'Record a policy first: `tollgate policy apply tollgate.yaml`.' },
+  TG_MANIFEST_INVALID: { status: 400, exit: 2, hint: 'Fix the release manifest at the position shown.' },
+  TG_ARTIFACT_NOT_FOUND: { status: 400, exit: 2, hint: 'Artifact paths are read relative to the manifest\'s folder; give a `uri` with a `sha256` for remote artifacts.' },
+  TG_RELEASE_CONFLICT: { status: 409, exit: 2, hint: 'A release is immutable: give the changed content a new version.' },
+  TG_RELEASE_REF_INVALID: { status: 400, exit: 2, hint: 'Name a release as SUBJECT@VERSION, e.g. fraud-detector@2.4.0.' },
+  TG_RELEASE_NOT_FOUND: { status: 404, exit: 2, hint: 'List known releases with `tollgate release list`.' },
+  TG_STAGE_UNKNOWN: { status: 400, exit: 2, hint: 'Use a stage named in the active policy.' },
+  TG_ITEM_UNKNOWN: { status: 400, exit: 2, hint: 'Use a checklist item of a gate that applies to this release at this stage; `tollgate status` lists them.' },
+  TG_EVIDENCE_REQUIRED: { status: 400, exit: 2, hint: 'Attach the evidence with `--evidence FILE` or `--evidence URL`.' },
+  TG_IDENTITY_REQUIRED: { status: 401, exit: 2, hint: 'Say who you are with `--as USER` or TOLLGATE_USER.' },
+  TG_USER_UNKNOWN: { status: 403, exit: 2, hint: 'The user must be in the active policy\'s roster.' },
+  TG_ROLE_NOT_HELD: { status: 403, exit: 2, hint: 'Sign off only in a role the roster gives you.' },
+  TG_NOT_ALLOWED: { status: 403, exit: 2, hint: 'Ask someone who holds a role the requirement names.' },
+  TG_SIGNOFF_NOT_REQUIRED: { status: 400, exit: 2, hint: 'No gate that applies to this release at this stage asks for a sign-off by this role; `tollgate status` lists the sign-offs wanted.' },
+  TG_SIGNATURE_INVALID: { status: 400, exit: 2, hint: 'The sign-off must be signed with the key the roster holds for the signer.' },
+  TG_KEY_MISSING: { status: 400, exit: 2, hint: 'Create a key pair with `tollgate keys create USER` and put its public key in the roster.' },
+  TG_KEY_MISMATCH: { status: 400, exit: 2, hint: 'Your private key does not match the roster\'s public key for you: update the roster or use the matching key.' },
+  TG_KEY_EXISTS: { status: 409, exit: 2, hint: 'A key pair already exists for this user; remove it by hand first if you really mean to replace it.' },
+  TG_KEY_INVALID: { status: 400, exit: 2, hint: 'A public key is written `ed25519:` followed by the base64 of its SubjectPublicKeyInfo DER.' },
+  TG_ALREADY_INITIALIZED: { status: 409, exit: 2, hint: 'This folder already has a Tollgate home; use another folder or `--home`.' },
+  TG_NOT_INITIALIZED: { status: 409, exit: 2, hint: 'Run `tollgate init` first, or point `--home` at an existing home folder.' },
+  TG_NO_PREVIOUS_RELEASE: { status: 409, exit: 2, hint: 'Nothing to roll back to: the stage has had only one release.' },
+  TG_STAGE_EMPTY: { status: 409, exit: 2, hint: 'No release of this subject holds the stage yet.' },
+  TG_PROMOTION_BLOCKED: { status: 409, exit: 3, hint: 'Provide what `tollgate status` lists as missing, then promote again.' },
+  TG_AUDIT_BROKEN: { status: 500, exit: 4, hint: 'The audit log does not verify: restore it from a backup and investigate who changed the database.' },
+  TG_INTERNAL: { status: 500, exit: 1, hint: 'This is a bug or an environment problem; the log has the details.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One problem found in an input file, with where it is. */
+export interface Problem {
+  readonly file?: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly path?: string;
+  readonly message: string;
+}
+
+/** An error Tollgate reports on purpose: a stable code, a message a person can act on, and a hint. */
+export class TollgateError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly exit: number;
+  readonly hint: string;
+  readonly problems: readonly Problem[];
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, opts: { problems?: Problem[]; details?: unknown; hint?: string } = {}) {
+    super(message);
+    this.name = 'TollgateError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.exit = ERRORS[code].exit;
+    this.hint = opts.hint ?? ERRORS[code].hint;
+    this.problems = opts.problems ?? [];
+    this.details = opts.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        hint: this.hint,
+        ...(this.problems.length > 0 ? { problems: this.problems } : {}),
+        ...(this.details !== undefined ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+export function tollgateError(code: ErrorCode, message: string, opts?: { problems?: Problem[]; details?: unknown; hint?: string }): TollgateError {
+  return new TollgateError(code, message, opts);
+}
+
+/** Formats a problem as `file:line:col: message`, the form editors and CI annotate. */
+export function formatProblem(p: Problem): string {
+  const where = [p.file, p.line, p.col].filter((x) => x !== undefined).join(':');
+  return where ? `${where}: ${p.message}` : p.message;
+}

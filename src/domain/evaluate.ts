@@ -1,0 +1,338 @@
+/**
+ * The decision: which gates apply to a release entering a stage, and whether each requirement holds.
+ * Pure: `evaluate` reads nothing and writes nothing, so the CLI, the server, `promote` (inside its
+ * transaction) and an offline verifier all reach the same answer from the same inputs.
+ */
+import type { Digest } from './digest.js';
+import { evaluateCondition } from './cel.js';
+import { parseDuration, parseInterval } from './duration.js';
+import { tollgateError } from './errors.js';
+import { gateDigest, itemDigest } from './policy.js';
+import { signoffSignatureValid } from './signoff.js';
+import {
+  releaseName,
+  type ChecklistItemDef,
+  type Decision,
+  type EvidenceSet,
+  type GateDef,
+  type GateResult,
+  type Outcome,
+  type Policy,
+  type Promotion,
+  type Release,
+  type RequirementResult,
+  type Signoff,
+  type SignoffRuleDef,
+  type ValidationDef,
+} from './model.js';
+
+export interface EvaluateContext {
+  readonly stage: string;
+  readonly policyDigest: Digest;
+  readonly policyVersion?: number;
+  /** Promotions and rollbacks of the release's subject, oldest first. */
+  readonly history: readonly Promotion[];
+  /** Who would promote: under separation of duties their own sign-offs do not count. */
+  readonly promoter?: string;
+}
+
+/** The id of the pseudo-gate that carries stage-level blocks: order, freeze windows. */
+export const STAGE_GATE_ID = 'stage';
+
+// When a gate is not satisfied, the gate shows its most serious requirement outcome.
+const SEVERITY: readonly Outcome[] = ['failed', 'errored', 'stale', 'expired', 'missing', 'satisfied'];
+
+export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet, now: Date, ctx: EvaluateContext): Decision {
+  const stage = policy.stages.find((s) => s.name === ctx.stage);
+  if (!stage) {
+    throw tollgateError(
+      'TG_STAGE_UNKNOWN',
+      `unknown stage "${ctx.stage}"; the policy's stages are: ${policy.stages.map((s) => s.name).join(', ')}`,
+    );
+  }
+  const gates: GateResult[] = [];
+  const notApplicable: string[] = [];
+
+  const stageRequirements = evaluateStage(release, ctx, stage.after, stage.freeze ?? [], now);
+  if (stageRequirements.length > 0) gates.push(gateOf(STAGE_GATE_ID, undefined, stageRequirements));
+
+  for (const gate of policy.gates) {
+    if (gate.stage !== ctx.stage) continue;
+    if (gate.when !== undefined && !evaluateCondition(gate.when, release.manifest)) {
+      notApplicable.push(gate.id);
+      continue;
+    }
+    const digest = gateDigest(gate);
+    const requirements: RequirementResult[] = [
+      ...(gate.checklist ?? [])
+        .filter((item) => applies(item.when, release))
+        .map((item) => evaluateChecklist(policy, release, evidence, gate, item)),
+      ...evaluateSignoffs(policy, release, evidence, now, ctx, gate, digest),
+      ...(gate.validations ?? [])
+        .filter((v) => applies(v.when, release))
+        .map((v) => evaluateValidation(release, evidence, gate, v)),
+    ];
+    gates.push(gateOf(gate.id, digest, requirements));
+  }
+
+  return {
+    release: releaseName(release),
+    releaseDigest: release.digest,
+    stage: ctx.stage,
+    policy: { name: policy.name, digest: ctx.policyDigest, ...(ctx.policyVersion !== undefined ? { version: ctx.policyVersion } : {}) },
+    promotable: gates.every((g) => g.outcome === 'satisfied'),
+    evaluatedAt: now.toISOString(),
+    gates,
+    notApplicable,
+  };
+}
+
+function applies(when: string | undefined, release: Release): boolean {
+  return when === undefined || evaluateCondition(when, release.manifest);
+}
+
+function gateOf(id: string, digest: Digest | undefined, requirements: RequirementResult[]): GateResult {
+  const outcome = SEVERITY.find((o) => requirements.some((r) => r.outcome === o)) ?? 'satisfied';
+  return { id, outcome, ...(digest ? { digest } : {}), requirements };
+}
+
+// ---------------------------------------------------------------- stage: order and freeze
+
+function evaluateStage(
+  release: Release,
+  ctx: EvaluateContext,
+  after: string | undefined,
+  freeze: readonly string[],
+  now: Date,
+): RequirementResult[] {
+  const out: RequirementResult[] = [];
+  const name = releaseName(release);
+  const holder = [...ctx.history].reverse().find((p) => p.stage === ctx.stage);
+  if (holder && holder.releaseDigest === release.digest) {
+    out.push({
+      id: 'holder',
+      kind: 'stage',
+      outcome: 'failed',
+      reason: `${name} already holds ${ctx.stage} (since ${holder.at}); there is nothing to promote`,
+    });
+  }
+  if (after !== undefined) {
+    const was = ctx.history.find((p) => p.stage === after && p.releaseDigest === release.digest);
+    out.push(
+      was
+        ? { id: 'order', kind: 'stage', outcome: 'satisfied', reason: `was promoted to ${after} at ${was.at}` }
+        : {
+            id: 'order',
+            kind: 'stage',
+            outcome: 'failed',
+            reason: `${ctx.stage} comes after ${after}, and ${name} has not been promoted to ${after}; promote it to ${after} first`,
+          },
+    );
+  }
+  if (freeze.length > 0) {
+    const active = freeze.map(parseInterval).find((w) => w.start <= now && now < w.end);
+    out.push(
+      active
+        ? {
+            id: 'freeze',
+            kind: 'stage',
+            outcome: 'failed',
+            reason: `${ctx.stage} is frozen from ${active.start.toISOString()} until ${active.end.toISOString()}; promote after the freeze ends`,
+          }
+        : { id: 'freeze', kind: 'stage', outcome: 'satisfied', reason: `no freeze window is open for ${ctx.stage}` },
+    );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- checklist
+
+function evaluateChecklist(policy: Policy, release: Release, evidence: EvidenceSet, gate: GateDef, item: ChecklistItemDef): RequirementResult {
+  const base = { id: item.id, kind: 'checklist' as const, ...(item.text !== undefined ? { text: item.text } : {}) };
+  const done = evidence.checklist.filter(
+    (c) => c.releaseDigest === release.digest && c.gateId === gate.id && c.stage === gate.stage && c.itemId === item.id,
+  );
+  const latest = done.at(-1);
+  const howTo = `complete it with \`tollgate check ${releaseName(release)} ${item.id} --to ${gate.stage}${
+    item.evidence === 'required' ? ' --evidence FILE|URL' : ''
+  }\``;
+  const who = whoMayComplete(policy, item);
+  if (!latest) {
+    return { ...base, outcome: 'missing', reason: `not completed; ${howTo} (${who.text})`, canProvide: who.users };
+  }
+  if (latest.itemDigest !== itemDigest(gate, item)) {
+    return {
+      ...base,
+      outcome: 'stale',
+      reason: `completed by ${latest.by} at ${latest.at} for an earlier definition of this item; ${howTo}`,
+      canProvide: who.users,
+    };
+  }
+  if (item.evidence === 'required' && !latest.evidence) {
+    return { ...base, outcome: 'missing', reason: `completed by ${latest.by} without the required evidence; ${howTo}`, canProvide: who.users };
+  }
+  const att = latest.evidence;
+  const withEvidence = att ? ` with evidence ${att.name}${att.digest ? ` (${att.digest})` : ''}` : '';
+  return { ...base, outcome: 'satisfied', reason: `completed by ${latest.by} at ${latest.at}${withEvidence}` };
+}
+
+function whoMayComplete(policy: Policy, item: ChecklistItemDef): { text: string; users: string[] } {
+  if (!item.roles || item.roles.length === 0) return { text: 'any roster member may complete it', users: Object.keys(policy.roster) };
+  const users = Object.entries(policy.roster)
+    .filter(([, e]) => e.roles.some((r) => item.roles!.includes(r)))
+    .map(([u]) => u);
+  return { text: `roles ${item.roles.join(', ')} may complete it: ${users.join(', ') || 'nobody in the roster'}`, users };
+}
+
+// ---------------------------------------------------------------- validations
+
+function evaluateValidation(release: Release, evidence: EvidenceSet, gate: GateDef, v: ValidationDef): RequirementResult {
+  const base = { id: v.id, kind: 'validation' as const };
+  const latest = evidence.validations
+    .filter((r) => r.releaseDigest === release.digest && r.gateId === gate.id && r.stage === gate.stage && r.validationId === v.id)
+    .at(-1);
+  const howTo = `run \`tollgate validate ${releaseName(release)} --to ${gate.stage} --only ${v.id}\``;
+  if (!latest) return { ...base, outcome: 'missing', reason: `no ${v.uses} result recorded; ${howTo}` };
+  const at = `${latest.validator} at ${latest.at}`;
+  switch (latest.status) {
+    case 'passed':
+      return { ...base, outcome: 'satisfied', reason: `passed (${at}): ${latest.summary}` };
+    case 'failed':
+      return { ...base, outcome: 'failed', reason: `failed (${at}): ${latest.summary}` };
+    case 'errored':
+      return { ...base, outcome: 'errored', reason: `could not run (${at}): ${latest.summary}; fix the cause and ${howTo}` };
+  }
+}
+
+// ---------------------------------------------------------------- sign-offs
+
+interface Candidate {
+  readonly signer: string;
+  readonly signoff: Signoff;
+}
+
+/**
+ * Sign-off rules of one gate. Each signer's latest sign-off for a role is the one that counts (a later
+ * approval supersedes their rejection). A sign-off counts only if its signature verifies against the
+ * roster key, the signer holds the role now, it is bound to this release and this gate's definition,
+ * and it has not expired. With separation of duties the owner and the promoter do not count, and one
+ * person fills at most one place in the whole gate, so the rules are filled by a matching.
+ */
+function evaluateSignoffs(
+  policy: Policy,
+  release: Release,
+  evidence: EvidenceSet,
+  now: Date,
+  ctx: EvaluateContext,
+  gate: GateDef,
+  digest: Digest,
+): RequirementResult[] {
+  const rules = (gate.signoffs ?? []).filter((r) => applies(r.when, release));
+  if (rules.length === 0) return [];
+  const sod = gate.separationOfDuties === true;
+  const ttl = gate.expires !== undefined ? parseDuration(gate.expires) : undefined;
+  const owner = release.manifest.owner;
+
+  interface RuleState {
+    rule: SignoffRuleDef;
+    fresh: Candidate[];
+    rejectedBy: Signoff[];
+    stale: string[];
+    expired: string[];
+    ignored: string[];
+  }
+  const states: RuleState[] = rules.map((rule) => {
+    const state: RuleState = { rule, fresh: [], rejectedBy: [], stale: [], expired: [], ignored: [] };
+    const mine = evidence.signoffs.filter(
+      (s) => s.releaseDigest === release.digest && s.gate === gate.id && s.stage === gate.stage && s.role === rule.role,
+    );
+    // Verify first: a row whose signature does not verify never supersedes a genuine one.
+    const latestBySigner = new Map<string, Signoff>();
+    for (const s of mine) {
+      if (!signoffSignatureValid(policy, s)) {
+        state.ignored.push(`a sign-off as ${s.signer} whose signature does not verify against the roster key`);
+        continue;
+      }
+      if (!policy.roster[s.signer]?.roles.includes(rule.role)) {
+        state.ignored.push(`${s.signer} (no longer holds ${rule.role})`);
+        continue;
+      }
+      latestBySigner.set(s.signer, s);
+    }
+    for (const [signer, s] of latestBySigner) {
+      if (s.gateDigest !== digest) {
+        state.stale.push(signer);
+      } else if (s.decision === 'reject') {
+        // A rejection blocks until its signer supersedes it; it does not quietly expire.
+        state.rejectedBy.push(s);
+      } else if (ttl !== undefined && now.getTime() - Date.parse(s.at) > ttl) {
+        state.expired.push(signer);
+      } else if (sod && signer === owner) {
+        state.ignored.push(`${signer} (the release owner, under separation of duties)`);
+      } else if (sod && ctx.promoter !== undefined && signer === ctx.promoter) {
+        state.ignored.push(`${signer} (the person promoting, under separation of duties)`);
+      } else {
+        state.fresh.push({ signer, signoff: s });
+      }
+    }
+    return state;
+  });
+
+  const assigned = sod ? matchSigners(states.map((s) => ({ count: s.rule.count, signers: s.fresh.map((c) => c.signer) }))) : null;
+
+  return states.map((state, i) => {
+    const { rule } = state;
+    const counted = assigned ? assigned[i]! : state.fresh.map((c) => c.signer).slice(0, rule.count);
+    const base = { id: `signoff:${rule.role}`, kind: 'signoff' as const, role: rule.role, count: rule.count, signers: counted };
+    const holders = Object.entries(policy.roster)
+      .filter(([, e]) => e.roles.includes(rule.role))
+      .map(([u]) => u);
+    const eligible = holders.filter((u) => !counted.includes(u) && !(sod && (u === owner || u === ctx.promoter)));
+    const notes: string[] = [];
+    if (assigned) {
+      const usedElsewhere = state.fresh.map((c) => c.signer).filter((u) => !counted.includes(u));
+      if (usedElsewhere.length > 0) notes.push(`${usedElsewhere.join(', ')} already counted for another role of this gate`);
+    }
+    if (state.stale.length > 0) notes.push(`stale: ${state.stale.join(', ')} signed an earlier definition of gate ${gate.id}`);
+    if (state.expired.length > 0) notes.push(`expired: ${state.expired.join(', ')} signed more than ${gate.expires} ago`);
+    if (state.ignored.length > 0) notes.push(`not counted: ${state.ignored.join('; ')}`);
+    const tail = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+    const have = `${counted.length} of ${rule.count} sign-off${rule.count === 1 ? '' : 's'} by ${rule.role}`;
+
+    if (state.rejectedBy.length > 0) {
+      const r = state.rejectedBy.map((s) => `${s.signer} at ${s.at}${s.comment ? `: "${s.comment}"` : ''}`).join('; ');
+      return { ...base, outcome: 'failed', reason: `rejected by ${r}; the rejection stands until its signer signs off again${tail}` };
+    }
+    if (counted.length >= rule.count) {
+      return { ...base, outcome: 'satisfied', reason: `${have}: ${counted.join(', ')}${tail}` };
+    }
+    const need = rule.count - counted.length;
+    const ask = `needs ${need} more from ${eligible.length > 0 ? eligible.join(', ') : `a ${rule.role} not yet counted (nobody eligible in the roster)`}: \`tollgate signoff ${releaseName(release)} --to ${gate.stage} --role ${rule.role}\``;
+    const outcome: Outcome = state.stale.length > 0 ? 'stale' : state.expired.length > 0 ? 'expired' : 'missing';
+    return { ...base, outcome, reason: `${have}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}; ${ask}${tail}`, canProvide: eligible };
+  });
+}
+
+/**
+ * Assigns signers to rules so that each person fills at most one place and as many places as
+ * possible are filled (bipartite matching by augmenting paths; gates are small).
+ */
+export function matchSigners(rules: readonly { count: number; signers: readonly string[] }[]): string[][] {
+  const slots: number[] = rules.flatMap((r, i) => Array.from({ length: r.count }, () => i));
+  const holder: (string | undefined)[] = slots.map(() => undefined);
+  const tryAssign = (signer: string, seen: Set<number>): boolean => {
+    for (let s = 0; s < slots.length; s++) {
+      if (seen.has(s) || !rules[slots[s]!]!.signers.includes(signer)) continue;
+      seen.add(s);
+      const current = holder[s];
+      if (current === undefined || tryAssign(current, seen)) {
+        holder[s] = signer;
+        return true;
+      }
+    }
+    return false;
+  };
+  const everyone = [...new Set(rules.flatMap((r) => r.signers))];
+  for (const signer of everyone) tryAssign(signer, new Set());
+  return rules.map((_, i) => holder.filter((h, s) => h !== undefined && slots[s] === i) as string[]);
+}

@@ -1,0 +1,255 @@
+/**
+ * The shared vocabulary of Tollgate as types (DESIGN.md, Vocabulary). Pure data: no I/O here.
+ */
+import type { Digest } from './digest.js';
+
+export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
+
+export const OUTCOMES = ['satisfied', 'missing', 'failed', 'errored', 'stale', 'expired'] as const;
+/** `failed`: the policy said no; `errored`: the check could not run; kept apart on purpose. */
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type RequirementKind = 'checklist' | 'signoff' | 'validation' | 'stage';
+
+// ---------------------------------------------------------------- policy
+
+export interface RosterEntry {
+  readonly roles: readonly string[];
+  /** `ed25519:` + base64 of the SubjectPublicKeyInfo DER. */
+  readonly key: string;
+}
+
+export interface StageDef {
+  readonly name: string;
+  /** The release must have been promoted into this stage before. */
+  readonly after?: string;
+  /** ISO 8601 intervals `start/end` during which nothing is promoted into the stage. */
+  readonly freeze?: readonly string[];
+}
+
+export interface ChecklistItemDef {
+  readonly id: string;
+  readonly text?: string;
+  /** `required`: a file or URL must be attached when the item is completed. */
+  readonly evidence?: 'required' | 'optional';
+  /** Roles allowed to complete the item; any roster member when absent. */
+  readonly roles?: readonly string[];
+  readonly when?: string;
+}
+
+export interface SignoffRuleDef {
+  readonly role: string;
+  readonly count: number;
+  readonly when?: string;
+}
+
+export interface ValidationDef {
+  readonly id: string;
+  readonly uses: string;
+  readonly with?: Readonly<Record<string, unknown>>;
+  readonly when?: string;
+}
+
+export interface GateDef {
+  readonly id: string;
+  readonly stage: string;
+  readonly when?: string;
+  readonly separationOfDuties?: boolean;
+  /** A Go-style duration (`168h`, `30m`, `7d`) after which a sign-off no longer counts. */
+  readonly expires?: string;
+  readonly checklist?: readonly ChecklistItemDef[];
+  readonly signoffs?: readonly SignoffRuleDef[];
+  readonly validations?: readonly ValidationDef[];
+}
+
+export interface Policy {
+  readonly apiVersion: 'tollgate/v1';
+  readonly kind: 'Policy';
+  readonly name: string;
+  readonly roster: Readonly<Record<string, RosterEntry>>;
+  readonly stages: readonly StageDef[];
+  readonly gates: readonly GateDef[];
+}
+
+/** A recorded version of a policy. */
+export interface PolicyVersion {
+  readonly version: number;
+  readonly digest: Digest;
+  readonly name: string;
+  readonly policy: Policy;
+  readonly source: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+}
+
+// ---------------------------------------------------------------- release
+
+export const ARTIFACT_KINDS = ['model', 'dataset', 'code', 'config', 'infrastructure', 'other'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+export interface Artifact {
+  readonly name: string;
+  readonly kind: ArtifactKind;
+  readonly path?: string;
+  readonly uri?: string;
+  /** 64 lowercase hex digits. */
+  readonly sha256: string;
+  readonly size?: number;
+}
+
+export interface LineageStep {
+  readonly from: readonly string[];
+  readonly to: string;
+  readonly step?: string;
+}
+
+/** The normalized content of a release manifest; its canonical JSON digest is the release digest. */
+export interface ReleaseManifest {
+  readonly subject: string;
+  readonly version: string;
+  readonly risk: RiskTier;
+  readonly owner: string;
+  readonly artifacts: readonly Artifact[];
+  readonly lineage?: readonly LineageStep[];
+  readonly testedIn?: readonly string[];
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface Release {
+  readonly subject: string;
+  readonly version: string;
+  readonly digest: Digest;
+  readonly manifest: ReleaseManifest;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export function releaseName(r: { subject: string; version: string }): string {
+  return `${r.subject}@${r.version}`;
+}
+
+// ---------------------------------------------------------------- evidence
+
+export interface EvidenceAttachment {
+  readonly name: string;
+  readonly digest?: Digest;
+  readonly size?: number;
+  readonly uri?: string;
+}
+
+export interface ChecklistCompletion {
+  readonly id: string;
+  readonly releaseDigest: Digest;
+  readonly stage: string;
+  readonly gateId: string;
+  readonly itemId: string;
+  /** Digest of the item's definition when it was completed: a changed item makes it `stale`. */
+  readonly itemDigest: Digest;
+  readonly by: string;
+  readonly at: string;
+  readonly evidence?: EvidenceAttachment;
+  readonly note?: string;
+}
+
+export type SignoffDecision = 'approve' | 'reject';
+
+/** The exact fields a signer signs (canonical JSON); see `signoff.ts`. */
+export interface SignoffPayload {
+  readonly type: 'tollgate/signoff/v1';
+  readonly release: string;
+  readonly releaseDigest: Digest;
+  readonly stage: string;
+  readonly gate: string;
+  readonly gateDigest: Digest;
+  readonly role: string;
+  readonly decision: SignoffDecision;
+  readonly signer: string;
+  readonly at: string;
+  readonly comment?: string;
+}
+
+export interface Signoff extends SignoffPayload {
+  readonly id: string;
+  /** base64 Ed25519 signature over the canonical JSON of the payload. */
+  readonly signature: string;
+}
+
+export type ValidationStatus = 'passed' | 'failed' | 'errored';
+
+export interface ValidationResult {
+  readonly id: string;
+  readonly releaseDigest: Digest;
+  readonly stage: string;
+  readonly gateId: string;
+  readonly validationId: string;
+  readonly validator: string;
+  readonly definitionDigest: Digest;
+  readonly status: ValidationStatus;
+  readonly summary: string;
+  readonly measurements: Readonly<Record<string, unknown>>;
+  readonly inputs: Readonly<Record<string, Digest>>;
+  readonly by: string;
+  readonly at: string;
+}
+
+export interface EvidenceSet {
+  readonly checklist: readonly ChecklistCompletion[];
+  readonly signoffs: readonly Signoff[];
+  readonly validations: readonly ValidationResult[];
+}
+
+// ---------------------------------------------------------------- promotion
+
+export interface Promotion {
+  readonly id: string;
+  readonly subject: string;
+  readonly stage: string;
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  readonly policyVersion: number;
+  readonly policyDigest: Digest;
+  readonly kind: 'promotion' | 'rollback';
+  readonly by: string;
+  readonly at: string;
+  /** The version that held the stage before, if any. */
+  readonly previousVersion?: string;
+  readonly reason?: string;
+}
+
+// ---------------------------------------------------------------- decision
+
+export interface RequirementResult {
+  readonly id: string;
+  readonly kind: RequirementKind;
+  readonly outcome: Outcome;
+  /** What holds and, when not satisfied, what to do and who can do it. */
+  readonly reason: string;
+  readonly text?: string;
+  readonly role?: string;
+  readonly count?: number;
+  /** Sign-offs that count, by signer. */
+  readonly signers?: readonly string[];
+  /** Who can provide what is missing. */
+  readonly canProvide?: readonly string[];
+}
+
+export interface GateResult {
+  readonly id: string;
+  readonly outcome: Outcome;
+  readonly digest?: Digest;
+  readonly requirements: readonly RequirementResult[];
+}
+
+export interface Decision {
+  readonly release: string;
+  readonly releaseDigest: Digest;
+  readonly stage: string;
+  readonly policy: { readonly name: string; readonly digest: Digest; readonly version?: number };
+  readonly promotable: boolean;
+  readonly evaluatedAt: string;
+  readonly gates: readonly GateResult[];
+  /** Gates of this stage whose `when` does not hold for this release. */
+  readonly notApplicable: readonly string[];
+}

@@ -1,0 +1,43 @@
+/**
+ * Sign-offs are signed by the signer's own Ed25519 key over the canonical JSON of exactly the fields
+ * that make the decision (release digest, gate digest, role, decision, time …), so a row written into
+ * the database by hand, or any field changed afterwards, cannot pass as an approval (DESIGN.md rule 3).
+ */
+import { canonicalJson } from './digest.js';
+import { signBytes, tryParsePublicKey, verifyBytes } from './keys.js';
+import type { KeyObject } from 'node:crypto';
+import type { Policy, Signoff, SignoffPayload } from './model.js';
+
+/** The exact fields a signature covers; anything else on the row is not trusted. */
+export function signoffPayload(s: SignoffPayload): SignoffPayload {
+  return {
+    type: 'tollgate/signoff/v1',
+    release: s.release,
+    releaseDigest: s.releaseDigest,
+    stage: s.stage,
+    gate: s.gate,
+    gateDigest: s.gateDigest,
+    role: s.role,
+    decision: s.decision,
+    signer: s.signer,
+    at: s.at,
+    ...(s.comment !== undefined ? { comment: s.comment } : {}),
+  };
+}
+
+export function signoffMessage(s: SignoffPayload): string {
+  return canonicalJson(signoffPayload(s));
+}
+
+export function signSignoff(payload: SignoffPayload, privateKey: KeyObject): string {
+  return signBytes(privateKey, signoffMessage(payload));
+}
+
+/** True only when the signature verifies against the key the policy's roster holds for the signer. */
+export function signoffSignatureValid(policy: Policy, s: Signoff): boolean {
+  const entry = policy.roster[s.signer];
+  if (!entry) return false;
+  const key = tryParsePublicKey(entry.key);
+  if (!key) return false;
+  return verifyBytes(key, signoffMessage(s), s.signature);
+}

@@ -1,0 +1,30 @@
+import { parsePolicy } from '../domain/policy.js';
+import type { Digest } from '../domain/digest.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+
+export interface ApplyPolicyResult {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: Digest;
+  /** False when the newest version already has this digest: nothing was recorded. */
+  readonly changed: boolean;
+}
+
+/** Records a new policy version, unless the active one has the same content digest. */
+export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, source: string, file: string): Promise<ApplyPolicyResult> {
+  const { policy, digest } = parsePolicy(source, file);
+  return change(deps, async ({ tx, at, audit }) => {
+    const active = await tx.activePolicy();
+    if (active && active.digest === digest) return { name: policy.name, version: active.version, digest, changed: false };
+    const by = actor ?? 'local';
+    const recorded = await tx.insertPolicy({ digest, name: policy.name, policy, source, appliedAt: at, appliedBy: by });
+    await audit('PolicyApplied', actor ? userActor(actor) : 'system', {
+      name: policy.name,
+      version: recorded.version,
+      digest,
+      previous: active ? { version: active.version, digest: active.digest } : null,
+    });
+    return { name: policy.name, version: recorded.version, digest, changed: true };
+  });
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateCondition } from '../domain/cel.js';
+import { digestBytes } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
+import { itemDigest } from '../domain/policy.js';
+import { releaseName, type EvidenceAttachment } from '../domain/model.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+
+export type EvidenceInput =
+  | { readonly kind: 'file'; readonly name: string; readonly bytes: Uint8Array }
+  | { readonly kind: 'url'; readonly uri: string };
+
+export interface CheckInput {
+  readonly release: string;
+  readonly stage: string;
+  readonly item: string;
+  readonly evidence?: EvidenceInput;
+  readonly note?: string;
+}
+
+export interface CheckResult {
+  readonly release: string;
+  readonly stage: string;
+  readonly item: string;
+  readonly gates: string[];
+  readonly by: string;
+  readonly at: string;
+  readonly evidence?: EvidenceAttachment;
+}
+
+/** Keeps only a plain file name: an evidence name never carries a path. */
+function safeName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return cleaned.slice(0, 200) || 'evidence';
+}
+
+function attachmentOf(e: EvidenceInput): { attachment: EvidenceAttachment; bytes?: Uint8Array } {
+  if (e.kind === 'url') {
+    let url: URL;
+    try {
+      url = new URL(e.uri);
+    } catch {
+      throw tollgateError('TG_USAGE', `evidence "${e.uri}" is neither a readable file nor a URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw tollgateError('TG_USAGE', `evidence URL must be http or https, not ${url.protocol}`);
+    }
+    return { attachment: { name: url.toString(), uri: url.toString() } };
+  }
+  const digest = digestBytes(e.bytes);
+  return { attachment: { name: safeName(e.name), digest, size: e.bytes.byteLength }, bytes: e.bytes };
+}
+
+/** Completes a checklist item of every applicable gate of the stage that lists it. */
+export async function completeItem(deps: ServiceDeps, actor: string | undefined, input: CheckInput): Promise<CheckResult> {
+  return change(deps, async ({ tx, at, audit }) => {
+    const active = await requirePolicy(tx);
+    const policy = active.policy;
+    const by = requireMember(policy, actor);
+    requireStage(policy, input.stage);
+    const release = await requireRelease(tx, input.release);
+    const name = releaseName(release);
+
+    const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+    const gates = policy.gates.filter((g) => g.stage === input.stage && holds(g.when));
+    const matches = gates.flatMap((g) => (g.checklist ?? []).filter((i) => i.id === input.item && holds(i.when)).map((item) => ({ gate: g, item })));
+    if (matches.length === 0) {
+      const known = gates.flatMap((g) => (g.checklist ?? []).filter((i) => holds(i.when)).map((i) => i.id));
+      throw tollgateError(
+        'TG_ITEM_UNKNOWN',
+        `no gate of ${input.stage} that applies to ${name} has a checklist item "${input.item}"; items: ${known.join(', ') || 'none'}`,
+      );
+    }
+    const roles = policy.roster[by]!.roles;
+    for (const { gate, item } of matches) {
+      if (item.roles && item.roles.length > 0 && !item.roles.some((r) => roles.includes(r))) {
+        throw tollgateError('TG_NOT_ALLOWED', `${by} may not complete "${item.id}" of gate ${gate.id}: it needs one of the roles ${item.roles.join(', ')}`);
+      }
+      if (item.evidence === 'required' && !input.evidence) {
+        throw tollgateError('TG_EVIDENCE_REQUIRED', `"${item.id}" of gate ${gate.id} needs evidence: attach a file or URL`);
+      }
+    }
+
+    const att = input.evidence ? attachmentOf(input.evidence) : undefined;
+    if (att?.bytes && att.attachment.digest) await tx.putBlob(att.attachment.digest, att.bytes);
+    for (const { gate, item } of matches) {
+      const completion = {
+        id: randomUUID(),
+        releaseDigest: release.digest,
+        stage: input.stage,
+        gateId: gate.id,
+        itemId: item.id,
+        itemDigest: itemDigest(gate, item),
+        by,
+        at,
+        ...(att ? { evidence: att.attachment } : {}),
+        ...(input.note !== undefined ? { note: input.note } : {}),
+      };
+      await tx.insertChecklist(completion);
+      await audit('ChecklistItemCompleted', userActor(by), {
+        id: completion.id,
+        release: name,
+        releaseDigest: release.digest,
+        stage: input.stage,
+        gate: gate.id,
+        item: item.id,
+        itemDigest: completion.itemDigest,
+        ...(att ? { evidence: att.attachment } : {}),
+      });
+    }
+    return {
+      release: name,
+      stage: input.stage,
+      item: input.item,
+      gates: matches.map((m) => m.gate.id),
+      by,
+      at,
+      ...(att ? { evidence: att.attachment } : {}),
+    };
+  });
+}

@@ -1,0 +1,15 @@
+import type { KeyObject } from 'node:crypto';
+import type { Store } from '../store/store.js';
+
+/** What every use case needs; built once at start-up and passed down (never read from globals). */
+export interface ServiceDeps {
+  readonly store: Store;
+  /** The server's Ed25519 private key: signs audit checkpoints. */
+  readonly serverKey: KeyObject;
+  readonly now: () => Date;
+}
+
+/** Typed actors in the audit log: `user:alice`, `system`. */
+export function userActor(user: string): string {
+  return `user:${user}`;
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { evaluate } from '../domain/evaluate.js';
+import { tollgateError, TollgateError } from '../domain/errors.js';
+import { releaseName, type Decision, type Promotion } from '../domain/model.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+
+export interface PromoteResult extends Decision {
+  readonly promoted: boolean;
+  readonly promotion?: Promotion;
+}
+
+/**
+ * Promotes a release into a stage. The decision is made again inside the transaction that records
+ * the promotion, under the stage lock, so nothing can change between the check and the move
+ * (DESIGN.md rules 1 and 4). A refusal throws TG_PROMOTION_BLOCKED carrying the decision, and is
+ * then recorded as a `PromotionBlocked` event of its own.
+ */
+export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string): Promise<PromoteResult> {
+  try {
+    return await change(deps, async ({ tx, now, at, audit }) => {
+      const active = await requirePolicy(tx);
+      const by = requireMember(active.policy, actor);
+      requireStage(active.policy, stage);
+      const release = await requireRelease(tx, ref);
+      await tx.lockStage(release.subject, stage);
+      const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);
+      const decision = evaluate(active.policy, release, evidence, now, {
+        stage,
+        policyDigest: active.digest,
+        policyVersion: active.version,
+        history,
+        promoter: by,
+      });
+      if (!decision.promotable) {
+        throw tollgateError('TG_PROMOTION_BLOCKED', `${releaseName(release)} cannot be promoted to ${stage}: ${unmet(decision).join('; ')}`, {
+          details: { ...decision, promoted: false },
+        });
+      }
+      const holder = await tx.stageHolder(release.subject, stage);
+      const promotion: Promotion = {
+        id: randomUUID(),
+        subject: release.subject,
+        stage,
+        version: release.version,
+        releaseDigest: release.digest,
+        policyVersion: active.version,
+        policyDigest: active.digest,
+        kind: 'promotion',
+        by,
+        at,
+        ...(holder ? { previousVersion: holder.version } : {}),
+      };
+      await tx.insertPromotion(promotion);
+      await audit('ReleasePromoted', userActor(by), {
+        id: promotion.id,
+        release: releaseName(release),
+        releaseDigest: release.digest,
+        stage,
+        policy: { version: active.version, digest: active.digest },
+        previous: holder?.version ?? null,
+        gates: decision.gates.map((g) => ({ id: g.id, outcome: g.outcome, digest: g.digest ?? null })),
+      });
+      return { ...decision, promoted: true, promotion };
+    });
+  } catch (err) {
+    if (err instanceof TollgateError && err.code === 'TG_PROMOTION_BLOCKED') await recordBlocked(deps, actor, ref, stage, err);
+    throw err;
+  }
+}
+
+/** Every requirement that is not satisfied, as `gate/requirement: outcome (reason)`. */
+export function unmet(decision: Decision): string[] {
+  return decision.gates.flatMap((g) =>
+    g.requirements.filter((r) => r.outcome !== 'satisfied').map((r) => `${g.id}/${r.id} ${r.outcome}`),
+  );
+}
+
+async function recordBlocked(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, err: TollgateError): Promise<void> {
+  const decision = err.details as Decision;
+  await change(deps, async ({ audit }) => {
+    await audit('PromotionBlocked', userActor(actor!), {
+      release: ref,
+      releaseDigest: decision.releaseDigest,
+      stage,
+      unmet: unmet(decision),
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { tollgateError } from '../domain/errors.js';
+import type { Promotion } from '../domain/model.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+import { requireMember, requirePolicy, requireStage } from './lookup.js';
+
+export interface RollbackResult {
+  readonly subject: string;
+  readonly stage: string;
+  /** The release rolled back from and the one that holds the stage now. */
+  readonly from: string;
+  readonly to: string;
+  readonly promotion: Promotion;
+}
+
+/**
+ * Puts back the release that held the stage before the current one. Gates are not asked again and
+ * freeze windows do not apply: a rollback restores something that was already allowed there, and it
+ * is how a bad release is taken out fast. It counts as a failed change and needs a reason.
+ */
+export async function rollback(deps: ServiceDeps, actor: string | undefined, subject: string, stage: string, reason: string): Promise<RollbackResult> {
+  if (reason.trim() === '') throw tollgateError('TG_USAGE', 'a rollback needs a reason: --reason "…"');
+  return change(deps, async ({ tx, at, audit }) => {
+    const active = await requirePolicy(tx);
+    const by = requireMember(active.policy, actor);
+    requireStage(active.policy, stage);
+    await tx.lockStage(subject, stage);
+    const holder = await tx.stageHolder(subject, stage);
+    if (!holder) throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
+    if (holder.previousVersion === undefined) {
+      throw tollgateError('TG_NO_PREVIOUS_RELEASE', `${subject}@${holder.version} is the first release of ${subject} in ${stage}; there is nothing to roll back to`);
+    }
+    const target = await tx.findRelease(subject, holder.previousVersion);
+    if (!target) throw tollgateError('TG_RELEASE_NOT_FOUND', `the previous release ${subject}@${holder.previousVersion} is not registered`);
+    // What held the stage before the target's own latest arrival there: so repeated rollbacks walk back.
+    const history = await tx.promotions({ subject, stage });
+    const arrival = [...history].reverse().find((p) => p.releaseDigest === target.digest && p.id !== holder.id);
+    const promotion: Promotion = {
+      id: randomUUID(),
+      subject,
+      stage,
+      version: target.version,
+      releaseDigest: target.digest,
+      policyVersion: active.version,
+      policyDigest: active.digest,
+      kind: 'rollback',
+      by,
+      at,
+      reason,
+      ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
+    };
+    await tx.insertPromotion(promotion);
+    await audit('ReleaseRolledBack', userActor(by), {
+      id: promotion.id,
+      subject,
+      stage,
+      from: `${subject}@${holder.version}`,
+      to: `${subject}@${target.version}`,
+      releaseDigest: target.digest,
+      reason,
+    });
+    return { subject, stage, from: `${subject}@${holder.version}`, to: `${subject}@${target.version}`, promotion };
+  });
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateCondition } from '../domain/cel.js';
+import { tollgateError } from '../domain/errors.js';
+import { gateDigest } from '../domain/policy.js';
+import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
+import { releaseName, type Policy, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
+import type { StoreReader } from '../store/store.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+
+export interface SignoffRequest {
+  readonly release: string;
+  readonly stage: string;
+  readonly role: string;
+  readonly decision: SignoffDecision;
+  readonly comment?: string;
+}
+
+export interface SignoffDraft {
+  /** One payload per gate of the stage that asks for this role; each is signed separately. */
+  readonly payloads: SignoffPayload[];
+  /** The signer's key as the roster holds it, so a client can tell a mismatched local key early. */
+  readonly rosterKey: string;
+}
+
+/** How far a signer's clock may be from the server's: a sign-off dated elsewhere in time is refused. */
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+function requireRole(policy: Policy, user: string, role: string): void {
+  const roles = policy.roster[user]!.roles;
+  if (!roles.includes(role)) {
+    throw tollgateError('TG_ROLE_NOT_HELD', `${user} does not hold the role "${role}" (roles: ${roles.join(', ')})`);
+  }
+}
+
+/** The payloads the signer is asked to sign: read-only, nothing recorded yet. */
+export async function draftSignoffs(store: StoreReader, actor: string | undefined, req: SignoffRequest, now: Date): Promise<SignoffDraft> {
+  const active = await requirePolicy(store);
+  const policy = active.policy;
+  const signer = requireMember(policy, actor);
+  requireRole(policy, signer, req.role);
+  requireStage(policy, req.stage);
+  const release = await requireRelease(store, req.release);
+  const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+  const gates = policy.gates.filter(
+    (g) => g.stage === req.stage && holds(g.when) && (g.signoffs ?? []).some((r) => r.role === req.role && holds(r.when)),
+  );
+  if (gates.length === 0) {
+    throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `no gate of ${req.stage} that applies to ${releaseName(release)} asks for a sign-off by ${req.role}`);
+  }
+  const at = now.toISOString();
+  return {
+    rosterKey: policy.roster[signer]!.key,
+    payloads: gates.map((g) =>
+      signoffPayload({
+        type: 'tollgate/signoff/v1',
+        release: releaseName(release),
+        releaseDigest: release.digest,
+        stage: req.stage,
+        gate: g.id,
+        gateDigest: gateDigest(g),
+        role: req.role,
+        decision: req.decision,
+        signer,
+        at,
+        ...(req.comment !== undefined ? { comment: req.comment } : {}),
+      }),
+    ),
+  };
+}
+
+/**
+ * Records signed sign-offs after checking, in the transaction, everything the signature vouches for:
+ * the signer is the caller and holds the role, the release and gate digests are the current ones, the
+ * time is now, and the signature verifies against the roster key.
+ */
+export async function recordSignoffs(
+  deps: ServiceDeps,
+  actor: string | undefined,
+  signed: readonly (SignoffPayload & { signature: string })[],
+): Promise<Signoff[]> {
+  if (signed.length === 0) throw tollgateError('TG_USAGE', 'no sign-off to record');
+  return change(deps, async ({ tx, now, audit }) => {
+    const active = await requirePolicy(tx);
+    const policy = active.policy;
+    const by = requireMember(policy, actor);
+    const out: Signoff[] = [];
+    for (const s of signed) {
+      if (s.signer !== by) throw tollgateError('TG_NOT_ALLOWED', `${by} cannot record a sign-off in the name of ${s.signer}`);
+      requireRole(policy, by, s.role);
+      const release = await requireRelease(tx, s.release);
+      if (release.digest !== s.releaseDigest) {
+        throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off names digest ${s.releaseDigest}, but ${s.release} is ${release.digest}`);
+      }
+      const gate = policy.gates.find((g) => g.id === s.gate && g.stage === s.stage);
+      if (!gate || gateDigest(gate) !== s.gateDigest) {
+        throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `gate ${s.gate} of ${s.stage} is not what was signed (the policy changed meanwhile); sign off again`);
+      }
+      const skew = Math.abs(Date.parse(s.at) - now.getTime());
+      if (!Number.isFinite(skew) || skew > MAX_CLOCK_SKEW_MS) {
+        throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off is dated ${s.at}, too far from the server's time ${now.toISOString()}; check your clock`);
+      }
+      const signoff: Signoff = { ...signoffPayload(s), id: randomUUID(), signature: s.signature };
+      if (!signoffSignatureValid(policy, signoff)) {
+        throw tollgateError('TG_SIGNATURE_INVALID', `the signature does not verify against the roster key of ${by}`);
+      }
+      await tx.insertSignoff(signoff);
+      await audit('SignoffRecorded', userActor(by), {
+        id: signoff.id,
+        release: s.release,
+        releaseDigest: s.releaseDigest,
+        stage: s.stage,
+        gate: s.gate,
+        gateDigest: s.gateDigest,
+        role: s.role,
+        decision: s.decision,
+        signature: s.signature,
+      });
+      out.push(signoff);
+    }
+    return out;
+  });
+}

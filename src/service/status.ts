@@ -1,0 +1,19 @@
+import { evaluate } from '../domain/evaluate.js';
+import type { Decision } from '../domain/model.js';
+import type { StoreReader } from '../store/store.js';
+import { requirePolicy, requireRelease, requireStage } from './lookup.js';
+
+/** The decision for a release entering a stage, from what the store holds now. */
+export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
+  const active = await requirePolicy(store);
+  requireStage(active.policy, stage);
+  const release = await requireRelease(store, ref);
+  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
+  return evaluate(active.policy, release, evidence, now, {
+    stage,
+    policyDigest: active.digest,
+    policyVersion: active.version,
+    history,
+    ...(promoter !== undefined ? { promoter } : {}),
+  });
+}
