@@ -1,0 +1,306 @@
+import { describe, expect, it } from 'vitest';
+import { digestOf, type Digest } from './digest.js';
+import { evaluate, matchSigners, type EvaluateContext } from './evaluate.js';
+import { generateKeyPair, loadPrivateKey } from './keys.js';
+import { gateDigest, itemDigest } from './policy.js';
+import { signSignoff } from './signoff.js';
+import type { ChecklistCompletion, EvidenceSet, GateDef, Policy, Promotion, Release, RiskTier, Signoff, SignoffPayload } from './model.js';
+
+// Real Ed25519 keys: the evaluation verifies every signature, so fakes would prove nothing.
+const USERS = ['alice', 'bob', 'erin', 'carol', 'dave', 'mallory'] as const;
+const KEYS = Object.fromEntries(USERS.map((u) => [u, generateKeyPair()])) as Record<(typeof USERS)[number], ReturnType<typeof generateKeyPair>>;
+const ROLES: Record<string, string[]> = { alice: ['ml-engineer'], bob: ['ml-engineer'], erin: ['ml-engineer', 'security'], carol: ['security'], dave: ['release-manager'] };
+
+const APPROVALS: GateDef = {
+  id: 'approvals',
+  stage: 'production',
+  separationOfDuties: true,
+  expires: '168h',
+  signoffs: [
+    { role: 'ml-engineer', count: 1 },
+    { role: 'security', count: 1, when: "release.risk in ['high', 'critical']" },
+  ],
+};
+
+function policyWith(gates: GateDef[], stages: Policy['stages'] = [{ name: 'staging' }, { name: 'production', after: 'staging' }]): Policy {
+  return {
+    apiVersion: 'tollgate/v1',
+    kind: 'Policy',
+    name: 'test',
+    // mallory has a key pair but is not in the roster.
+    roster: Object.fromEntries(Object.entries(ROLES).map(([u, roles]) => [u, { roles, key: KEYS[u as 'alice'].publicKey }])),
+    stages,
+    gates,
+  };
+}
+
+function releaseOf(risk: RiskTier = 'high', version = '2.4.0'): Release {
+  const manifest = { subject: 'fraud-detector', version, risk, owner: 'alice', artifacts: [{ name: 'model', kind: 'model' as const, sha256: 'a'.repeat(64) }] };
+  return { subject: 'fraud-detector', version, digest: digestOf(manifest), manifest, createdAt: '2026-11-01T00:00:00Z', createdBy: 'alice' };
+}
+
+const NOW = new Date('2026-11-30T12:00:00Z');
+
+function signoff(
+  release: Release,
+  gate: GateDef,
+  signer: (typeof USERS)[number],
+  role: string,
+  opts: { decision?: 'approve' | 'reject'; at?: string; gateDigest?: Digest; signWith?: (typeof USERS)[number] } = {},
+): Signoff {
+  const payload: SignoffPayload = {
+    type: 'tollgate/signoff/v1',
+    release: `${release.subject}@${release.version}`,
+    releaseDigest: release.digest,
+    stage: gate.stage,
+    gate: gate.id,
+    gateDigest: opts.gateDigest ?? gateDigest(gate),
+    role,
+    decision: opts.decision ?? 'approve',
+    signer,
+    at: opts.at ?? '2026-11-30T10:00:00Z',
+  };
+  const key = loadPrivateKey(KEYS[opts.signWith ?? signer].privateKeyPem);
+  return { ...payload, id: `${signer}-${role}-${payload.at}`, signature: signSignoff(payload, key) };
+}
+
+function evidence(signoffs: Signoff[] = [], checklist: ChecklistCompletion[] = []): EvidenceSet {
+  return { signoffs, checklist, validations: [] };
+}
+
+function ctx(over: Partial<EvaluateContext> = {}): EvaluateContext {
+  const staged: Promotion = {
+    id: 'p1',
+    subject: 'fraud-detector',
+    stage: 'staging',
+    version: '2.4.0',
+    releaseDigest: releaseOf().digest,
+    policyVersion: 1,
+    policyDigest: digestOf('p'),
+    kind: 'promotion',
+    by: 'dave',
+    at: '2026-11-29T00:00:00Z',
+  };
+  return { stage: 'production', policyDigest: digestOf('policy'), history: [staged], promoter: 'dave', ...over };
+}
+
+function requirement(decision: ReturnType<typeof evaluate>, gate: string, id: string) {
+  const r = decision.gates.find((g) => g.id === gate)?.requirements.find((q) => q.id === id);
+  if (!r) throw new Error(`no requirement ${gate}/${id} in ${JSON.stringify(decision.gates)}`);
+  return r;
+}
+
+describe('evaluate: sign-offs', () => {
+  const release = releaseOf('high');
+  const policy = policyWith([APPROVALS]);
+
+  it('is satisfied by a valid sign-off per role from people other than the owner and promoter', () => {
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security')]), NOW, ctx());
+    expect(d.promotable).toBe(true);
+    expect(requirement(d, 'approvals', 'signoff:ml-engineer')).toMatchObject({ kind: 'signoff', outcome: 'satisfied', signers: ['bob'] });
+  });
+
+  it.each([
+    ['the release owner', 'alice', 'dave', /alice \(the release owner/],
+    ['the person promoting', 'bob', 'bob', /bob \(the person promoting/],
+  ])('does not count a self sign-off by %s under separation of duties', (_, signer, promoter, reason) => {
+    const s = [signoff(release, APPROVALS, signer as 'alice', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security')];
+    const d = evaluate(policy, release, evidence(s), NOW, ctx({ promoter }));
+    const r = requirement(d, 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('missing');
+    expect(r.reason).toMatch(reason);
+    expect(d.promotable).toBe(false);
+  });
+
+  it('counts the owner without separation of duties', () => {
+    const gate: GateDef = { ...APPROVALS, separationOfDuties: false };
+    const d = evaluate(policyWith([gate]), release, evidence([signoff(release, gate, 'alice', 'ml-engineer'), signoff(release, gate, 'carol', 'security')]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:ml-engineer').outcome).toBe('satisfied');
+  });
+
+  it('counts two sign-offs by one person once', () => {
+    const gate: GateDef = { id: 'approvals', stage: 'production', signoffs: [{ role: 'ml-engineer', count: 2 }] };
+    const s = [signoff(release, gate, 'bob', 'ml-engineer', { at: '2026-11-30T09:00:00Z' }), signoff(release, gate, 'bob', 'ml-engineer')];
+    const r = requirement(evaluate(policyWith([gate]), release, evidence(s), NOW, ctx()), 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('missing');
+    expect(r.signers).toEqual(['bob']);
+    expect(r.reason).toMatch(/1 of 2/);
+  });
+
+  it('counts one person once per gate under separation of duties, even holding two roles', () => {
+    const s = [signoff(release, APPROVALS, 'erin', 'ml-engineer'), signoff(release, APPROVALS, 'erin', 'security')];
+    const d = evaluate(policy, release, evidence(s), NOW, ctx());
+    const filled = d.gates[1]!.requirements.filter((r) => r.outcome === 'satisfied');
+    expect(filled).toHaveLength(1);
+    expect(d.promotable).toBe(false);
+    // With bob for ml-engineer, erin fills security: the matching finds the assignment that works.
+    const d2 = evaluate(policy, release, evidence([...s, signoff(release, APPROVALS, 'bob', 'ml-engineer')]), NOW, ctx());
+    expect(d2.promotable).toBe(true);
+    expect(requirement(d2, 'approvals', 'signoff:security').signers).toEqual(['erin']);
+  });
+
+  it('blocks on a rejection until the same signer signs off again', () => {
+    const rejected = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security', { decision: 'reject', at: '2026-11-30T10:00:00Z' })];
+    const d = evaluate(policy, release, evidence(rejected), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:security')).toMatchObject({ outcome: 'failed' });
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toMatch(/rejected by carol/);
+    expect(d.gates.find((g) => g.id === 'approvals')!.outcome).toBe('failed');
+    // Another security reviewer's approval does not lift carol's rejection …
+    const other = evaluate(policy, release, evidence([...rejected, signoff(release, APPROVALS, 'erin', 'security')]), NOW, ctx());
+    expect(requirement(other, 'approvals', 'signoff:security').outcome).toBe('failed');
+    // … carol's own later approval does.
+    const again = evaluate(policy, release, evidence([...rejected, signoff(release, APPROVALS, 'carol', 'security', { at: '2026-11-30T11:00:00Z' })]), NOW, ctx());
+    expect(again.promotable).toBe(true);
+  });
+
+  it('marks a sign-off older than `expires` as expired', () => {
+    const old = '2026-11-20T10:00:00Z'; // ten days before NOW, gate expires after 168h
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer', { at: old }), signoff(release, APPROVALS, 'carol', 'security')]), NOW, ctx());
+    const r = requirement(d, 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('expired');
+    expect(r.reason).toMatch(/expired: bob signed more than 168h ago/);
+    expect(d.promotable).toBe(false);
+  });
+
+  it('marks sign-offs stale when their gate changes, and leaves them alone when another gate changes', () => {
+    const s = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security')];
+    const other: GateDef = { id: 'rollback-readiness', stage: 'production', checklist: [{ id: 'alerts-tested' }] };
+    const otherChanged: GateDef = { ...other, checklist: [{ id: 'alerts-tested' }, { id: 'runbook' }] };
+    const changedGate: GateDef = { ...APPROVALS, expires: '72h' };
+
+    const before = evaluate(policyWith([APPROVALS, other]), release, evidence(s), NOW, ctx());
+    expect(before.gates.find((g) => g.id === 'approvals')!.outcome).toBe('satisfied');
+
+    const afterOther = evaluate(policyWith([APPROVALS, otherChanged]), release, evidence(s), NOW, ctx());
+    expect(afterOther.gates.find((g) => g.id === 'approvals')!.outcome).toBe('satisfied');
+
+    const afterOwn = evaluate(policyWith([changedGate, other]), release, evidence(s), NOW, ctx());
+    expect(requirement(afterOwn, 'approvals', 'signoff:ml-engineer').outcome).toBe('stale');
+    expect(requirement(afterOwn, 'approvals', 'signoff:security').outcome).toBe('stale');
+  });
+
+  it.each<[string, (s: Signoff) => Signoff]>([
+    ['role changed', (s) => ({ ...s, role: 'security' })],
+    ['decision changed', (s) => ({ ...s, decision: 'approve', comment: 'x' })],
+    ['signer changed', (s) => ({ ...s, signer: 'erin' })],
+    ['time changed', (s) => ({ ...s, at: '2026-11-30T11:59:00Z' })],
+    ['release name changed', (s) => ({ ...s, release: 'fraud-detector@9.9.9' })],
+    ['gate digest changed', (s) => ({ ...s, gateDigest: digestOf('another gate') })],
+    ['signature bytes changed', (s) => ({ ...s, signature: Buffer.from('x'.repeat(64)).toString('base64') })],
+  ])('ignores a sign-off whose signed fields were edited: %s', (_, forge) => {
+    // Start from carol's rejection so that every edit would turn it into an approval that counts.
+    const genuine = signoff(release, APPROVALS, 'carol', 'security', { decision: 'reject' });
+    const forged = forge(genuine);
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer'), { ...forged, decision: 'approve' }]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:security').outcome).not.toBe('satisfied');
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toMatch(/signature does not verify|no longer holds/);
+  });
+
+  it('ignores a sign-off signed by a key that is not in the roster', () => {
+    const forged = signoff(release, APPROVALS, 'carol', 'security', { signWith: 'mallory' });
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer'), forged]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:security').outcome).toBe('missing');
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toMatch(/signature does not verify/);
+  });
+
+  it('does not let a forged rejection by a non-member block', () => {
+    const forged = { ...signoff(release, APPROVALS, 'mallory', 'security', { decision: 'reject' }) };
+    const s = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security'), forged];
+    expect(evaluate(policy, release, evidence(s), NOW, ctx()).promotable).toBe(true);
+  });
+
+  it('applies a `when` rule only to the releases it names', () => {
+    const low = releaseOf('low', '2.5.0');
+    const d = evaluate(policy, low, evidence([signoff(low, APPROVALS, 'bob', 'ml-engineer')]), NOW, ctx({ history: [{ ...ctx().history[0]!, releaseDigest: low.digest }] }));
+    expect(d.gates.find((g) => g.id === 'approvals')!.requirements.map((r) => r.id)).toEqual(['signoff:ml-engineer']);
+    expect(d.promotable).toBe(true);
+  });
+});
+
+describe('evaluate: gates, checklist and stage', () => {
+  const release = releaseOf('high');
+  const INVENTORY: GateDef = { id: 'inventory', stage: 'staging', checklist: [{ id: 'datasets-listed', evidence: 'required' }, { id: 'model-card' }] };
+  const HIGH_ONLY: GateDef = { id: 'clinical', stage: 'staging', when: "release.risk in ['high']", checklist: [{ id: 'clinical-review' }] };
+
+  function completion(gate: GateDef, itemId: string, opts: Partial<ChecklistCompletion> = {}): ChecklistCompletion {
+    const item = gate.checklist!.find((i) => i.id === itemId)!;
+    return {
+      id: itemId,
+      releaseDigest: release.digest,
+      stage: gate.stage,
+      gateId: gate.id,
+      itemId,
+      itemDigest: itemDigest(gate, item),
+      by: 'bob',
+      at: '2026-11-30T10:00:00Z',
+      ...opts,
+    };
+  }
+
+  it('names every missing requirement with how to provide it', () => {
+    const d = evaluate(policyWith([INVENTORY]), release, evidence(), NOW, ctx({ stage: 'staging', history: [] }));
+    expect(d.promotable).toBe(false);
+    const reqs = d.gates[0]!.requirements;
+    expect(reqs.map((r) => [r.id, r.outcome])).toEqual([
+      ['datasets-listed', 'missing'],
+      ['model-card', 'missing'],
+    ]);
+    expect(reqs[0]!.reason).toContain('tollgate check fraud-detector@2.4.0 datasets-listed --to staging --evidence');
+  });
+
+  it('requires evidence where the item says so, and goes stale when the item changes', () => {
+    const ev = { name: 'datasets.md', digest: digestOf('x') };
+    const p = policyWith([INVENTORY]);
+    const c = ctx({ stage: 'staging', history: [] });
+    expect(requirement(evaluate(p, release, evidence([], [completion(INVENTORY, 'datasets-listed')]), NOW, c), 'inventory', 'datasets-listed').outcome).toBe('missing');
+    const done = evidence([], [completion(INVENTORY, 'datasets-listed', { evidence: ev }), completion(INVENTORY, 'model-card')]);
+    expect(evaluate(p, release, done, NOW, c).promotable).toBe(true);
+    const changed: GateDef = { ...INVENTORY, checklist: [{ id: 'datasets-listed', evidence: 'required', text: 'now with pipelines' }, { id: 'model-card' }] };
+    expect(requirement(evaluate(policyWith([changed]), release, done, NOW, c), 'inventory', 'datasets-listed').outcome).toBe('stale');
+  });
+
+  it('applies a `when` gate only to high-risk releases', () => {
+    const c = ctx({ stage: 'staging', history: [] });
+    const high = evaluate(policyWith([HIGH_ONLY]), release, evidence(), NOW, c);
+    expect(high.gates.map((g) => g.id)).toEqual(['clinical']);
+    const low = releaseOf('low', '2.5.0');
+    const lowD = evaluate(policyWith([HIGH_ONLY]), low, evidence(), NOW, c);
+    expect(lowD.gates).toEqual([]);
+    expect(lowD.notApplicable).toEqual(['clinical']);
+    expect(lowD.promotable).toBe(true);
+  });
+
+  it('blocks a stage whose `after` stage the release has not been through', () => {
+    const d = evaluate(policyWith([]), release, evidence(), NOW, ctx({ history: [] }));
+    expect(d.promotable).toBe(false);
+    expect(requirement(d, 'stage', 'order')).toMatchObject({ kind: 'stage', outcome: 'failed' });
+    expect(requirement(d, 'stage', 'order').reason).toMatch(/not been promoted to staging/);
+    expect(evaluate(policyWith([]), release, evidence(), NOW, ctx()).promotable).toBe(true);
+  });
+
+  it('blocks inside a freeze window and not outside it', () => {
+    const stages = [{ name: 'staging' }, { name: 'production', freeze: ['2026-11-30T00:00:00Z/2026-12-01T00:00:00Z'] }];
+    const inside = evaluate(policyWith([], stages), release, evidence(), NOW, ctx());
+    expect(requirement(inside, 'stage', 'freeze').outcome).toBe('failed');
+    expect(requirement(inside, 'stage', 'freeze').reason).toMatch(/frozen from 2026-11-30T00:00:00.000Z until 2026-12-01T00:00:00.000Z/);
+    const after = evaluate(policyWith([], stages), release, evidence(), new Date('2026-12-01T00:00:00Z'), ctx());
+    expect(after.promotable).toBe(true);
+  });
+
+  it('refuses an unknown stage', () => {
+    expect(() => evaluate(policyWith([]), release, evidence(), NOW, ctx({ stage: 'prod' }))).toThrow(/unknown stage "prod"/);
+  });
+});
+
+describe('matchSigners', () => {
+  it.each([
+    [[{ count: 1, signers: ['a', 'b'] }, { count: 1, signers: ['a'] }], [['b'], ['a']]],
+    [[{ count: 2, signers: ['a'] }], [['a']]],
+    [[{ count: 1, signers: ['a'] }, { count: 1, signers: ['a'] }], [['a'], []]],
+    [[{ count: 2, signers: ['a', 'b', 'c'] }, { count: 1, signers: ['a', 'b'] }], [['a', 'c'], ['b']]],
+  ])('fills as many places as possible, one per person: %j', (rules, expected) => {
+    const got = matchSigners(rules);
+    expect(got.map((g) => g.length)).toEqual(expected.map((e) => e.length));
+    expect(new Set(got.flat()).size).toBe(got.flat().length);
+  });
+});
