@@ -1,0 +1,186 @@
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { AuditCheckpoint, AuditEvent } from '../store/store.js';
+import { GENESIS_HASH, checkpointMessage, eventHash, verifyAuditLog } from './log.js';
+
+const TYPES = ['PolicyApplied', 'ReleaseCreated', 'ChecklistCompleted', 'ValidationRecorded', 'SignoffRecorded', 'ReleasePromoted'];
+
+/** A valid chain of `n` events, built the way the store builds it. */
+function chain(n: number): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  let prev = GENESIS_HASH;
+  for (let seq = 1; seq <= n; seq++) {
+    const body = {
+      seq,
+      at: new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString(),
+      actor: 'user:alice',
+      type: TYPES[(seq - 1) % TYPES.length]!,
+      data: { release: 'fraud-detector@2.4.0', n: seq },
+      prev,
+    };
+    const e = { ...body, hash: eventHash(body) };
+    events.push(e);
+    prev = e.hash;
+  }
+  return events;
+}
+
+const server = generateKeyPairSync('ed25519');
+const other = generateKeyPairSync('ed25519');
+
+function checkpointOf(events: AuditEvent[], key = server.privateKey): AuditCheckpoint {
+  const c = { size: events.length, head: events.length ? events[events.length - 1]!.hash : GENESIS_HASH, at: '2026-01-02T00:00:00.000Z' };
+  return { ...c, signature: sign(null, Buffer.from(checkpointMessage(c)), key).toString('base64'), keyId: 'server' };
+}
+
+const checkSignature = (c: AuditCheckpoint): boolean =>
+  verify(null, Buffer.from(checkpointMessage(c)), server.publicKey, Buffer.from(c.signature, 'base64'));
+
+/** Recomputes the hash after an edit, as a forger who knows the scheme would. */
+function rehash(e: Omit<AuditEvent, 'hash'>): AuditEvent {
+  return { ...e, hash: eventHash(e) };
+}
+
+describe('eventHash and checkpointMessage', () => {
+  it('hash covers every field but itself, independent of key order', () => {
+    const e = chain(1)[0]!;
+    expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventHash({ prev: e.prev, data: e.data, type: e.type, actor: e.actor, at: e.at, seq: e.seq })).toBe(e.hash);
+    for (const change of [{ seq: 2 }, { at: 'x' }, { actor: 'user:bob' }, { type: 'X' }, { data: {} }, { prev: e.hash }]) {
+      expect(eventHash({ ...e, ...change })).not.toBe(e.hash);
+    }
+  });
+
+  it('checkpoint message is the fixed line format', () => {
+    expect(checkpointMessage({ size: 3, head: 'ab', at: '2026-01-01T00:00:00Z' })).toBe(
+      'tollgate-audit-checkpoint/v1\n3\nab\n2026-01-01T00:00:00Z\n',
+    );
+  });
+});
+
+describe('verifyAuditLog', () => {
+  it('accepts an empty log, with or without a checkpoint', () => {
+    expect(verifyAuditLog([], undefined, checkSignature)).toEqual({ ok: true, events: 0, head: GENESIS_HASH });
+    expect(verifyAuditLog([], checkpointOf([]), checkSignature)).toEqual({ ok: true, events: 0, head: GENESIS_HASH });
+  });
+
+  it('accepts an intact log, and events appended after the checkpoint', () => {
+    const events = chain(10);
+    expect(verifyAuditLog(events, checkpointOf(events), checkSignature)).toEqual({ ok: true, events: 10, head: events[9]!.hash });
+    expect(verifyAuditLog(events, checkpointOf(events.slice(0, 6)), checkSignature).ok).toBe(true);
+    expect(verifyAuditLog(events, undefined, checkSignature).ok).toBe(true);
+  });
+
+  const cases: Array<{ name: string; tamper: (e: AuditEvent[]) => AuditEvent[]; seq: number; reason: RegExp }> = [
+    {
+      name: 'an edited event',
+      tamper: (e) => e.map((x) => (x.seq === 5 ? { ...x, data: { ...x.data, decision: 'approve' } } : x)),
+      seq: 5,
+      reason: /^event 5 \(SignoffRecorded\) was changed: its hash does not match its content$/,
+    },
+    {
+      name: 'an edited event whose hash was recomputed',
+      tamper: (e) => e.map((x) => (x.seq === 5 ? rehash({ ...x, actor: 'user:mallory' }) : x)),
+      seq: 6,
+      reason: /^event 6 \(ReleasePromoted\) does not link to event 5/,
+    },
+    {
+      name: 'a deleted event in the middle',
+      tamper: (e) => e.filter((x) => x.seq !== 4),
+      seq: 4,
+      reason: /^event 4 is missing: event 5 \(SignoffRecorded\) follows event 3, so it was deleted$/,
+    },
+    {
+      name: 'several deleted events',
+      tamper: (e) => e.filter((x) => x.seq < 3 || x.seq > 6),
+      seq: 3,
+      reason: /^events 3 to 6 are missing/,
+    },
+    {
+      name: 'the first event deleted',
+      tamper: (e) => e.slice(1),
+      seq: 1,
+      reason: /^event 1 is missing: the log starts at event 2 \(ReleaseCreated\)/,
+    },
+    {
+      name: 'the first event deleted and the rest renumbered',
+      tamper: (e) => e.slice(1).map((x) => rehash({ ...x, seq: x.seq - 1 })),
+      seq: 1,
+      reason: /^event 1 \(ReleaseCreated\) does not link to the start of the log/,
+    },
+    {
+      name: 'a deleted event with the rest renumbered and rehashed',
+      tamper: (e) => [...e.slice(0, 3), ...e.slice(4).map((x) => rehash({ ...x, seq: x.seq - 1 }))],
+      seq: 4,
+      reason: /^event 4 \(SignoffRecorded\) does not link to event 3/,
+    },
+    {
+      name: 'two events swapped',
+      tamper: (e) => [...e.slice(0, 3), e[4]!, e[3]!, ...e.slice(5)],
+      seq: 4,
+      reason: /^event 5 \(SignoffRecorded\) is out of order: event 4 should come here/,
+    },
+    {
+      name: 'two events swapped with their numbers and hashes rewritten',
+      tamper: (e) => [...e.slice(0, 3), rehash({ ...e[4]!, seq: 4 }), rehash({ ...e[3]!, seq: 5 }), ...e.slice(5)],
+      seq: 4,
+      reason: /^event 4 \(SignoffRecorded\) does not link to event 3/,
+    },
+    {
+      name: 'the last event deleted (caught by the checkpoint)',
+      tamper: (e) => e.slice(0, -1),
+      seq: 10,
+      reason: /^the log ends at event 9 but the checkpoint signed at .* covers 10 events: the log was truncated, event 10 was deleted$/,
+    },
+    {
+      name: 'the last event replaced by a valid-looking one (caught by the checkpoint head)',
+      tamper: (e) => [...e.slice(0, -1), rehash({ ...e[9]!, data: { forged: true } })],
+      seq: 10,
+      reason: /^event 10 has another hash than the checkpoint signed at .* records/,
+    },
+  ];
+
+  for (const c of cases) {
+    it(`detects ${c.name}`, () => {
+      const events = chain(10);
+      const result = verifyAuditLog(c.tamper(events), checkpointOf(events), checkSignature);
+      expect(result.ok).toBe(false);
+      expect(result.firstBad?.seq).toBe(c.seq);
+      expect(result.firstBad?.reason).toMatch(c.reason);
+    });
+  }
+
+  it('detects a checkpoint whose signature does not verify', () => {
+    const events = chain(4);
+    const forged = checkpointOf(events, other.privateKey);
+    const result = verifyAuditLog(events, forged, checkSignature);
+    expect(result).toMatchObject({ ok: false, events: 4, firstBad: { seq: 4 } });
+    expect(result.firstBad?.reason).toMatch(/signature that does not verify/);
+
+    const edited = { ...checkpointOf(events), size: 3, head: events[2]!.hash };
+    expect(verifyAuditLog(events, edited, checkSignature).ok).toBe(false);
+  });
+
+  it('treats a signature check that throws as a bad signature', () => {
+    const events = chain(2);
+    const result = verifyAuditLog(events, { ...checkpointOf(events), signature: '!!' }, () => {
+      throw new Error('bad base64');
+    });
+    expect(result.ok).toBe(false);
+    expect(result.firstBad?.reason).toMatch(/does not verify/);
+  });
+
+  it('names every event a truncation removed', () => {
+    const events = chain(10);
+    const result = verifyAuditLog(events.slice(0, 6), checkpointOf(events), checkSignature);
+    expect(result.firstBad).toEqual({ seq: 7, reason: expect.stringMatching(/events 7 to 10 were deleted$/) });
+  });
+
+  it('a forged checkpoint cannot hide a truncation', () => {
+    const events = chain(10);
+    const truncated = events.slice(0, 7);
+    // The attacker can write a checkpoint row, but cannot sign it with the server key.
+    const result = verifyAuditLog(truncated, checkpointOf(truncated, other.privateKey), checkSignature);
+    expect(result.ok).toBe(false);
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Every migration, in order, as a static list (no directory scanning: the list is bundled and checked
+ * by the compiler). Append new migrations; never edit or reorder old ones.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { initial } from './0001-initial.js';
+
+/** The SQL dialects Tollgate's store runs on. */
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+// A factory per migration, because a few column types (bytes) are spelled differently per dialect.
+const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
+  ['0001-initial', initial],
+];
+
+/** A Kysely migration provider that returns the static list for `dialect`. */
+export function createMigrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return Object.fromEntries(MIGRATIONS.map(([name, make]) => [name, make(dialect)]));
+    },
+  };
+}
+
+/** Brings the database up to the latest migration; throws the first migration error. */
+export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: createMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Kysely table types of the Tollgate database, as `src/store/migrations/` creates it. One schema for
+ * SQLite and PostgreSQL, so only portable column types are used: JSON is kept as TEXT (written and
+ * read by the store, never queried inside), times as ISO 8601 TEXT (they sort as text), integers fit
+ * in 32 bits. Columns are snake_case; a field named `by` is stored as `by_user` because `BY` is a
+ * reserved word that hand-written SQL would trip over.
+ */
+
+/** Every recorded policy version; `version` counts 1, 2, … in the order of `policy apply`. */
+export interface PoliciesTable {
+  version: number;
+  digest: string;
+  name: string;
+  /** The YAML as applied, for display and for `policy show`. */
+  source: string;
+  policy_json: string;
+  applied_at: string;
+  applied_by: string;
+}
+
+/** Releases, immutable: `(subject, version)` names exactly one digest. */
+export interface ReleasesTable {
+  digest: string;
+  subject: string;
+  version: string;
+  manifest_json: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** Content-addressed bytes (evidence files, reports); `content` is BLOB on SQLite, BYTEA on PostgreSQL. */
+export interface BlobsTable {
+  digest: string;
+  content: Uint8Array;
+  size: number;
+}
+
+export interface ChecklistCompletionsTable {
+  id: string;
+  release_digest: string;
+  stage: string;
+  gate_id: string;
+  item_id: string;
+  item_digest: string;
+  by_user: string;
+  at: string;
+  /** JSON of an `EvidenceAttachment`. */
+  evidence_json: string | null;
+  note: string | null;
+}
+
+/** Every `SignoffPayload` field, so the signature can be checked again from the row alone. */
+export interface SignoffsTable {
+  id: string;
+  type: string;
+  release: string;
+  release_digest: string;
+  stage: string;
+  gate: string;
+  gate_digest: string;
+  role: string;
+  decision: string;
+  signer: string;
+  at: string;
+  comment: string | null;
+  signature: string;
+}
+
+export interface ValidationResultsTable {
+  id: string;
+  release_digest: string;
+  stage: string;
+  gate_id: string;
+  validation_id: string;
+  validator: string;
+  definition_digest: string;
+  status: string;
+  summary: string;
+  measurements_json: string;
+  inputs_json: string;
+  by_user: string;
+  at: string;
+}
+
+/** Promotions and rollbacks; `seq` orders them even when two share the same `at`. */
+export interface PromotionsTable {
+  id: string;
+  seq: number;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  policy_version: number;
+  policy_digest: string;
+  kind: string;
+  by_user: string;
+  at: string;
+  previous_version: string | null;
+  reason: string | null;
+}
+
+/** The one release that holds each stage of each subject (DESIGN.md, rule 4). */
+export interface StageHoldersTable {
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  promotion_id: string;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  at: string;
+  actor: string;
+  type: string;
+  /** Canonical JSON of the event's data, the same text its hash covers. */
+  data_json: string;
+  prev: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  size: number;
+  head: string;
+  at: string;
+  signature: string;
+  key_id: string;
+}
+
+/** The whole database, as Kysely sees it. */
+export interface Database {
+  policies: PoliciesTable;
+  releases: ReleasesTable;
+  blobs: BlobsTable;
+  checklist_completions: ChecklistCompletionsTable;
+  signoffs: SignoffsTable;
+  validation_results: ValidationResultsTable;
+  promotions: PromotionsTable;
+  stage_holders: StageHoldersTable;
+  audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+}

@@ -1,0 +1,462 @@
+/**
+ * The shared `Store` suite: every implementation (SQLite now, PostgreSQL later) runs exactly these
+ * tests, so the two cannot drift apart. Usage: `runStoreSuite('sqlite', () => createSqliteStore(f))`;
+ * `makeStore` must return a fresh, empty, migrated store on every call.
+ */
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { GENESIS_HASH, checkpointMessage, verifyAuditLog } from '../src/audit/log.js';
+import { digestBytes, digestOf, type Digest } from '../src/domain/digest.js';
+import type {
+  ChecklistCompletion,
+  Policy,
+  PolicyVersion,
+  Promotion,
+  Release,
+  ReleaseManifest,
+  Signoff,
+  ValidationResult,
+} from '../src/domain/model.js';
+import type { AuditCheckpoint, Store, StoreTx } from '../src/store/store.js';
+
+// ------------------------------------------------------------------------------------- fixtures
+
+const T0 = Date.UTC(2026, 0, 1);
+/** A distinct ISO time per call site, `n` minutes after the start of 2026. */
+const at = (n: number): string => new Date(T0 + n * 60_000).toISOString();
+const hex = (c: string): string => c.repeat(64);
+const dg = (c: string): Digest => `sha256:${hex(c)}`;
+
+const POLICY: Policy = {
+  apiVersion: 'tollgate/v1',
+  kind: 'Policy',
+  name: 'fraud-platform',
+  roster: { alice: { roles: ['ml-engineer'], key: 'ed25519:AAAA' } },
+  stages: [{ name: 'staging' }, { name: 'production', after: 'staging', freeze: ['2026-12-24T00:00:00Z/2026-12-27T00:00:00Z'] }],
+  gates: [
+    {
+      id: 'approvals',
+      stage: 'production',
+      separationOfDuties: true,
+      signoffs: [{ role: 'ml-engineer', count: 1 }],
+    },
+  ],
+};
+
+function policyInput(n: number): Omit<PolicyVersion, 'version'> {
+  const policy = { ...POLICY, name: `fraud-platform-${n}` };
+  return { digest: digestOf(policy), name: policy.name, policy, source: `name: ${policy.name}\n`, appliedAt: at(n), appliedBy: 'alice' };
+}
+
+function release(version: string, extra: Partial<ReleaseManifest> = {}): Release {
+  const manifest: ReleaseManifest = {
+    subject: 'fraud-detector',
+    version,
+    risk: 'high',
+    owner: 'alice',
+    artifacts: [{ name: 'model', kind: 'model', path: 'model/model.onnx', sha256: hex('a'), size: 12 }],
+    ...extra,
+  };
+  return { subject: manifest.subject, version, digest: digestOf(manifest), manifest, createdAt: at(1), createdBy: 'alice' };
+}
+
+function checklist(r: Release, id: string, extra: Partial<ChecklistCompletion> = {}): ChecklistCompletion {
+  return { id, releaseDigest: r.digest, stage: 'staging', gateId: 'inventory', itemId: 'datasets-listed', itemDigest: dg('c'), by: 'alice', at: at(10), ...extra };
+}
+
+function signoff(r: Release, id: string, extra: Partial<Signoff> = {}): Signoff {
+  return {
+    type: 'tollgate/signoff/v1',
+    release: `${r.subject}@${r.version}`,
+    releaseDigest: r.digest,
+    stage: 'production',
+    gate: 'approvals',
+    gateDigest: dg('d'),
+    role: 'security',
+    decision: 'approve',
+    signer: 'carol',
+    at: at(20),
+    id,
+    signature: 'c2lnbmF0dXJl',
+    ...extra,
+  };
+}
+
+function validation(r: Release, id: string): ValidationResult {
+  return {
+    id,
+    releaseDigest: r.digest,
+    stage: 'staging',
+    gateId: 'automated',
+    validationId: 'drift',
+    validator: 'drift',
+    definitionDigest: dg('e'),
+    status: 'passed',
+    summary: 'no column drifted',
+    measurements: { columns: { amount: { kind: 'numeric', psi: 0.01, ks_pvalue: 0.4 } }, nested: [1, 'two', null, true] },
+    inputs: { reference: dg('1'), current: dg('2') },
+    by: 'ci',
+    at: at(30),
+  };
+}
+
+function promotion(r: Release, id: string, policyVersion: number, extra: Partial<Promotion> = {}): Promotion {
+  return {
+    id,
+    subject: r.subject,
+    stage: 'staging',
+    version: r.version,
+    releaseDigest: r.digest,
+    policyVersion,
+    policyDigest: dg('f'),
+    kind: 'promotion',
+    by: 'bob',
+    at: at(40),
+    ...extra,
+  };
+}
+
+/** A policy and a release, the parents most other rows need. */
+async function seed(tx: StoreTx, r: Release = release('2.4.0')): Promise<{ policy: PolicyVersion; release: Release }> {
+  const policy = await tx.insertPolicy(policyInput(1));
+  await tx.insertRelease(r);
+  return { policy, release: r };
+}
+
+const serverKey = generateKeyPairSync('ed25519');
+const checkSignature = (c: AuditCheckpoint): boolean =>
+  verify(null, Buffer.from(checkpointMessage(c)), serverKey.publicKey, Buffer.from(c.signature, 'base64'));
+
+function signCheckpoint(body: { size: number; head: string; at: string }): AuditCheckpoint {
+  return { ...body, signature: sign(null, Buffer.from(checkpointMessage(body)), serverKey.privateKey).toString('base64'), keyId: 'server-1' };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
+
+// ---------------------------------------------------------------------------------------- suite
+
+/** Registers the shared Store tests under `describe(name)`. */
+export function runStoreSuite(name: string, makeStore: () => Promise<Store>): void {
+  /** Runs `fn` on a fresh store and always closes it. */
+  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
+    const store = await makeStore();
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  describe(`Store suite: ${name}`, () => {
+    it('starts empty', () =>
+      withStore(async (store) => {
+        expect(await store.activePolicy()).toBeUndefined();
+        expect(await store.policyVersion(1)).toBeUndefined();
+        expect(await store.findRelease('fraud-detector', '2.4.0')).toBeUndefined();
+        expect(await store.listReleases()).toEqual([]);
+        expect(await store.evidence(dg('0'))).toEqual({ checklist: [], signoffs: [], validations: [] });
+        expect(await store.promotions()).toEqual([]);
+        expect(await store.stageHolder('fraud-detector', 'staging')).toBeUndefined();
+        expect(await store.blob(dg('0'))).toBeUndefined();
+        expect(await store.auditEvents()).toEqual([]);
+        expect(await store.auditHead()).toEqual({ size: 0, head: GENESIS_HASH });
+        expect(await store.latestCheckpoint()).toBeUndefined();
+      }));
+
+    it('numbers policy versions 1, 2, … and the newest is active', () =>
+      withStore(async (store) => {
+        const v1 = await store.transaction((tx) => tx.insertPolicy(policyInput(1)));
+        const v2 = await store.transaction((tx) => tx.insertPolicy(policyInput(2)));
+        const v3 = await store.transaction((tx) => tx.insertPolicy(policyInput(3)));
+        expect([v1.version, v2.version, v3.version]).toEqual([1, 2, 3]);
+        expect(v2).toStrictEqual({ ...policyInput(2), version: 2 });
+        expect(await store.activePolicy()).toStrictEqual(v3);
+        expect(await store.policyVersion(1)).toStrictEqual(v1);
+        expect(await store.policyVersion(2)).toStrictEqual(v2);
+        expect(await store.policyVersion(4)).toBeUndefined();
+      }));
+
+    it('round-trips releases and filters them by subject', () =>
+      withStore(async (store) => {
+        const a = release('2.4.0');
+        const b = {
+          ...release('2.5.0', {
+            lineage: [{ from: ['train-data', 'code'], to: 'model', step: 'train' }],
+            testedIn: ['dev'],
+            dependencies: { python: '3.11' },
+            labels: { team: 'risk' },
+          }),
+          createdAt: at(2),
+        };
+        const otherManifest: ReleaseManifest = { ...a.manifest, subject: 'churn-model' };
+        const other: Release = { ...a, subject: 'churn-model', digest: digestOf(otherManifest), manifest: otherManifest, createdAt: at(3) };
+        await store.transaction(async (tx) => {
+          await tx.insertRelease(a);
+          await tx.insertRelease(b);
+          await tx.insertRelease(other);
+          // Reads inside the transaction see its own writes.
+          expect(await tx.findRelease('fraud-detector', '2.4.0')).toStrictEqual(a);
+        });
+        expect(await store.findRelease('fraud-detector', '2.4.0')).toStrictEqual(a);
+        expect(await store.findRelease('fraud-detector', '2.5.0')).toStrictEqual(b);
+        expect(await store.findRelease('fraud-detector', '9.9.9')).toBeUndefined();
+        expect(await store.listReleases()).toStrictEqual([a, b, other]);
+        expect(await store.listReleases({ subject: 'fraud-detector' })).toStrictEqual([a, b]);
+        expect(await store.listReleases({ subject: 'nothing' })).toEqual([]);
+      }));
+
+    it('refuses a second release with the same subject and version', () =>
+      withStore(async (store) => {
+        await store.transaction((tx) => tx.insertRelease(release('2.4.0')));
+        const changed = release('2.4.0', { risk: 'low' });
+        expect(changed.digest).not.toBe(release('2.4.0').digest);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendAudit({ at: at(1), actor: 'user:alice', type: 'ReleaseCreated', data: {} });
+            await tx.insertRelease(changed);
+          }),
+        ).rejects.toMatchObject({ code: 'TG_RELEASE_CONFLICT' });
+        // The same content again is refused too: the service answers that case before writing.
+        await expect(store.transaction((tx) => tx.insertRelease(release('2.4.0')))).rejects.toMatchObject({
+          code: 'TG_RELEASE_CONFLICT',
+        });
+        expect(await store.findRelease('fraud-detector', '2.4.0')).toStrictEqual(release('2.4.0'));
+        expect(await store.auditEvents()).toEqual([]);
+      }));
+
+    it('round-trips evidence of every kind, oldest first, absent fields absent', () =>
+      withStore(async (store) => {
+        const r = release('2.4.0');
+        const other = release('2.5.0');
+        const c1 = checklist(r, 'c1', { at: at(12), evidence: { name: 'plan.md', digest: dg('9'), size: 42 }, note: 'see wiki' });
+        const c2 = checklist(r, 'c2', { at: at(11), itemId: 'alerts-tested' });
+        const c3 = checklist(r, 'c3', { at: at(13), evidence: { name: 'runbook', uri: 'https://wiki.example/runbook' } });
+        const s1 = signoff(r, 's1', { comment: 'looks good' });
+        const s2 = signoff(r, 's2', { at: at(19), decision: 'reject', signer: 'dave', role: 'ml-engineer' });
+        const v1 = validation(r, 'v1');
+        const v2 = { ...validation(r, 'v2'), status: 'errored' as const, measurements: {}, inputs: {}, at: at(29) };
+        await store.transaction(async (tx) => {
+          await seed(tx, r);
+          await tx.insertRelease(other);
+          for (const c of [c1, c2, c3]) await tx.insertChecklist(c);
+          for (const s of [s1, s2]) await tx.insertSignoff(s);
+          for (const v of [v1, v2]) await tx.insertValidation(v);
+          await tx.insertChecklist(checklist(other, 'c-other'));
+        });
+        const ev = await store.evidence(r.digest);
+        expect(ev).toStrictEqual({ checklist: [c2, c1, c3], signoffs: [s2, s1], validations: [v2, v1] });
+        expect(Object.keys(ev.checklist[0]!)).not.toContain('note');
+        expect(Object.keys(ev.checklist[0]!)).not.toContain('evidence');
+        expect(Object.keys(ev.signoffs[0]!)).not.toContain('comment');
+        expect((await store.evidence(other.digest)).checklist.map((c) => c.id)).toEqual(['c-other']);
+      }));
+
+    it('refuses evidence for a release it does not know', () =>
+      withStore(async (store) => {
+        await expect(store.transaction((tx) => tx.insertChecklist(checklist(release('1.0.0'), 'c1')))).rejects.toThrow();
+        expect(await store.evidence(release('1.0.0').digest)).toEqual({ checklist: [], signoffs: [], validations: [] });
+      }));
+
+    it('records promotions, moves the stage holder and filters promotions', () =>
+      withStore(async (store) => {
+        const r1 = release('2.4.0');
+        const r2 = release('2.5.0');
+        const p1 = promotion(r1, 'p1', 1, { at: at(40) });
+        const p2 = promotion(r1, 'p2', 1, { stage: 'production', at: at(41) });
+        // The same `at` as p2 on purpose: order comes from insertion, not the clock.
+        const p3 = promotion(r2, 'p3', 1, { at: at(41), previousVersion: '2.4.0' });
+        const p4 = promotion(r1, 'p4', 1, { kind: 'rollback', at: at(41), previousVersion: '2.5.0', reason: 'latency regression' });
+        await store.transaction(async (tx) => {
+          await seed(tx, r1);
+          await tx.insertRelease(r2);
+          await tx.insertPromotion(p1);
+          expect(await tx.stageHolder('fraud-detector', 'staging')).toStrictEqual(p1);
+        });
+        await store.transaction(async (tx) => {
+          await tx.lockStage('fraud-detector', 'production');
+          await tx.insertPromotion(p2);
+        });
+        await store.transaction(async (tx) => {
+          await tx.lockStage('fraud-detector', 'staging');
+          await tx.insertPromotion(p3);
+        });
+        expect(await store.stageHolder('fraud-detector', 'staging')).toStrictEqual(p3);
+        await store.transaction((tx) => tx.insertPromotion(p4));
+
+        expect(await store.stageHolder('fraud-detector', 'staging')).toStrictEqual(p4);
+        expect(await store.stageHolder('fraud-detector', 'production')).toStrictEqual(p2);
+        expect(await store.stageHolder('churn-model', 'staging')).toBeUndefined();
+        expect(await store.promotions()).toStrictEqual([p1, p2, p3, p4]);
+        expect(await store.promotions({ subject: 'fraud-detector' })).toStrictEqual([p1, p2, p3, p4]);
+        expect(await store.promotions({ subject: 'churn-model' })).toEqual([]);
+        expect(await store.promotions({ stage: 'staging' })).toStrictEqual([p1, p3, p4]);
+        expect(await store.promotions({ releaseDigest: r2.digest })).toStrictEqual([p3]);
+        expect(await store.promotions({ subject: 'fraud-detector', stage: 'staging', releaseDigest: r1.digest })).toStrictEqual([p1, p4]);
+        expect(Object.keys((await store.promotions())[0]!)).not.toContain('previousVersion');
+      }));
+
+    it('serializes concurrent promotions of one stage', () =>
+      withStore(async (store) => {
+        const releases = Array.from({ length: 8 }, (_, i) => release(`3.${i}.0`));
+        await store.transaction(async (tx) => {
+          await tx.insertPolicy(policyInput(1));
+          for (const r of releases) await tx.insertRelease(r);
+        });
+        // Each promotion reads the holder, yields, then writes: without serialization two would see
+        // the same previous holder.
+        await Promise.all(
+          releases.map((r, i) =>
+            store.transaction(async (tx) => {
+              await tx.lockStage(r.subject, 'staging');
+              const holder = await tx.stageHolder(r.subject, 'staging');
+              await tick();
+              await tx.insertPromotion(promotion(r, `p${i}`, 1, holder ? { previousVersion: holder.version } : {}));
+              await tx.appendAudit({ at: at(50), actor: 'user:bob', type: 'ReleasePromoted', data: { release: r.version } });
+            }),
+          ),
+        );
+        const all = await store.promotions({ stage: 'staging' });
+        expect(all).toHaveLength(8);
+        expect(all[0]!.previousVersion).toBeUndefined();
+        for (let i = 1; i < all.length; i++) expect(all[i]!.previousVersion).toBe(all[i - 1]!.version);
+        expect((await store.stageHolder('fraud-detector', 'staging'))?.id).toBe(all[7]!.id);
+      }));
+
+    it('keeps one copy of a blob however often it is put', () =>
+      withStore(async (store) => {
+        const bytes = new TextEncoder().encode('rollback plan: redeploy 2.3.1');
+        const digest = digestBytes(bytes);
+        await store.transaction((tx) => tx.putBlob(digest, bytes));
+        await store.transaction(async (tx) => {
+          await tx.putBlob(digest, bytes);
+          // A view into a larger buffer is stored by its own bytes only.
+          const padded = new Uint8Array([0, ...bytes, 0]);
+          await tx.putBlob(digest, padded.subarray(1, 1 + bytes.length));
+        });
+        const back = await store.blob(digest);
+        expect(back).toBeInstanceOf(Uint8Array);
+        expect(Buffer.isBuffer(back)).toBe(false);
+        expect(back).toStrictEqual(bytes);
+        const empty = new Uint8Array();
+        await store.transaction((tx) => tx.putBlob(digestBytes(empty), empty));
+        expect(await store.blob(digestBytes(empty))).toStrictEqual(empty);
+        await expect(store.transaction((tx) => tx.putBlob(dg('0'), bytes))).rejects.toThrow(/digest/);
+      }));
+
+    it('leaves nothing behind when a transaction throws, audit events included', () =>
+      withStore(async (store) => {
+        const before = await store.transaction(async (tx) => {
+          await tx.appendAudit({ at: at(0), actor: 'system', type: 'StoreCreated', data: {} });
+          return tx.auditHead();
+        });
+        const boom = new Error('boom');
+        const r = release('2.4.0');
+        const bytes = new TextEncoder().encode('evidence');
+        await expect(
+          store.transaction(async (tx) => {
+            const { policy } = await seed(tx, r);
+            await tx.insertChecklist(checklist(r, 'c1'));
+            await tx.insertSignoff(signoff(r, 's1'));
+            await tx.insertValidation(validation(r, 'v1'));
+            await tx.insertPromotion(promotion(r, 'p1', policy.version));
+            await tx.putBlob(digestBytes(bytes), bytes);
+            await tx.appendAudit({ at: at(1), actor: 'user:alice', type: 'ReleaseCreated', data: { release: r.version } });
+            await tx.putCheckpoint(signCheckpoint({ ...(await tx.auditHead()), at: at(1) }));
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.activePolicy()).toBeUndefined();
+        expect(await store.listReleases()).toEqual([]);
+        expect(await store.evidence(r.digest)).toEqual({ checklist: [], signoffs: [], validations: [] });
+        expect(await store.promotions()).toEqual([]);
+        expect(await store.stageHolder(r.subject, 'staging')).toBeUndefined();
+        expect(await store.blob(digestBytes(bytes))).toBeUndefined();
+        expect(await store.auditHead()).toEqual(before);
+        expect(await store.latestCheckpoint()).toBeUndefined();
+        // The store is still usable, and the chain continues from the last committed event.
+        const next = await store.transaction((tx) => tx.appendAudit({ at: at(2), actor: 'system', type: 'PolicyApplied', data: {} }));
+        expect(next).toMatchObject({ seq: 2, prev: before.head });
+      }));
+
+    it('returns what the transaction callback returns', () =>
+      withStore(async (store) => {
+        expect(await store.transaction(async () => 42)).toBe(42);
+      }));
+
+    it('refuses use of the store itself inside a transaction, instead of hanging', () =>
+      withStore(async (store) => {
+        await expect(store.transaction(async () => store.activePolicy())).rejects.toThrow(/its `tx`/);
+        await expect(store.transaction(async () => store.transaction(async () => 1))).rejects.toThrow(/its `tx`/);
+        expect(await store.activePolicy()).toBeUndefined();
+      }));
+
+    it('builds a valid audit chain across many transactions, concurrent ones included', () =>
+      withStore(async (store) => {
+        const first = await store.transaction((tx) =>
+          tx.appendAudit({ at: at(0), actor: 'user:alice', type: 'PolicyApplied', data: { version: 1 } }),
+        );
+        expect(first).toMatchObject({ seq: 1, prev: GENESIS_HASH });
+        for (let i = 0; i < 5; i++) {
+          await store.transaction(async (tx) => {
+            await tx.appendAudit({ at: at(1), actor: 'user:alice', type: 'ChecklistCompleted', data: { i } });
+            await tx.appendAudit({ at: at(1), actor: 'user:alice', type: 'SignoffRecorded', data: { i, second: true } });
+          });
+        }
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            store.transaction(async (tx) => {
+              await tick();
+              const e = await tx.appendAudit({ at: at(2), actor: `validator:v${i}`, type: 'ValidationRecorded', data: { i } });
+              await tick();
+              // Within its transaction, the event just appended is the head.
+              expect(await tx.auditHead()).toEqual({ size: e.seq, head: e.hash });
+              return e;
+            }),
+          ),
+        );
+        const events = await store.auditEvents();
+        expect(events).toHaveLength(51);
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+        for (const e of results) expect(events[e.seq - 1]).toStrictEqual(e);
+        expect(new Set(results.map((e) => e.seq)).size).toBe(40);
+        expect(await store.auditHead()).toEqual({ size: 51, head: events[50]!.hash });
+        expect(verifyAuditLog(events, undefined, checkSignature)).toEqual({ ok: true, events: 51, head: events[50]!.hash });
+      }));
+
+    it('stores audit data as the canonical JSON its hash covers', () =>
+      withStore(async (store) => {
+        const data = { z: 1, a: { y: [3, 'x', null], b: undefined }, n: 1.5e-7, s: 'é\u2028"' };
+        const e = await store.transaction((tx) => tx.appendAudit({ at: at(0), actor: 'system', type: 'PolicyApplied', data }));
+        expect(e.data).toStrictEqual({ z: 1, a: { y: [3, 'x', null] }, n: 1.5e-7, s: 'é\u2028"' });
+        expect(await store.auditEvents()).toStrictEqual([e]);
+        expect(verifyAuditLog([e], undefined, checkSignature).ok).toBe(true);
+      }));
+
+    it('round-trips checkpoints, and the newest is the latest', () =>
+      withStore(async (store) => {
+        const c1 = await store.transaction(async (tx) => {
+          await tx.appendAudit({ at: at(0), actor: 'system', type: 'PolicyApplied', data: {} });
+          const c = signCheckpoint({ ...(await tx.auditHead()), at: at(0) });
+          await tx.putCheckpoint(c);
+          return c;
+        });
+        expect(await store.latestCheckpoint()).toStrictEqual(c1);
+        const c2 = await store.transaction(async (tx) => {
+          await tx.appendAudit({ at: at(1), actor: 'system', type: 'ReleaseCreated', data: {} });
+          const c = signCheckpoint({ ...(await tx.auditHead()), at: at(1) });
+          await tx.putCheckpoint(c);
+          return c;
+        });
+        expect(c2.size).toBe(2);
+        expect(await store.latestCheckpoint()).toStrictEqual(c2);
+        const events = await store.auditEvents();
+        expect(verifyAuditLog(events, c2, checkSignature)).toMatchObject({ ok: true, events: 2 });
+        // A checkpoint older than the log still verifies the part it covers.
+        expect(verifyAuditLog(events, c1, checkSignature).ok).toBe(true);
+        // A checkpoint taken again at the same size (nothing new) is kept too.
+        const c3 = signCheckpoint({ ...c2, at: at(2) });
+        await store.transaction((tx) => tx.putCheckpoint(c3));
+        expect(await store.latestCheckpoint()).toStrictEqual(c3);
+      }));
+  });
+}
