@@ -38,6 +38,7 @@ gates:
     expires: ${opts.expires ?? '168h'}
     signoffs:
       - { role: ml-engineer, count: 1 }
+  - id: readiness
     stage: staging
     checklist:
 ${(opts.otherItems ?? ['alerts-tested']).map((id) => `      - { id: ${id} }\n`).join('')}`;
