@@ -185,11 +185,17 @@ export interface ValidationResult {
   readonly gateId: string;
   readonly validationId: string;
   readonly validator: string;
+  readonly validatorVersion: string;
   readonly definitionDigest: Digest;
   readonly status: ValidationStatus;
+  /** One line with the measured value and the threshold. */
   readonly summary: string;
   readonly measurements: Readonly<Record<string, unknown>>;
+  readonly thresholds: Readonly<Record<string, unknown>>;
+  /** Digest of each input when it was read, keyed by the path or URI as written in `with`. */
   readonly inputs: Readonly<Record<string, Digest>>;
+  readonly details?: unknown;
+  readonly durationMs: number;
   readonly by: string;
   readonly at: string;
 }

@@ -73,11 +73,15 @@ export interface ValidationResultsTable {
   gate_id: string;
   validation_id: string;
   validator: string;
+  validator_version: string;
   definition_digest: string;
   status: string;
   summary: string;
   measurements_json: string;
+  thresholds_json: string;
   inputs_json: string;
+  details_json: string | null;
+  duration_ms: number;
   by_user: string;
   at: string;
 }

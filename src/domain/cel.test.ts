@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { checkCondition, evaluateCondition } from './cel.js';
+import { TollgateError } from './errors.js';
+import type { ReleaseManifest, RiskTier } from './model.js';
+
+function release(risk: RiskTier, extra: Partial<ReleaseManifest> = {}): ReleaseManifest {
+  return {
+    subject: 'fraud-detector',
+    version: '2.4.0',
+    risk,
+    owner: 'alice',
+    artifacts: [{ name: 'model', kind: 'model', path: 'model/model.onnx', sha256: 'a'.repeat(64) }],
+    ...extra,
+  };
+}
+
+describe('evaluateCondition', () => {
+  it.each([
+    ['low', false],
+    ['medium', false],
+    ['high', true],
+    ['critical', true],
+  ] as const)("release.risk in ['high', 'critical'] is %s → %s", (risk, expected) => {
+    expect(evaluateCondition("release.risk in ['high', 'critical']", release(risk))).toBe(expected);
+  });
+
+  it.each([
+    ["release.labels['team'] == 'fraud'", { labels: { team: 'fraud' } }, true],
+    ["release.labels['team'] == 'fraud'", { labels: { team: 'growth' } }, false],
+    ["'team' in release.labels && release.labels['team'] == 'fraud'", {}, false],
+    ["'staging' in release.testedIn", { testedIn: ['dev', 'staging'] }, true],
+    ["'staging' in release.testedIn", {}, false],
+    ["release.subject == 'fraud-detector' && release.version.startsWith('2.')", {}, true],
+    ["release.owner != 'alice'", {}, false],
+  ] as const)('%s with %j → %s', (expr, extra, expected) => {
+    expect(evaluateCondition(expr, release('high', extra))).toBe(expected);
+  });
+
+  it('a missing label is an error naming the expression, not a silent false', () => {
+    const expr = "release.labels['team'] == 'fraud'";
+    let err: unknown;
+    try {
+      evaluateCondition(expr, release('high'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TollgateError);
+    expect((err as TollgateError).code).toBe('TG_POLICY_INVALID');
+    expect((err as TollgateError).message).toContain(`condition "${expr}" cannot be evaluated for fraud-detector@2.4.0: No such key: team`);
+  });
+
+  it('evaluates the same expression again from the cache', () => {
+    const expr = "release.risk == 'low'";
+    expect(evaluateCondition(expr, release('low'))).toBe(true);
+    expect(evaluateCondition(expr, release('high'))).toBe(false);
+  });
+});
+
+describe('checkCondition', () => {
+  it.each([
+    "release.risk in ['high', 'critical']",
+    "release.labels['team'] == 'fraud'",
+    "size(release.testedIn) > 0 || release.owner == 'alice'",
+    'true',
+  ])('accepts %s', (expr) => {
+    expect(checkCondition(expr)).toBeUndefined();
+  });
+
+  it.each([
+    ["release.risk in ['high', 'critical'", /invalid condition .*: .* at character/],
+    ['release.risk ==', /invalid condition "release.risk ==": Unexpected token: EOF at character 16/],
+    ["risk == 'high'", /invalid condition "risk == 'high'": Unknown variable: risk at character 1 \(a condition reads only `release`\)/],
+    ["release.tier == 'high'", /No such key: tier at character 9 \(fields of release: subject, version, risk, owner, labels, testedIn\)/],
+    ['release.risk == 1', /no such overload: string == int/],
+    ['release.risk', /gives a string, not true or false/],
+    ['', /the condition is empty/],
+    ['   ', /the condition is empty/],
+  ])('rejects %j', (expr, why) => {
+    expect(checkCondition(expr)).toMatch(why);
+  });
+});

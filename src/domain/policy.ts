@@ -1,0 +1,382 @@
+/**
+ * The policy file (`tollgate.yaml`): schema, the checks that need the whole file (known stages and
+ * roles, unique ids, no cycles), and the digests that evidence binds to. Pure: text in, data out.
+ */
+import { createPublicKey } from 'node:crypto';
+import * as z from 'zod';
+import { checkCondition } from './cel.js';
+import { digestOf, type Digest } from './digest.js';
+import { checkInterval, isValidDuration } from './duration.js';
+import { TollgateError, tollgateError, type Problem } from './errors.js';
+import type { ChecklistItemDef, GateDef, Policy } from './model.js';
+import {
+  formatPath,
+  formatProblems,
+  isPlainObject,
+  loadYaml,
+  sortProblems,
+  validateYaml,
+  valueAt,
+  type YamlPath,
+  type YamlSource,
+} from './yaml-source.js';
+
+/** Roster user names, roles, stage names and ids: they travel as CLI arguments and in URLs. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const NAME_RULE = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
+
+const PUBLIC_KEY_PREFIX = 'ed25519:';
+
+// ---------------------------------------------------------------- schema
+
+/** A string checked by `check`, which returns a message for a bad value. */
+function checkedString(check: (v: string) => string | undefined) {
+  return z.string().superRefine((v, ctx) => {
+    const message = check(v);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
+}
+
+const identifier = checkedString((v) => (v === '' ? 'must not be empty' : NAME_PATTERN.test(v) ? undefined : `${JSON.stringify(v)} ${NAME_RULE}`));
+
+const condition = checkedString(checkCondition);
+const text = z.string().min(1);
+
+const RosterEntrySchema = z.strictObject({
+  roles: z.array(identifier).min(1),
+  key: checkedString(checkPublicKey),
+});
+
+const StageSchema = z.strictObject({
+  name: identifier,
+  after: identifier.optional(),
+  freeze: z.array(checkedString(checkInterval)).optional(),
+});
+
+const ChecklistItemSchema = z.strictObject({
+  id: identifier,
+  text: text.optional(),
+  evidence: z.enum(['required', 'optional']).optional(),
+  roles: z.array(identifier).min(1).optional(),
+  when: condition.optional(),
+});
+
+const SignoffRuleSchema = z.strictObject({
+  role: identifier,
+  // One sign-off is what people mean when they name a role and no count.
+  count: z.number().int().min(1).default(1),
+  when: condition.optional(),
+});
+
+const ValidationSchema = z.strictObject({
+  id: identifier,
+  uses: text,
+  // Plain JSON only: the definition is digested with canonical JSON.
+  with: z.record(z.string(), z.json()).optional(),
+  when: condition.optional(),
+});
+
+const GateSchema = z.strictObject({
+  id: identifier,
+  stage: identifier,
+  when: condition.optional(),
+  separationOfDuties: z.boolean().optional(),
+  expires: checkedString((v) =>
+    isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 168h, 7d or 1h30m`,
+  ).optional(),
+  checklist: z.array(ChecklistItemSchema).optional(),
+  signoffs: z.array(SignoffRuleSchema).optional(),
+  validations: z.array(ValidationSchema).optional(),
+});
+
+const PolicySchema = z.strictObject({
+  apiVersion: z.literal('tollgate/v1'),
+  kind: z.literal('Policy'),
+  name: text,
+  roster: z.record(
+    checkedString((v) => (NAME_PATTERN.test(v) ? undefined : `user name ${JSON.stringify(v)} ${NAME_RULE}`)),
+    RosterEntrySchema,
+  ),
+  stages: z.array(StageSchema).min(1),
+  gates: z.array(GateSchema),
+});
+
+// ---------------------------------------------------------------- parse and check
+
+/**
+ * Parses and checks a policy. Throws TG_YAML_SYNTAX for broken YAML and TG_POLICY_INVALID with
+ * every problem (each `file:line:col`) otherwise; the message holds one problem a line.
+ * The policy is returned deeply frozen, with sign-off `count` defaulted to 1 and nothing else added.
+ */
+export function parsePolicy(source: string, file: string): { policy: Policy; digest: Digest } {
+  const src = loadYaml(source, file);
+  const { policy, problems } = analyse(src);
+  if (problems.length > 0 || policy === undefined) {
+    throw tollgateError('TG_POLICY_INVALID', formatProblems(problems), { problems });
+  }
+  return { policy, digest: policyDigest(policy) };
+}
+
+/** Every problem in a policy, YAML syntax included, in reading order; empty when it is valid. */
+export function checkPolicy(source: string, file: string): Problem[] {
+  try {
+    return analyse(loadYaml(source, file)).problems;
+  } catch (err) {
+    if (err instanceof TollgateError && err.code === 'TG_YAML_SYNTAX') return [...err.problems];
+    throw err;
+  }
+}
+
+/** The digest a promotion records: canonical JSON of the parsed policy. */
+export function policyDigest(policy: Policy): Digest {
+  return digestOf(policy);
+}
+
+/** What a sign-off binds to: a change to this gate makes its sign-offs stale, a change elsewhere does not. */
+export function gateDigest(gate: GateDef): Digest {
+  return digestOf(gate);
+}
+
+/** What a checklist completion binds to; the gate id and stage are in it so a moved item is a new item. */
+export function itemDigest(gate: GateDef, item: ChecklistItemDef): Digest {
+  return digestOf({ gate: gate.id, stage: gate.stage, item });
+}
+
+/** Every role some roster member holds, sorted. */
+export function rolesOf(policy: Policy): string[] {
+  return [...new Set(Object.values(policy.roster).flatMap((e) => e.roles))].sort();
+}
+
+/** The roster members who hold `role`, sorted. */
+export function holdersOf(policy: Policy, role: string): string[] {
+  return Object.entries(policy.roster)
+    .filter(([, e]) => e.roles.includes(role))
+    .map(([user]) => user)
+    .sort();
+}
+
+function analyse(src: YamlSource): { policy?: Policy; problems: Problem[] } {
+  const validated = validateYaml(src, PolicySchema, { describe: describePolicyPath });
+  // Whole-file checks run even when the schema found problems, so one run lists everything; they
+  // read the raw data defensively and skip what the schema already reports.
+  const problems = sortProblems([...(validated.ok ? [] : validated.problems), ...crossCheck(src)]);
+  if (!validated.ok || problems.length > 0) return { problems };
+  const policy: Policy = validated.value;
+  return { policy: deepFreeze(policy), problems };
+}
+
+/** The checks that need more than one node: references, uniqueness, cycles. */
+function crossCheck(src: YamlSource): Problem[] {
+  const data = src.data;
+  const problems: Problem[] = [];
+  const report = (path: YamlPath, message: string): void => {
+    problems.push(src.problemAt(path, message));
+  };
+  const lineOf = (path: YamlPath): number => src.positionOf(path).line;
+
+  // Roster: who holds which role; one key per person, or a signature proves nothing about who signed.
+  const rosterData = valueAt(data, ['roster']).value;
+  const roster = isPlainObject(rosterData) ? rosterData : {};
+  const holders = new Map<string, string[]>();
+  const keyOwner = new Map<string, string>();
+  for (const [user, entry] of Object.entries(roster)) {
+    for (const role of list(field(entry, 'roles'))) {
+      if (typeof role === 'string') holders.set(role, [...(holders.get(role) ?? []), user]);
+    }
+    const key = field(entry, 'key');
+    if (typeof key === 'string' && key !== '') {
+      const first = keyOwner.get(key);
+      if (first !== undefined) report(['roster', user, 'key'], `roster entry "${user}": the same key as "${first}"; every person needs their own key`);
+      else keyOwner.set(key, user);
+    }
+  }
+  const roleList = [...holders.keys()].sort();
+  const knownRoles = roleList.length > 0 ? `roles in the roster: ${roleList.join(', ')}` : 'the roster names no roles';
+
+  // Stages: unique names, `after` names a known stage, and the order has no cycle.
+  const stages = list(valueAt(data, ['stages']).value);
+  const stageIndex = new Map<string, number>();
+  stages.forEach((stage, i) => {
+    const n = ident(field(stage, 'name'));
+    if (n === undefined) return;
+    const first = stageIndex.get(n);
+    if (first !== undefined) report(['stages', i, 'name'], `stage "${n}" is defined twice (first at line ${lineOf(['stages', first, 'name'])})`);
+    else stageIndex.set(n, i);
+  });
+  const stageNames = [...stageIndex.keys()];
+  const knownStages = `stages: ${stageNames.join(', ') || 'none'}`;
+  const afterOf = new Map<string, string>();
+  stages.forEach((stage, i) => {
+    const n = ident(field(stage, 'name'));
+    const after = ident(field(stage, 'after'));
+    if (after === undefined) return;
+    if (!stageIndex.has(after)) report(['stages', i, 'after'], `stage "${n ?? i + 1}": "after" names unknown stage "${after}" (${knownStages})`);
+    else if (n !== undefined && stageIndex.get(n) === i) afterOf.set(n, after);
+  });
+  for (const cycle of cyclesOf(afterOf, stageNames)) {
+    const start = cycle[0] as string;
+    report(['stages', stageIndex.get(start) as number, 'after'], `stage "${start}": "after" forms a cycle: ${[...cycle, start].join(' → ')}`);
+  }
+
+  // Gates: unique ids, a known stage, unique requirement ids, roles someone holds.
+  const gateIndex = new Map<string, number>();
+  list(valueAt(data, ['gates']).value).forEach((gate, g) => {
+    const id = ident(field(gate, 'id'));
+    const label = id !== undefined ? `gate "${id}"` : `gate ${g + 1}`;
+    if (id !== undefined) {
+      const first = gateIndex.get(id);
+      if (first !== undefined) report(['gates', g, 'id'], `duplicate gate id "${id}" (first defined at line ${lineOf(['gates', first, 'id'])})`);
+      else gateIndex.set(id, g);
+    }
+    const stage = ident(field(gate, 'stage'));
+    if (stage !== undefined && !stageIndex.has(stage)) report(['gates', g, 'stage'], `${label}: unknown stage "${stage}" (${knownStages})`);
+
+    for (const kind of ['checklist', 'validations'] as const) {
+      const seen = new Map<string, number>();
+      list(field(gate, kind)).forEach((req, r) => {
+        const rid = ident(field(req, 'id'));
+        if (rid === undefined) return;
+        const first = seen.get(rid);
+        const what = kind === 'checklist' ? 'checklist item' : 'validation';
+        if (first !== undefined) {
+          report(['gates', g, kind, r, 'id'], `${label}: duplicate ${what} id "${rid}" (first defined at line ${lineOf(['gates', g, kind, first, 'id'])})`);
+        } else seen.set(rid, r);
+      });
+    }
+
+    list(field(gate, 'checklist')).forEach((item, r) => {
+      const itemId = ident(field(item, 'id'));
+      list(field(item, 'roles')).forEach((role, k) => {
+        const known = ident(role);
+        if (known !== undefined && !holders.has(known)) {
+          report(['gates', g, 'checklist', r, 'roles', k], `${label}: unknown role "${known}" in checklist item${itemId ? ` "${itemId}"` : ''} (${knownRoles})`);
+        }
+      });
+    });
+
+    list(field(gate, 'signoffs')).forEach((rule, r) => {
+      const role = ident(field(rule, 'role'));
+      if (role === undefined) return;
+      const who = holders.get(role);
+      if (who === undefined) {
+        report(['gates', g, 'signoffs', r, 'role'], `${label}: unknown role "${role}" in sign-off rule (${knownRoles})`);
+        return;
+      }
+      // A rule that more people must meet than hold the role could never be satisfied.
+      const count = field(rule, 'count');
+      if (typeof count === 'number' && Number.isInteger(count) && count > who.length) {
+        report(
+          ['gates', g, 'signoffs', r, 'count'],
+          `${label}: the sign-off rule for role "${role}" needs ${count} sign-offs but only ${who.length} roster ${who.length === 1 ? 'member holds' : 'members hold'} it (${who.sort().join(', ')})`,
+        );
+      }
+    });
+
+    const requirements = ['checklist', 'signoffs', 'validations'].map((k) => field(gate, k));
+    const wellTyped = requirements.every((v) => v === undefined || Array.isArray(v));
+    if (isPlainObject(gate) && wellTyped && requirements.every((v) => list(v).length === 0)) {
+      report(['gates', g], `${label} has no requirements: give it a checklist, signoffs or validations`);
+    }
+  });
+
+  return problems;
+}
+
+/** Each cycle of the `after` relation once, starting at its first stage in file order. */
+function cyclesOf(afterOf: ReadonlyMap<string, string>, order: readonly string[]): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  for (const startName of order) {
+    const path: string[] = [];
+    const onPath = new Map<string, number>();
+    let cur: string | undefined = startName;
+    while (cur !== undefined && !done.has(cur) && !onPath.has(cur)) {
+      onPath.set(cur, path.length);
+      path.push(cur);
+      cur = afterOf.get(cur);
+    }
+    if (cur !== undefined && onPath.has(cur)) {
+      const cycle = path.slice(onPath.get(cur));
+      // Start where the file does, so the report does not depend on which stage the walk began at.
+      const first = Math.min(...cycle.map((s) => order.indexOf(s)));
+      const at = cycle.indexOf(order[first] as string);
+      cycles.push([...cycle.slice(at), ...cycle.slice(0, at)]);
+    }
+    for (const s of path) done.add(s);
+  }
+  return cycles;
+}
+
+/** How a path reads in a message: `gate "approvals", sign-off rule for role "security", count`. */
+function describePolicyPath(path: YamlPath, data: unknown): string {
+  const parts: string[] = [];
+  let rest = path;
+  if (path[0] === 'roster' && path.length >= 2) {
+    parts.push(`roster entry "${String(path[1])}"`);
+    rest = path.slice(2);
+  } else if (path[0] === 'stages' && typeof path[1] === 'number') {
+    const n = ident(valueAt(data, ['stages', path[1], 'name']).value);
+    parts.push(n !== undefined ? `stage "${n}"` : `stage ${path[1] + 1}`);
+    rest = path.slice(2);
+  } else if (path[0] === 'gates' && typeof path[1] === 'number') {
+    const gatePath = ['gates', path[1]];
+    const id = ident(valueAt(data, [...gatePath, 'id']).value);
+    parts.push(id !== undefined ? `gate "${id}"` : `gate ${path[1] + 1}`);
+    rest = path.slice(2);
+    const kind = path[2];
+    const r = path[3];
+    if ((kind === 'checklist' || kind === 'signoffs' || kind === 'validations') && typeof r === 'number') {
+      const req = valueAt(data, [...gatePath, kind, r]).value;
+      if (kind === 'signoffs') {
+        const role = ident(field(req, 'role'));
+        parts.push(role !== undefined ? `sign-off rule for role "${role}"` : `sign-off rule ${r + 1}`);
+      } else {
+        const rid = ident(field(req, 'id'));
+        const what = kind === 'checklist' ? 'checklist item' : 'validation';
+        parts.push(rid !== undefined ? `${what} "${rid}"` : `${what} ${r + 1}`);
+      }
+      rest = path.slice(4);
+    }
+  }
+  if (rest.length > 0) parts.push(formatPath(rest));
+  return parts.join(', ');
+}
+
+/** Why `text` is not a roster key (`ed25519:` + base64 of an Ed25519 SubjectPublicKeyInfo DER), or undefined. */
+function checkPublicKey(text: string): string | undefined {
+  const form = `write it as "${PUBLIC_KEY_PREFIX}" followed by the base64 of its SubjectPublicKeyInfo DER, as \`tollgate keys show\` prints it`;
+  if (!text.startsWith(PUBLIC_KEY_PREFIX)) return `the key is not an Ed25519 public key: ${form}`;
+  const b64 = text.slice(PUBLIC_KEY_PREFIX.length);
+  const der = Buffer.from(b64, 'base64');
+  // Node's base64 decoder skips characters it does not know; insist on the exact text so that two
+  // spellings of one key cannot both be valid.
+  if (b64 === '' || der.toString('base64') !== b64) return `the key is not valid base64: ${form}`;
+  try {
+    const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'ed25519') return `the key is a ${key.asymmetricKeyType ?? 'non-Ed25519'} key; Tollgate needs an Ed25519 key`;
+  } catch {
+    return `the key is not an Ed25519 public key: ${form}`;
+  }
+  return undefined;
+}
+
+function field(obj: unknown, key: string): unknown {
+  return isPlainObject(obj) ? obj[key] : undefined;
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** The value if it is a well-formed name; malformed names are already reported by the schema. */
+function ident(v: unknown): string | undefined {
+  return typeof v === 'string' && NAME_PATTERN.test(v) ? v : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

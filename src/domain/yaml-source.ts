@@ -1,0 +1,287 @@
+/**
+ * YAML input files (policy, release manifest) read the same way: parsed with `yaml` so that every
+ * value keeps its position, validated with a zod schema, and every problem reported as
+ * `file:line:col` at the node a person has to edit. Pure: the caller reads the file.
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type * as z from 'zod';
+import { formatProblem, tollgateError, type Problem } from './errors.js';
+
+/** A path into a parsed document: map keys and sequence indexes, as zod reports them. */
+export type YamlPath = readonly PropertyKey[];
+
+/** A 1-based position in the source text. */
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** A parsed YAML file: its plain data plus a way back from any path to where it is written. */
+export interface YamlSource {
+  readonly file: string;
+  /** The document as plain JavaScript data (maps become objects, aliases are resolved). */
+  readonly data: unknown;
+  /**
+   * Where the node at `path` is written. With `key: true`, the key of the last segment instead of
+   * its value (for unknown or badly named keys). A path that does not exist (a missing field)
+   * resolves to the deepest node that does, which is the map the field is missing from.
+   */
+  positionOf(path: YamlPath, opts?: { key?: boolean }): Position;
+  /** A problem positioned at `path`, carrying the path in its printable form. */
+  problemAt(path: YamlPath, message: string, opts?: { key?: boolean }): Problem;
+  /**
+   * The text of the scalar at `path` exactly as written (`3.10` stays `3.10`), or undefined when
+   * there is no scalar there. For fields that are strings by meaning but often written unquoted.
+   */
+  scalarText(path: YamlPath): string | undefined;
+}
+
+/** Options for {@link validateYaml}. */
+export interface ValidateOptions {
+  /**
+   * How a path reads in a message, e.g. `gate "approvals", sign-off rule 2`. Defaults to
+   * {@link formatPath}. Gets the raw data so it can name things by their ids.
+   */
+  readonly describe?: (path: YamlPath, data: unknown) => string;
+  /**
+   * What to validate instead of `src.data`, when the caller adjusted it first (e.g. read numbers
+   * back as written). Must keep the same shape, so that paths still lead to the same nodes.
+   */
+  readonly data?: unknown;
+}
+
+/** The outcome of {@link validateYaml}: the schema's output, or every problem found. */
+export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: Problem[] };
+
+/**
+ * Parses YAML text. Duplicate keys, several documents in one file and any other syntax error or
+ * warning throw TG_YAML_SYNTAX with every problem positioned; nothing is guessed.
+ */
+export function loadYaml(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  // uniqueKeys stays on (the default): a duplicated key silently overriding the first is how a
+  // gate ends up weaker than the reviewer read it.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const issues = [...doc.errors, ...doc.warnings];
+  if (issues.length > 0) {
+    const problems = sortProblems(
+      issues.map((e): Problem => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { file, line, col, message: `YAML: ${e.message}` };
+      }),
+    );
+    throw tollgateError('TG_YAML_SYNTAX', formatProblems(problems), { problems });
+  }
+  let data: unknown;
+  try {
+    // The alias bound stops a few lines of aliases from expanding into gigabytes ("billion laughs").
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const problems: Problem[] = [{ file, line: 1, col: 1, message: `YAML: ${(err as Error).message}` }];
+    throw tollgateError('TG_YAML_SYNTAX', formatProblems(problems), { problems });
+  }
+  return createYamlSource(doc, data, lineCounter, file);
+}
+
+/**
+ * Validates a source against a zod schema. Every issue becomes a problem at the offending node: an
+ * unknown key at the key itself, a missing field at the map it is missing from.
+ */
+export function validateYaml<S extends z.ZodType>(src: YamlSource, schema: S, opts: ValidateOptions = {}): Validated<z.output<S>> {
+  const data = 'data' in opts ? opts.data : src.data;
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data };
+  const describe = opts.describe ?? formatPath;
+  const problems = result.error.issues.flatMap((issue) => problemsOfIssue(src, data, issue, describe));
+  return { ok: false, problems: sortProblems(problems) };
+}
+
+/** Problems in reading order: by line, then column; unpositioned ones last. */
+export function sortProblems(problems: readonly Problem[]): Problem[] {
+  const key = (p: Problem): number => (p.line ?? Number.MAX_SAFE_INTEGER) * 1e6 + (p.col ?? 0);
+  return [...problems].sort((a, b) => key(a) - key(b));
+}
+
+/** Every problem as `file:line:col: message`, one a line: the first line alone says what is wrong first. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map(formatProblem).join('\n');
+}
+
+/** A path as people write it: `gates[2].signoffs[0].role`, `dependencies["scikit-learn"]`. */
+export function formatPath(path: YamlPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (typeof seg === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out;
+}
+
+/** The value at `path` in plain data, and whether it is there at all. */
+export function valueAt(data: unknown, path: YamlPath): { readonly found: boolean; readonly value: unknown } {
+  let cur: unknown = data;
+  for (const seg of path) {
+    if (Array.isArray(cur) && typeof seg === 'number' && seg < cur.length) cur = cur[seg];
+    else if (isPlainObject(cur) && typeof seg === 'string' && Object.hasOwn(cur, seg)) cur = cur[seg];
+    else return { found: false, value: undefined };
+  }
+  return { found: true, value: cur };
+}
+
+/** True for a map read from YAML (a plain object), false for lists, null and scalars. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+// ---------------------------------------------------------------- internals
+
+function createYamlSource(doc: Document.Parsed, data: unknown, lineCounter: LineCounter, file: string): YamlSource {
+
+  const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+
+  /** The node at `path` (or the deepest existing ancestor) and, if asked, the key node of the last segment. */
+  const locate = (path: YamlPath, wantKey: boolean): Node | undefined => {
+    let node: unknown = resolve(doc.contents);
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => keyText(resolve(p.key)) === String(seg));
+        if (!pair) return node;
+        if (last && wantKey && pair.key) return resolve(pair.key) as Node;
+        // A key written with no value (`owner:`) has no value, or an empty one after the colon:
+        // the key is what a person looks for.
+        if (pair.value == null || isEmptyScalar(pair.value)) return resolve(pair.key) as Node;
+        node = resolve(pair.value);
+      } else if (isSeq(node)) {
+        const item = typeof seg === 'number' ? node.items[seg] : undefined;
+        if (item === undefined) return node;
+        node = resolve(item);
+      } else {
+        return node as Node | undefined;
+      }
+    }
+    return node as Node | undefined;
+  };
+
+  const positionOf = (path: YamlPath, opts: { key?: boolean } = {}): Position => {
+    const node = locate(path, opts.key === true);
+    const offset = node?.range?.[0] ?? 0;
+    return lineCounter.linePos(offset);
+  };
+
+  return {
+    file,
+    data,
+    positionOf,
+    problemAt(path, message, opts) {
+      const { line, col } = positionOf(path, opts);
+      return { file, line, col, path: formatPath(path), message };
+    },
+    scalarText(path) {
+      const { found } = valueAt(data, path);
+      if (!found) return undefined;
+      const node = locate(path, false);
+      if (!isScalar(node)) return undefined;
+      return typeof node.source === 'string' ? node.source : String(node.value);
+    },
+  };
+}
+
+function isEmptyScalar(node: unknown): boolean {
+  return isScalar(node) && node.value === null && (node.source === undefined || node.source === '');
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function problemsOfIssue(src: YamlSource, data: unknown, issue: Issue, describe: (path: YamlPath, data: unknown) => string): Problem[] {
+  const path = issue.path;
+  // `about` is the path the message names; for a missing or unknown field it is the map that
+  // holds (or lacks) the field, while `p` still positions the problem.
+  const at = (p: YamlPath, text: string, key = false, about: YamlPath = p): Problem => {
+    const where = describe(about, data);
+    return src.problemAt(p, where ? `${where}: ${text}` : text, { key });
+  };
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => at([...path, k], `unknown field "${k}"`, true, path));
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      const why = inner?.code === 'invalid_format' || inner?.code === 'custom' ? inner.message : 'this key is not allowed here';
+      return [at(path, why, true)];
+    }
+    case 'invalid_type': {
+      const { found, value } = valueAt(data, path);
+      if (!found && path.length > 0) {
+        const field = String(path[path.length - 1]);
+        return [at(path, `missing required field "${field}"`, false, path.slice(0, -1))];
+      }
+      if (path.length === 0 && (value === null || value === undefined)) return [at(path, `the file is empty: expected ${article(issue.expected)}`)];
+      return [at(path, `expected ${article(issue.expected)}, got ${kindOf(value)}`)];
+    }
+    case 'invalid_value':
+      return [at(path, expectedValues(issue.values, valueAt(data, path).value))];
+    case 'too_small':
+      if (issue.origin === 'array') return [at(path, issue.minimum === 1 ? 'must not be empty' : `needs at least ${issue.minimum} entries`)];
+      if (issue.origin === 'string') return [at(path, issue.minimum === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`)];
+      return [at(path, `must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`)];
+    case 'too_big':
+      return [at(path, `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`)];
+    case 'invalid_union':
+      return [at(path, `expected ${unionExpectation(issue)}, got ${kindOf(valueAt(data, path).value)}`)];
+    default:
+      // Our schemas give their own messages for formats and custom checks.
+      return [at(path, issue.message)];
+  }
+}
+
+function article(expected: string): string {
+  const names: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    int: 'an integer',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'a map',
+    record: 'a map',
+    null: 'null',
+  };
+  return names[expected] ?? expected;
+}
+
+function unionExpectation(issue: Extract<Issue, { code: 'invalid_union' }>): string {
+  const expected = new Set<string>();
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      if (inner.code === 'invalid_type' && inner.path.length === 0) expected.add(article(inner.expected));
+    }
+  }
+  // A JSON value rejects only what JSON cannot hold (dates, binary, infinities).
+  if (expected.size >= 5) return 'a plain value (string, number, true/false, null, list or map)';
+  return expected.size > 0 ? [...expected].join(' or ') : 'another value';
+}
+
+function expectedValues(values: readonly unknown[], got: unknown): string {
+  const list = values.map((v) => JSON.stringify(v)).join(', ');
+  const shown = got === undefined ? '' : `, got ${typeof got === 'string' ? JSON.stringify(got) : kindOf(got)}`;
+  return values.length === 1 ? `must be ${list}${shown}` : `must be one of ${list}${shown}`;
+}
+
+/** What a value is, in the words of a YAML author. */
+function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof Uint8Array) return 'binary data';
+  if (v instanceof Date) return 'a date';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : Number.isFinite(v) ? `the number ${v}` : `${v}`;
+  if (typeof v === 'boolean') return `${v}`;
+  return typeof v;
+}
