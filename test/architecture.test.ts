@@ -21,7 +21,8 @@ function layerOf(file: string): string {
 }
 
 const FORBIDDEN: Record<string, string[]> = {
-  domain: ['store', 'service', 'server', 'cli', 'client', 'audit'],
+  domain: ['store', 'service', 'server', 'cli', 'client', 'audit', 'validators'],
+  validators: ['store', 'service', 'server', 'cli', 'client', 'audit'],
   audit: ['store', 'service', 'server', 'cli', 'client'],
   store: ['service', 'server', 'cli', 'client'],
   service: ['server', 'cli', 'client'],

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AuditCheckpoint, AuditEvent } from '../store/store.js';
+import type { AuditCheckpoint, AuditEvent } from './events.js';
 import { GENESIS_HASH, checkpointMessage, eventHash, verifyAuditLog } from './log.js';
 
 const TYPES = ['PolicyApplied', 'ReleaseCreated', 'ChecklistCompleted', 'ValidationRecorded', 'SignoffRecorded', 'ReleasePromoted'];

@@ -5,7 +5,7 @@
  * (`size`, `head`) that a truncated log can no longer reach (DESIGN.md, rule 5).
  */
 import { canonicalJson, sha256Hex } from '../domain/digest.js';
-import type { AuditCheckpoint, AuditEvent } from '../store/store.js';
+import type { AuditCheckpoint, AuditEvent } from './events.js';
 
 /** The `prev` of the first event: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);

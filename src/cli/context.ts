@@ -5,6 +5,7 @@ import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import { loadConfig, type CliConfig, type GlobalFlags } from './config.js';
+import { createFileProbe } from './files.js';
 import { loadServerKey } from './home.js';
 
 export interface Io {
@@ -12,6 +13,8 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** A person at a terminal (stderr is a TTY and not CI): progress lines are shown. */
+  readonly interactive: boolean;
 }
 
 /** What every command gets: configuration, output that honours `--json`, and the client. */
@@ -22,6 +25,8 @@ export interface CliContext {
   emit(json: unknown, human: () => string | string[]): void;
   /** Notes for people (progress, hints): stderr, silent under `--json`. */
   note(text: string): void;
+  /** A transient progress line, rewritten in place; only for a person at a terminal. */
+  progress(text: string): void;
   openClient(): Promise<Client>;
   exitCode: number;
 }
@@ -46,6 +51,9 @@ export function createContext(program: Command, io: Io): CliContext {
     note(text) {
       if (!ctx.config().json) io.stderr(text + '\n');
     },
+    progress(text) {
+      if (io.interactive && !ctx.config().json) io.stderr(`\r\x1b[2K${text}`);
+    },
     async openClient() {
       const config = ctx.config();
       if (config.server) {
@@ -59,7 +67,7 @@ export function createContext(program: Command, io: Io): CliContext {
       }
       const serverKey = loadServerKey(config.home);
       const store = await createSqliteStore(config.databaseUrl);
-      const client = createLocalClient({ store, serverKey, now: () => new Date() }, config.user);
+      const client = createLocalClient({ store, serverKey, now: () => new Date() }, config.user, { probe: createFileProbe(config.cwd) });
       clients.push(client);
       return client;
     },

@@ -14,11 +14,18 @@ import { registerRelease } from './commands/release.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerSignoff } from './commands/signoff.js';
 import { registerStatus } from './commands/status.js';
+import { registerValidate } from './commands/validate.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
 
 function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(): Promise<void> } } {
+  // Usage errors carry their stable code like every other error.
+  const output = {
+    writeOut: io.stdout,
+    writeErr: io.stderr,
+    outputError: (text: string, write: (t: string) => void) => write(text.replace(/^error:/, 'error TG_USAGE:')),
+  };
   const program = new Command('tollgate')
     .description('Guarded promotion of ML models and software: policy gates, signed sign-offs, validations, a tamper-evident record.')
     .version(VERSION)
@@ -29,7 +36,7 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
     .option('--json', 'machine output: one JSON document')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput(output);
   program.enablePositionalOptions(false);
   const ctx = createContext(program, io) as CliContext & { closeAll(): Promise<void> };
   registerInit(program, ctx);
@@ -39,13 +46,14 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerStatus(program, ctx);
   registerCheck(program, ctx);
   registerSignoff(program, ctx);
+  registerValidate(program, ctx);
   registerPromote(program, ctx);
   registerRollback(program, ctx);
   registerAudit(program, ctx);
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {
-    c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-    for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    c.exitOverride().configureOutput(output);
+    for (const sub of c.commands) sub.exitOverride().configureOutput(output);
   }
   return { program, ctx };
 }
@@ -74,6 +82,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
+    interactive: io?.interactive ?? (process.stderr.isTTY === true && !process.env.CI),
   };
   const { program, ctx } = buildProgram(fullIo);
   const json = argv.includes('--json');

@@ -8,7 +8,7 @@ import { checkCondition } from './cel.js';
 import { digestOf, type Digest } from './digest.js';
 import { checkInterval, isValidDuration } from './duration.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
-import type { ChecklistItemDef, GateDef, Policy } from './model.js';
+import type { ChecklistItemDef, GateDef, Policy, ValidationDef } from './model.js';
 import {
   formatPath,
   formatProblems,
@@ -108,9 +108,9 @@ const PolicySchema = z.strictObject({
  * every problem (each `file:line:col`) otherwise; the message holds one problem a line.
  * The policy is returned deeply frozen, with sign-off `count` defaulted to 1 and nothing else added.
  */
-export function parsePolicy(source: string, file: string): { policy: Policy; digest: Digest } {
+export function parsePolicy(source: string, file: string, options: PolicyOptions = {}): { policy: Policy; digest: Digest } {
   const src = loadYaml(source, file);
-  const { policy, problems } = analyse(src);
+  const { policy, problems } = analyse(src, options);
   if (problems.length > 0 || policy === undefined) {
     throw tollgateError('TG_POLICY_INVALID', formatProblems(problems), { problems });
   }
@@ -118,9 +118,9 @@ export function parsePolicy(source: string, file: string): { policy: Policy; dig
 }
 
 /** Every problem in a policy, YAML syntax included, in reading order; empty when it is valid. */
-export function checkPolicy(source: string, file: string): Problem[] {
+export function checkPolicy(source: string, file: string, options: PolicyOptions = {}): Problem[] {
   try {
-    return analyse(loadYaml(source, file)).problems;
+    return analyse(loadYaml(source, file), options).problems;
   } catch (err) {
     if (err instanceof TollgateError && err.code === 'TG_YAML_SYNTAX') return [...err.problems];
     throw err;
@@ -142,6 +142,11 @@ export function itemDigest(gate: GateDef, item: ChecklistItemDef): Digest {
   return digestOf({ gate: gate.id, stage: gate.stage, item });
 }
 
+/** What a validation result binds to: a changed validation (its `with`, say) makes old results stale. */
+export function validationDigest(gate: GateDef, validation: ValidationDef): Digest {
+  return digestOf({ gate: gate.id, stage: gate.stage, validation });
+}
+
 /** Every role some roster member holds, sorted. */
 export function rolesOf(policy: Policy): string[] {
   return [...new Set(Object.values(policy.roster).flatMap((e) => e.roles))].sort();
@@ -155,14 +160,58 @@ export function holdersOf(policy: Policy, role: string): string[] {
     .sort();
 }
 
-function analyse(src: YamlSource): { policy?: Policy; problems: Problem[] } {
+/** What the policy is checked against beyond its own schema. */
+export interface PolicyOptions {
+  /**
+   * The `with` schema of each validator by name: a validation naming another validator, or a `with`
+   * its validator does not accept, is a problem at its position. The domain knows no validators
+   * itself (they do I/O), so the caller passes their schemas in.
+   */
+  readonly validators?: ReadonlyMap<string, z.ZodType>;
+}
+
+function analyse(src: YamlSource, options: PolicyOptions): { policy?: Policy; problems: Problem[] } {
   const validated = validateYaml(src, PolicySchema, { describe: describePolicyPath });
   // Whole-file checks run even when the schema found problems, so one run lists everything; they
   // read the raw data defensively and skip what the schema already reports.
-  const problems = sortProblems([...(validated.ok ? [] : validated.problems), ...crossCheck(src)]);
+  const problems = sortProblems([...(validated.ok ? [] : validated.problems), ...crossCheck(src), ...checkValidatorArgs(src, options)]);
   if (!validated.ok || problems.length > 0) return { problems };
   const policy: Policy = validated.value;
   return { policy: deepFreeze(policy), problems };
+}
+
+/** Each validation names a known validator, and its `with` block is what that validator accepts. */
+function checkValidatorArgs(src: YamlSource, options: PolicyOptions): Problem[] {
+  const validators = options.validators;
+  if (!validators) return [];
+  const problems: Problem[] = [];
+  list(valueAt(src.data, ['gates']).value).forEach((gate, g) => {
+    list(field(gate, 'validations')).forEach((v, r) => {
+      const uses = field(v, 'uses');
+      if (typeof uses !== 'string' || uses === '') return;
+      const at: YamlPath = ['gates', g, 'validations', r];
+      const schema = validators.get(uses);
+      if (!schema) {
+        problems.push(src.problemAt([...at, 'uses'], `unknown validator "${uses}" (validators: ${[...validators.keys()].sort().join(', ')})`));
+        return;
+      }
+      const args = field(v, 'with') ?? {};
+      const parsed = schema.safeParse(args);
+      if (parsed.success) return;
+      for (const issue of parsed.error.issues) {
+        const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+        const where = [...at, 'with', ...path];
+        if (keys.length > 0) {
+          for (const k of keys) problems.push(src.problemAt([...where, k], `${uses}: unknown field "${k}" in "with"`, { key: true }));
+        } else {
+          const name = path.length > 0 ? `"with.${path.join('.')}"` : '"with"';
+          problems.push(src.problemAt(where, `${uses}: ${name} ${issue.message}`));
+        }
+      }
+    });
+  });
+  return problems;
 }
 
 /** The checks that need more than one node: references, uniqueness, cycles. */

@@ -1,4 +1,5 @@
 import { parsePolicy } from '../domain/policy.js';
+import { VALIDATOR_SCHEMAS } from '../validators/registry.js';
 import type { Digest } from '../domain/digest.js';
 import { change } from './change.js';
 import { userActor, type ServiceDeps } from './deps.js';
@@ -13,7 +14,7 @@ export interface ApplyPolicyResult {
 
 /** Records a new policy version, unless the active one has the same content digest. */
 export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, source: string, file: string): Promise<ApplyPolicyResult> {
-  const { policy, digest } = parsePolicy(source, file);
+  const { policy, digest } = parsePolicy(source, file, { validators: VALIDATOR_SCHEMAS });
   return change(deps, async ({ tx, at, audit }) => {
     const active = await tx.activePolicy();
     if (active && active.digest === digest) return { name: policy.name, version: active.version, digest, changed: false };

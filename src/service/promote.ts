@@ -4,6 +4,7 @@ import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type Decision, type Promotion } from '../domain/model.js';
 import { change } from './change.js';
 import { userActor, type ServiceDeps } from './deps.js';
+import { inputKeys, type InputProbe } from './inputs.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
 export interface PromoteResult extends Decision {
@@ -17,7 +18,10 @@ export interface PromoteResult extends Decision {
  * (DESIGN.md rules 1 and 4). A refusal throws TG_PROMOTION_BLOCKED carrying the decision, and is
  * then recorded as a `PromotionBlocked` event of its own.
  */
-export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string): Promise<PromoteResult> {
+export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, probe?: InputProbe): Promise<PromoteResult> {
+  // Inputs are hashed before the transaction, so large files are not read while holding the lock.
+  const release = await requireRelease(deps.store, ref);
+  const currentInputs = probe ? await probe(inputKeys(await deps.store.evidence(release.digest))) : undefined;
   try {
     return await change(deps, async ({ tx, now, at, audit }) => {
       const active = await requirePolicy(tx);
@@ -32,6 +36,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         policyVersion: active.version,
         history,
         promoter: by,
+        ...(currentInputs ? { currentInputs } : {}),
       });
       if (!decision.promotable) {
         throw tollgateError('TG_PROMOTION_BLOCKED', `${releaseName(release)} cannot be promoted to ${stage}: ${unmet(decision).join('; ')}`, {

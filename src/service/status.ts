@@ -1,10 +1,11 @@
 import { evaluate } from '../domain/evaluate.js';
 import type { Decision } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
+import { inputKeys, type InputProbe } from './inputs.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
-export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
+export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string, probe?: InputProbe): Promise<Decision> {
   const active = await requirePolicy(store);
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
@@ -15,5 +16,6 @@ export async function decide(store: StoreReader, ref: string, stage: string, now
     policyVersion: active.version,
     history,
     ...(promoter !== undefined ? { promoter } : {}),
+    ...(probe ? { currentInputs: await probe(inputKeys(evidence)) } : {}),
   });
 }

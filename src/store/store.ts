@@ -3,6 +3,7 @@
  * and PostgreSQL (scale-out) implement. Writes happen only inside `transaction`, so a state change and
  * its audit event commit together or not at all (DESIGN.md, rule 5).
  */
+import type { AuditCheckpoint, AuditEvent, NewAuditEvent } from '../audit/events.js';
 import type { Digest } from '../domain/digest.js';
 import type {
   ChecklistCompletion,
@@ -13,31 +14,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../domain/model.js';
-
-/** One entry of the hash-linked audit log. `hash` covers every other field, `prev` included. */
-export interface AuditEvent {
-  readonly seq: number;
-  readonly at: string;
-  /** Typed actor: `user:alice`, `validator:drift`, `system`. */
-  readonly actor: string;
-  /** Past-tense event name: `ReleaseCreated`, `SignoffRecorded`, `ReleasePromoted` … */
-  readonly type: string;
-  readonly data: Readonly<Record<string, unknown>>;
-  readonly prev: string;
-  readonly hash: string;
-}
-
-export type NewAuditEvent = Pick<AuditEvent, 'at' | 'actor' | 'type' | 'data'>;
-
-/** A signed statement by the server that the log had `size` events with `head` as the last hash. */
-export interface AuditCheckpoint {
-  readonly size: number;
-  readonly head: string;
-  readonly at: string;
-  /** base64 Ed25519 signature by the server key. */
-  readonly signature: string;
-  readonly keyId: string;
-}
+export type { AuditCheckpoint, AuditEvent, NewAuditEvent };
 
 export interface StoreReader {
   /** The newest applied policy version, or undefined before any `policy apply`. */

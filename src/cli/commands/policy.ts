@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem, TollgateError } from '../../domain/errors.js';
 import { parsePolicy } from '../../domain/policy.js';
+import { VALIDATOR_SCHEMAS } from '../../validators/registry.js';
 import type { CliContext } from '../context.js';
 import { readTextFile } from '../files.js';
 
@@ -14,7 +15,7 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .action((file: string) => {
       const source = readTextFile(path.resolve(ctx.config().cwd, file));
       try {
-        const { policy: p, digest } = parsePolicy(source, file);
+        const { policy: p, digest } = parsePolicy(source, file, { validators: VALIDATOR_SCHEMAS });
         ctx.emit({ ok: true, file, name: p.name, digest, problems: [] }, () => `${file}: ok — policy ${p.name}, ${p.stages.length} stages, ${p.gates.length} gates, ${digest}`);
       } catch (err) {
         if (!(err instanceof TollgateError)) throw err;

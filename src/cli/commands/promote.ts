@@ -23,7 +23,8 @@ export function registerPromote(program: Command, ctx: CliContext): void {
         const decision = err.details as Decision & { promoted: boolean };
         ctx.emit(decisionJson(decision, { error: { code: err.code, message: err.message, hint: err.hint } }), () => [
           ...renderDecision(decision),
-          `Blocked: ${err.hint}`,
+          `Blocked (${err.code}): ${err.message}`,
+          `hint: ${err.hint}`,
         ]);
         ctx.exitCode = 3;
       }

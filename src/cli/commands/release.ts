@@ -8,8 +8,8 @@ import type { CliContext } from '../context.js';
 import { readTextFile, sha256File } from '../files.js';
 
 /** Reads a manifest and digests its local artifact files (paths are relative to the manifest). */
-export async function loadManifest(file: string): Promise<ReleaseManifest> {
-  const input = parseManifest(readTextFile(file), file);
+export async function loadManifest(file: string, shown = file): Promise<ReleaseManifest> {
+  const input = parseManifest(readTextFile(file), shown);
   const base = path.dirname(file);
   const problems: Problem[] = [];
   const artifacts: Artifact[] = [];
@@ -20,12 +20,12 @@ export async function loadManifest(file: string): Promise<ReleaseManifest> {
     }
     const local = path.resolve(base, a.path);
     if (!fs.existsSync(local) || !fs.statSync(local).isFile()) {
-      problems.push({ file, message: `artifact "${a.name}": no file at ${a.path} (looked for ${local})` });
+      problems.push({ file: shown, message: `artifact "${a.name}": no file at ${a.path} (looked for ${local})` });
       continue;
     }
     const { sha256, size } = await sha256File(local);
     if (a.sha256 !== undefined && a.sha256 !== sha256) {
-      problems.push({ file, message: `artifact "${a.name}": ${a.path} has sha256 ${sha256}, the manifest says ${a.sha256}` });
+      problems.push({ file: shown, message: `artifact "${a.name}": ${a.path} has sha256 ${sha256}, the manifest says ${a.sha256}` });
       continue;
     }
     artifacts.push({ ...a, sha256, size } as Artifact);
@@ -43,7 +43,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
     .description('register a release from its manifest; prints SUBJECT@VERSION')
     .argument('<manifest>', 'the release manifest (YAML)')
     .action(async (file: string) => {
-      const manifest = await loadManifest(path.resolve(ctx.config().cwd, file));
+      const manifest = await loadManifest(path.resolve(ctx.config().cwd, file), file);
       const client = await ctx.openClient();
       const result = await client.createRelease(manifest);
       ctx.emit(result, () => result.release);

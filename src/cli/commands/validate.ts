@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import type { NewValidationResult } from '../../service/validate.js';
+import { VALIDATORS } from '../../validators/registry.js';
+import { runValidator } from '../../validators/run.js';
+import { errored, type ValidatorProgress } from '../../validators/validator.js';
+import type { CliContext } from '../context.js';
+
+const MARK = { passed: '✔', failed: '✘', errored: '!' } as const;
+
+export function registerValidate(program: Command, ctx: CliContext): void {
+  program
+    .command('validate')
+    .description("run the stage's validations here, where the files are, and record the results; exit 3 if any failed or could not run")
+    .argument('<release>', 'SUBJECT@VERSION')
+    .requiredOption('--to <stage>', 'the stage whose gates name the validations')
+    .option('--only <id>', 'run only this validation')
+    .action(async (ref: string, opts: { to: string; only?: string }) => {
+      const config = ctx.config();
+      const client = await ctx.openClient();
+      const plan = await client.planValidations(ref, opts.to, opts.only);
+      if (plan.items.length === 0) ctx.note(`no validations apply to ${ref} at ${opts.to}`);
+
+      // Ctrl-C stops the running validator (a command's process group, a long scan) cleanly.
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      const results: NewValidationResult[] = [];
+      try {
+        for (const item of plan.items) {
+          const validator = VALIDATORS.get(item.uses);
+          const label = `${item.gateId}/${item.validationId} (${item.uses})`;
+          const progress = (p: ValidatorProgress) => {
+            const what = p.rows !== undefined ? `${p.rows.toLocaleString('en-US')} rows` : (p.message ?? '');
+            ctx.progress(`  … ${label}: ${what}`);
+          };
+          ctx.progress(`  … ${label}`);
+          const outcome = validator
+            ? await runValidator(validator, item.with, {
+                baseDir: config.cwd,
+                release: plan.release,
+                stage: item.stage,
+                gateId: item.gateId,
+                validationId: item.validationId,
+                signal: abort.signal,
+                progress,
+                baselineMetrics: (baseline) => client.baselineMetrics(plan.release.subject, baseline),
+              })
+            : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
+          ctx.progress('');
+          results.push({
+            releaseDigest: plan.release.digest,
+            stage: item.stage,
+            gateId: item.gateId,
+            validationId: item.validationId,
+            validator: item.uses,
+            validatorVersion: validator?.version ?? 'unknown',
+            definitionDigest: item.definitionDigest,
+            status: outcome.status,
+            summary: outcome.summary,
+            measurements: outcome.measurements,
+            thresholds: outcome.thresholds,
+            inputs: outcome.inputs,
+            ...(outcome.details !== undefined ? { details: outcome.details } : {}),
+            durationMs: outcome.durationMs,
+          });
+          ctx.note(`${MARK[outcome.status]} ${label} ${outcome.status} in ${(outcome.durationMs / 1000).toFixed(1)}s: ${outcome.summary}`);
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      const recorded = results.length > 0 ? await client.recordValidations(ref, results) : [];
+      const bad = recorded.filter((r) => r.status !== 'passed');
+      ctx.emit(
+        {
+          release: ref,
+          stage: opts.to,
+          results: recorded.map((r) => ({
+            id: r.validationId,
+            gate: r.gateId,
+            validator: r.validator,
+            validatorVersion: r.validatorVersion,
+            outcome: r.status,
+            summary: r.summary,
+            measurements: r.measurements,
+            thresholds: r.thresholds,
+            inputs: r.inputs,
+            durationMs: r.durationMs,
+          })),
+        },
+        () =>
+          recorded.length === 0
+            ? 'nothing to record'
+            : `recorded ${recorded.length} result${recorded.length === 1 ? '' : 's'} for ${ref} → ${opts.to}: ${recorded.length - bad.length} passed${bad.length > 0 ? `, ${bad.length} did not (${bad.map((b) => `${b.validationId} ${b.status}`).join(', ')})` : ''}`,
+      );
+      if (bad.length > 0) ctx.exitCode = 3;
+    });
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateCondition } from '../domain/cel.js';
+import type { Digest } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
+import { validationDigest } from '../domain/policy.js';
+import { releaseName, type Release, type ValidationResult } from '../domain/model.js';
+import type { StoreReader } from '../store/store.js';
+import { change } from './change.js';
+import { userActor, type ServiceDeps } from './deps.js';
+import { parseReleaseRef, requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+
+/** The role whose members may submit validation results (DESIGN.md roster: `ci: { roles: [validator] }`). */
+export const VALIDATOR_ROLE = 'validator';
+
+export interface ValidationPlanItem {
+  readonly gateId: string;
+  readonly stage: string;
+  readonly validationId: string;
+  readonly uses: string;
+  readonly with: Readonly<Record<string, unknown>>;
+  readonly definitionDigest: Digest;
+}
+
+export interface ValidationPlan {
+  readonly release: Release;
+  readonly items: ValidationPlanItem[];
+}
+
+/** The validations of the stage's applicable gates, in policy order; `only` picks one by id. */
+export async function planValidations(store: StoreReader, ref: string, stage: string, only?: string): Promise<ValidationPlan> {
+  const active = await requirePolicy(store);
+  requireStage(active.policy, stage);
+  const release = await requireRelease(store, ref);
+  const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+  const items = active.policy.gates
+    .filter((g) => g.stage === stage && holds(g.when))
+    .flatMap((g) =>
+      (g.validations ?? [])
+        .filter((v) => holds(v.when))
+        .map((v) => ({ gateId: g.id, stage, validationId: v.id, uses: v.uses, with: v.with ?? {}, definitionDigest: validationDigest(g, v) })),
+    );
+  if (only !== undefined) {
+    const picked = items.filter((i) => i.validationId === only);
+    if (picked.length === 0) {
+      throw tollgateError(
+        'TG_ITEM_UNKNOWN',
+        `no validation "${only}" in the gates of ${stage} that apply to ${releaseName(release)}; validations: ${items.map((i) => i.validationId).join(', ') || 'none'}`,
+      );
+    }
+    return { release, items: picked };
+  }
+  return { release, items };
+}
+
+/** A result as a validator run produced it, before it is recorded. */
+export type NewValidationResult = Omit<ValidationResult, 'id' | 'by' | 'at'>;
+
+/**
+ * Records results submitted by a member of the `validator` role. Each must name the release's digest
+ * and the current definition of its validation: a result for something else is refused, not stored.
+ */
+export async function recordValidations(
+  deps: ServiceDeps,
+  actor: string | undefined,
+  ref: string,
+  results: readonly NewValidationResult[],
+): Promise<ValidationResult[]> {
+  return change(deps, async ({ tx, at, audit }) => {
+    const active = await requirePolicy(tx);
+    const by = requireMember(active.policy, actor);
+    if (!active.policy.roster[by]!.roles.includes(VALIDATOR_ROLE)) {
+      throw tollgateError('TG_NOT_ALLOWED', `${by} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
+    }
+    const release = await requireRelease(tx, ref);
+    const out: ValidationResult[] = [];
+    for (const r of results) {
+      if (r.releaseDigest !== release.digest) {
+        throw tollgateError('TG_RESULT_INVALID', `the result names digest ${r.releaseDigest}, but ${releaseName(release)} is ${release.digest}`);
+      }
+      const gate = active.policy.gates.find((g) => g.id === r.gateId && g.stage === r.stage);
+      const def = gate?.validations?.find((v) => v.id === r.validationId);
+      if (!gate || !def || validationDigest(gate, def) !== r.definitionDigest) {
+        throw tollgateError('TG_RESULT_INVALID', `validation ${r.gateId}/${r.validationId} of ${r.stage} is not what the active policy defines (it changed meanwhile?); run validate again`);
+      }
+      const result: ValidationResult = { ...r, id: randomUUID(), by, at };
+      await tx.insertValidation(result);
+      await audit('ValidationRecorded', userActor(by), {
+        id: result.id,
+        release: releaseName(release),
+        releaseDigest: r.releaseDigest,
+        stage: r.stage,
+        gate: r.gateId,
+        validation: r.validationId,
+        validator: `${r.validator}@${r.validatorVersion}`,
+        status: r.status,
+        summary: r.summary,
+        inputs: r.inputs,
+      });
+      out.push(result);
+    }
+    return out;
+  });
+}
+
+/**
+ * The metrics recorded with a baseline release: `STAGE` means the release that holds that stage of
+ * the same subject now, `subject@version` a pinned one. The metrics are those of its latest passed
+ * `metrics` validation result.
+ */
+export async function baselineMetrics(
+  store: StoreReader,
+  subject: string,
+  ref: string,
+): Promise<{ release: string; metrics: Record<string, unknown> } | undefined> {
+  let release: Release | undefined;
+  if (ref.includes('@')) {
+    const { subject: s, version } = parseReleaseRef(ref);
+    release = await store.findRelease(s, version);
+  } else {
+    const holder = await store.stageHolder(subject, ref);
+    if (holder) release = await store.findRelease(subject, holder.version);
+  }
+  if (!release) return undefined;
+  const result = (await store.evidence(release.digest)).validations
+    .filter((v) => v.validator === 'metrics' && v.status === 'passed')
+    .at(-1);
+  const metrics = result?.measurements.metrics;
+  if (!result || typeof metrics !== 'object' || metrics === null) return undefined;
+  return { release: releaseName(release), metrics: metrics as Record<string, unknown> };
+}
