@@ -107,7 +107,7 @@ describe('metrics: against a baseline', () => {
       metrics: { accuracy: 0.93, count: 12 },
       baseline: { ref: 'production', release: 'fraud-detector@2.3.0', metrics: PRODUCTION.metrics },
     });
-    expect(out.thresholds).toEqual({ rules: ['accuracy >= baseline.accuracy - 0.05'], baseline: 'production' });
+    expect(out.thresholds).toEqual({ rules: ['accuracy >= baseline.accuracy - 0.05'], baseline: 'production', whenNoBaseline: 'skip' });
     expect(out.inputs).toEqual({ 'metrics.json': await digestFile(path.join(DIR, 'metrics.json')) });
   });
 
@@ -124,8 +124,21 @@ describe('metrics: against a baseline', () => {
     expect(rulesOf(out)[1]).toMatchObject({ outcome: 'passed', passed: true, values: { latency_p95_ms: 41 } });
   });
 
-  it('errors only the rules that read baseline when no release holds the stage yet', async () => {
+  it('skips only the rules that read baseline when no release holds the stage yet (a first release)', async () => {
     const out = await run({ current: 'metrics.json', baseline: 'production', rules: ['accuracy >= baseline.accuracy - 0.01', 'latency_p95_ms <= 50'] }, contextWith());
+    expect(out.status).toBe('passed');
+    expect(out.summary).toBe(
+      '1 of 2 rules passed; 1 not checked (no release holds production yet, so there is no baseline: a first release): accuracy >= baseline.accuracy - 0.01',
+    );
+    expect(rulesOf(out).map((r) => r.outcome)).toEqual(['skipped', 'passed']);
+    expect(rulesOf(out)[0]!.values).toEqual({ accuracy: 0.93 });
+  });
+
+  it('errors the rules that read baseline when there is none, with whenNoBaseline: error', async () => {
+    const out = await run(
+      { current: 'metrics.json', baseline: 'production', whenNoBaseline: 'error', rules: ['accuracy >= baseline.accuracy - 0.01', 'latency_p95_ms <= 50'] },
+      contextWith(),
+    );
     expect(out.status).toBe('errored');
     expect(out.summary).toBe('1 of 2 rules could not run: accuracy >= baseline.accuracy - 0.01: no release holds production yet, so there is no baseline');
     expect(rulesOf(out).map((r) => r.outcome)).toEqual(['errored', 'passed']);
@@ -138,7 +151,7 @@ describe('metrics: against a baseline', () => {
     const out = await run({ current: 'metrics.json', baseline: 'production', rules: ['accuracy >= baseline.accuracy', 'latency_p95_ms <= 10'] }, contextWith());
     expect(out.status).toBe('failed');
     expect(out.summary).toBe(
-      '1 of 2 rules failed: latency_p95_ms <= 10 (latency_p95_ms 41); 1 could not run: accuracy >= baseline.accuracy: no release holds production yet, so there is no baseline',
+      '1 of 2 rules failed: latency_p95_ms <= 10 (latency_p95_ms 41)',
     );
   });
 

@@ -224,6 +224,12 @@ const MetricsArgsSchema = z
     rules: z
       .array(z.string({ error: 'each rule must be a CEL expression in quotes' }), { error: 'rules must be a list of CEL expressions, e.g. ["accuracy >= 0.9"]' })
       .min(1, { error: 'rules must hold at least one rule' }),
+    /**
+     * When `baseline` names a stage that no release holds yet (the subject's first release), rules
+     * that read `baseline` are `skip`ped (the default: a first release has nothing to be compared
+     * with, and must still be able to reach production) or make the result `error`ed.
+     */
+    whenNoBaseline: z.enum(['skip', 'error'], { error: 'whenNoBaseline must be skip or error' }).optional(),
   })
   .superRefine((w, ctx) => {
     w.rules.forEach((rule, i) => {
@@ -243,7 +249,7 @@ export type MetricsArgs = z.output<typeof MetricsArgsSchema>;
 /** How one rule came out, as kept in `measurements.rules`. */
 export interface RuleResult {
   readonly rule: string;
-  readonly outcome: 'passed' | 'failed' | 'errored';
+  readonly outcome: 'passed' | 'failed' | 'errored' | 'skipped';
   readonly passed: boolean;
   /** Every metric the rule reads and its value (null when absent): `{"accuracy": 0.93, "baseline.accuracy": 0.94}`. */
   readonly values: Readonly<Record<string, unknown>>;
@@ -256,6 +262,8 @@ interface Baseline {
   readonly metrics?: MetricsDocument;
   /** Why rules that read `baseline` cannot run. */
   readonly unavailable?: string;
+  /** No release holds the baseline stage yet: the subject's first release. */
+  readonly firstRelease?: boolean;
 }
 
 async function loadBaseline(ref: string | undefined, ctx: ValidatorContext): Promise<Baseline | undefined> {
@@ -267,7 +275,9 @@ async function loadBaseline(ref: string | undefined, ctx: ValidatorContext): Pro
     return { ref, unavailable: `cannot read the baseline ${ref}: ${(err as Error).message}` };
   }
   if (found === undefined) {
-    return { ref, unavailable: ref.includes('@') ? `${ref} has no recorded metrics (or does not exist)` : `no release holds ${ref} yet, so there is no baseline` };
+    return ref.includes('@')
+      ? { ref, unavailable: `${ref} has no recorded metrics (or does not exist)` }
+      : { ref, unavailable: `no release holds ${ref} yet, so there is no baseline`, firstRelease: true };
   }
   try {
     return { ref, release: found.release, metrics: asMetrics(found.metrics, `the metrics of ${found.release}`) };
@@ -301,7 +311,14 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-function judgeRule(source: string, metrics: MetricsDocument, currentName: string, baseline: Baseline | undefined, run: { env: Environment; roots: Set<string> }): RuleResult {
+function judgeRule(
+  source: string,
+  metrics: MetricsDocument,
+  currentName: string,
+  baseline: Baseline | undefined,
+  run: { env: Environment; roots: Set<string> },
+  skipWithoutBaseline: boolean,
+): RuleResult {
   const fail = (error: string, values: Record<string, unknown> = {}): RuleResult => ({ rule: source, outcome: 'errored', passed: false, values, error });
   let rule: PreparedRule;
   try {
@@ -333,7 +350,11 @@ function judgeRule(source: string, metrics: MetricsDocument, currentName: string
     }
   }
 
-  if (rule.usesBaseline && noBaseline) return fail(baseline?.unavailable ?? 'the rule reads baseline, but with.baseline is not set', values);
+  if (rule.usesBaseline && noBaseline) {
+    const why = baseline?.unavailable ?? 'the rule reads baseline, but with.baseline is not set';
+    if (skipWithoutBaseline && baseline?.firstRelease) return { rule: source, outcome: 'skipped', passed: false, values, error: why };
+    return fail(why, values);
+  }
 
   let result: unknown;
   try {
@@ -375,14 +396,18 @@ export const metricsValidator: Validator<MetricsArgs> = {
     }
     const baseline = await loadBaseline(args.baseline, ctx);
     const run = envFor(metrics);
-    const rules = args.rules.map((r) => judgeRule(r, metrics, args.current, baseline, run));
+    const skip = (args.whenNoBaseline ?? 'skip') === 'skip';
+    const rules = args.rules.map((r) => judgeRule(r, metrics, args.current, baseline, run, skip));
 
     const measurements = {
       rules,
       metrics,
       baseline: baseline === undefined ? null : { ref: baseline.ref, release: baseline.release ?? null, metrics: baseline.metrics ?? null },
     };
-    const thresholds = { rules: args.rules, ...(args.baseline !== undefined ? { baseline: args.baseline } : {}) };
+    const thresholds = {
+      rules: args.rules,
+      ...(args.baseline !== undefined ? { baseline: args.baseline, whenNoBaseline: args.whenNoBaseline ?? 'skip' } : {}),
+    };
     const failed = rules.filter((r) => r.outcome === 'failed');
     const broken = rules.filter((r) => r.outcome === 'errored');
     const of = `of ${rules.length} rule${rules.length === 1 ? '' : 's'}`;
@@ -395,6 +420,17 @@ export const metricsValidator: Validator<MetricsArgs> = {
     }
     if (broken.length > 0) return { status: 'errored', summary: `${broken.length} ${of} could not run: ${brokenText}`, measurements, thresholds, inputs };
     const against = baseline?.release ? ` against ${baseline.release} (${baseline.ref})` : '';
+    const skipped = rules.filter((r) => r.outcome === 'skipped');
+    if (skipped.length > 0) {
+      const checked = rules.length - skipped.length;
+      return {
+        status: 'passed',
+        summary: `${checked} ${of} passed; ${skipped.length} not checked (${skipped[0]!.error}: a first release): ${skipped.map((r) => r.rule).join('; ')}`,
+        measurements,
+        thresholds,
+        inputs,
+      };
+    }
     return { status: 'passed', summary: `${rules.length === 1 ? 'the rule' : `all ${rules.length} rules`} passed${against}`, measurements, thresholds, inputs };
   },
 };
