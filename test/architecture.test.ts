@@ -27,6 +27,7 @@ const FORBIDDEN: Record<string, string[]> = {
   store: ['service', 'server', 'cli', 'client'],
   service: ['server', 'cli', 'client'],
   client: ['cli', 'server'],
+  report: ['store', 'service', 'server', 'cli', 'client', 'validators', 'audit'],
 };
 
 describe('architecture', () => {

@@ -13,6 +13,7 @@ import { registerPromote } from './commands/promote.js';
 import { registerRelease } from './commands/release.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerSignoff } from './commands/signoff.js';
+import { registerReport } from './commands/report.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { createContext, type CliContext, type Io } from './context.js';
@@ -49,6 +50,7 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerValidate(program, ctx);
   registerPromote(program, ctx);
   registerRollback(program, ctx);
+  registerReport(program, ctx);
   registerAudit(program, ctx);
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {

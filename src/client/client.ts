@@ -19,6 +19,8 @@ export interface PolicyInfo {
   readonly digest: string;
   readonly appliedAt: string;
   readonly appliedBy: string;
+  /** Stage names in the order the policy lists them. */
+  readonly stages: readonly string[];
 }
 
 export interface Client {

@@ -26,7 +26,7 @@ export function createLocalClient(deps: ServiceDeps, actor: string | undefined, 
     applyPolicy: (source, file) => applyPolicy(deps, actor, source, file),
     activePolicy: async () => {
       const p = await deps.store.activePolicy();
-      return p && { name: p.name, version: p.version, digest: p.digest, appliedAt: p.appliedAt, appliedBy: p.appliedBy };
+      return p && { name: p.name, version: p.version, digest: p.digest, appliedAt: p.appliedAt, appliedBy: p.appliedBy, stages: p.policy.stages.map((s) => s.name) };
     },
     createRelease: (manifest) => createRelease(deps, actor, manifest),
     listReleases: (filter) => listReleases(deps.store, filter),

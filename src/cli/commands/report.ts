@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { renderReport } from '../../report/report-html.js';
+import type { CliContext } from '../context.js';
+
+export function registerReport(program: Command, ctx: CliContext): void {
+  program
+    .command('report')
+    .description("write the release's validation record as one self-contained HTML page with charts")
+    .argument('<release>', 'SUBJECT@VERSION')
+    .option('-o, --output <file>', 'the HTML file to write (default: SUBJECT-VERSION-report.html)')
+    .action(async (ref: string, opts: { output?: string }) => {
+      const config = ctx.config();
+      const client = await ctx.openClient();
+      const { release, evidence } = await client.evidence(ref);
+      const policy = await client.activePolicy();
+      const decisions = await Promise.all((policy?.stages ?? []).map((stage) => client.status(ref, stage)));
+      const html = renderReport({ release, evidence, decisions, generatedAt: new Date().toISOString() });
+      const file = path.resolve(config.cwd, opts.output ?? `${release.subject}-${release.version}-report.html`);
+      // Written whole or not at all: a temporary file renamed into place.
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, html);
+      fs.renameSync(tmp, file);
+      ctx.emit({ release: release.release, file, results: evidence.validations.length, bytes: Buffer.byteLength(html) }, () => `wrote ${file} (${evidence.validations.length} validation results)`);
+    });
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision, ValidationResult } from '../domain/model.js';
+import { renderReport, type ReportInput } from './report-html.js';
+
+const digest = `sha256:${'a'.repeat(64)}` as const;
+
+function result(over: Partial<ValidationResult>): ValidationResult {
+  return {
+    id: 'r1',
+    releaseDigest: digest,
+    stage: 'staging',
+    gateId: 'automated',
+    validationId: 'drift',
+    validator: 'drift',
+    validatorVersion: '1',
+    definitionDigest: digest,
+    status: 'failed',
+    summary: 'psi 0.31 > max 0.2 on amount',
+    measurements: {},
+    thresholds: {},
+    inputs: { 'data/current.csv': digest },
+    durationMs: 1500,
+    by: 'ci',
+    at: '2026-11-30T10:00:00Z',
+    ...over,
+  };
+}
+
+const decision: Decision = {
+  release: 'fraud-detector@2.4.0',
+  releaseDigest: digest,
+  stage: 'staging',
+  policy: { name: 'p', digest },
+  promotable: false,
+  evaluatedAt: '2026-11-30T10:00:00Z',
+  gates: [{ id: 'automated', outcome: 'failed', requirements: [{ id: 'drift', kind: 'validation', outcome: 'failed', reason: 'failed: psi 0.31 > max 0.2 on amount' }] }],
+  notApplicable: [],
+};
+
+function input(validations: ValidationResult[]): ReportInput {
+  return {
+    release: {
+      release: 'fraud-detector@2.4.0',
+      digest,
+      risk: 'high',
+      owner: 'alice',
+      createdAt: '2026-11-01T00:00:00Z',
+      holds: [],
+      manifest: { artifacts: [{ name: 'model', kind: 'model', path: 'model/<model>.onnx', sha256: 'b'.repeat(64) }], lineage: [{ from: ['data'], to: 'model', step: 'train' }] },
+    },
+    evidence: { checklist: [], signoffs: [], validations },
+    decisions: [decision],
+    generatedAt: '2026-11-30T12:00:00Z',
+  };
+}
+
+describe('renderReport', () => {
+  const drift = result({
+    measurements: { columns: { amount: { kind: 'numeric', ks_statistic: 0.12, ks_pvalue: 0.001, psi: 0.31 }, country: { kind: 'categorical', psi: 0.02, chi2_statistic: 3.2, chi2_pvalue: 0.36 } } },
+    thresholds: { psi: { max: 0.2 } },
+    details: { columns: { amount: { bins: { labels: ['b1', 'b2'], reference: [0.5, 0.5], current: [0.2, 0.8] } } } },
+  });
+  const metrics = result({
+    validationId: 'quality',
+    validator: 'metrics',
+    status: 'passed',
+    summary: 'all 1 rules passed',
+    measurements: {
+      rules: [{ rule: 'accuracy >= baseline.accuracy - 0.01', outcome: 'passed', values: { accuracy: 0.94, 'baseline.accuracy': 0.93 } }],
+      metrics: { accuracy: 0.94 },
+      baseline: { ref: 'production', release: 'fraud-detector@2.3.0', metrics: { accuracy: 0.93 } },
+    },
+  });
+  const html = renderReport(input([drift, metrics]));
+
+  it('is one self-contained page: no script, no external resource', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|src="http|url\(http/);
+  });
+
+  it('shows each gate, each result with its measured values against the thresholds', () => {
+    expect(html).toContain('psi 0.31 &gt; max 0.2 on amount');
+    expect(html).toContain('thresholds: <code>{&quot;psi&quot;:{&quot;max&quot;:0.2}}</code>');
+    expect(html).toContain('<td>automated</td><td>validation drift</td><td>failed</td>');
+    expect(html).toContain('1 passed, 1 failed, 0 errored');
+  });
+
+  it('draws the PSI chart with its threshold, the distributions and the metric-vs-baseline chart', () => {
+    expect(html).toContain('PSI by column');
+    expect(html).toContain('max 0.2');
+    expect(html).toContain('amount: share per bin, reference vs current');
+    expect(html).toContain('metrics vs baseline fraud-detector@2.3.0');
+    expect((html.match(/<svg /g) ?? []).length).toBe(3);
+  });
+
+  it('escapes what it shows', () => {
+    expect(html).toContain('model/&lt;model&gt;.onnx');
+    expect(html).not.toContain('<model>');
+  });
+
+  it('keeps only the latest result of each validation', () => {
+    const older = result({ summary: 'OLD RESULT', at: '2026-11-29T00:00:00Z' });
+    expect(renderReport(input([older, drift]))).not.toContain('OLD RESULT');
+  });
+});
