@@ -25,11 +25,13 @@ function step(why, args, expectCode = 0) {
 }
 
 console.log(`Walkthrough in ${dir}`);
+console.log('Every step below is a real `tollgate` command; its output and exit code follow it.');
 step('Create the example project: policy, release manifest, data, keys for alice, bob, carol, dave and ci', ['init']);
 step('Lint the policy', ['policy', 'check']);
 step('alice registers release 2.4.0 (she owns it; risk high)', ['release', 'create', 'release.yaml', '--as', 'alice']);
 step('Nothing is recorded yet, so dave cannot promote: every missing requirement is named (exit 3)', ['promote', 'fraud-detector@2.4.0', '--to', 'staging', '--as', 'dave'], 3);
 step('alice lists the validation datasets, with the document as evidence', ['check', 'fraud-detector@2.4.0', 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice']);
+step('ci (the validator role) runs the staging validations here, where the files are: tests, data contract, drift, model quality, security scan', ['validate', 'fraud-detector@2.4.0', '--to', 'staging', '--as', 'ci']);
 step('alice marks the model card written', ['check', 'fraud-detector@2.4.0', 'model-card', '--to', 'staging', '--as', 'alice']);
 step('alice signs off her own release: recorded, but under separation of duties it does not count', ['signoff', 'fraud-detector@2.4.0', '--to', 'staging', '--role', 'ml-engineer', '--as', 'alice']);
 step('so staging is still blocked (exit 3)', ['status', 'fraud-detector@2.4.0', '--to', 'staging'], 3);
@@ -41,7 +43,9 @@ step('carol signs off once the SBOM is attached', ['signoff', 'fraud-detector@2.
 step('bob signs off for production', ['signoff', 'fraud-detector@2.4.0', '--to', 'production', '--role', 'ml-engineer', '--as', 'bob']);
 step('the rollback plan, with evidence', ['check', 'fraud-detector@2.4.0', 'rollback-plan', '--to', 'production', '--evidence', 'docs/rollback-plan.md', '--as', 'dave']);
 step('alerts tested', ['check', 'fraud-detector@2.4.0', 'alerts-tested', '--to', 'production', '--as', 'dave', '--note', 'paged the on-call at 14:02']);
+step('ci checks that staging and production configuration match (replicas aside)', ['validate', 'fraud-detector@2.4.0', '--to', 'production', '--as', 'ci']);
 step('dave promotes to production', ['promote', 'fraud-detector@2.4.0', '--to', 'production', '--as', 'dave']);
+step('the validation record as one page with charts', ['report', 'fraud-detector@2.4.0', '-o', 'report.html']);
 step('the release and where it is', ['release', 'show', 'fraud-detector@2.4.0']);
 step('every step is in the hash-linked audit log, under a checkpoint signed by the server key', ['audit', 'verify']);
 console.log(`\nDone. The project is in ${dir}; try: cd ${dir} && ${bin} status fraud-detector@2.4.0 --to production`);

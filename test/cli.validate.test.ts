@@ -1,0 +1,135 @@
+/**
+ * `tollgate validate` end to end from the CLI binary on the example project: results recorded,
+ * `status` shows them per requirement, a failing validation blocks promotion with the measured value
+ * and the threshold in its reason, and changing an input file makes the result stale.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, removeProjects, type Project } from './helpers/cli.js';
+
+const REL = 'fraud-detector@2.4.0';
+const STAGING_VALIDATIONS = ['tests', 'contract', 'drift', 'quality', 'security'];
+
+let p: Project;
+
+beforeAll(() => {
+  p = createProject();
+  const r = p.run(['release', 'create', 'release.yaml', '--as', 'alice']);
+  if (r.code !== 0) throw new Error(r.stderr);
+}, 60_000);
+afterAll(() => removeProjects());
+
+function requirement(d: any, gate: string, id: string): any {
+  return d.gates.find((g: any) => g.id === gate)?.requirements.find((r: any) => r.id === id);
+}
+
+describe('validate on the example project', () => {
+  it('is refused for someone without the validator role, before anything runs', () => {
+    const r = p.run(['validate', REL, '--to', 'staging', '--as', 'alice', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error.code).toBe('TG_NOT_ALLOWED');
+    expect(requirement(p.run(['status', REL, '--to', 'staging', '--json']).json(), 'automated', 'drift').outcome).toBe('missing');
+  });
+
+  it('runs every staging validation, records the results, and status shows each one satisfied', () => {
+    const r = p.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--json']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = r.json();
+    expect(out.results.map((x: any) => x.id)).toEqual(STAGING_VALIDATIONS);
+    for (const x of out.results) {
+      expect(x).toMatchObject({ outcome: 'passed' });
+      expect(typeof x.validator).toBe('string');
+      expect(typeof x.measurements).toBe('object');
+    }
+    const drift = out.results.find((x: any) => x.id === 'drift');
+    expect(drift.measurements.columns.amount).toMatchObject({ kind: 'numeric', ks_statistic: expect.any(Number), ks_pvalue: expect.any(Number), psi: expect.any(Number) });
+    expect(drift.measurements.columns.merchant_category).toMatchObject({ kind: 'categorical', psi: expect.any(Number), chi2_statistic: expect.any(Number), chi2_pvalue: expect.any(Number) });
+    expect(Object.keys(drift.inputs).sort()).toEqual(['data/current.csv', 'data/reference.csv']);
+
+    const d = p.run(['status', REL, '--to', 'staging', '--json']).json();
+    const automated = d.gates.find((g: any) => g.id === 'automated');
+    expect(automated.outcome).toBe('satisfied');
+    expect(automated.requirements.map((x: any) => [x.id, x.kind, x.outcome])).toEqual(STAGING_VALIDATIONS.map((id) => [id, 'validation', 'satisfied']));
+    expect(requirement(d, 'automated', 'tests').reason).toMatch(/^passed \(junit at /);
+  });
+
+  it('--only runs one validation', () => {
+    const r = p.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'tests', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json().results.map((x: any) => x.id)).toEqual(['tests']);
+    const bad = p.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'nope', '--json']);
+    expect(bad.code).toBe(2);
+    expect(bad.json().error.code).toBe('TG_ITEM_UNKNOWN');
+  });
+
+  it('makes a result stale when its input file changes, and fresh again after validate', () => {
+    const q = p.clone();
+    const file = path.join(q.dir, 'eval/metrics.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"accuracy": 0.943', '"accuracy": 0.944'));
+    const d = q.run(['status', REL, '--to', 'staging', '--json']).json();
+    const quality = requirement(d, 'automated', 'quality');
+    expect(quality.outcome).toBe('stale');
+    expect(quality.reason).toContain('eval/metrics.json changed');
+    expect(requirement(d, 'automated', 'drift').outcome).toBe('satisfied');
+    expect(q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'quality']).code).toBe(0);
+    expect(requirement(q.run(['status', REL, '--to', 'staging', '--json']).json(), 'automated', 'quality').outcome).toBe('satisfied');
+  });
+
+  it('blocks promotion on a failing validation, naming the measured value and the threshold', () => {
+    const q = p.clone();
+    // A model that got slower: latency_p95_ms 41 → 73 against the rule latency_p95_ms <= 50.
+    const file = path.join(q.dir, 'eval/metrics.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"latency_p95_ms": 41', '"latency_p95_ms": 73'));
+    const v = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--json']);
+    expect(v.code).toBe(3);
+    expect(v.json().results.find((x: any) => x.id === 'quality').outcome).toBe('failed');
+    for (const args of [
+      ['check', REL, 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice'],
+      ['check', REL, 'model-card', '--to', 'staging', '--as', 'alice'],
+      ['signoff', REL, '--to', 'staging', '--role', 'ml-engineer', '--as', 'bob'],
+    ]) {
+      expect(q.run(args).code).toBe(0);
+    }
+    const r = q.run(['promote', REL, '--to', 'staging', '--as', 'dave', '--json']);
+    expect(r.code).toBe(3);
+    const quality = requirement(r.json(), 'automated', 'quality');
+    expect(quality.outcome).toBe('failed');
+    expect(quality.reason).toContain('latency_p95_ms <= 50 (latency_p95_ms 73)');
+    expect(r.json().error.message).toContain('automated/quality failed');
+  });
+
+  it('records an unreadable input as errored, not failed, and blocks with exit 3', () => {
+    const q = p.clone();
+    fs.writeFileSync(path.join(q.dir, 'data/current.csv'), 'not,a\n"broken');
+    fs.rmSync(path.join(q.dir, 'reports/junit.xml'));
+    const r = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--json']);
+    expect(r.code).toBe(3);
+    const byId = Object.fromEntries(r.json().results.map((x: any) => [x.id, x]));
+    expect(byId.tests.outcome).toBe('errored');
+    expect(byId.tests.summary).toMatch(/junit\.xml/);
+    expect(['errored', 'failed']).toContain(byId.contract.outcome);
+    expect(byId.drift.outcome).toBe('errored');
+    const d = q.run(['status', REL, '--to', 'staging', '--json']).json();
+    expect(requirement(d, 'automated', 'tests').outcome).toBe('errored');
+  });
+
+  it('writes a self-contained report page with the results and charts', () => {
+    const r = p.run(['report', REL, '-o', 'out/report.html', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const html = p.read('out/report.html');
+    expect(html).toContain('PSI by column');
+    expect(html).toContain('automated / drift');
+    expect(html).not.toMatch(/<script|src="http/);
+    expect(r.json().file).toBe(path.join(p.dir, 'out/report.html'));
+  });
+
+  it('policy check rejects a with block its validator does not accept, at file:line:col', () => {
+    const q = p.clone();
+    q.write('tollgate.yaml', q.read('tollgate.yaml').replace('psi: { max: 0.2 }', 'psi: { max: "high" }').replace('uses: sarif', 'uses: sarif2'));
+    const r = q.run(['policy', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/tollgate\.yaml:\d+:\d+: .*drift: "with\.psi\.max"/);
+    expect(r.stdout).toMatch(/tollgate\.yaml:\d+:\d+: unknown validator "sarif2"/);
+  });
+});
