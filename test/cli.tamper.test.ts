@@ -33,10 +33,12 @@ beforeAll(() => {
   if (a.code !== 0 || b.code !== 0) throw new Error(`release create failed: ${a.stderr}${b.stderr}`);
   relDigest = a.json().digest;
   otherDigest = b.json().digest;
-  // Staging needs the two checklist items (done here) and one sign-off by an ml-engineer who is not alice.
+  // Staging needs the two checklist items and the validations (done here) and one sign-off by an
+  // ml-engineer who is not alice.
   for (const args of [
     ['check', REL, 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice'],
     ['check', REL, 'model-card', '--to', 'staging', '--as', 'alice'],
+    ['validate', REL, '--to', 'staging', '--as', 'ci'],
   ]) {
     const r = base.run(args);
     if (r.code !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
@@ -216,13 +218,14 @@ describe('audit verify detects any edit, deletion or reordering of the log', () 
   }
 
   it('the untouched log verifies (exit 0) and our hash recomputation matches it', () => {
-    // policy applied, two releases, two checklist items, one sign-off
+    // policy applied, two releases, two checklist items, five validation results, one sign-off
     expect(events.map((e) => e.type)).toEqual([
       'PolicyApplied',
       'ReleaseCreated',
       'ReleaseCreated',
       'ChecklistItemCompleted',
       'ChecklistItemCompleted',
+      ...Array.from({ length: 5 }, () => 'ValidationRecorded'),
       'SignoffRecorded',
     ]);
     for (const e of events) expect(hashOf({ ...e, data: JSON.parse(e.data_json) })).toBe(e.hash);

@@ -82,6 +82,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     // A sign-off requirement (id `signoff:ml-engineer`) is named by its role in the human output.
     expect(text).toMatch(/sign-off by ml-engineer: missing/);
     expect(text).toContain('gate inventory: missing');
+    expect(text).toMatch(/validation drift: missing/);
     expect(text).toContain('gate peer-review: missing');
   });
 
@@ -104,12 +105,17 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
             { id: 'model-card', kind: 'checklist', outcome: 'missing' },
           ],
         },
+        {
+          id: 'automated',
+          outcome: 'missing',
+          requirements: ['tests', 'contract', 'drift', 'quality', 'security'].map((id) => ({ id, kind: 'validation', outcome: 'missing' })),
+        },
         { id: 'peer-review', outcome: 'missing', requirements: [{ id: 'signoff:ml-engineer', kind: 'signoff', outcome: 'missing' }] },
       ],
     });
     everyReasonIsText(d);
     expect(d.error.code).toBe('TG_PROMOTION_BLOCKED');
-    for (const id of ['inventory/datasets-listed', 'inventory/model-card', 'peer-review/signoff:ml-engineer']) {
+    for (const id of ['inventory/datasets-listed', 'inventory/model-card', 'automated/drift', 'peer-review/signoff:ml-engineer']) {
       expect(d.error.message).toContain(id);
     }
   });
@@ -146,6 +152,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
           requirements: [
             { id: 'rollback-plan', kind: 'checklist', outcome: 'missing' },
             { id: 'alerts-tested', kind: 'checklist', outcome: 'missing' },
+            { id: 'parity', kind: 'validation', outcome: 'missing' },
           ],
         },
       ],
@@ -153,8 +160,9 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     everyReasonIsText(d);
   });
 
-  it('after the checklist and a sign-off by a non-owner, status --json shows staging promotable (exit 0)', () => {
+  it('after the checklist, the validations and a sign-off by a non-owner, status --json shows staging promotable (exit 0)', () => {
     expect(p.run(['check', REL, 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice']).code).toBe(0);
+    expect(p.run(['validate', REL, '--to', 'staging', '--as', 'ci']).code).toBe(0);
     expect(p.run(['check', REL, 'model-card', '--to', 'staging', '--as', 'alice']).code).toBe(0);
     const s = p.run(['signoff', REL, '--to', 'staging', '--role', 'ml-engineer', '--as', 'bob', '--comment', 'reviewed', '--json']);
     expect(s.code).toBe(0);
@@ -179,12 +187,17 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
             { id: 'model-card', kind: 'checklist', outcome: 'satisfied' },
           ],
         },
+        {
+          id: 'automated',
+          outcome: 'satisfied',
+          requirements: ['tests', 'contract', 'drift', 'quality', 'security'].map((id) => ({ id, kind: 'validation', outcome: 'satisfied' })),
+        },
         { id: 'peer-review', outcome: 'satisfied', requirements: [{ id: 'signoff:ml-engineer', kind: 'signoff', outcome: 'satisfied' }] },
       ],
     });
     everyReasonIsText(d);
     expect(d.gates[0].requirements[0].reason).toContain('datasets.md');
-    expect(d.gates[1].requirements[0].signers).toEqual(['bob']);
+    expect(d.gates[2].requirements[0].signers).toEqual(['bob']);
   });
 
   it('promote --json to staging: promoted true, exit 0', () => {
@@ -231,6 +244,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
           requirements: [
             { id: 'rollback-plan', kind: 'checklist', outcome: 'satisfied' },
             { id: 'alerts-tested', kind: 'checklist', outcome: 'missing' },
+            { id: 'parity', kind: 'validation', outcome: 'missing' },
           ],
         },
       ],
@@ -241,6 +255,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
   it('after the remaining sign-off and checklist item, promote to production exits 0 with promoted true', () => {
     expect(p.run(['signoff', REL, '--to', 'production', '--role', 'ml-engineer', '--as', 'bob']).code).toBe(0);
     expect(p.run(['check', REL, 'alerts-tested', '--to', 'production', '--as', 'dave', '--note', 'paged the on-call']).code).toBe(0);
+    expect(p.run(['validate', REL, '--to', 'production', '--as', 'ci']).code).toBe(0);
     const r = p.run(['promote', REL, '--to', 'production', '--as', 'dave', '--json']);
     expect(r.code).toBe(0);
     const d = r.json();
@@ -272,6 +287,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
           requirements: [
             { id: 'rollback-plan', kind: 'checklist', outcome: 'satisfied' },
             { id: 'alerts-tested', kind: 'checklist', outcome: 'satisfied' },
+            { id: 'parity', kind: 'validation', outcome: 'satisfied' },
           ],
         },
       ],
@@ -329,6 +345,10 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     expect(c.json().digest).not.toBe(digest);
     expect(p.run(['check', REL2, 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice']).code).toBe(0);
     expect(p.run(['check', REL2, 'model-card', '--to', 'staging', '--as', 'alice']).code).toBe(0);
+    // 2.4.0 holds production now, so the quality rules compare against its recorded metrics.
+    const v = p.run(['validate', REL2, '--to', 'staging', '--as', 'ci', '--json']);
+    expect(v.code).toBe(0);
+    expect(v.json().results.find((x: any) => x.id === 'quality').measurements.baseline).toMatchObject({ ref: 'production', release: REL });
     expect(p.run(['signoff', REL2, '--to', 'staging', '--role', 'ml-engineer', '--as', 'bob']).code).toBe(0);
     const promoted = p.run(['promote', REL2, '--to', 'staging', '--as', 'dave', '--json']);
     expect(promoted.code).toBe(0);

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { commandValidator } from './command.js';
+import { driftValidator } from './drift.js';
 import { httpValidator } from './http.js';
 import { junitValidator } from './junit.js';
 import { latencyValidator } from './latency.js';
@@ -21,6 +22,7 @@ const BUILTIN: readonly Validator<never>[] = [
   slicesValidator,
   latencyValidator,
   schemaValidator,
+  driftValidator,
   parityValidator,
   commandValidator,
   httpValidator,

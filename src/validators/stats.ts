@@ -629,6 +629,278 @@ export function psiSorted(sortedReference: ArrayLike<number>, sortedCurrent: Arr
 }
 
 // ---------------------------------------------------------------------------------------------
+// Samples as sorted values with multiplicities
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One sample of a numeric column, without nulls: ascending values and how often each occurs
+ * (`counts`; `null` when every entry counts once, and then values may repeat). The values are
+ * `values[i] / divisor`: plain doubles with divisor 1, or integer keys over a power of ten (a
+ * column written with a fixed number of decimals is kept as 32-bit keys, half the bytes; the
+ * division gives exactly the double the text denotes). Raw sorted data and value→count tables both
+ * fit this shape, so KS and PSI run in one pass over it.
+ */
+export interface SortedSample {
+  readonly values: Float64Array | Int32Array;
+  /** 1, or the power of ten the integer keys in `values` are divided by. */
+  readonly divisor: number;
+  readonly counts: Int32Array | null;
+  /** Number of observations: the sum of `counts`, or `values.length`. */
+  readonly n: number;
+}
+
+/** A {@link SortedSample} of ascending raw values (ties allowed). */
+export function sortedSample(values: Float64Array): SortedSample {
+  return { values, divisor: 1, counts: null, n: values.length };
+}
+
+/** {@link ksStatisticSorted} over two {@link SortedSample}s, with the same floating-point result. */
+export function ksStatisticSamples(a: SortedSample, b: SortedSample): number {
+  // With the same divisor, keys order exactly as their values do (distinct keys below 2^31 over
+  // a power of ten are distinct doubles), so the merge compares them as they are.
+  if (a.divisor === b.divisor && a.counts === null && b.counts === null) return ksPlain(a.values, b.values);
+  const av = a.values;
+  const bv = b.values;
+  const ad = a.divisor;
+  const bd = b.divisor;
+  const ac = a.counts;
+  const bc = b.counts;
+  const d1 = av.length;
+  const d2 = bv.length;
+  const n1 = a.n;
+  const n2 = b.n;
+  let i = 0;
+  let j = 0;
+  let ci = 0;
+  let cj = 0;
+  let maxS = -Infinity;
+  let minS = Infinity;
+  while (i < d1 || j < d2) {
+    const x = i < d1 ? (av[i] as number) / ad : Infinity;
+    const y = j < d2 ? (bv[j] as number) / bd : Infinity;
+    const v = x <= y ? x : y;
+    if (ac) while (i < d1 && (av[i] as number) / ad <= v) ci += ac[i++] as number;
+    else while (i < d1 && (av[i] as number) / ad <= v) (i++, ci++);
+    if (bc) while (j < d2 && (bv[j] as number) / bd <= v) cj += bc[j++] as number;
+    else while (j < d2 && (bv[j] as number) / bd <= v) (j++, cj++);
+    const diff = ci / n1 - cj / n2;
+    if (diff > maxS) maxS = diff;
+    if (diff < minS) minS = diff;
+  }
+  return ksPick(minS, maxS);
+}
+
+/** The merge of {@link ksStatisticSorted} for two arrays of one kind (keys or doubles). */
+function ksPlain(a: Float64Array | Int32Array, b: Float64Array | Int32Array): number {
+  const n1 = a.length;
+  const n2 = b.length;
+  let i = 0;
+  let j = 0;
+  let maxS = -Infinity;
+  let minS = Infinity;
+  while (i < n1 && j < n2) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    const v = x <= y ? x : y;
+    while (i < n1 && (a[i] as number) === v) i++;
+    while (j < n2 && (b[j] as number) === v) j++;
+    const diff = i / n1 - j / n2;
+    if (diff > maxS) maxS = diff;
+    if (diff < minS) minS = diff;
+  }
+  // Past the end of one sample the difference moves monotonically to 0: its last value is 0
+  // (both at 1), and its first value is the one at the next point.
+  if (i < n1 || j < n2) {
+    const v = i < n1 ? (a[i] as number) : (b[j] as number);
+    while (i < n1 && (a[i] as number) <= v) i++;
+    while (j < n2 && (b[j] as number) <= v) j++;
+    const diff = i / n1 - j / n2;
+    if (diff > maxS) maxS = diff;
+    if (diff < minS) minS = diff;
+    if (0 > maxS) maxS = 0;
+    if (0 < minS) minS = 0;
+  }
+  return ksPick(minS, maxS);
+}
+
+/** The i-th smallest observations (0-based ranks, any order) of a sample, in one pass. */
+export function orderStatistics(s: SortedSample, ranks: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!s.counts) {
+    for (const r of ranks) out.set(r, (s.values[r] as number) / s.divisor);
+    return out;
+  }
+  const sorted = [...new Set(ranks)].sort((x, y) => x - y);
+  let k = 0;
+  let seen = 0;
+  for (let i = 0; i < s.values.length && k < sorted.length; i++) {
+    seen += s.counts[i] as number;
+    while (k < sorted.length && (sorted[k] as number) < seen) out.set(sorted[k++] as number, (s.values[i] as number) / s.divisor);
+  }
+  return out;
+}
+
+/** The nine PSI bin edges of a reference sample (see {@link psiEdgesSorted}). */
+export function psiEdgesSample(reference: SortedSample): Float64Array {
+  const ranks = PSI_QUANTILES.flatMap((q) => quantileIndexes(reference.n, q));
+  const stats = orderStatistics(reference, ranks);
+  return Float64Array.from(PSI_QUANTILES, (q) => quantileAt((i) => stats.get(i) as number, reference.n, q));
+}
+
+/** Observations per PSI bin (searchsorted side='right' against `edges`) of a sorted sample. */
+export function binCountsSample(edges: ArrayLike<number>, s: SortedSample): Float64Array {
+  const counts = new Float64Array(edges.length + 1);
+  const v = s.values;
+  const d = s.divisor;
+  const c = s.counts;
+  if (c === null) {
+    // Bin e holds the values in [edge e−1, edge e): count the values below each edge.
+    let prev = 0;
+    for (let e = 0; e < edges.length; e++) {
+      let lo = prev;
+      let hi = v.length;
+      const edge = edges[e] as number;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((v[mid] as number) / d < edge) lo = mid + 1;
+        else hi = mid;
+      }
+      counts[e] = lo - prev;
+      prev = lo;
+    }
+    counts[edges.length] = v.length - prev;
+    return counts;
+  }
+  let e = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = (v[i] as number) / d;
+    while (e < edges.length && (edges[e] as number) <= x) e++;
+    counts[e] = (counts[e] as number) + (c[i] as number);
+  }
+  return counts;
+}
+
+/** Numeric PSI of two samples: bins at the reference's deciles, shares floored at {@link PSI_FLOOR}. */
+export function psiSamples(reference: SortedSample, current: SortedSample): number {
+  const edges = psiEdgesSample(reference);
+  return psiFromCounts(binCountsSample(edges, reference), binCountsSample(edges, current));
+}
+
+/**
+ * Sorts a Float64Array ascending in place (NaN must have been removed), by an LSD radix sort on the
+ * IEEE-754 bits mapped to unsigned order, one byte per pass, skipping bytes that every value shares.
+ * About four times faster than `Float64Array.prototype.sort` on ten million values, and its time does
+ * not depend on the data. Ties between −0 and +0 keep −0 first, which compares equal anyway.
+ */
+export function sortFloat64(a: Float64Array): Float64Array {
+  const n = a.length;
+  if (n < 1 << 15) return a.sort();
+  let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  let dst: Uint32Array = new Uint32Array(2 * n);
+  // Map to unsigned order: flip every bit of negatives, only the sign bit of positives.
+  for (let i = 0; i < 2 * n; i += 2) {
+    const hi = src[i + 1] as number;
+    if (hi & 0x80000000) {
+      src[i] = ~(src[i] as number);
+      src[i + 1] = ~hi;
+    } else {
+      src[i + 1] = hi | 0x80000000;
+    }
+  }
+  const hist = new Int32Array(8 * 256);
+  for (let i = 0; i < 2 * n; i += 2) {
+    const lo = src[i] as number;
+    const hi = src[i + 1] as number;
+    bump(hist, lo & 0xff);
+    bump(hist, 256 + ((lo >>> 8) & 0xff));
+    bump(hist, 512 + ((lo >>> 16) & 0xff));
+    bump(hist, 768 + (lo >>> 24));
+    bump(hist, 1024 + (hi & 0xff));
+    bump(hist, 1280 + ((hi >>> 8) & 0xff));
+    bump(hist, 1536 + ((hi >>> 16) & 0xff));
+    bump(hist, 1792 + (hi >>> 24));
+  }
+  const offsets = new Int32Array(256);
+  for (let pass = 0; pass < 8; pass++) {
+    const base = pass * 256;
+    let skip = false;
+    for (let b = 0; b < 256; b++) if (hist[base + b] === n) skip = true;
+    if (skip) continue;
+    let sum = 0;
+    for (let b = 0; b < 256; b++) {
+      offsets[b] = sum;
+      sum += hist[base + b] as number;
+    }
+    const word = pass < 4 ? 0 : 1;
+    const shift = (pass % 4) * 8;
+    for (let i = 0; i < 2 * n; i += 2) {
+      const lo = src[i] as number;
+      const hi = src[i + 1] as number;
+      const byte = ((word === 0 ? lo : hi) >>> shift) & 0xff;
+      const at = 2 * (offsets[byte] as number);
+      offsets[byte] = (offsets[byte] as number) + 1;
+      dst[at] = lo;
+      dst[at + 1] = hi;
+    }
+    [src, dst] = [dst, src];
+  }
+  const out = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  for (let i = 0; i < 2 * n; i += 2) {
+    const lo = src[i] as number;
+    const hi = src[i + 1] as number;
+    if (hi & 0x80000000) {
+      out[i] = lo;
+      out[i + 1] = hi & 0x7fffffff;
+    } else {
+      out[i] = ~lo;
+      out[i + 1] = ~hi;
+    }
+  }
+  return a;
+}
+
+/**
+ * Sorts 32-bit integers whose range [min, max] is known, ascending, in place: an LSD radix sort of
+ * (k − min) in as few passes of at most 12 bits as the range needs. `scratch` (at least as long as
+ * `a`) is reused when given, which spares allocating and first-touching a second array.
+ */
+export function sortInt32(a: Int32Array, min: number, max: number, scratch?: Int32Array): Int32Array {
+  const n = a.length;
+  if (n < 1 << 12 || max <= min) return a.sort();
+  const bits = Math.ceil(Math.log2(max - min + 1));
+  const passes = Math.ceil(bits / 12);
+  const width = Math.ceil(bits / passes);
+  const mask = (1 << width) - 1;
+  const count = new Int32Array(1 << width);
+  let src: Int32Array = a;
+  let dst: Int32Array = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Int32Array(n);
+  for (let pass = 0, shift = 0; pass < passes; pass++, shift += width) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) bump(count, (((src[i] as number) - min) >>> shift) & mask);
+    let sum = 0;
+    for (let b = 0; b <= mask; b++) {
+      const c = count[b] as number;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = src[i] as number;
+      const b = ((v - min) >>> shift) & mask;
+      const at = count[b] as number;
+      count[b] = at + 1;
+      dst[at] = v;
+    }
+    [src, dst] = [dst, src];
+  }
+  if (src !== a) a.set(src);
+  return a;
+}
+
+function bump(h: Int32Array, i: number): void {
+  h[i] = (h[i] as number) + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Chi-square
 // ---------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const html = renderReport({ release, evidence, decisions, generatedAt: new Date().toISOString() });
       const file = path.resolve(config.cwd, opts.output ?? `${release.subject}-${release.version}-report.html`);
       // Written whole or not at all: a temporary file renamed into place.
+      fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, html);
       fs.renameSync(tmp, file);
