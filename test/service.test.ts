@@ -51,7 +51,7 @@ function manifest(version: string): ReleaseManifest {
 async function setup() {
   let now = new Date('2026-11-30T12:00:00Z');
   const store = await createSqliteStore(':memory:');
-  const deps: ServiceDeps = { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), now: () => now };
+  const deps: ServiceDeps = { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/test', now: () => now };
   await applyPolicy(deps, 'dave', policyYaml(), 'tollgate.yaml');
   const sign = async (user: User, ref: string, decision: 'approve' | 'reject' = 'approve') => {
     const draft = await draftSignoffs(store, user, { release: ref, stage: 'staging', role: user === 'carol' ? 'security' : 'ml-engineer', decision }, now);

@@ -132,7 +132,14 @@ const checkSignature = (c: AuditCheckpoint): boolean =>
   verify(null, Buffer.from(checkpointMessage(c)), serverKey.publicKey, Buffer.from(c.signature, 'base64'));
 
 function signCheckpoint(body: { size: number; head: string; at: string }): AuditCheckpoint {
-  return { ...body, signature: sign(null, Buffer.from(checkpointMessage(body)), serverKey.privateKey).toString('base64'), keyId: 'server-1' };
+  return {
+    ...body,
+    signature: sign(null, Buffer.from(checkpointMessage(body)), serverKey.privateKey).toString('base64'),
+    keyId: 'server-1',
+    root: 'ab'.repeat(32),
+    note: `tollgate/test\n${body.size}\nq83vEjRWeJA=\n\n— tollgate-server AAAA\n`,
+    frontier: ['ab'.repeat(32), 'cd'.repeat(32)],
+  };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));

@@ -70,7 +70,7 @@ describe('SQLite store', () => {
           `const D = require(${JSON.stringify(betterSqlite3Path)});
            const db = new D(${JSON.stringify(file)});
            db.exec('begin immediate');
-           db.prepare("insert into audit_checkpoints (size, head, at, signature, key_id) values (0, 'x', 'y', 'z', 'other-process')").run();
+           db.prepare("insert into audit_checkpoints (size, head, at, signature, key_id, root, note, frontier_json) values (0, 'x', 'y', 'z', 'other-process', '', '', '[]')").run();
            console.log('locked');
            setTimeout(() => { db.exec('commit'); db.close(); }, 700);`,
         ],

@@ -20,7 +20,13 @@ export interface AuditCheckpoint {
   readonly size: number;
   readonly head: string;
   readonly at: string;
-  /** base64 Ed25519 signature by the server key. */
+  /** base64 Ed25519 signature by the server key over `checkpointMessage` (the hash chain's head). */
   readonly signature: string;
   readonly keyId: string;
+  /** RFC 9162 Merkle root of the first `size` events, hex. */
+  readonly root: string;
+  /** The same checkpoint as a signed note (origin, size, base64 root, time): what is exported. */
+  readonly note: string;
+  /** Roots of the perfect subtrees that make up the tree, largest first, hex: extends it in O(log n). */
+  readonly frontier: readonly string[];
 }

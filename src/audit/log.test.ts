@@ -30,7 +30,7 @@ const other = generateKeyPairSync('ed25519');
 
 function checkpointOf(events: AuditEvent[], key = server.privateKey): AuditCheckpoint {
   const c = { size: events.length, head: events.length ? events[events.length - 1]!.hash : GENESIS_HASH, at: '2026-01-02T00:00:00.000Z' };
-  return { ...c, signature: sign(null, Buffer.from(checkpointMessage(c)), key).toString('base64'), keyId: 'server' };
+  return { ...c, signature: sign(null, Buffer.from(checkpointMessage(c)), key).toString('base64'), keyId: 'server', root: '', note: '', frontier: [] };
 }
 
 const checkSignature = (c: AuditCheckpoint): boolean =>

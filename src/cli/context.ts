@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Client } from '../client/client.js';
+import type { ServiceDeps } from '../service/deps.js';
 import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import { loadConfig, type CliConfig, type GlobalFlags } from './config.js';
 import { createFileProbe } from './files.js';
-import { loadServerKey } from './home.js';
+import { loadOrigin, loadPreviousServerKeys, loadServerKey } from './home.js';
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -28,17 +29,34 @@ export interface CliContext {
   /** A transient progress line, rewritten in place; only for a person at a terminal. */
   progress(text: string): void;
   openClient(): Promise<Client>;
+  /** The service layer's dependencies over the local home: for local-only commands (key rotation). */
+  openDeps(): Promise<ServiceDeps>;
+  /** The command about to run: its options complete the global ones. */
+  setAction(cmd: Command): void;
   exitCode: number;
 }
 
 export function createContext(program: Command, io: Io): CliContext {
   let cached: CliConfig | undefined;
-  const clients: Client[] = [];
+  let action: Command | undefined;
+  const closers: (() => Promise<void>)[] = [];
   const ctx: CliContext & { closeAll(): Promise<void> } = {
     io,
     exitCode: 0,
+    setAction(cmd: Command) {
+      action = cmd;
+      cached = undefined;
+    },
     config() {
-      cached ??= loadConfig(io.env, program.opts<GlobalFlags>(), io.cwd);
+      if (!cached) {
+        // Global options from before the command, overridden by the same ones written after it; a
+        // command's own flag that shares a global's name (a boolean `--server`) is not the global.
+        const own = (action?.opts() ?? {}) as Record<string, unknown>;
+        const flags: GlobalFlags = { ...program.opts<GlobalFlags>() };
+        for (const key of ['home', 'database', 'server', 'as'] as const) if (typeof own[key] === 'string') flags[key] = own[key] as string;
+        if (own.json === true) flags.json = true;
+        cached = loadConfig(io.env, flags, io.cwd);
+      }
       return cached;
     },
     emit(json, human) {
@@ -54,7 +72,7 @@ export function createContext(program: Command, io: Io): CliContext {
     progress(text) {
       if (io.interactive && !ctx.config().json) io.stderr(`\r\x1b[2K${text}`);
     },
-    async openClient() {
+    async openDeps() {
       const config = ctx.config();
       if (config.server) {
         throw tollgateError('TG_USAGE', 'remote mode (--server) is not available in this version; run without --server to use the local home');
@@ -67,12 +85,15 @@ export function createContext(program: Command, io: Io): CliContext {
       }
       const serverKey = loadServerKey(config.home);
       const store = await createSqliteStore(config.databaseUrl);
-      const client = createLocalClient({ store, serverKey, now: () => new Date() }, config.user, { probe: createFileProbe(config.cwd) });
-      clients.push(client);
-      return client;
+      closers.push(() => store.close());
+      return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => new Date() };
+    },
+    async openClient() {
+      const config = ctx.config();
+      return createLocalClient(await ctx.openDeps(), config.user, { probe: createFileProbe(config.cwd) });
     },
     async closeAll() {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await Promise.all(closers.splice(0).map((close) => close()));
     },
   };
   return ctx;

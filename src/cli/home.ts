@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { tollgateError } from '../domain/errors.js';
-import { generateKeyPair, loadPrivateKey } from '../domain/keys.js';
+import { formatPublicKey, generateKeyPair, loadPrivateKey, parsePublicKey } from '../domain/keys.js';
 
 export const SERVER_KEY_FILE = 'server.key';
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -46,6 +46,54 @@ export function createServerKey(home: string): string {
   const pair = generateKeyPair();
   writePrivate(path.join(home, SERVER_KEY_FILE), pair.privateKeyPem);
   return pair.publicKey;
+}
+
+const ORIGIN_FILE = 'origin';
+
+/**
+ * The log's origin line in its checkpoints, chosen once at init and kept across key rotation:
+ * `tollgate/` and a random id, so two homes' logs are never confused.
+ */
+export function createOrigin(home: string): string {
+  const origin = `tollgate/${randomBytes(8).toString('hex')}`;
+  fs.writeFileSync(path.join(home, ORIGIN_FILE), origin + '\n', { flag: 'wx' });
+  return origin;
+}
+
+export function loadOrigin(home: string): string {
+  const file = path.join(home, ORIGIN_FILE);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : 'tollgate/local';
+}
+
+const PREVIOUS_KEYS_DIR = 'server-keys';
+
+/** Public keys the server used before its rotations, so their checkpoints stay verifiable. */
+export function loadPreviousServerKeys(home: string): KeyObject[] {
+  const dir = path.join(home, PREVIOUS_KEYS_DIR);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.pub'))
+    .sort()
+    .map((f) => parsePublicKey(fs.readFileSync(path.join(dir, f), 'utf8')));
+}
+
+/**
+ * Replaces the server key: the new private key is written next to the old one first, `commit`
+ * records the rotation (in the database), then the old public key is kept and the new key moved in.
+ */
+export async function rotateServerKeyFiles<T>(home: string, commit: (next: KeyObject) => Promise<T>): Promise<T> {
+  const current = loadServerKey(home);
+  const pair = generateKeyPair();
+  const pending = path.join(home, `${SERVER_KEY_FILE}.next`);
+  fs.rmSync(pending, { force: true });
+  writePrivate(pending, pair.privateKeyPem);
+  const result = await commit(loadPrivateKey(pair.privateKeyPem));
+  const oldPublic = formatPublicKey(createPublicKey(current));
+  fs.mkdirSync(path.join(home, PREVIOUS_KEYS_DIR), { recursive: true });
+  fs.writeFileSync(path.join(home, PREVIOUS_KEYS_DIR, `${Date.now()}.pub`), oldPublic + '\n');
+  fs.renameSync(pending, path.join(home, SERVER_KEY_FILE));
+  return result;
 }
 
 export function loadServerKey(home: string): KeyObject {

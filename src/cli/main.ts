@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { formatProblem, TollgateError } from '../domain/errors.js';
+import { registerAttest } from './commands/attest.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
@@ -20,6 +21,22 @@ import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
 
+const GLOBAL_OPTIONS: readonly [flags: string, description: string][] = [
+  ['--home <dir>', 'the Tollgate home folder (env TOLLGATE_HOME; default .tollgate)'],
+  ['--database <url>', 'the database (env TOLLGATE_DATABASE_URL; default: the SQLite file in the home folder)'],
+  ['--server <url>', 'remote mode: a tollgate server (env TOLLGATE_SERVER, token in TOLLGATE_TOKEN)'],
+  ['--as <user>', 'who you are, a roster member (env TOLLGATE_USER)'],
+  ['--json', 'machine output: one JSON document'],
+];
+
+/** Adds the global options a command does not define itself. */
+function addGlobalOptions(cmd: Command): void {
+  for (const [flags, description] of GLOBAL_OPTIONS) {
+    const long = flags.split(' ')[0]!;
+    if (!cmd.options.some((o) => o.long === long)) cmd.option(flags, description);
+  }
+}
+
 function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(): Promise<void> } } {
   // Usage errors carry their stable code like every other error.
   const output = {
@@ -30,15 +47,14 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   const program = new Command('tollgate')
     .description('Guarded promotion of ML models and software: policy gates, signed sign-offs, validations, a tamper-evident record.')
     .version(VERSION)
-    .option('--home <dir>', 'the Tollgate home folder (env TOLLGATE_HOME)', undefined)
-    .option('--database <url>', 'the database (env TOLLGATE_DATABASE_URL; default: the SQLite file in the home folder)')
-    .option('--server <url>', 'remote mode: a tollgate server (env TOLLGATE_SERVER, token in TOLLGATE_TOKEN)')
-    .option('--as <user>', 'who you are, a roster member (env TOLLGATE_USER)')
-    .option('--json', 'machine output: one JSON document')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput(output);
-  program.enablePositionalOptions(false);
+  addGlobalOptions(program);
+  // Global options may stand before or after the command. Each command declares them itself (below)
+  // so that a command's own flag of the same name wins: `keys show --server` is DESIGN.md's flag,
+  // not the remote-mode `--server URL`.
+  program.enablePositionalOptions(true);
   const ctx = createContext(program, io) as CliContext & { closeAll(): Promise<void> };
   registerInit(program, ctx);
   registerPolicy(program, ctx);
@@ -52,11 +68,18 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerRollback(program, ctx);
   registerReport(program, ctx);
   registerAudit(program, ctx);
+  registerAttest(program, ctx);
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {
     c.exitOverride().configureOutput(output);
-    for (const sub of c.commands) sub.exitOverride().configureOutput(output);
+    if (c.commands.length === 0) addGlobalOptions(c);
+    else c.enablePositionalOptions(true);
+    for (const sub of c.commands) {
+      sub.exitOverride().configureOutput(output);
+      addGlobalOptions(sub);
+    }
   }
+  program.hook('preAction', (_root, action) => ctx.setAction(action));
   return { program, ctx };
 }
 

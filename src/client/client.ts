@@ -12,6 +12,7 @@ import type { RollbackResult } from '../service/rollback.js';
 import type { SignoffDraft, SignoffRequest } from '../service/signoff.js';
 import type { NewValidationResult, ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
+import type { DsseEnvelope } from '../audit/dsse.js';
 
 export interface PolicyInfo {
   readonly name: string;
@@ -41,7 +42,11 @@ export interface Client {
   evidence(ref: string): Promise<ReleaseEvidence>;
   promote(ref: string, stage: string): Promise<PromoteResult>;
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
-  auditVerify(): Promise<AuditVerifyResult>;
+  auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
+  /** The newest signed checkpoint of the audit log. */
+  auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
+  /** The DSSE-signed attestation of the release's promotion into the stage. */
+  attest(ref: string, stage: string): Promise<DsseEnvelope>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { applyPolicy } from '../service/apply-policy.js';
+import { attest } from '../service/attest.js';
 import { completeItem } from '../service/check.js';
 import { createRelease } from '../service/create-release.js';
 import type { ServiceDeps } from '../service/deps.js';
@@ -52,7 +53,12 @@ export function createLocalClient(deps: ServiceDeps, actor: string | undefined, 
     },
     promote: (ref, stage) => promote(deps, actor, ref, stage, probe),
     rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
-    auditVerify: () => verifyAudit(deps.store, deps.serverKey),
+    auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
+    auditCheckpoint: async () => {
+      const c = await deps.store.latestCheckpoint();
+      return c && { size: c.size, root: c.root, at: c.at, note: c.note };
+    },
+    attest: (ref, stage) => attest(deps, ref, stage),
     close: () => deps.store.close(),
   };
 }

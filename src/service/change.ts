@@ -8,6 +8,7 @@ import { checkpointMessage } from '../audit/log.js';
 import { digestBytes } from '../domain/digest.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
 import type { AuditEvent, StoreTx } from '../store/store.js';
+import { auditLeafHash, extendFrontier, frontierRoot, signCheckpointNote } from '../audit/tree.js';
 import type { ServiceDeps } from './deps.js';
 
 export interface ChangeScope {
@@ -22,27 +23,44 @@ export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => P
   return deps.store.transaction(async (tx) => {
     const now = deps.now();
     const at = now.toISOString();
-    let appended = false;
+    const appended: AuditEvent[] = [];
     const scope: ChangeScope = {
       tx,
       at,
       now,
       audit: async (type, actor, data) => {
-        appended = true;
-        return tx.appendAudit({ type, actor, at, data });
+        const event = await tx.appendAudit({ type, actor, at, data });
+        appended.push(event);
+        return event;
       },
     };
     const result = await fn(scope);
-    if (appended) {
-      const head = await tx.auditHead();
-      const body = { size: head.size, head: head.head, at };
-      await tx.putCheckpoint({
-        ...body,
-        signature: signBytes(deps.serverKey, checkpointMessage(body)),
-        keyId: serverKeyId(deps),
-      });
-    }
+    if (appended.length > 0) await checkpoint(deps, tx, at, appended);
     return result;
+  });
+}
+
+/**
+ * Signs a checkpoint of the log as it now stands: the hash chain's head, and the Merkle root as a
+ * signed note. The tree grows from the previous checkpoint's frontier, so this costs O(log n).
+ */
+async function checkpoint(deps: ServiceDeps, tx: StoreTx, at: string, appended: readonly AuditEvent[]): Promise<void> {
+  const head = await tx.auditHead();
+  const previous = await tx.latestCheckpoint();
+  const before = head.size - appended.length;
+  const frontier =
+    previous && previous.size === before
+      ? extendFrontier(previous.frontier.map((h) => Buffer.from(h, 'hex')), before, appended.map(auditLeafHash))
+      : extendFrontier([], 0, (await tx.auditEvents()).map(auditLeafHash));
+  const root = frontierRoot(frontier);
+  const body = { size: head.size, head: head.head, at };
+  await tx.putCheckpoint({
+    ...body,
+    signature: signBytes(deps.serverKey, checkpointMessage(body)),
+    keyId: serverKeyId(deps),
+    root: root.toString('hex'),
+    note: signCheckpointNote({ origin: deps.origin, size: head.size, root, at, head: head.head, key: deps.serverKey }),
+    frontier: frontier.map((h) => h.toString('hex')),
   });
 }
 

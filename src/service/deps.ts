@@ -6,6 +6,10 @@ export interface ServiceDeps {
   readonly store: Store;
   /** The server's Ed25519 private key: signs audit checkpoints. */
   readonly serverKey: KeyObject;
+  /** The log's name in its checkpoints (the signed note's origin line); stable across key rotation. */
+  readonly origin: string;
+  /** The server's earlier public keys, after rotations: old checkpoints stay verifiable. */
+  readonly previousKeys?: readonly KeyObject[];
   readonly now: () => Date;
 }
 

@@ -380,7 +380,16 @@ class Tx extends Reader implements StoreTx {
   async putCheckpoint(c: AuditCheckpoint): Promise<void> {
     await this.db
       .insertInto('audit_checkpoints')
-      .values({ size: c.size, head: c.head, at: c.at, signature: c.signature, key_id: c.keyId })
+      .values({
+        size: c.size,
+        head: c.head,
+        at: c.at,
+        signature: c.signature,
+        key_id: c.keyId,
+        root: c.root,
+        note: c.note,
+        frontier_json: JSON.stringify(c.frontier),
+      })
       .execute();
   }
 }
@@ -570,7 +579,16 @@ function toAuditEvent(r: AuditEventsTable): AuditEvent {
 }
 
 function toCheckpoint(r: AuditCheckpointsTable): AuditCheckpoint {
-  return { size: r.size, head: r.head, at: r.at, signature: r.signature, keyId: r.key_id };
+  return {
+    size: Number(r.size),
+    head: r.head,
+    at: r.at,
+    signature: r.signature,
+    keyId: r.key_id,
+    root: r.root,
+    note: r.note,
+    frontier: JSON.parse(r.frontier_json) as string[],
+  };
 }
 
 /** A unique or primary-key violation, as better-sqlite3 and node-postgres report it. */

@@ -129,6 +129,9 @@ export interface AuditCheckpointsTable {
   at: string;
   signature: string;
   key_id: string;
+  root: string;
+  note: string;
+  frontier_json: string;
 }
 
 /** The whole database, as Kysely sees it. */

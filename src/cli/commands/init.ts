@@ -6,7 +6,7 @@ import { tollgateError } from '../../domain/errors.js';
 import { createLocalClient } from '../../client/local-client.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import type { CliContext } from '../context.js';
-import { createServerKey, createUserKey, loadServerKey } from '../home.js';
+import { createOrigin, createServerKey, createUserKey, loadServerKey } from '../home.js';
 
 const EXAMPLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/project');
 const EXAMPLE_USERS = ['alice', 'bob', 'carol', 'dave', 'ci'] as const;
@@ -34,6 +34,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       }
       fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
       const serverKey = createServerKey(config.home);
+      const origin = createOrigin(config.home);
       const policyFile = path.join(config.cwd, 'tollgate.yaml');
       const written: string[] = [];
       const users: Record<string, string> = {};
@@ -48,7 +49,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       copyTree(EXAMPLE_DIR, config.cwd, (rel) => rel === 'tollgate.yaml', written);
 
       const store = await createSqliteStore(config.databaseUrl);
-      const client = createLocalClient({ store, serverKey: loadServerKey(config.home), now: () => new Date() }, config.user);
+      const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);
       try {
         const applied = keepPolicy ? undefined : await client.applyPolicy(fs.readFileSync(policyFile, 'utf8'), 'tollgate.yaml');
         ctx.emit({ home: config.home, serverKey, files: written, users, policy: applied ?? null }, () => [

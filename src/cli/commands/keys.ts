@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import { formatPublicKey } from '../../domain/keys.js';
 import type { CliContext } from '../context.js';
-import { createUserKey, loadServerKey, loadUserKey } from '../home.js';
+import { createUserKey, loadServerKey, loadUserKey, rotateServerKeyFiles } from '../home.js';
+import { rotateServerKey } from '../../service/rotate-key.js';
 
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('Ed25519 key pairs for sign-offs');
@@ -15,6 +16,16 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const { publicKey, file } = createUserKey(ctx.config().home, user);
       ctx.emit({ user, publicKey }, () => publicKey);
       ctx.note(`private key written to ${file}; put the public key in the roster: ${user}: { roles: [...], key: "${publicKey}" }`);
+    });
+  keys
+    .command('rotate')
+    .description("replace the server key; the rotation is recorded in the audit log and old checkpoints stay verifiable with the old key")
+    .requiredOption('--server', 'rotate the server key (the only key Tollgate rotates; users create a new pair and update the roster)')
+    .action(async () => {
+      const config = ctx.config();
+      const deps = await ctx.openDeps();
+      const result = await rotateServerKeyFiles(config.home, (next) => rotateServerKey(deps, config.user, next));
+      ctx.emit(result, () => [`server key rotated: ${result.next}`, `the previous key ${result.previous} is kept in ${config.home}/server-keys/`]);
     });
   keys
     .command('show')

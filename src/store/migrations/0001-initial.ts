@@ -140,6 +140,9 @@ export function initial(dialect: SqlDialectName): Migration {
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('signature', 'text', (c) => c.notNull())
         .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('root', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('frontier_json', 'text', (c) => c.notNull())
         .execute();
 
       // Evidence and promotions are always looked up by release digest.

@@ -1,0 +1,198 @@
+/**
+ * The attestation of one promotion: a DSSE envelope around an in-toto Statement v1 whose subjects are
+ * the release's artifacts and whose predicate carries everything an auditor needs to re-check the
+ * decision without the server: the policy text, every piece of evidence with its own signature, the
+ * decision, the promotion's audit event and its inclusion proof against a signed checkpoint.
+ * `verifyAttestation` is pure: the bundle and the server's public key in, a verdict out.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Digest } from '../domain/digest.js';
+import { evaluate } from '../domain/evaluate.js';
+import { TollgateError } from '../domain/errors.js';
+import { releaseDigest } from '../domain/manifest.js';
+import type { Decision, EvidenceSet, Promotion, ReleaseManifest } from '../domain/model.js';
+import { parsePolicy } from '../domain/policy.js';
+import { signoffSignatureValid } from '../domain/signoff.js';
+import { IN_TOTO_PAYLOAD_TYPE, openEnvelope, type DsseEnvelope } from './dsse.js';
+import type { AuditEvent } from './events.js';
+import { eventHash } from './log.js';
+import { auditLeafHash } from './tree.js';
+import { verifyInclusion } from './merkle.js';
+import { openCheckpoint } from './tree.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const PREDICATE_TYPE = 'https://tollgate.dev/attestation/promotion/v1';
+
+export interface PromotionPredicate {
+  readonly release: {
+    readonly name: string;
+    readonly digest: Digest;
+    readonly manifest: ReleaseManifest;
+    readonly createdAt: string;
+    readonly createdBy: string;
+  };
+  readonly stage: string;
+  /** The policy version the promotion was decided under, with its full text so it can be re-parsed. */
+  readonly policy: { readonly name: string; readonly version: number; readonly digest: Digest; readonly source: string };
+  readonly decision: Decision;
+  /** Evidence recorded for the release up to the promotion; sign-offs keep their own signatures. */
+  readonly evidence: EvidenceSet;
+  /** Promotions and rollbacks of the subject before this one: what the stage order was judged on. */
+  readonly history: readonly Promotion[];
+  readonly promotion: Promotion;
+  /** Datasets and code to model, as the manifest states it. */
+  readonly lineage: ReleaseManifest['lineage'];
+  /** Where the promotion sits in the audit log. */
+  readonly log: {
+    readonly event: AuditEvent;
+    readonly leafIndex: number;
+    readonly treeSize: number;
+    /** RFC 9162 inclusion proof, hex hashes. */
+    readonly inclusionProof: readonly string[];
+    /** The signed checkpoint (signed-note text) at `treeSize`. */
+    readonly checkpoint: string;
+  };
+}
+
+export interface Statement {
+  readonly _type: typeof STATEMENT_TYPE;
+  readonly subject: readonly { readonly name: string; readonly digest: { readonly sha256: string } }[];
+  readonly predicateType: typeof PREDICATE_TYPE;
+  readonly predicate: PromotionPredicate;
+}
+
+export function buildStatement(predicate: PromotionPredicate): Statement {
+  return {
+    _type: STATEMENT_TYPE,
+    subject: predicate.release.manifest.artifacts.map((a) => ({ name: a.name, digest: { sha256: a.sha256 } })),
+    predicateType: PREDICATE_TYPE,
+    predicate,
+  };
+}
+
+export interface AttestationVerdict {
+  readonly ok: boolean;
+  /** What was checked and held, in order. */
+  readonly checked: string[];
+  /** The first thing that does not hold. */
+  readonly failure?: string;
+}
+
+class Failed extends Error {}
+
+function must(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Failed(message);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Outcomes of every gate and requirement, for comparing the recorded decision with a re-evaluation. */
+function outcomes(d: Decision): string[] {
+  return d.gates.flatMap((g) => [`${g.id}: ${g.outcome}`, ...g.requirements.map((r) => `${g.id}/${r.id}: ${r.outcome}`)]);
+}
+
+/**
+ * Verifies a bundle offline, in the order a sceptic would: the envelope signature, the statement,
+ * the policy, the release, every sign-off signature against the keys of that policy, the decision
+ * re-evaluated from the evidence, the promotion event, its inclusion proof, and the checkpoint.
+ */
+export function verifyAttestation(bundle: unknown, serverKey: KeyObject): AttestationVerdict {
+  const checked: string[] = [];
+  try {
+    must(isObj(bundle) && typeof bundle.payload === 'string' && Array.isArray(bundle.signatures), 'not a DSSE envelope (payload, payloadType, signatures)');
+    const env = bundle as unknown as DsseEnvelope;
+    must(env.payloadType === IN_TOTO_PAYLOAD_TYPE, `payloadType is ${JSON.stringify(env.payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`);
+    const payload = openEnvelope(env, serverKey);
+    must(payload, 'the envelope signature does not verify with the given server key');
+    checked.push('envelope signature (DSSE v1, server key)');
+
+    let statement: Statement;
+    try {
+      statement = JSON.parse(payload.toString('utf8')) as Statement;
+    } catch {
+      throw new Failed('the payload is not JSON');
+    }
+    must(statement._type === STATEMENT_TYPE, `the statement type is ${JSON.stringify(statement._type)}, not ${STATEMENT_TYPE}`);
+    must(statement.predicateType === PREDICATE_TYPE, `the predicate type is ${JSON.stringify(statement.predicateType)}`);
+    const p = statement.predicate;
+    must(isObj(p) && isObj(p.policy) && isObj(p.release) && isObj(p.log) && isObj(p.promotion) && isObj(p.evidence), 'the predicate is missing parts');
+    checked.push('in-toto Statement v1');
+
+    let parsed: ReturnType<typeof parsePolicy>;
+    try {
+      parsed = parsePolicy(p.policy.source, 'policy');
+    } catch (err) {
+      throw new Failed(`the policy in the bundle does not parse: ${err instanceof TollgateError ? err.message.split('\n')[0] : String(err)}`);
+    }
+    must(parsed.digest === p.policy.digest, `the policy text has digest ${parsed.digest}, but the bundle says ${p.policy.digest}: the policy was edited`);
+    checked.push(`policy ${parsed.policy.name} v${p.policy.version} (${parsed.digest})`);
+
+    const digest = releaseDigest(p.release.manifest);
+    must(digest === p.release.digest, `the release manifest has digest ${digest}, but the bundle says ${p.release.digest}`);
+    const subjects = statement.subject.map((s) => `${s.name}=${s.digest?.sha256}`).join(',');
+    const artifacts = p.release.manifest.artifacts.map((a) => `${a.name}=${a.sha256}`).join(',');
+    must(subjects === artifacts, 'the statement subjects are not the release artifacts with their sha256 digests');
+    checked.push(`release ${p.release.name} (${digest}), ${statement.subject.length} subjects`);
+
+    for (const s of p.evidence.signoffs) {
+      must(signoffSignatureValid(parsed.policy, s), `the sign-off by ${s.signer} as ${s.role} (gate ${s.gate}) does not verify against ${s.signer}'s key in the policy`);
+    }
+    checked.push(`${p.evidence.signoffs.length} sign-off signatures against the policy's roster keys`);
+
+    const promotion = p.promotion;
+    const release = { subject: p.release.manifest.subject, version: p.release.manifest.version, digest, manifest: p.release.manifest, createdAt: p.release.createdAt, createdBy: p.release.createdBy };
+    let again: Decision;
+    try {
+      again = evaluate(parsed.policy, release, p.evidence, new Date(promotion.at), {
+        stage: p.stage,
+        policyDigest: parsed.digest,
+        policyVersion: p.policy.version,
+        history: p.history,
+        promoter: promotion.by,
+      });
+    } catch (err) {
+      throw new Failed(`the decision cannot be re-evaluated: ${(err as Error).message}`);
+    }
+    must(again.promotable, `re-evaluated from the evidence in the bundle, ${p.release.name} was not promotable to ${p.stage}: ${again.gates
+      .flatMap((g) => g.requirements.filter((r) => r.outcome !== 'satisfied').map((r) => `${g.id}/${r.id} ${r.outcome}`))
+      .join('; ')}`);
+    const recorded = outcomes(p.decision);
+    const fresh = outcomes(again);
+    const differs = fresh.find((o, i) => recorded[i] !== o) ?? (recorded.length !== fresh.length ? 'the number of requirements' : undefined);
+    must(differs === undefined && p.decision.promotable === true, `the recorded decision does not match the re-evaluation (${differs ?? 'promotable'})`);
+    checked.push(`decision re-evaluated: ${again.gates.length} gates satisfied, as recorded`);
+
+    const event = p.log.event;
+    must(isObj(event) && eventHash(event) === event.hash, 'the promotion event in the bundle does not match its own hash');
+    const data = event.data as Record<string, unknown>;
+    must(
+      event.type === 'ReleasePromoted' && data.id === promotion.id && data.releaseDigest === digest && data.stage === p.stage && promotion.stage === p.stage && promotion.releaseDigest === digest,
+      'the audit event is not the promotion of this release to this stage',
+    );
+    checked.push(`promotion event ${event.seq} (${event.type} by ${event.actor} at ${event.at})`);
+
+    const opened = openCheckpoint(p.log.checkpoint, serverKey);
+    must(opened.ok, `the checkpoint does not verify with the given server key: ${opened.ok ? '' : opened.reason}`);
+    const cp = opened.checkpoint;
+    must(cp.size === p.log.treeSize, `the checkpoint covers ${cp.size} events, the proof ${p.log.treeSize}`);
+    let proof: Buffer[];
+    try {
+      proof = p.log.inclusionProof.map((h) => {
+        if (!/^[0-9a-f]{64}$/.test(h)) throw new Error();
+        return Buffer.from(h, 'hex');
+      });
+    } catch {
+      throw new Failed('the inclusion proof is malformed');
+    }
+    must(
+      verifyInclusion({ index: p.log.leafIndex, size: p.log.treeSize, leafHash: auditLeafHash(event), proof, root: cp.rootHash }) && p.log.leafIndex === event.seq - 1,
+      `the inclusion proof does not lead from event ${event.seq} to the checkpoint's root`,
+    );
+    checked.push(`inclusion proof of event ${event.seq} in a tree of ${cp.size}`);
+    checked.push(`checkpoint signed by the server key (${cp.origin}, size ${cp.size})`);
+    return { ok: true, checked };
+  } catch (err) {
+    if (err instanceof Failed) return { ok: false, checked, failure: err.message };
+    return { ok: false, checked, failure: `the bundle is malformed: ${(err as Error).message}` };
+  }
+}
