@@ -169,6 +169,18 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
       event.type === 'ReleasePromoted' && data.id === promotion.id && data.releaseDigest === digest && data.stage === p.stage && promotion.stage === p.stage && promotion.releaseDigest === digest,
       'the audit event is not the promotion of this release to this stage',
     );
+    // Everything the bundle claims about the promotion must be what the logged event says: the event
+    // is covered by the signed checkpoint, the rest of the predicate only by the envelope.
+    const logged = isObj(data.policy) ? data.policy : {};
+    const name = `${p.release.manifest.subject}@${p.release.manifest.version}`;
+    must(data.release === name && p.release.name === name, `the bundle names the release ${p.release.name}, the logged promotion ${String(data.release)}`);
+    must(
+      logged.digest === p.policy.digest && promotion.policyDigest === p.policy.digest && p.decision.policy.digest === p.policy.digest,
+      `the bundle's policy ${p.policy.digest} is not the one the logged promotion was decided under (${String(logged.digest)})`,
+    );
+    must(logged.version === p.policy.version && promotion.policyVersion === p.policy.version, `the bundle's policy version ${p.policy.version} is not the logged one (${String(logged.version)})`);
+    must(event.actor === `user:${promotion.by}`, `the bundle says ${promotion.by} promoted, the log says ${event.actor}`);
+    must(JSON.stringify(p.lineage ?? []) === JSON.stringify(p.release.manifest.lineage ?? []), "the bundle's lineage is not the release manifest's");
     checked.push(`promotion event ${event.seq} (${event.type} by ${event.actor} at ${event.at})`);
 
     const opened = openCheckpoint(p.log.checkpoint, serverKey);
