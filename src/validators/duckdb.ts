@@ -5,7 +5,11 @@
  * loaded into JavaScript.
  */
 import path from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+
+// DuckDB's native module takes about half a second to load: loaded on first use, so that commands
+// which run no data check (most of them) do not pay for it.
+let duckdb: typeof import('@duckdb/node-api') | undefined;
 import { InputError } from './inputs.js';
 
 /** One result row: column name → a JSON-friendly value (numbers, strings, booleans, null). */
@@ -83,7 +87,8 @@ export function readFileSql(file: string, options: { types?: Readonly<Record<str
  * downloaded: a validation must not depend on the network.
  */
 export async function openDuckDb(signal?: AbortSignal): Promise<DuckDb> {
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  duckdb ??= await import('@duckdb/node-api');
+  const instance = await duckdb.DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
   const connection = await instance.connect();
   const onAbort = () => connection.interrupt();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -137,7 +142,7 @@ export function toPlainValue(value: unknown, type?: DuckDBType): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return null;
-    return type?.typeId === DuckDBTypeId.DATE ? value.toISOString().slice(0, 10) : value.toISOString();
+    return duckdb !== undefined && type?.typeId === duckdb.DuckDBTypeId.DATE ? value.toISOString().slice(0, 10) : value.toISOString();
   }
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map((v) => toPlainValue(v));
