@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/fixtures/validators/context.js';
 import { driftArgsSchema, driftValidator, formatNumber, runDrift, type ColumnMeasurement, type DriftRunOptions } from './drift.js';
@@ -137,6 +138,27 @@ describe('inputs and formats', () => {
     const duck = await run({ reference: ref, current: cur }, { engine: 'duckdb' }, tmp);
     expect(fast.details).toMatchObject({ engine: { reference: 'csv-parser', current: 'csv-parser' } });
     expect(fast.status).toBe('passed');
+    expect(columnsOf(fast)).toEqual(columnsOf(duck));
+    expect(fast.inputs).toEqual(duck.inputs);
+  });
+
+  it('the built parser in worker threads gives the same figures as DuckDB on a file big enough to use them', async (t) => {
+    // Workers load the built JavaScript (vitest runs the TypeScript source inline); `npm test`
+    // builds first. Skipped when there is no build.
+    const dist = path.join(repoRoot, 'dist/validators/drift.js');
+    if (!fs.existsSync(dist)) return t.skip();
+    const built = (await import(pathToFileURL(dist).href)) as typeof import('./drift.js');
+    let seed = 9;
+    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rows = (shift: number) =>
+      Array.from({ length: 480_000 }, (_, i) => `${(rnd() * 100 + shift).toFixed(2)},${i % 97 === 0 ? '' : (rnd() * 2 - 1 + shift).toFixed(6)},${Math.floor(rnd() * 9)},${['a', 'b', 'c'][i % 3]}`);
+    const ref = write('big-ref.csv', ['x,y,k,cat', ...rows(0)].join('\n') + '\n');
+    const cur = write('big-cur.csv', ['x,y,k,cat', ...rows(0.01)].join('\n') + '\n');
+    expect(fs.statSync(path.join(tmp, ref)).size).toBeGreaterThan(8 << 20);
+    const args = driftArgsSchema.parse({ reference: ref, current: cur });
+    const fast = await built.runDrift(args, testContext(tmp));
+    const duck = await built.runDrift(args, testContext(tmp), { engine: 'duckdb' });
+    expect(fast.details).toMatchObject({ engine: { reference: 'csv-parser', current: 'csv-parser' } });
     expect(columnsOf(fast)).toEqual(columnsOf(duck));
     expect(fast.inputs).toEqual(duck.inputs);
   });

@@ -33,21 +33,23 @@
  * ## How it reads large files
  * Every statistic here depends on the data only through each column's sorted values and their
  * counts, so each file is reduced, in one pass, to a {@link SortedSample} per column; the two are
- * then merged. A plain CSV file (DuckDB's sniffer finds one-byte delimiters, a header, no quoting,
- * numbers and text only) is parsed by a small byte-level parser in a worker thread, one per file,
- * that hashes the bytes it reads and counts each column's values by their decimal digits as it
- * goes: values written with a few decimals (`12.34`) have few distinct keys, so a count per key is
- * both exact and small; a column that does not fit that (many digits, wide range) keeps its raw
- * values and is radix-sorted. DuckDB remains the authority: it sniffs the file first (names, types,
- * dialect), and anything the parser does not expect sends that file through DuckDB instead
- * (`GROUP BY value` per column), as does every Parquet file. Both paths give the same numbers.
+ * then merged. A plain CSV file (one-byte delimiter, a header, no quoting, numbers and text only)
+ * is parsed by a byte-level parser in a worker thread, one per file, started before DuckDB has
+ * finished sniffing and hashing the file meanwhile. It keeps each number as an exact integer key
+ * (value × 10^decimals): counted per key while the keys' range fits a cache, else appended as
+ * 32-bit keys and radix-sorted, else (more digits than that) as doubles. DuckDB remains the
+ * authority: it sniffs the file first (names, types, dialect), and anything the parser does not
+ * expect sends that file through DuckDB instead (`GROUP BY value` per column), as does every
+ * Parquet file. Both paths give the same numbers; the tests run both on every fixture.
  * Why not DuckDB alone: on a 2-core machine streaming 10 M rows × 10 columns from DuckDB into
  * JavaScript costs about four bare scans (one 2 048-row chunk per round trip), and holding the
- * raw values costs 1.6 GB whose first touch alone is seconds in a micro-VM; see bench/README.md.
+ * raw values costs 1.6 GB whose first touch alone takes seconds in a micro-VM. The parser is
+ * hand-written because no library parses CSV numbers into typed arrays at anything like that
+ * speed (it reads 637 MB in about 2 s on one core); bench/README.md has the measurements.
  */
 import fs from 'node:fs';
-import { createHash } from 'node:crypto';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createHash, type Hash } from 'node:crypto';
+import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as z from 'zod';
 import type { Digest } from '../domain/digest.js';
 // Type-only: the worker thread that runs the CSV parser loads this module and must not load DuckDB.
@@ -117,9 +119,13 @@ export interface ColumnMeasurement {
 }
 
 /** KS and PSI of one numeric column from the two samples (nulls already dropped). */
-export function measureNumeric(reference: SortedSample, current: SortedSample): Pick<ColumnMeasurement, 'ks_statistic' | 'ks_pvalue' | 'ks_method' | 'psi'> {
+export function measureNumeric(
+  reference: SortedSample,
+  current: SortedSample,
+): Pick<ColumnMeasurement, 'ks_statistic' | 'ks_pvalue' | 'ks_method' | 'psi'> {
   const ks = ksTwoSample(reference.n, current.n, ksStatisticSamples(reference, current));
-  return { ks_statistic: ks.statistic, ks_pvalue: ks.pvalue, ks_method: ks.method, psi: psiSamples(reference, current) };
+  const psi = psiSamples(reference, current);
+  return { ks_statistic: ks.statistic, ks_pvalue: ks.pvalue, ks_method: ks.method, psi };
 }
 
 /** PSI and the chi-square test of one categorical column from the counts per category. */
@@ -250,7 +256,8 @@ async function readSchema(duck: DuckModule, db: DuckDb, file: string): Promise<F
   if (dataFormatOf(file) === 'csv' && !file.toLowerCase().endsWith('.gz')) {
     // One sniff gives both the dialect and the columns (the same names and types read_csv uses).
     const [sniff] = await db.all(
-      `SELECT Delimiter AS d, NewLineDelimiter AS nl, Comment AS c, SkipRows AS s, HasHeader AS h, Columns AS cols FROM sniff_csv(${quoteLiteral(file)}, header = true)`,
+      'SELECT Delimiter AS d, NewLineDelimiter AS nl, Comment AS c, SkipRows AS s, HasHeader AS h, Columns AS cols ' +
+        `FROM sniff_csv(${quoteLiteral(file)}, header = true)`,
     );
     const cols = (sniff?.cols as { name: string; type: string }[] | undefined) ?? [];
     const names = cols.map((c) => String(c.name));
@@ -263,11 +270,19 @@ async function readSchema(duck: DuckModule, db: DuckDb, file: string): Promise<F
     return { file, names, types, ...(plain ? { csv: { delimiter: d.charCodeAt(0) } } : {}) };
   }
   const described = await db.all(`DESCRIBE SELECT * FROM ${readFileSql(file)}`);
-  return { file, names: described.map((r) => String(r.column_name)), types: new Map(described.map((r) => [String(r.column_name), String(r.column_type)])) };
+  const names = described.map((r) => String(r.column_name));
+  return { file, names, types: new Map(described.map((r) => [String(r.column_name), String(r.column_type)])) };
 }
 
 /** Reads the planned columns of one file through DuckDB: `GROUP BY value` per column. */
-async function readWithDuckDb(duck: DuckModule, db: DuckDb, file: string, plan: readonly PlannedColumn[], digest: Digest, fallbackReason?: string): Promise<FileData> {
+async function readWithDuckDb(
+  duck: DuckModule,
+  db: DuckDb,
+  file: string,
+  plan: readonly PlannedColumn[],
+  digest: Digest,
+  fallbackReason?: string,
+): Promise<FileData> {
   const { quoteIdent, readFileSql } = duck;
   const src = readFileSql(file);
   const [countRow] = await db.all(`SELECT count(*) AS n FROM ${src}`);
@@ -276,18 +291,17 @@ async function readWithDuckDb(duck: DuckModule, db: DuckDb, file: string, plan: 
   for (const col of plan) {
     const id = quoteIdent(col.name);
     if (col.readAs === 'text') {
-      const got = await db.all(`SELECT CAST(${id} AS VARCHAR) AS k, count(*) AS c FROM ${src} WHERE ${id} IS NOT NULL GROUP BY k`);
+      // In a subquery, so that `k` cannot bind to a column of the file that happens to be called k.
+      const got = await db.all(`SELECT k, count(*) AS c FROM (SELECT CAST(${id} AS VARCHAR) AS k FROM ${src} WHERE ${id} IS NOT NULL) GROUP BY k`);
       const counts = new Map(got.map((r) => [String(r.k), Number(r.c)]));
       columns.set(col.name, { kind: 'categorical', counts, nulls: rows - sum(counts.values()) });
       continue;
     }
     // NaN is a value to DuckDB but a null to pandas and to the definitions: dropped with the nulls.
-    const [got] = await db.all(
-      `SELECT list(v ORDER BY v) AS v, list(c ORDER BY v) AS c FROM (` +
-        `SELECT v, count(*) AS c FROM (SELECT CAST(${id} AS DOUBLE) AS v FROM ${src}) WHERE v IS NOT NULL AND NOT isnan(v) GROUP BY v)`,
+    const { values, counts } = await streamValueCounts(
+      `SELECT v, CAST(count(*) AS INTEGER) AS c FROM (SELECT CAST(${id} AS DOUBLE) AS v FROM ${src}) ` +
+        'WHERE v IS NOT NULL AND NOT isnan(v) GROUP BY v ORDER BY v',
     );
-    const values = Float64Array.from((got?.v as number[] | null) ?? []);
-    const counts = Int32Array.from((got?.c as number[] | null) ?? []);
     const n = sum(counts);
     if (col.readAs === 'number-as-text') {
       const byKey = new Map<string, number>();
@@ -298,6 +312,45 @@ async function readWithDuckDb(duck: DuckModule, db: DuckDb, file: string, plan: 
     }
   }
   return { rows, digest, columns, engine: 'duckdb', ...(fallbackReason ? { fallbackReason } : {}) };
+}
+
+/**
+ * Runs a `SELECT v, c` query (DOUBLE, INTEGER; no nulls) and collects its rows into typed arrays,
+ * chunk by chunk. A column can have millions of distinct values: reading them as JavaScript rows
+ * (or one list) took over 4 GiB at 10 M rows, streaming takes the arrays' size.
+ */
+async function streamValueCounts(sql: string): Promise<{ values: Float64Array; counts: Int32Array }> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const connection = await instance.connect();
+  try {
+    const result = await connection.stream(sql);
+    let values = new Float64Array(1 << 12);
+    let counts = new Int32Array(1 << 12);
+    let d = 0;
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      const vv = chunk.getColumnVector(0);
+      const cv = chunk.getColumnVector(1);
+      if (d + chunk.rowCount > values.length) {
+        values = grownTo(values, 2 * (d + chunk.rowCount));
+        counts = grownTo(counts, values.length);
+      }
+      for (let i = 0; i < chunk.rowCount; i++) {
+        values[d] = vv.getItem(i) as number;
+        counts[d++] = cv.getItem(i) as number;
+      }
+    }
+    return { values: values.slice(0, d), counts: counts.slice(0, d) };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+function grownTo<T extends Float64Array | Int32Array>(a: T, size: number): T {
+  const next = (a instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)) as T;
+  next.set(a);
+  return next;
 }
 
 function sum(xs: Iterable<number>): number {
@@ -589,7 +642,7 @@ interface ParseJob {
  * thing outside that, so DuckDB reads the file instead. Hashes every byte it reads (the input
  * digest comes for free). Exported for tests and benchmarks.
  */
-export function parsePlainCsv(job: ParseJob): ParsedFile {
+export function parsePlainCsv(job: ParseJob, prehashed?: Prehashed): ParsedFile {
   const { delimiter: DELIM, plan } = job;
   const ncols = job.names.length;
   const slot = new Int32Array(ncols).fill(-1);
@@ -598,7 +651,10 @@ export function parsePlainCsv(job: ParseJob): ParsedFile {
   const kind = Uint8Array.from(plan, (c) => ['number', 'integer', 'text', 'number-as-text'].indexOf(c.readAs));
   const fd = fs.openSync(job.file, 'r');
   const size = fs.fstatSync(fd).size;
-  const hash = createHash('sha256');
+  const hash = prehashed?.hash ?? createHash('sha256');
+  // Bytes before this offset were hashed while DuckDB was still sniffing (see parserWorker).
+  const hashedUpTo = prehashed?.bytes ?? 0;
+  let offset = 0;
   let numbers: (NumberColumn | null)[] = [];
   const texts: (Map<string, number> | null)[] = plan.map((c) => (c.readAs === 'text' || c.readAs === 'number-as-text' ? new Map() : null));
   const textNulls = new Float64Array(plan.length);
@@ -615,7 +671,8 @@ export function parsePlainCsv(job: ParseJob): ParsedFile {
         buf = bigger;
       }
       const got = fs.readSync(fd, buf, carry, buf.length - carry - 1, null);
-      if (got > 0) hash.update(buf.subarray(carry, carry + got));
+      if (offset + got > hashedUpTo) hash.update(buf.subarray(carry + Math.max(0, hashedUpTo - offset), carry + got));
+      offset += got;
       let end = carry + got;
       if (got === 0) {
         eof = true;
@@ -777,56 +834,128 @@ function countLines(buf: Buffer, from: number, last: number): number {
   return n;
 }
 
+/** The part of a file already hashed: its first `bytes` bytes went into `hash`. */
+interface Prehashed {
+  readonly hash: Hash;
+  readonly bytes: number;
+}
+
 const WORKER_FLAG = 'tollgate-drift-csv-parser';
 
-// When this module is a worker's entry point, it parses the one file it was given and exits.
-if (!isMainThread && parentPort && (workerData as { flag?: unknown } | null)?.flag === WORKER_FLAG) {
-  const port = parentPort;
-  try {
-    const parsed = parsePlainCsv((workerData as { job: ParseJob }).job);
-    const transfer: ArrayBuffer[] = [];
-    for (const c of parsed.columns) {
-      if (c.kind === 'numeric') {
-        transfer.push(c.sample.values.buffer as ArrayBuffer);
-        if (c.sample.counts) transfer.push(c.sample.counts.buffer as ArrayBuffer);
+/**
+ * A worker's life: it starts before DuckDB has sniffed the file, and hashes the file from the
+ * start until the job arrives (the sniff takes a good part of a second, which would otherwise
+ * leave a core idle). Then it parses, hashing only the bytes it has not hashed yet, and posts the
+ * result; or it is told to stop because DuckDB will read the file.
+ */
+function parserWorker(port: MessagePort, file: string): void {
+  type Message = { job?: ParseJob; stop?: true };
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let msg = receiveMessageOnPort(port)?.message as Message | undefined;
+  if (!msg) {
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    try {
+      while (!msg) {
+        const got = fs.readSync(fd, buf, 0, buf.length, null);
+        if (got === 0) break;
+        hash.update(buf.subarray(0, got));
+        bytes += got;
+        msg = receiveMessageOnPort(port)?.message as Message | undefined;
       }
+    } finally {
+      fs.closeSync(fd);
     }
-    port.postMessage({ ok: parsed }, transfer);
-  } catch (err) {
-    port.postMessage(err instanceof Unsupported ? { unsupported: err.message } : { failed: (err as Error).message });
   }
+  const go = (m: Message) => {
+    if (!m.job) return;
+    try {
+      const parsed = parsePlainCsv(m.job, { hash, bytes });
+      const transfer: ArrayBuffer[] = [];
+      for (const c of parsed.columns) {
+        if (c.kind === 'numeric') {
+          transfer.push(c.sample.values.buffer as ArrayBuffer);
+          if (c.sample.counts) transfer.push(c.sample.counts.buffer as ArrayBuffer);
+        }
+      }
+      port.postMessage({ ok: parsed }, transfer);
+    } catch (err) {
+      port.postMessage(err instanceof Unsupported ? { unsupported: err.message } : { failed: (err as Error).message });
+    }
+  };
+  if (msg) go(msg);
+  else port.once('message', go);
+}
+
+// When this module is a worker's entry point, it serves the one file it was started for.
+if (!isMainThread && (workerData as { flag?: unknown } | null)?.flag === WORKER_FLAG) {
+  const { port, file } = workerData as { port: MessagePort; file: string };
+  parserWorker(port, file);
 }
 
 /** Below this size a worker costs more than it saves. */
 const WORKER_MIN_BYTES = 8 << 20;
 
+/** A CSV parser for one file, started early; `run` gives it the job, `stop` lets it go. */
+interface Parser {
+  run(job: ParseJob): Promise<ParsedFile>;
+  stop(): void;
+}
+
 /**
- * Runs {@link parsePlainCsv} in a worker thread when this module runs as JavaScript (built), and
- * inline otherwise (vitest runs the TypeScript source, which a worker cannot load) or for a small file.
+ * Starts a parser for a file: a worker thread when this module runs as JavaScript (built) and the
+ * file is big enough, inline otherwise (vitest runs the TypeScript source, which a worker cannot
+ * load; a small file is not worth a thread).
  */
-function parseOffThread(job: ParseJob, signal: AbortSignal): Promise<ParsedFile> {
-  const inline = import.meta.url.endsWith('.ts') || fs.statSync(job.file).size < WORKER_MIN_BYTES;
-  if (inline) return Promise.resolve().then(() => parsePlainCsv(job));
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { flag: WORKER_FLAG, job } });
-    const onAbort = () => void worker.terminate();
-    signal.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (msg: { ok?: ParsedFile; unsupported?: string; failed?: string }) => {
-      signal.removeEventListener('abort', onAbort);
-      void worker.terminate();
+function startParser(file: string, signal: AbortSignal): Parser {
+  let size = 0;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    // Unreadable: the caller reports it; the inline parser would throw the same.
+  }
+  if (import.meta.url.endsWith('.ts') || size < WORKER_MIN_BYTES) {
+    return { run: (job) => Promise.resolve().then(() => parsePlainCsv(job)), stop: () => {} };
+  }
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(new URL(import.meta.url), { workerData: { flag: WORKER_FLAG, port: port2, file }, transferList: [port2] });
+  const stop = () => {
+    port1.close();
+    void worker.terminate();
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  const result = new Promise<ParsedFile>((resolve, reject) => {
+    const settle = (msg: { ok?: ParsedFile; unsupported?: string; failed?: string }) => {
       if (msg.ok) resolve(msg.ok);
       else if (msg.unsupported !== undefined) reject(new Unsupported(msg.unsupported));
       else reject(new Error(msg.failed));
-    });
-    worker.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
+    };
+    port1.once('message', settle);
+    worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (signal.aborted) reject(new Error('cancelled'));
-      else if (code !== 0) reject(new Error(`CSV parser stopped with exit code ${code}`));
+      // The worker's last message may still be queued on the port when 'exit' arrives.
+      const pending = receiveMessageOnPort(port1);
+      if (pending) settle(pending.message as { ok?: ParsedFile });
+      else reject(new Error(signal.aborted ? 'cancelled' : `CSV parser stopped (exit code ${code})`));
     });
   });
+  result.catch(() => {}); // stopped without being run: nobody waits for it
+  return {
+    run(job) {
+      port1.postMessage({ job });
+      return result.finally(() => {
+        signal.removeEventListener('abort', stop);
+        port1.close();
+        void worker.terminate();
+      });
+    },
+    stop() {
+      signal.removeEventListener('abort', stop);
+      port1.postMessage({ stop: true });
+      stop();
+    },
+  };
 }
 
 function fromParsed(parsed: ParsedFile, plan: readonly PlannedColumn[]): FileData {
@@ -864,6 +993,12 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
   }
   let db: DuckDb | undefined;
   let duck: DuckModule | undefined;
+  // CSV parsers start now, in parallel with loading DuckDB and sniffing (see parserWorker); one
+  // that turns out not to be needed is stopped in `finally`.
+  const fast = (options.engine ?? 'auto') === 'auto';
+  const isPlainCsvName = (f: string) => /\.(csv|tsv)$/i.test(f);
+  const parsers: Partial<Record<'reference' | 'current', Parser>> = {};
+  for (const role of ['reference', 'current'] as const) if (fast && isPlainCsvName(paths[role])) parsers[role] = startParser(paths[role], ctx.signal);
   try {
     duck = await import('./duckdb.js');
     db = await duck.openDuckDb(ctx.signal);
@@ -891,12 +1026,13 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
     }
     for (const [field, names] of [['categorical', args.categorical ?? []], ['perColumn', Object.keys(args.perColumn ?? {})]] as const) {
       const stray = names.filter((n) => !columns.includes(n));
-      if (stray.length > 0) return errored(`${field} names ${stray.join(', ')}, which is not among the compared columns`, await digestsOf(paths, args));
+      if (stray.length > 0) {
+        return errored(`${field} names ${stray.join(', ')}, which is not among the compared columns`, await digestsOf(paths, args));
+      }
     }
     const forced = new Set(args.categorical ?? []);
-    const kinds = new Map(
-      columns.map((n) => [n, !forced.has(n) && isNumericType(ref.types.get(n) ?? '') && isNumericType(cur.types.get(n) ?? '') ? 'numeric' : 'categorical'] as const),
-    );
+    const numericIn = (schema: FileSchema, n: string) => isNumericType(schema.types.get(n) ?? '');
+    const kinds = new Map(columns.map((n) => [n, !forced.has(n) && numericIn(ref, n) && numericIn(cur, n) ? 'numeric' : 'categorical'] as const));
 
     const schemaDone = Date.now();
     ctx.progress({ message: `reading ${columns.length} columns` });
@@ -910,14 +1046,18 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
       });
       let reason: string | undefined;
       const parsable = plan.every((c) => c.readAs !== 'text' || (schema.types.get(c.name) ?? '').toUpperCase() === 'VARCHAR');
-      if ((options.engine ?? 'auto') === 'auto' && schema.csv && parsable) {
+      const parser = parsers[role];
+      delete parsers[role];
+      if (parser && schema.csv && parsable) {
         try {
-          const parsed = await parseOffThread({ file: paths[role], delimiter: schema.csv.delimiter, names: schema.names, plan }, ctx.signal);
+          const parsed = await parser.run({ file: paths[role], delimiter: schema.csv.delimiter, names: schema.names, plan });
           return fromParsed(parsed, plan);
         } catch (err) {
           if (!(err instanceof Unsupported)) throw err;
           reason = err.message;
         }
+      } else {
+        parser?.stop();
       }
       const digest = await digestFile(paths[role]);
       return readWithDuckDb(duck as DuckModule, db as DuckDb, paths[role], plan, digest, reason);
@@ -958,11 +1098,13 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
     if (broken.length > 0) {
       const worst = broken[0] as Verdict;
       const more = broken.length - 1;
-      summary = describe(worst) + (more > 0 ? ` (and ${more} more: ${broken.slice(1, 4).map((v) => `${v.metric} on ${v.column}`).join(', ')}${more > 3 ? ', …' : ''})` : '');
+      const others = broken.slice(1, 4).map((v) => `${v.metric} on ${v.column}`).join(', ') + (more > 3 ? ', …' : '');
+      summary = describe(worst) + (more > 0 ? ` (and ${more} more: ${others})` : '');
     } else if (closest) {
-      summary = `no drift beyond thresholds on ${columns.length} column${columns.length === 1 ? '' : 's'}; closest: ${closest.metric} ${formatNumber(closest.value)} vs ${closest.bound} ${formatNumber(closest.limit)} on ${closest.column}`;
+      const near = `${closest.metric} ${formatNumber(closest.value)} vs ${closest.bound} ${formatNumber(closest.limit)} on ${closest.column}`;
+      summary = `no drift beyond thresholds on ${plural(columns.length, 'column')}; closest: ${near}`;
     } else {
-      summary = `measured ${columns.length} column${columns.length === 1 ? '' : 's'}; no thresholds set`;
+      summary = `measured ${plural(columns.length, 'column')}; no thresholds set`;
     }
     return {
       status: broken.length > 0 ? 'failed' : 'passed',
@@ -979,11 +1121,20 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
         violations: broken.map((v) => ({ column: v.column, metric: v.metric, value: v.value, op: v.op, limit: v.limit })),
         engine: { reference: refData.engine, current: curData.engine },
         ...(refData.fallbackReason || curData.fallbackReason
-          ? { fallback: { ...(refData.fallbackReason ? { reference: refData.fallbackReason } : {}), ...(curData.fallbackReason ? { current: curData.fallbackReason } : {}) } }
+          ? {
+              fallback: {
+                ...(refData.fallbackReason ? { reference: refData.fallbackReason } : {}),
+                ...(curData.fallbackReason ? { current: curData.fallbackReason } : {}),
+              },
+            }
           : {}),
         seconds: (Date.now() - started) / 1000,
         // Where the time went: schema (DuckDB sniffing), reading (parse or scan), comparing.
-        timings: { schema: (schemaDone - started) / 1000, read: (readDone - schemaDone) / 1000, compare: (Date.now() - readDone) / 1000 },
+        timings: {
+          schema: (schemaDone - started) / 1000,
+          read: (readDone - schemaDone) / 1000,
+          compare: (Date.now() - readDone) / 1000,
+        },
       },
     };
   } catch (err) {
@@ -991,8 +1142,13 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
     const message = err instanceof InputError || !duck ? (err as Error).message : duck.duckDbMessage(err);
     return errored(`drift could not run: ${message}`, Object.keys(inputs).length > 0 ? inputs : await digestsOf(paths, args).catch(() => ({})));
   } finally {
+    for (const parser of Object.values(parsers)) parser.stop();
     db?.close();
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function asCounts(d: ColumnData): Map<string, number> {

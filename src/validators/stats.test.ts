@@ -110,6 +110,25 @@ describe('KS statistic', () => {
   });
 });
 
+describe('KS statistic without divisions (ksStatisticSamples on plain samples)', () => {
+  it('returns the very float of the straightforward merge, ties and all', () => {
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 300; t++) {
+      const n1 = 1 + Math.floor(rnd() * 400);
+      const n2 = 1 + Math.floor(rnd() * 400);
+      const levels = 2 + Math.floor(rnd() * 50);
+      const shift = rnd() < 0.5 ? 0 : Math.floor(rnd() * 5);
+      const a = Float64Array.from({ length: n1 }, () => Math.floor(rnd() * levels)).sort();
+      const b = Float64Array.from({ length: n2 }, () => Math.floor(rnd() * levels) + shift).sort();
+      expect(ksStatisticSamples(sortedSample(a), sortedSample(b))).toBe(ksStatisticSorted(a, b));
+      const keysA = { values: Int32Array.from(a, (v) => v * 100), divisor: 100, counts: null, n: n1 };
+      const keysB = { values: Int32Array.from(b, (v) => v * 100), divisor: 100, counts: null, n: n2 };
+      expect(ksStatisticSamples(keysA, keysB)).toBe(ksStatisticSorted(a, b));
+    }
+  });
+});
+
 describe('KS p-values (values from SciPy 1.10.1)', () => {
   it('exact, equal sample sizes: probOutsideSquare', () => {
     // stats.ks_2samp(range(10), range(5, 15)): D = 0.5, p = 0.16782134274394334

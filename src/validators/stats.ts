@@ -7,7 +7,10 @@
  * ones), and the figures must agree with `scipy.stats.ks_2samp` / `chi2_contingency` (SciPy 1.10,
  * NumPy 1.24) to 1e-9 on statistics and 1e-6 relative on p-values. The code follows SciPy's own
  * algorithms and branch points (named in each function's comment) so that the same method is chosen
- * for the same inputs. Nothing here does I/O.
+ * for the same inputs. The chi-square survival function (regularized upper incomplete gamma) is
+ * here too, pending a decision on `@stdlib/math-base-special-gammainc`, which computes the upper
+ * tail directly (its `chisquare-cdf` sibling would lose tiny p-values to 1 − cdf). Also the two
+ * radix sorts the large-file path needs. Nothing here does I/O.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -690,38 +693,51 @@ export function ksStatisticSamples(a: SortedSample, b: SortedSample): number {
   return ksPick(minS, maxS);
 }
 
-/** The merge of {@link ksStatisticSorted} for two arrays of one kind (keys or doubles). */
+/**
+ * The merge of {@link ksStatisticSorted} for two arrays of one kind (keys or doubles), without a
+ * division per step: it tracks e = i·n2 − j·n1, which is (F1 − F2)·n1·n2 exactly while
+ * n1·n2 < 2^53, and divides only where e is extreme. Distinct values of e are at least 1 apart,
+ * far more than the rounding of i/n1 − j/n2, so the float SciPy reports is the largest of those
+ * computed at the extreme e (the first {@link MAX_TIES} points that reach it are kept).
+ */
 function ksPlain(a: Float64Array | Int32Array, b: Float64Array | Int32Array): number {
   const n1 = a.length;
   const n2 = b.length;
+  if (n1 * n2 >= 2 ** 53) return ksStatisticSorted(a, b);
   let i = 0;
   let j = 0;
-  let maxS = -Infinity;
-  let minS = Infinity;
-  while (i < n1 && j < n2) {
-    const x = a[i] as number;
-    const y = b[j] as number;
+  let e = 0;
+  let maxE = -Infinity;
+  let minE = Infinity;
+  const maxAt: number[] = [];
+  const minAt: number[] = [];
+  while (i < n1 || j < n2) {
+    const x = i < n1 ? (a[i] as number) : Infinity;
+    const y = j < n2 ? (b[j] as number) : Infinity;
     const v = x <= y ? x : y;
+    const i0 = i;
+    const j0 = j;
     while (i < n1 && (a[i] as number) === v) i++;
     while (j < n2 && (b[j] as number) === v) j++;
-    const diff = i / n1 - j / n2;
-    if (diff > maxS) maxS = diff;
-    if (diff < minS) minS = diff;
+    e += (i - i0) * n2 - (j - j0) * n1;
+    if (e >= maxE) {
+      if (e > maxE) (maxE = e), (maxAt.length = 0);
+      if (maxAt.length < 2 * MAX_TIES) maxAt.push(i, j);
+    }
+    if (e <= minE) {
+      if (e < minE) (minE = e), (minAt.length = 0);
+      if (minAt.length < 2 * MAX_TIES) minAt.push(i, j);
+    }
   }
-  // Past the end of one sample the difference moves monotonically to 0: its last value is 0
-  // (both at 1), and its first value is the one at the next point.
-  if (i < n1 || j < n2) {
-    const v = i < n1 ? (a[i] as number) : (b[j] as number);
-    while (i < n1 && (a[i] as number) <= v) i++;
-    while (j < n2 && (b[j] as number) <= v) j++;
-    const diff = i / n1 - j / n2;
-    if (diff > maxS) maxS = diff;
-    if (diff < minS) minS = diff;
-    if (0 > maxS) maxS = 0;
-    if (0 < minS) minS = 0;
-  }
+  let maxS = -Infinity;
+  let minS = Infinity;
+  for (let k = 0; k < maxAt.length; k += 2) maxS = Math.max(maxS, (maxAt[k] as number) / n1 - (maxAt[k + 1] as number) / n2);
+  for (let k = 0; k < minAt.length; k += 2) minS = Math.min(minS, (minAt[k] as number) / n1 - (minAt[k + 1] as number) / n2);
   return ksPick(minS, maxS);
 }
+
+/** Points kept per extreme of e in {@link ksPlain}; ties beyond it could differ in the last bit only. */
+const MAX_TIES = 64;
 
 /** The i-th smallest observations (0-based ranks, any order) of a sample, in one pass. */
 export function orderStatistics(s: SortedSample, ranks: readonly number[]): Map<number, number> {
