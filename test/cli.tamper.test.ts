@@ -231,7 +231,7 @@ describe('audit verify detects any edit, deletion or reordering of the log', () 
     for (const e of events) expect(hashOf({ ...e, data: JSON.parse(e.data_json) })).toBe(e.hash);
     const v = verify(base.clone());
     expect(v.code).toBe(0);
-    expect(v.out).toEqual({ ok: true, events: events.length, head: events.at(-1)!.hash });
+    expect(v.out).toEqual({ ok: true, events: events.length, head: events.at(-1)!.hash, root: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   const cases: { name: string; tamper: (db: import('better-sqlite3').Database) => void; firstBad: () => number; reason: RegExp }[] = [

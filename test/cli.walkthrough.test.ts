@@ -391,7 +391,7 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     const db = p.openDb();
     const last = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
     db.close();
-    expect(out).toEqual({ ok: true, events: last.seq, head: last.hash });
+    expect(out).toEqual({ ok: true, events: last.seq, head: last.hash, root: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(out.events).toBeGreaterThan(15);
     expect(out.head).toMatch(/^[0-9a-f]{64}$/);
     const plain = p.run(['audit', 'verify']);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
+import { createHttpClient } from '../client/http-client.js';
 import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
@@ -75,7 +76,7 @@ export function createContext(program: Command, io: Io): CliContext {
     async openDeps() {
       const config = ctx.config();
       if (config.server) {
-        throw tollgateError('TG_USAGE', 'remote mode (--server) is not available in this version; run without --server to use the local home');
+        throw tollgateError('TG_USAGE', 'this command works on the local home only; run it without --server (and TOLLGATE_SERVER) where the home is');
       }
       if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
         throw tollgateError('TG_USAGE', 'PostgreSQL databases are not supported in this version; use the SQLite file in the home folder');
@@ -90,6 +91,8 @@ export function createContext(program: Command, io: Io): CliContext {
     },
     async openClient() {
       const config = ctx.config();
+      // Remote mode: the server's service layer, acting as the token's user (`--as` does not apply).
+      if (config.server) return createHttpClient({ url: config.server, ...(config.token ? { token: config.token } : {}), probe: createFileProbe(config.cwd) });
       return createLocalClient(await ctx.openDeps(), config.user, { probe: createFileProbe(config.cwd) });
     },
     async closeAll() {

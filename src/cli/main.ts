@@ -15,7 +15,9 @@ import { registerRelease } from './commands/release.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerSignoff } from './commands/signoff.js';
 import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
@@ -69,6 +71,8 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerReport(program, ctx);
   registerAudit(program, ctx);
   registerAttest(program, ctx);
+  registerServe(program, ctx, VERSION);
+  registerToken(program, ctx);
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {
     c.exitOverride().configureOutput(output);

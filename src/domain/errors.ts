@@ -37,6 +37,12 @@ export const ERRORS = {
   TG_VERIFY_FAILED: { status: 422, exit: 4, hint: 'Do not trust this record: it was changed, or signed by another key than the one given.' },
   TG_PROMOTION_BLOCKED: { status: 409, exit: 3, hint: 'Provide what `tollgate status` lists as missing, then promote again.' },
   TG_AUDIT_BROKEN: { status: 500, exit: 4, hint: 'The audit log does not verify: restore it from a backup and investigate who changed the database.' },
+  TG_REQUEST_INVALID: { status: 400, exit: 2, hint: 'Send a JSON body and query as the API reference at /openapi.json describes; every problem is listed.' },
+  TG_REQUEST_TOO_LARGE: { status: 413, exit: 2, hint: 'Send less: evidence files are limited to 10 MiB, other requests to 1 MiB.' },
+  TG_ROUTE_NOT_FOUND: { status: 404, exit: 2, hint: 'The server has no such API route; /openapi.json lists them (is the client newer than the server?).' },
+  TG_TOKEN_INVALID: { status: 401, exit: 2, hint: 'Send `Authorization: Bearer <token>` with a token from `tollgate token create USER` (in TOLLGATE_TOKEN); ask an admin for a new one if it expired or was revoked.' },
+  TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
+  TG_SERVER_UNREACHABLE: { status: 503, exit: 1, hint: 'Check the --server URL (or TOLLGATE_SERVER) and that `tollgate serve` runs there; run without --server to use the local home.' },
   TG_INTERNAL: { status: 500, exit: 1, hint: 'This is a bug or an environment problem; the log has the details.' },
 } as const;
 

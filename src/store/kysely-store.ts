@@ -19,6 +19,7 @@ import type {
 } from '../domain/model.js';
 import type { SqlDialectName } from './migrations/index.js';
 import type {
+  ApiTokensTable,
   AuditCheckpointsTable,
   AuditEventsTable,
   ChecklistCompletionsTable,
@@ -29,7 +30,7 @@ import type {
   SignoffsTable,
   ValidationResultsTable,
 } from './schema.js';
-import type { AuditCheckpoint, AuditEvent, NewAuditEvent, Store, StoreReader, StoreTx } from './store.js';
+import type { ApiToken, AuditCheckpoint, AuditEvent, NewAuditEvent, Store, StoreReader, StoreTx } from './store.js';
 
 /** How a dialect plugs into the shared Kysely store. */
 export interface KyselyStoreOptions {
@@ -164,6 +165,16 @@ class Reader implements StoreReader {
       .limit(1)
       .executeTakeFirst();
     return row && toCheckpoint(row);
+  }
+
+  async findTokenByHash(hash: string): Promise<ApiToken | undefined> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row && toToken(row);
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toToken);
   }
 }
 
@@ -392,6 +403,28 @@ class Tx extends Reader implements StoreTx {
       })
       .execute();
   }
+
+  async insertToken(t: ApiToken): Promise<void> {
+    await this.db
+      .insertInto('api_tokens')
+      .values({
+        id: t.id,
+        user_name: t.user,
+        hash: t.hash,
+        created_at: t.createdAt,
+        created_by: t.createdBy,
+        expires_at: t.expiresAt ?? null,
+        revoked_at: t.revokedAt ?? null,
+      })
+      .execute();
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const row = await this.db.selectFrom('api_tokens').select('revoked_at').where('id', '=', id).executeTakeFirst();
+    if (!row) return false;
+    if (row.revoked_at === null) await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
+    return true;
+  }
 }
 
 // ------------------------------------------------------------------------------------------ store
@@ -464,6 +497,12 @@ class KyselyStore implements Store {
   }
   latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
     return this.#read().latestCheckpoint();
+  }
+  findTokenByHash(hash: string): Promise<ApiToken | undefined> {
+    return this.#read().findTokenByHash(hash);
+  }
+  listTokens(): Promise<ApiToken[]> {
+    return this.#read().listTokens();
   }
 }
 
@@ -588,6 +627,18 @@ function toCheckpoint(r: AuditCheckpointsTable): AuditCheckpoint {
     root: r.root,
     note: r.note,
     frontier: JSON.parse(r.frontier_json) as string[],
+  };
+}
+
+function toToken(r: ApiTokensTable): ApiToken {
+  return {
+    id: r.id,
+    user: r.user_name,
+    hash: r.hash,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
+    ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),
   };
 }
 

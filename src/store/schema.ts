@@ -134,6 +134,18 @@ export interface AuditCheckpointsTable {
   frontier_json: string;
 }
 
+/** API tokens (migration 0002): only the SHA-256 of each secret is kept. */
+export interface ApiTokensTable {
+  id: string;
+  /** `user` is reserved in PostgreSQL. */
+  user_name: string;
+  hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   policies: PoliciesTable;
@@ -146,4 +158,5 @@ export interface Database {
   stage_holders: StageHoldersTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  api_tokens: ApiTokensTable;
 }

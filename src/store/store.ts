@@ -16,6 +16,18 @@ import type {
 } from '../domain/model.js';
 export type { AuditCheckpoint, AuditEvent, NewAuditEvent };
 
+/** An API token as stored: who it speaks for and when it stops; never the secret itself. */
+export interface ApiToken {
+  readonly id: string;
+  readonly user: string;
+  /** Hex SHA-256 of the secret. */
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt?: string;
+  readonly revokedAt?: string;
+}
+
 export interface StoreReader {
   /** The newest applied policy version, or undefined before any `policy apply`. */
   activePolicy(): Promise<PolicyVersion | undefined>;
@@ -33,6 +45,10 @@ export interface StoreReader {
   auditEvents(): Promise<AuditEvent[]>;
   auditHead(): Promise<{ size: number; head: string }>;
   latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
+  /** The token whose secret has this hex SHA-256, revoked and expired ones included. */
+  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
+  /** Every token, oldest first. */
+  listTokens(): Promise<ApiToken[]>;
 }
 
 export interface StoreTx extends StoreReader {
@@ -50,6 +66,9 @@ export interface StoreTx extends StoreReader {
   /** Appends an event linked to the current head and returns it with `seq`, `prev` and `hash`. */
   appendAudit(e: NewAuditEvent): Promise<AuditEvent>;
   putCheckpoint(c: AuditCheckpoint): Promise<void>;
+  insertToken(t: ApiToken): Promise<void>;
+  /** Marks the token revoked at `at`; false when no token has that id. Revoking twice keeps the first time. */
+  revokeToken(id: string, at: string): Promise<boolean>;
 }
 
 export interface Store extends StoreReader {

@@ -4,6 +4,7 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
+import { tokens } from './0002-tokens.js';
 
 /** The SQL dialects Tollgate's store runs on. */
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -11,6 +12,7 @@ export type SqlDialectName = 'sqlite' | 'postgres';
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
   ['0001-initial', initial],
+  ['0002-tokens', tokens],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */
@@ -22,9 +24,18 @@ export function createMigrationProvider(dialect: SqlDialectName): MigrationProvi
   };
 }
 
-/** Brings the database up to the latest migration; throws the first migration error. */
-export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: createMigrationProvider(dialect) });
+/**
+ * Brings the database up to the latest migration; throws the first migration error. On PostgreSQL
+ * pass the `schema` the tables live in: Kysely's migrator otherwise decides whether its bookkeeping
+ * table exists by looking for that name in every schema of the database, so a second Tollgate schema
+ * in one database would find the first one's table and skip creating its own.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialectName, opts: { schema?: string } = {}): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: createMigrationProvider(dialect),
+    ...(opts.schema !== undefined ? { migrationTableSchema: opts.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

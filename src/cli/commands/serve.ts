@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { tollgateError } from '../../domain/errors.js';
+import { createApp } from '../../server/app.js';
+import type { CliContext } from '../context.js';
+
+const DEFAULT_PORT = 7480;
+const DEFAULT_HOST = '127.0.0.1';
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw tollgateError('TG_USAGE', `--port ${text} is not a TCP port (0 to 65535; 0 picks a free one)`);
+  return port;
+}
+
+export function registerServe(program: Command, ctx: CliContext, version: string): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API (/api/…, OpenAPI at /openapi.json), /healthz, /readyz and /metrics over the local home; stops cleanly on SIGTERM or Ctrl-C')
+    .option('--port <port>', `TCP port to listen on (0: any free port)`, String(DEFAULT_PORT))
+    .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
+    .action(async (opts: { port: string; host: string }) => {
+      const port = parsePort(opts.port);
+      const deps = await ctx.openDeps();
+      // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
+      const app = createApp(deps, {
+        logger: { level: 'info', stream: { write: (line: string) => ctx.io.stdout(line) } },
+        processMetrics: true,
+        version,
+      });
+      try {
+        await app.listen({ port, host: opts.host });
+      } catch (err) {
+        await app.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw tollgateError('TG_USAGE', `port ${port} on ${opts.host} is already in use; choose another with --port`);
+        if (code === 'EACCES') throw tollgateError('TG_USAGE', `not allowed to listen on ${opts.host}:${port}; choose a port above 1023`);
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw tollgateError('TG_USAGE', `--host ${opts.host} is not an address of this machine`);
+        throw err;
+      }
+      const address = app.server.address();
+      const url =
+        address && typeof address === 'object'
+          ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+          : `http://${opts.host}:${port}`;
+      // stderr, so stdout stays pure JSON log lines.
+      ctx.io.stderr(`tollgate serving ${url} (API ${url}/api, OpenAPI ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`);
+
+      // In-flight requests finish, then the listener and the store close; a second signal is not needed.
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          app.log.info({ signal }, 'shutting down');
+          app.close().then(
+            () => resolve(),
+            (err: unknown) => {
+              app.log.error({ err }, 'error while shutting down');
+              resolve();
+            },
+          );
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

@@ -1,0 +1,217 @@
+/**
+ * The HTTP API: `createApp(deps, config)` builds the Fastify app over the service layer and never
+ * listens (`tollgate serve` does; tests use `app.inject()` or listen on port 0). Every `/api` route is
+ * one method of the `Client` interface, run by the local client acting as the token's user, so the
+ * CLI behaves the same in local and remote mode (DESIGN.md, Shape).
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type * as z from 'zod';
+import { createLocalClient } from '../client/local-client.js';
+import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
+import type { ServiceDeps } from '../service/deps.js';
+import { createServerMetrics } from './metrics.js';
+import type { RouteSpec } from './route.js';
+import { auditRoutes } from './routes/audit.js';
+import { checklistRoutes } from './routes/checklist.js';
+import { healthRoutes } from './routes/health.js';
+import { policyRoutes } from './routes/policies.js';
+import { promotionRoutes } from './routes/promotions.js';
+import { releaseRoutes } from './routes/releases.js';
+import { signoffRoutes } from './routes/signoffs.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { validationRoutes } from './routes/validations.js';
+import { BODY_LIMITS, Empty } from './schemas.js';
+import { authenticate, type TokenIdentity } from './tokens.js';
+
+/** The role that may apply policies and manage API tokens over the API. */
+export const ADMIN_ROLE = 'admin';
+
+export interface ServerConfig {
+  /**
+   * Fastify's logger (pino): false for none, true for JSON lines on stdout at `info`, or pino options
+   * (`{ level, stream }`). The Authorization header is always redacted; bodies are never logged.
+   */
+  readonly logger?: boolean | Readonly<Record<string, unknown>>;
+  /** Also export the process's metrics (CPU, memory, event loop) on `/metrics`. */
+  readonly processMetrics?: boolean;
+  /** The version `/openapi.json` reports. */
+  readonly version?: string;
+}
+
+// Defaults, one table:   option            default
+//                        logger            false (no logs; `serve` turns them on)
+//                        processMetrics    false (`serve` turns them on)
+//                        version           0.1.0
+const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0' } as const;
+
+/** Secrets that must never reach a log line, whatever a serializer is told to include. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
+
+/** Every route of the API and of operations, in the order `/openapi.json` lists them. */
+function allRoutes(version: string): RouteSpec[] {
+  const api: RouteSpec[] = [
+    ...policyRoutes,
+    ...releaseRoutes,
+    ...checklistRoutes,
+    ...signoffRoutes,
+    ...validationRoutes,
+    ...promotionRoutes,
+    ...auditRoutes,
+    ...tokenRoutes,
+  ];
+  const all: RouteSpec[] = [...healthRoutes(() => all, version), ...api];
+  return all;
+}
+
+export function createApp(deps: ServiceDeps, config: ServerConfig = {}): FastifyInstance {
+  const settings = Object.freeze({ ...DEFAULTS, ...config });
+  const logger = settings.logger === false ? false : { level: 'info', ...(settings.logger === true ? {} : settings.logger), redact: REDACT };
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMITS.default,
+    // A `__proto__` or `constructor.prototype` key in a body is refused, not merged into an object.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Release names and validation input paths can be longer than find-my-way's default of 100.
+    routerOptions: { maxParamLength: 500 },
+    // No implicit HEAD twins: every route the app answers is one declared below.
+    exposeHeadRoutes: false,
+    // Errors found before routing (a malformed URL, a path segment that is too long) take the same
+    // way as every other error, so they too answer with a code.
+    frameworkErrors: (err, req, reply) => void sendError(err, req, reply),
+  });
+  const registered: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
+  });
+  ROUTES.set(app, registered);
+  const metrics = createServerMetrics({ process: settings.processMetrics });
+  const identities = new WeakMap<FastifyRequest, TokenIdentity>();
+
+  // JSON only: a text/plain body would reach the schemas as a string and be refused less clearly.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    return sendError(tollgateError('TG_ROUTE_NOT_FOUND', `no route ${req.method} ${path}`), req, reply);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  /** Who the request speaks for, checked before the body is even read (401 and 403 before 400). */
+  async function authorize(spec: RouteSpec, req: FastifyRequest): Promise<TokenIdentity> {
+    const identity = await authenticate(deps.store, req.headers.authorization, deps.now());
+    const active = await deps.store.activePolicy();
+    if (!active) {
+      if (spec.access === 'admin' && !spec.bootstrap) {
+        throw tollgateError('TG_NO_POLICY', `no policy has been applied yet, so no one holds the "${ADMIN_ROLE}" role`);
+      }
+      return identity;
+    }
+    const roster = active.policy.roster;
+    if (!Object.hasOwn(roster, identity.user)) {
+      throw tollgateError('TG_USER_UNKNOWN', `the API token's user "${identity.user}" is not in the roster of policy ${active.policy.name}`);
+    }
+    if (spec.access === 'admin' && !roster[identity.user]!.roles.includes(ADMIN_ROLE)) {
+      throw tollgateError('TG_NOT_ALLOWED', `${identity.user} may not ${spec.does ?? `${spec.method} ${spec.url}`} over the API: that needs the "${ADMIN_ROLE}" role in the roster`, {
+        hint: `Ask a roster member with the "${ADMIN_ROLE}" role, or run the command on the server's home without --server.`,
+      });
+    }
+    return identity;
+  }
+
+  for (const spec of allRoutes(settings.version)) {
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
+      ...(spec.access !== 'public'
+        ? {
+            onRequest: async (req: FastifyRequest) => {
+              identities.set(req, await authorize(spec, req));
+            },
+          }
+        : {}),
+      handler: async (req, reply) => {
+        const params = validate(spec.params ?? Empty, req.params ?? {}, 'path');
+        const query = validate(spec.query ?? Empty, req.query ?? {}, 'query');
+        // A POST without a body is read as an empty object: the schema then names what is missing.
+        const body = spec.body ? validate(spec.body, req.body === undefined ? {} : req.body, 'body') : undefined;
+        const user = identities.get(req)?.user;
+        const result = await spec.handler({
+          params,
+          query,
+          body,
+          user,
+          deps,
+          metrics,
+          reply,
+          client: (opts = {}) => createLocalClient(deps, user, opts.probe ? { probe: opts.probe } : {}),
+        });
+        if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
+        return result;
+      },
+    });
+  }
+  return app;
+}
+
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, readonly RouteInfo[]>();
+
+/** Every route the app registered, as Fastify saw it (an onRoute hook): for tests that must miss none. */
+export function registeredRoutes(app: FastifyInstance): readonly RouteInfo[] {
+  return ROUTES.get(app) ?? [];
+}
+
+/** Checks a part of the request against its schema; TG_REQUEST_INVALID lists every problem. */
+function validate<T>(schema: z.ZodType<T>, data: unknown, part: 'path' | 'query' | 'body'): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems: Problem[] = parsed.error.issues.map((i) => ({
+    path: [part, ...i.path.map(String)].join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message,
+  }));
+  const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ');
+  throw tollgateError('TG_REQUEST_INVALID', `invalid request ${part}: ${shown}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, { problems });
+}
+
+/** What Fastify itself refuses (unparsable JSON, a body too large, another content type) in our codes. */
+function asTollgateError(err: FastifyError, req: FastifyRequest): TollgateError | undefined {
+  if (err instanceof TollgateError) return err;
+  const status = err.statusCode;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  if (status === 413) {
+    const limit = req.routeOptions.bodyLimit ?? BODY_LIMITS.default;
+    return tollgateError('TG_REQUEST_TOO_LARGE', `the request body is larger than this route accepts (${limit} bytes)`);
+  }
+  if (status === 414 || err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return tollgateError('TG_REQUEST_INVALID', 'a part of the request path is too long (at most 500 characters)');
+  }
+  if (status === 415) {
+    return tollgateError('TG_REQUEST_INVALID', `send the body as application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`);
+  }
+  // Fastify's own messages are short and name no internals: "Body is not valid JSON…", "Unexpected token…".
+  return tollgateError('TG_REQUEST_INVALID', `invalid request: ${err.message}`);
+}
+
+function sendError(err: FastifyError | TollgateError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = asTollgateError(err as FastifyError, req);
+  if (known) {
+    if (known.status >= 500) req.log.error({ code: known.code, msg: known.message }, 'request failed');
+    else req.log.info({ code: known.code }, 'request refused');
+    return reply.code(known.status).send(known.toJSON());
+  }
+  // Anything else is a bug or an environment problem: the log gets the details, the caller a generic answer.
+  req.log.error({ err }, 'unexpected error');
+  return reply.code(500).send({
+    error: { code: 'TG_INTERNAL', message: `internal error (request ${req.id}); the server log has the details`, hint: ERRORS.TG_INTERNAL.hint },
+  });
+}
+

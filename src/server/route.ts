@@ -1,0 +1,63 @@
+/**
+ * How a route is declared: method, path, who may call it, and zod schemas for its path parameters,
+ * query and body. One declaration drives three things: the Fastify route, its validation, and its
+ * entry in `/openapi.json`.
+ */
+import type { FastifyReply } from 'fastify';
+import type * as z from 'zod';
+import type { Client } from '../client/client.js';
+import type { ServiceDeps } from '../service/deps.js';
+import type { InputProbe } from '../service/inputs.js';
+import type { ServerMetrics } from './metrics.js';
+
+/**
+ * Who may call a route:
+ * - `public`: anyone (health, metrics, the API description);
+ * - `member`: a valid API token whose user is in the active policy's roster (any user while no policy
+ *   has been applied: the service layer then answers TG_NO_POLICY where a policy is needed);
+ * - `admin`: a member holding the `admin` role; with no policy yet, `bootstrap` routes let any valid
+ *   token in, so that the first policy can be applied over the API.
+ */
+export type Access = 'public' | 'member' | 'admin';
+
+export interface RouteContext<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** The token's user; undefined on public routes. */
+  readonly user: string | undefined;
+  readonly deps: ServiceDeps;
+  readonly metrics: ServerMetrics;
+  readonly reply: FastifyReply;
+  /** The Client over the service layer acting as the token's user: every API route is one of its methods. */
+  client(opts?: { probe?: InputProbe }): Client;
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Fastify path syntax: `/api/releases/:ref`. */
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  /** With `admin`: what the route does, for the refusal (`apply a policy` → "bob may not apply a policy"). */
+  readonly does?: string;
+  /** With `admin`: allowed to any valid token while no policy is active (applying the first policy). */
+  readonly bootstrap?: boolean;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  /** Bytes; the app's default (1 MiB) when absent. */
+  readonly bodyLimit?: number;
+  /** The status of a success: 200 unless said. */
+  readonly status?: number;
+  /** What a success answers, for the API description. */
+  readonly returns: string;
+  /** The JSON answer, or a string sent as is (with the content type the handler set). */
+  handler(ctx: RouteContext<P, Q, B>): Promise<unknown>;
+}
+
+/** Declares a route, inferring its parameter, query and body types from its schemas. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}

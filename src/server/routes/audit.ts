@@ -1,0 +1,35 @@
+import { defineRoute } from '../route.js';
+import { AuditVerifyBody, RefStageParams } from '../schemas.js';
+
+/** The audit log and what it vouches for: verification, checkpoints, attestations. */
+export const auditRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/api/audit/verify',
+    summary: "Verify the whole audit log (and that it extends a saved checkpoint); ok: false names the first bad event",
+    tag: 'audit',
+    access: 'member',
+    body: AuditVerifyBody,
+    returns: 'AuditVerifyResult: {ok, events, head, root?, firstBad?, since?}',
+    handler: ({ client, body }) => client().auditVerify(body.since !== undefined ? { since: body.since } : {}),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/audit/checkpoint',
+    summary: 'The newest checkpoint of the audit log, signed by the server key, or null',
+    tag: 'audit',
+    access: 'member',
+    returns: '{checkpoint: {size, root, at, note} | null}',
+    handler: async ({ client }) => ({ checkpoint: (await client().auditCheckpoint()) ?? null }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/releases/:ref/attestations/:stage',
+    summary: "The DSSE-signed in-toto attestation of the release's promotion into the stage",
+    tag: 'audit',
+    access: 'member',
+    params: RefStageParams,
+    returns: 'DsseEnvelope: {payloadType, payload, signatures}',
+    handler: ({ client, params }) => client().attest(params.ref, params.stage),
+  }),
+];

@@ -1,0 +1,43 @@
+import { TollgateError } from '../../domain/errors.js';
+import type { Decision } from '../../domain/model.js';
+import { defineRoute } from '../route.js';
+import { PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
+import { probeOf } from './probe.js';
+
+/** Promotions and rollbacks: the moves of releases between stages. */
+export const promotionRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/api/releases/:ref/promotions',
+    summary: 'Promote the release into a stage; 409 TG_PROMOTION_BLOCKED with the full decision in error.details when refused',
+    tag: 'promotions',
+    access: 'member',
+    params: RefParams,
+    body: PromoteBody,
+    status: 201,
+    returns: 'PromoteResult: the Decision with promoted and promotion',
+    handler: async ({ client, params, body, metrics }) => {
+      const probe = probeOf(body.inputs);
+      try {
+        const result = await client(probe ? { probe } : {}).promote(params.ref, body.stage);
+        metrics.promoted(body.stage);
+        return result;
+      } catch (err) {
+        if (err instanceof TollgateError && err.code === 'TG_PROMOTION_BLOCKED') metrics.blocked(err.details as Decision);
+        throw err;
+      }
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/subjects/:subject/rollbacks',
+    summary: 'Put back the release that held the stage before the current one, with a reason',
+    tag: 'promotions',
+    access: 'member',
+    params: SubjectParams,
+    body: RollbackBody,
+    status: 201,
+    returns: 'RollbackResult: {subject, stage, from, to, promotion}',
+    handler: ({ client, params, body }) => client().rollback(params.subject, body.stage, body.reason),
+  }),
+];

@@ -1,0 +1,120 @@
+/**
+ * API tokens: who a request to `tollgate serve` speaks for. A token is `tg_` and 32 random bytes
+ * (base64url); it is shown once, and only its SHA-256 is stored, so a copy of the database does not
+ * hand out working tokens. Creating and revoking a token are state changes like any other: each is
+ * written with its audit event in one transaction (DESIGN.md rule 5). Neither the secret nor its hash
+ * ever goes into the audit log or the server's log.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { parseDuration } from '../domain/duration.js';
+import { tollgateError } from '../domain/errors.js';
+import { NAME_PATTERN } from '../domain/policy.js';
+import { change } from '../service/change.js';
+import { userActor, type ServiceDeps } from '../service/deps.js';
+import type { ApiToken, StoreReader } from '../store/store.js';
+
+export const TOKEN_PREFIX = 'tg_';
+const SECRET_BYTES = 32;
+
+/** What `token create` prints, once: the secret is not kept anywhere. */
+export interface IssuedToken {
+  readonly id: string;
+  readonly user: string;
+  readonly token: string;
+  readonly expiresAt: string | null;
+}
+
+/** A token as listed: never the secret, never its hash. */
+export interface TokenInfo {
+  readonly id: string;
+  readonly user: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+/** Who an authenticated request speaks for. */
+export interface TokenIdentity {
+  readonly user: string;
+  readonly tokenId: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function actorOf(actor: string | undefined): string {
+  return actor ? userActor(actor) : 'system';
+}
+
+/**
+ * Issues a token for `user`, lasting `expires` (`30d`, `12h`) or until revoked. The user need not be
+ * in the roster yet (the roster is checked at every request), but must have a roster-shaped name.
+ */
+export async function createApiToken(
+  deps: ServiceDeps,
+  actor: string | undefined,
+  user: string,
+  expires?: string,
+): Promise<IssuedToken> {
+  if (!NAME_PATTERN.test(user)) throw tollgateError('TG_USAGE', `"${user}" is not a user name (letters, digits, dot, dash, underscore)`);
+  const lifetime = expires !== undefined ? parseDuration(expires) : undefined;
+  const token = TOKEN_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
+  const id = `tok_${randomBytes(6).toString('hex')}`;
+  return change(deps, async ({ tx, now, at, audit }) => {
+    const expiresAt = lifetime !== undefined ? new Date(now.getTime() + lifetime).toISOString() : undefined;
+    const record: ApiToken = { id, user, hash: hashToken(token), createdAt: at, createdBy: actor ?? 'local', ...(expiresAt ? { expiresAt } : {}) };
+    await tx.insertToken(record);
+    await audit('TokenCreated', actorOf(actor), { id, user, expiresAt: expiresAt ?? null });
+    return { id, user, token, expiresAt: expiresAt ?? null };
+  });
+}
+
+/** Revokes a token by its id (not its secret); revoking a revoked token again changes nothing. */
+export async function revokeApiToken(deps: ServiceDeps, actor: string | undefined, id: string): Promise<TokenInfo> {
+  return change(deps, async ({ tx, at, audit }) => {
+    const before = (await tx.listTokens()).find((t) => t.id === id);
+    if (!before || !(await tx.revokeToken(id, at))) {
+      throw tollgateError('TG_TOKEN_NOT_FOUND', `no API token has the id "${id}"`);
+    }
+    if (before.revokedAt === undefined) await audit('TokenRevoked', actorOf(actor), { id, user: before.user });
+    return tokenInfo({ ...before, revokedAt: before.revokedAt ?? at });
+  });
+}
+
+export async function listApiTokens(store: StoreReader): Promise<TokenInfo[]> {
+  return (await store.listTokens()).map(tokenInfo);
+}
+
+function tokenInfo(t: ApiToken): TokenInfo {
+  return {
+    id: t.id,
+    user: t.user,
+    createdAt: t.createdAt,
+    createdBy: t.createdBy,
+    expiresAt: t.expiresAt ?? null,
+    revokedAt: t.revokedAt ?? null,
+  };
+}
+
+/**
+ * The identity an `Authorization` header proves, or TG_TOKEN_INVALID. Every failure has the same code
+ * (a client cannot tell an unknown token from a revoked one by the code) and a message that says
+ * which, without repeating the token.
+ */
+export async function authenticate(store: StoreReader, authorization: string | undefined, now: Date): Promise<TokenIdentity> {
+  if (authorization === undefined || authorization === '') {
+    throw tollgateError('TG_TOKEN_INVALID', 'this request needs an API token: send `Authorization: Bearer <token>`');
+  }
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+  if (!match) throw tollgateError('TG_TOKEN_INVALID', 'the Authorization header must be `Bearer <token>`');
+  const secret = match[1]!;
+  const token = secret.startsWith(TOKEN_PREFIX) ? await store.findTokenByHash(hashToken(secret)) : undefined;
+  if (!token) throw tollgateError('TG_TOKEN_INVALID', 'the API token is not known to this server');
+  if (token.revokedAt !== undefined) throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} was revoked at ${token.revokedAt}`);
+  if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= now.getTime()) {
+    throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} expired at ${token.expiresAt}`);
+  }
+  return { user: token.user, tokenId: token.id };
+}

@@ -1,0 +1,124 @@
+/**
+ * The scale-out store: PostgreSQL (node-postgres pool), for several `serve` processes sharing one
+ * database. Every query is the shared Kysely store's; this file only opens the pool, brings the schema
+ * up to date and says how a write transaction begins.
+ */
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { createKyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+/** Options of `createPostgresStore`. */
+export interface PostgresStoreOptions {
+  /**
+   * The schema that holds Tollgate's tables, created if missing and put alone on every connection's
+   * `search_path`. Default: the connection's own `search_path` (usually `public`).
+   */
+  readonly schema?: string;
+  /** The most connections the pool opens. Default: 10 (node-postgres's default). */
+  readonly poolSize?: number;
+}
+
+/**
+ * Key of the session advisory lock held while migrating: every process opening the database takes
+ * turns, so two of them starting on a fresh database do not both create the tables. A one-bigint key
+ * ("TGMIGRAT"), which PostgreSQL keeps apart from the two-int keys the store itself locks with.
+ */
+const MIGRATION_LOCK_KEY = '6072351004394340692';
+
+/**
+ * Connects to the PostgreSQL database at `url` (`postgres://user@host:5432/db`), brings its schema up
+ * to date and returns a `Store` over it. Safe to call from several processes at once.
+ */
+export async function createPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
+  const { schema, poolSize } = opts;
+  if (schema !== undefined && (schema === '' || schema.includes('\0'))) {
+    throw new Error(`createPostgresStore: schema must be a non-empty name, got ${JSON.stringify(schema)}`);
+  }
+  if (poolSize !== undefined && !(Number.isInteger(poolSize) && poolSize >= 1)) {
+    throw new Error(`createPostgresStore: poolSize must be a whole number of at least 1, got ${poolSize}`);
+  }
+
+  const pool = new pg.Pool({ connectionString: url, types: TYPES, ...(poolSize !== undefined ? { max: poolSize } : {}) });
+  // An idle connection that breaks (the server restarted, a proxy timed it out) is dropped by the
+  // pool, which then emits 'error'; unheard, that event would end the process. The next query opens
+  // a new connection and reports any lasting problem to its caller.
+  pool.on('error', () => {});
+
+  // SET takes no bind parameters, hence the quoted identifier in the text.
+  const setSearchPath = schema === undefined ? undefined : CompiledQuery.raw(`set search_path to ${pg.escapeIdentifier(schema)}`);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool,
+      // Once per new connection, before Kysely hands it out, so no query ever runs elsewhere.
+      ...(setSearchPath ? { onCreateConnection: async (connection) => void (await connection.executeQuery(setSearchPath)) } : {}),
+    }),
+  });
+  try {
+    await migrate(db, schema);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return createKyselyStore(db, {
+    dialect: 'postgres',
+    // READ COMMITTED, said explicitly in case the server's default is stricter, because the store's
+    // advisory locks rely on it: each statement sees what was committed before it started, so the
+    // statement after `pg_advisory_xact_lock` sees everything the previous holder committed (PostgreSQL
+    // makes a commit visible before it releases the locks). Under REPEATABLE READ or SERIALIZABLE the
+    // snapshot would date from before the wait, and two writers would read the same audit head.
+    begin: (fn) => db.transaction().setIsolationLevel('read committed').execute(fn),
+    // Kysely ends the pool, closing every connection.
+    close: () => db.destroy(),
+  });
+}
+
+/** Creates the schema if need be and runs the pending migrations, one process at a time. */
+async function migrate(db: Kysely<Database>, schema: string | undefined): Promise<void> {
+  // A session lock on one connection, rather than a transaction-scoped one: Kysely's migrator runs its
+  // own transaction, and the lock must also cover its bookkeeping tables, created before it.
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::int8)`.execute(conn);
+    try {
+      if (schema !== undefined) {
+        // Look first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even
+        // when the schema is there, which a least-privileged account given its schema may lack.
+        const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(conn);
+        if (found.rows.length === 0) await sql`create schema ${sql.id(schema)}`.execute(conn);
+      }
+      await migrateToLatest(conn, 'postgres', { schema: schema ?? (await currentSchema(conn)) });
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::int8)`.execute(conn);
+    }
+  });
+}
+
+async function currentSchema(conn: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn);
+  const schema = rows[0]?.schema;
+  if (!schema) {
+    throw new Error('no schema on the search_path of the PostgreSQL connection exists: create one, or pass a schema to Tollgate');
+  }
+  return schema;
+}
+
+/**
+ * node-postgres returns BIGINT (int8) as a string, since it may not fit a JS number. Tollgate's
+ * integer columns are 32-bit and come back as numbers already; this covers the int8 results of
+ * expressions (`count(*)`, `sum`), and fails loudly rather than round a number it cannot hold.
+ * Passed to this pool only: `pg.types.setTypeParser` would change every pool in the process.
+ */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`PostgreSQL returned ${text}, beyond the integers a JS number holds exactly`);
+  return n;
+}

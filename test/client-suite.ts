@@ -1,0 +1,339 @@
+/**
+ * The shared `Client` suite: the local client (service layer in process) and the HTTP client (the
+ * same service layer behind `tollgate serve`) run exactly these tests, so remote mode cannot drift
+ * from local mode (STYLE.md rule 3). Usage: `runClientSuite('http', makeClients)`, where
+ * `makeClients(deps)` serves a fresh store and hands out a client acting as a given user.
+ */
+import { createPublicKey } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAttestation } from '../src/audit/attestation.js';
+import type { Client } from '../src/client/client.js';
+import { digestBytes } from '../src/domain/digest.js';
+import { TollgateError } from '../src/domain/errors.js';
+import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
+import type { Decision, ReleaseManifest } from '../src/domain/model.js';
+import { signSignoff } from '../src/domain/signoff.js';
+import type { ServiceDeps } from '../src/service/deps.js';
+import type { NewValidationResult } from '../src/service/validate.js';
+import { createSqliteStore } from '../src/store/sqlite-store.js';
+
+/** What an implementation hands the suite. */
+export interface ClientHarness {
+  /** A client acting as `user` (locally `--as USER`; over HTTP a token for USER). */
+  as(user: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export type MakeClients = (deps: ServiceDeps) => Promise<ClientHarness>;
+
+export const USERS = ['root', 'alice', 'bob', 'carol', 'dave', 'ci'] as const;
+export type SuiteUser = (typeof USERS)[number];
+export const KEYS = Object.fromEntries(USERS.map((u) => [u, generateKeyPair()])) as Record<SuiteUser, ReturnType<typeof generateKeyPair>>;
+
+export const POLICY = `apiVersion: tollgate/v1
+kind: Policy
+name: suite
+roster:
+  root:  { roles: [admin], key: "${KEYS.root.publicKey}" }
+  alice: { roles: [ml-engineer], key: "${KEYS.alice.publicKey}" }
+  bob:   { roles: [ml-engineer], key: "${KEYS.bob.publicKey}" }
+  carol: { roles: [security], key: "${KEYS.carol.publicKey}" }
+  dave:  { roles: [release-manager], key: "${KEYS.dave.publicKey}" }
+  ci:    { roles: [validator], key: "${KEYS.ci.publicKey}" }
+stages:
+  - name: staging
+  - name: production
+    after: staging
+gates:
+  - id: inventory
+    stage: staging
+    checklist:
+      - { id: datasets-listed, text: Validation datasets are listed, evidence: required }
+      - { id: alerts-tested }
+  - id: automated
+    stage: staging
+    validations:
+      - { id: tests, uses: junit, with: { report: reports/junit.xml } }
+      - { id: quality, uses: metrics, with: { current: eval/metrics.json, rules: ["accuracy >= 0.8"] } }
+  - id: approvals
+    stage: production
+    separationOfDuties: true
+    signoffs:
+      - { role: ml-engineer, count: 1 }
+      - { role: security, count: 1, when: "release.risk in ['high', 'critical']" }
+`;
+
+export const SUBJECT = 'fraud-detector';
+
+export function manifest(version: string): ReleaseManifest {
+  return {
+    subject: SUBJECT,
+    version,
+    risk: 'high',
+    owner: 'alice',
+    artifacts: [{ name: 'model', kind: 'model', path: 'model/model.onnx', sha256: digestBytes(`model ${version}`).slice('sha256:'.length), size: 9 }],
+    lineage: [{ from: ['model'], to: 'model', step: 'identity' }],
+    testedIn: ['dev'],
+    dependencies: { python: '3.11' },
+  };
+}
+
+export async function makeDeps(): Promise<ServiceDeps> {
+  const store = await createSqliteStore(':memory:');
+  return { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/suite', now: () => new Date() };
+}
+
+/** Rejects with a TollgateError of `code` (and `exit`), as both clients must. */
+export async function expectError(p: Promise<unknown>, code: string, exit = 2): Promise<TollgateError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${code}`).toBeInstanceOf(TollgateError);
+  expect((err as TollgateError).code).toBe(code);
+  expect((err as TollgateError).exit).toBe(exit);
+  expect((err as TollgateError).message.length).toBeGreaterThan(5);
+  return err as TollgateError;
+}
+
+async function signAs(client: Client, user: SuiteUser, ref: string, stage: string, role: string) {
+  const draft = await client.draftSignoffs({ release: ref, stage, role, decision: 'approve', comment: `ok by ${user}` });
+  expect(draft.rosterKey).toBe(KEYS[user].publicKey);
+  const key = loadPrivateKey(KEYS[user].privateKeyPem);
+  return client.recordSignoffs(draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, key) })));
+}
+
+/** Results as `tollgate validate` would submit them: every planned validation passed. */
+async function passAll(ci: Client, ref: string, stage: string): Promise<NewValidationResult[]> {
+  const plan = await ci.planValidations(ref, stage);
+  return plan.items.map((item) => ({
+    releaseDigest: plan.release.digest,
+    stage: item.stage,
+    gateId: item.gateId,
+    validationId: item.validationId,
+    validator: item.uses,
+    validatorVersion: '1.0.0',
+    definitionDigest: item.definitionDigest,
+    status: 'passed',
+    summary: `${item.validationId} passed`,
+    measurements: item.uses === 'metrics' ? { metrics: { accuracy: 0.93 } } : { tests: 12, failures: 0 },
+    thresholds: {},
+    inputs: { [String(item.with.report ?? item.with.current)]: digestBytes(`input of ${item.validationId}`) },
+    durationMs: 12,
+  }));
+}
+
+const requirement = (d: Decision, gate: string, id: string) => d.gates.find((g) => g.id === gate)?.requirements.find((r) => r.id === id);
+
+export function runClientSuite(name: string, makeClients: MakeClients): void {
+  describe(`Client suite: ${name}`, () => {
+    let deps: ServiceDeps;
+    let harness: ClientHarness;
+    const c = {} as Record<SuiteUser | 'mallory', Client>;
+    const V1 = `${SUBJECT}@1.0.0`;
+    const V2 = `${SUBJECT}@2.0.0`;
+
+    beforeAll(async () => {
+      deps = await makeDeps();
+      harness = await makeClients(deps);
+      for (const u of [...USERS, 'mallory'] as const) c[u] = await harness.as(u);
+    });
+    afterAll(async () => {
+      await harness.close();
+      await deps.store.close();
+    });
+
+    /** Staging readiness for a release: checklist with file evidence, then passing validations. */
+    async function readyForStaging(ref: string): Promise<void> {
+      await c.alice.check({ release: ref, stage: 'staging', item: 'datasets-listed', evidence: { kind: 'file', name: 'datasets.md', bytes: new TextEncoder().encode(`# datasets of ${ref}\n`) } });
+      await c.dave.check({ release: ref, stage: 'staging', item: 'alerts-tested', note: 'paged the on-call' });
+      await c.ci.recordValidations(ref, await passAll(c.ci, ref, 'staging'));
+    }
+
+    describe('walkthrough', () => {
+      it('has no policy before the first apply', async () => {
+        expect(await c.root.activePolicy()).toBeUndefined();
+        await expectError(c.alice.createRelease(manifest('1.0.0')), 'TG_NO_POLICY');
+      });
+
+      it('applies a policy, and applying it again records nothing', async () => {
+        const first = await c.root.applyPolicy(POLICY, 'tollgate.yaml');
+        expect(first).toMatchObject({ name: 'suite', version: 1, changed: true });
+        expect(first.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(await c.root.applyPolicy(POLICY, 'tollgate.yaml')).toMatchObject({ version: 1, changed: false, digest: first.digest });
+        expect(await c.dave.activePolicy()).toMatchObject({ name: 'suite', version: 1, digest: first.digest, stages: ['staging', 'production'] });
+      });
+
+      it('refuses an invalid policy with every problem at file:line:col', async () => {
+        const err = await expectError(c.root.applyPolicy(POLICY.replace('count: 1 }', 'count: many }'), 'bad.yaml'), 'TG_POLICY_INVALID');
+        expect(err.problems.length).toBeGreaterThan(0);
+        expect(err.problems[0]).toMatchObject({ file: 'bad.yaml' });
+      });
+
+      it('creates a release; the same manifest again is a no-op, other content is refused', async () => {
+        const created = await c.alice.createRelease(manifest('1.0.0'));
+        expect(created).toMatchObject({ release: V1, created: true });
+        expect(await c.alice.createRelease(manifest('1.0.0'))).toMatchObject({ release: V1, created: false, digest: created.digest });
+        await expectError(c.alice.createRelease({ ...manifest('1.0.0'), risk: 'low' }), 'TG_RELEASE_CONFLICT');
+        const list = await c.bob.listReleases();
+        expect(list.map((r) => r.release)).toEqual([V1]);
+        expect(await c.bob.listReleases({ subject: 'other' })).toEqual([]);
+        const shown = await c.bob.showRelease(V1);
+        expect(shown).toMatchObject({ release: V1, digest: created.digest, owner: 'alice', risk: 'high', createdBy: 'alice', holds: [], promotions: [] });
+        expect(shown.manifest).toEqual(manifest('1.0.0'));
+      });
+
+      it('status names every missing requirement', async () => {
+        const d = await c.dave.status(V1, 'staging');
+        expect(d.promotable).toBe(false);
+        expect(d.release).toBe(V1);
+        expect(requirement(d, 'inventory', 'datasets-listed')?.outcome).toBe('missing');
+        expect(requirement(d, 'inventory', 'alerts-tested')?.outcome).toBe('missing');
+        expect(requirement(d, 'automated', 'tests')?.outcome).toBe('missing');
+      });
+
+      it('completes a checklist item with file evidence, keeping only its base name and digest', async () => {
+        await expectError(c.alice.check({ release: V1, stage: 'staging', item: 'datasets-listed' }), 'TG_EVIDENCE_REQUIRED');
+        const bytes = new TextEncoder().encode('# datasets\n- train.parquet\n');
+        const done = await c.alice.check({ release: V1, stage: 'staging', item: 'datasets-listed', evidence: { kind: 'file', name: 'datasets.md', bytes }, note: 'listed' });
+        expect(done).toMatchObject({ release: V1, stage: 'staging', item: 'datasets-listed', gates: ['inventory'], by: 'alice' });
+        expect(done.evidence).toEqual({ name: 'datasets.md', digest: digestBytes(bytes), size: bytes.byteLength });
+        const url = await c.dave.check({ release: V1, stage: 'staging', item: 'alerts-tested', evidence: { kind: 'url', uri: 'https://runbooks.example/alerts' } });
+        expect(url.evidence).toEqual({ name: 'https://runbooks.example/alerts', uri: 'https://runbooks.example/alerts' });
+        expect(await deps.store.blob(digestBytes(bytes))).toEqual(bytes);
+      });
+
+      it('plans validations for the validator role only, and records their results', async () => {
+        await expectError(c.alice.planValidations(V1, 'staging'), 'TG_NOT_ALLOWED');
+        const plan = await c.ci.planValidations(V1, 'staging');
+        expect(plan.release.digest).toBe((await c.ci.showRelease(V1)).digest);
+        expect(plan.items.map((i) => [i.gateId, i.validationId, i.uses])).toEqual([
+          ['automated', 'tests', 'junit'],
+          ['automated', 'quality', 'metrics'],
+        ]);
+        expect((await c.ci.planValidations(V1, 'staging', 'quality')).items.map((i) => i.validationId)).toEqual(['quality']);
+        await expectError(c.ci.planValidations(V1, 'staging', 'nope'), 'TG_ITEM_UNKNOWN');
+        const results = await passAll(c.ci, V1, 'staging');
+        await expectError(c.alice.recordValidations(V1, results), 'TG_NOT_ALLOWED');
+        await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, definitionDigest: digestBytes('other') }]), 'TG_RESULT_INVALID');
+        const recorded = await c.ci.recordValidations(V1, results);
+        expect(recorded.map((r) => [r.validationId, r.status, r.by])).toEqual([
+          ['tests', 'passed', 'ci'],
+          ['quality', 'passed', 'ci'],
+        ]);
+        expect(await c.ci.baselineMetrics(SUBJECT, V1)).toEqual({ release: V1, metrics: { accuracy: 0.93 } });
+        expect(await c.ci.baselineMetrics(SUBJECT, 'production')).toBeUndefined();
+      });
+
+      it('promotes into staging once every requirement is satisfied', async () => {
+        const d = await c.dave.status(V1, 'staging');
+        expect(d.promotable).toBe(true);
+        const r = await c.dave.promote(V1, 'staging');
+        expect(r).toMatchObject({ promoted: true, promotable: true, release: V1, stage: 'staging' });
+        expect(r.promotion).toMatchObject({ subject: SUBJECT, stage: 'staging', version: '1.0.0', kind: 'promotion', by: 'dave' });
+        expect(await c.ci.baselineMetrics(SUBJECT, 'staging')).toEqual({ release: V1, metrics: { accuracy: 0.93 } });
+      });
+
+      it('refuses a promotion with TG_PROMOTION_BLOCKED carrying the whole decision', async () => {
+        const err = await expectError(c.dave.promote(V1, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+        const decision = err.details as Decision & { promoted: boolean };
+        expect(decision).toMatchObject({ release: V1, stage: 'production', promotable: false, promoted: false });
+        expect(requirement(decision, 'approvals', 'signoff:ml-engineer')?.outcome).toBe('missing');
+        expect(requirement(decision, 'approvals', 'signoff:security')?.outcome).toBe('missing');
+        expect(err.message).toMatch(/approvals\/signoff:ml-engineer missing/);
+      });
+
+      it('drafts, signs and records sign-offs; a role not held is refused', async () => {
+        await expectError(c.alice.draftSignoffs({ release: V1, stage: 'production', role: 'security', decision: 'approve' }), 'TG_ROLE_NOT_HELD');
+        await expectError(c.bob.draftSignoffs({ release: V1, stage: 'staging', role: 'ml-engineer', decision: 'approve' }), 'TG_SIGNOFF_NOT_REQUIRED');
+        const bob = await signAs(c.bob, 'bob', V1, 'production', 'ml-engineer');
+        expect(bob).toHaveLength(1);
+        expect(bob[0]).toMatchObject({ release: V1, stage: 'production', gate: 'approvals', role: 'ml-engineer', signer: 'bob', decision: 'approve', comment: 'ok by bob' });
+        // Someone else cannot record carol's signed sign-off, and a forged signature is refused.
+        const draft = await c.carol.draftSignoffs({ release: V1, stage: 'production', role: 'security', decision: 'approve' });
+        const genuine = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.carol.privateKeyPem)) }));
+        await expectError(c.bob.recordSignoffs(genuine), 'TG_NOT_ALLOWED');
+        const forged = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.bob.privateKeyPem)) }));
+        await expectError(c.carol.recordSignoffs(forged), 'TG_SIGNATURE_INVALID');
+        await expectError(c.carol.recordSignoffs([]), 'TG_USAGE');
+        expect(await c.carol.recordSignoffs(genuine)).toHaveLength(1);
+      });
+
+      it('promotes into production, and lists what the release holds', async () => {
+        const r = await c.dave.promote(V1, 'production');
+        expect(r.promoted).toBe(true);
+        expect((await c.alice.showRelease(V1)).holds.sort()).toEqual(['production', 'staging']);
+      });
+
+      it('rolls a stage back to the release that held it before', async () => {
+        await c.alice.createRelease(manifest('2.0.0'));
+        await readyForStaging(V2);
+        const p = await c.dave.promote(V2, 'staging');
+        expect(p.promotion?.previousVersion).toBe('1.0.0');
+        await expectError(c.dave.rollback(SUBJECT, 'staging', ' '), 'TG_USAGE');
+        await expectError(c.dave.rollback(SUBJECT, 'production', 'nothing before'), 'TG_NO_PREVIOUS_RELEASE');
+        const back = await c.dave.rollback(SUBJECT, 'staging', 'precision dropped');
+        expect(back).toMatchObject({ subject: SUBJECT, stage: 'staging', from: V2, to: V1 });
+        expect(back.promotion).toMatchObject({ kind: 'rollback', reason: 'precision dropped', by: 'dave' });
+      });
+
+      it('returns everything recorded for a release', async () => {
+        const e = await c.bob.evidence(V1);
+        expect(e.release.release).toBe(V1);
+        expect(e.evidence.checklist.map((x) => x.itemId)).toEqual(['datasets-listed', 'alerts-tested']);
+        expect(e.evidence.signoffs.map((s) => s.signer).sort()).toEqual(['bob', 'carol']);
+        expect(e.evidence.validations).toHaveLength(2);
+        expect(e.release.promotions.map((p) => `${p.kind}:${p.stage}`)).toEqual(['promotion:staging', 'promotion:production', 'rollback:staging']);
+      });
+
+      it('verifies the audit log and hands out its signed checkpoint', async () => {
+        const v = await c.bob.auditVerify();
+        expect(v.ok).toBe(true);
+        expect(v.events).toBe((await deps.store.auditEvents()).length);
+        const cp = await c.bob.auditCheckpoint();
+        expect(cp).toMatchObject({ size: v.events, root: v.root });
+        expect(cp?.note).toContain('tollgate/suite');
+        expect(await c.bob.auditVerify({ since: cp!.note })).toMatchObject({ ok: true, since: { size: v.events } });
+        const bogus = await c.bob.auditVerify({ since: 'not a checkpoint' });
+        expect(bogus.ok).toBe(false);
+      });
+
+      it('exports an attestation that verifies offline with the server key', async () => {
+        const envelope = await c.bob.attest(V1, 'production');
+        expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
+        const verdict = verifyAttestation(JSON.parse(JSON.stringify(envelope)), createPublicKey(deps.serverKey));
+        expect(verdict.failure).toBeUndefined();
+        expect(verdict.ok).toBe(true);
+        await expectError(c.bob.attest(V2, 'production'), 'TG_NOT_PROMOTED');
+      });
+
+      it('keeps the audit log intact after everything above', async () => {
+        expect((await c.root.auditVerify()).ok).toBe(true);
+      });
+    });
+
+    describe('errors', () => {
+      it('unknown release, malformed release name, unknown stage', async () => {
+        const err = await expectError(c.bob.showRelease(`${SUBJECT}@9.9.9`), 'TG_RELEASE_NOT_FOUND');
+        expect(err.message).toContain('1.0.0');
+        await expectError(c.bob.status('no-version', 'staging'), 'TG_RELEASE_REF_INVALID');
+        await expectError(c.bob.status(V1, 'qa'), 'TG_STAGE_UNKNOWN');
+        await expectError(c.bob.evidence(`${SUBJECT}@9.9.9`), 'TG_RELEASE_NOT_FOUND');
+        await expectError(c.dave.promote(`${SUBJECT}@9.9.9`, 'staging'), 'TG_RELEASE_NOT_FOUND');
+      });
+
+      it('unknown user: not in the roster', async () => {
+        await expectError(c.mallory.createRelease(manifest('3.0.0')), 'TG_USER_UNKNOWN');
+        await expectError(c.mallory.check({ release: V1, stage: 'staging', item: 'alerts-tested' }), 'TG_USER_UNKNOWN');
+      });
+
+      it('role not held', async () => {
+        await expectError(c.dave.draftSignoffs({ release: V1, stage: 'production', role: 'ml-engineer', decision: 'approve' }), 'TG_ROLE_NOT_HELD');
+      });
+
+      it('unknown checklist item', async () => {
+        await expectError(c.bob.check({ release: V1, stage: 'staging', item: 'nope' }), 'TG_ITEM_UNKNOWN');
+      });
+    });
+  });
+}
