@@ -119,6 +119,10 @@ describe('validate on the example project', () => {
     expect(r.code, r.stderr).toBe(0);
     const html = p.read('out/report.html');
     expect(html).toContain('PSI by column');
+    // Per-column distributions, reference vs current, and the quality metrics.
+    expect(html).toContain('amount: share per bin, reference vs current');
+    expect(html).toContain('merchant_category: share per bin, reference vs current');
+    expect(html).toMatch(/metrics \(no baseline yet\)|metrics vs baseline/);
     expect(html).toContain('automated / drift');
     expect(html).not.toMatch(/<script|src="http/);
     expect(r.json().file).toBe(path.join(p.dir, 'out/report.html'));

@@ -56,7 +56,9 @@ import type { Digest } from '../domain/digest.js';
 import type { DuckDb } from './duckdb.js';
 import { digestFile, InputError, resolveInput } from './inputs.js';
 import {
+  binCountsSample,
   chi2Homogeneity,
+  psiEdgesSample,
   sortInt32,
   ksStatisticSamples,
   ksTwoSample,
@@ -138,6 +140,41 @@ export function measureCategorical(
   const c = Float64Array.from(categories, (k) => current.get(k) ?? 0);
   const chi2 = chi2Homogeneity(r, c);
   return { psi: psiFromCounts(r, c), chi2_statistic: chi2.statistic, chi2_pvalue: chi2.pvalue, chi2_dof: chi2.dof };
+}
+
+/** Shares per bin, reference and current, with a label per bin. */
+export interface DistributionBins {
+  readonly labels: string[];
+  readonly reference: number[];
+  readonly current: number[];
+}
+
+const shares = (counts: ArrayLike<number>): number[] => {
+  const a = Array.from(counts);
+  const total = a.reduce((x, y) => x + y, 0);
+  return a.map((x) => (total > 0 ? x / total : 0));
+};
+
+/** The ten PSI bins of a numeric column (edges at the reference's deciles). */
+export function numericBins(reference: SortedSample, current: SortedSample): { bins: DistributionBins } {
+  const edges = Array.from(psiEdgesSample(reference));
+  const labels = edges.map((e, i) => (i === 0 ? `< ${formatNumber(e)}` : `${formatNumber(edges[i - 1]!)}–${formatNumber(e)}`));
+  labels.push(`≥ ${formatNumber(edges[edges.length - 1]!)}`);
+  return { bins: { labels, reference: shares(binCountsSample(edges, reference)), current: shares(binCountsSample(edges, current)) } };
+}
+
+/** Every category seen in either sample, at most the 30 most frequent in the reference. */
+export function categoricalBins(reference: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): { bins: DistributionBins } {
+  const categories = [...new Set([...reference.keys(), ...current.keys()])].sort((a, b) => (reference.get(b) ?? 0) - (reference.get(a) ?? 0)).slice(0, 30);
+  const totalR = sum(reference.values());
+  const totalC = sum(current.values());
+  return {
+    bins: {
+      labels: categories,
+      reference: categories.map((k) => (totalR > 0 ? (reference.get(k) ?? 0) / totalR : 0)),
+      current: categories.map((k) => (totalC > 0 ? (current.get(k) ?? 0) / totalC : 0)),
+    },
+  };
 }
 
 /** One threshold a column broke, or came closest to. */
@@ -1072,6 +1109,9 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
 
     const measured: Record<string, ColumnMeasurement> = {};
     const verdicts: Verdict[] = [];
+    // The shares per bin (the PSI bins of a numeric column, the categories of a categorical one):
+    // what the report draws, reference against current.
+    const bins: Record<string, { bins: DistributionBins }> = {};
     for (const name of columns) {
       const r = refData.columns.get(name) as ColumnData;
       const c = curData.columns.get(name) as ColumnData;
@@ -1089,6 +1129,7 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
           ? { kind: 'numeric', ...measureNumeric(r.sample, c.sample), ...counts }
           : { kind: 'categorical', ...measureCategorical(asCounts(r), asCounts(c)), ...counts };
       measured[name] = m;
+      bins[name] = r.kind === 'numeric' && c.kind === 'numeric' ? numericBins(r.sample, c.sample) : categoricalBins(asCounts(r), asCounts(c));
       verdicts.push(...judgeColumn(name, m, rulesFor(args, name)));
     }
 
@@ -1119,6 +1160,7 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
       inputs,
       details: {
         violations: broken.map((v) => ({ column: v.column, metric: v.metric, value: v.value, op: v.op, limit: v.limit })),
+        columns: bins,
         engine: { reference: refData.engine, current: curData.engine },
         ...(refData.fallbackReason || curData.fallbackReason
           ? {
