@@ -14,6 +14,7 @@ import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import type { Decision, ReleaseManifest } from '../src/domain/model.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import type { ServiceDeps } from '../src/service/deps.js';
+import type { Store } from '../src/store/store.js';
 import type { NewValidationResult } from '../src/service/validate.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 
@@ -78,8 +79,8 @@ export function manifest(version: string): ReleaseManifest {
   };
 }
 
-export async function makeDeps(): Promise<ServiceDeps> {
-  const store = await createSqliteStore(':memory:');
+export async function makeDeps(makeStore: () => Promise<Store> = () => createSqliteStore(':memory:')): Promise<ServiceDeps> {
+  const store = await makeStore();
   return { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/suite', now: () => new Date() };
 }
 
@@ -125,7 +126,8 @@ async function passAll(ci: Client, ref: string, stage: string): Promise<NewValid
 
 const requirement = (d: Decision, gate: string, id: string) => d.gates.find((g) => g.id === gate)?.requirements.find((r) => r.id === id);
 
-export function runClientSuite(name: string, makeClients: MakeClients): void {
+/** `makeStore` picks the store under the service (SQLite in memory by default; PostgreSQL in CI). */
+export function runClientSuite(name: string, makeClients: MakeClients, makeStore?: () => Promise<Store>): void {
   describe(`Client suite: ${name}`, () => {
     let deps: ServiceDeps;
     let harness: ClientHarness;
@@ -134,7 +136,7 @@ export function runClientSuite(name: string, makeClients: MakeClients): void {
     const V2 = `${SUBJECT}@2.0.0`;
 
     beforeAll(async () => {
-      deps = await makeDeps();
+      deps = await makeDeps(makeStore);
       harness = await makeClients(deps);
       for (const u of [...USERS, 'mallory'] as const) c[u] = await harness.as(u);
     });
