@@ -171,8 +171,8 @@ export function createHttpClient(opts: HttpClientOptions): Client {
   };
 }
 
-/** A token as the API lists it: never the secret. */
-export interface RemoteTokenInfo {
+/** A token as listed: never the secret, never its hash. */
+export interface TokenInfo {
   readonly id: string;
   readonly user: string;
   readonly createdAt: string;
@@ -184,8 +184,8 @@ export interface RemoteTokenInfo {
 /** API token administration over the API (`tollgate token … --server URL`); the caller needs the admin role. */
 export interface TokenAdmin {
   create(user: string, expires?: string): Promise<{ id: string; user: string; token: string; expiresAt: string | null }>;
-  revoke(id: string): Promise<RemoteTokenInfo>;
-  list(): Promise<RemoteTokenInfo[]>;
+  revoke(id: string): Promise<TokenInfo>;
+  list(): Promise<TokenInfo[]>;
 }
 
 export function createHttpTokenAdmin(opts: HttpClientOptions): TokenAdmin {
@@ -193,7 +193,7 @@ export function createHttpTokenAdmin(opts: HttpClientOptions): TokenAdmin {
   return {
     create: (user, expires) => call('POST', '/api/tokens', { body: { user, ...(expires !== undefined ? { expires } : {}) } }),
     revoke: (id) => call('DELETE', `/api/tokens/${seg(id)}`),
-    list: async () => (await call<{ tokens: RemoteTokenInfo[] }>('GET', '/api/tokens')).tokens,
+    list: async () => (await call<{ tokens: TokenInfo[] }>('GET', '/api/tokens')).tokens,
   };
 }
 

@@ -4,15 +4,14 @@ import { completeItem } from '../service/check.js';
 import { createRelease } from '../service/create-release.js';
 import type { ServiceDeps } from '../service/deps.js';
 import type { InputProbe } from '../service/inputs.js';
-import { requireMember, requirePolicy, requireRelease } from '../service/lookup.js';
+import { requirePolicy, requireRelease } from '../service/lookup.js';
 import { promote } from '../service/promote.js';
 import { listReleases, showRelease } from '../service/read-release.js';
 import { rollback } from '../service/rollback.js';
 import { draftSignoffs, recordSignoffs } from '../service/signoff.js';
 import { decide } from '../service/status.js';
-import { baselineMetrics, planValidations, recordValidations, VALIDATOR_ROLE } from '../service/validate.js';
+import { baselineMetrics, planValidations, recordValidations, requireValidator } from '../service/validate.js';
 import { verifyAudit } from '../service/verify-audit.js';
-import { tollgateError } from '../domain/errors.js';
 import type { Client } from './client.js';
 
 export interface LocalClientOptions {
@@ -38,11 +37,7 @@ export function createLocalClient(deps: ServiceDeps, actor: string | undefined, 
     recordSignoffs: (signed) => recordSignoffs(deps, actor, signed),
     planValidations: async (ref, stage, only) => {
       // Refuse before anything runs: a long validation whose results would be refused helps nobody.
-      const active = await requirePolicy(deps.store);
-      const user = requireMember(active.policy, actor);
-      if (!active.policy.roster[user]!.roles.includes(VALIDATOR_ROLE)) {
-        throw tollgateError('TG_NOT_ALLOWED', `${user} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
-      }
+      requireValidator((await requirePolicy(deps.store)).policy, actor);
       return planValidations(deps.store, ref, stage, only);
     },
     recordValidations: (ref, results) => recordValidations(deps, actor, ref, results),

@@ -52,6 +52,11 @@ export function checkCondition(expr: string): string | undefined {
  * does not have, say) throws TG_POLICY_INVALID naming the expression: guessing true or false would
  * silently add or drop requirements.
  */
+/** True when a requirement's optional `when` holds for the release (no `when`: always). */
+export function conditionHolds(when: string | undefined, manifest: ReleaseManifest): boolean {
+  return when === undefined || evaluateCondition(when, manifest);
+}
+
 export function evaluateCondition(expr: string, manifest: ReleaseManifest): boolean {
   let result: unknown;
   try {

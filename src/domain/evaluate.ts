@@ -4,7 +4,7 @@
  * transaction) and an offline verifier all reach the same answer from the same inputs.
  */
 import type { Digest } from './digest.js';
-import { evaluateCondition } from './cel.js';
+import { conditionHolds } from './cel.js';
 import { parseDuration, parseInterval } from './duration.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy.js';
@@ -63,7 +63,7 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
 
   for (const gate of policy.gates) {
     if (gate.stage !== ctx.stage) continue;
-    if (gate.when !== undefined && !evaluateCondition(gate.when, release.manifest)) {
+    if (!conditionHolds(gate.when, release.manifest)) {
       notApplicable.push(gate.id);
       continue;
     }
@@ -93,7 +93,7 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
 }
 
 function applies(when: string | undefined, release: Release): boolean {
-  return when === undefined || evaluateCondition(when, release.manifest);
+  return conditionHolds(when, release.manifest);
 }
 
 function gateOf(id: string, digest: Digest | undefined, requirements: RequirementResult[]): GateResult {

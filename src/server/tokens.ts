@@ -12,6 +12,7 @@ import { NAME_PATTERN } from '../domain/policy.js';
 import { change } from '../service/change.js';
 import { userActor, type ServiceDeps } from '../service/deps.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
+import type { TokenInfo } from '../client/http-client.js';
 
 export const TOKEN_PREFIX = 'tg_';
 const SECRET_BYTES = 32;
@@ -24,15 +25,8 @@ export interface IssuedToken {
   readonly expiresAt: string | null;
 }
 
-/** A token as listed: never the secret, never its hash. */
-export interface TokenInfo {
-  readonly id: string;
-  readonly user: string;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string | null;
-  readonly revokedAt: string | null;
-}
+/** A token as listed: the same shape on both ends of the API. */
+export type { TokenInfo };
 
 /** Who an authenticated request speaks for. */
 export interface TokenIdentity {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { evaluateCondition } from '../domain/cel.js';
+import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { itemDigest } from '../domain/policy.js';
@@ -64,7 +64,7 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
     const release = await requireRelease(tx, input.release);
     const name = releaseName(release);
 
-    const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+    const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
     const gates = policy.gates.filter((g) => g.stage === input.stage && holds(g.when));
     const matches = gates.flatMap((g) => (g.checklist ?? []).filter((i) => i.id === input.item && holds(i.when)).map((item) => ({ gate: g, item })));
     if (matches.length === 0) {

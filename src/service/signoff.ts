@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { evaluateCondition } from '../domain/cel.js';
+import { conditionHolds } from '../domain/cel.js';
 import { tollgateError } from '../domain/errors.js';
 import { gateDigest } from '../domain/policy.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
@@ -42,7 +42,7 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   requireRole(policy, signer, req.role);
   requireStage(policy, req.stage);
   const release = await requireRelease(store, req.release);
-  const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+  const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
   const gates = policy.gates.filter(
     (g) => g.stage === req.stage && holds(g.when) && (g.signoffs ?? []).some((r) => r.role === req.role && holds(r.when)),
   );

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { evaluateCondition } from '../domain/cel.js';
+import { conditionHolds } from '../domain/cel.js';
 import type { Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { validationDigest } from '../domain/policy.js';
-import { releaseName, type Release, type ValidationResult } from '../domain/model.js';
+import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import { userActor, type ServiceDeps } from './deps.js';
@@ -11,6 +11,15 @@ import { parseReleaseRef, requireMember, requirePolicy, requireRelease, requireS
 
 /** The role whose members may submit validation results (DESIGN.md roster: `ci: { roles: [validator] }`). */
 export const VALIDATOR_ROLE = 'validator';
+
+/** The acting user, who must be in the roster and hold the validator role. */
+export function requireValidator(policy: Policy, actor: string | undefined): string {
+  const user = requireMember(policy, actor);
+  if (!policy.roster[user]!.roles.includes(VALIDATOR_ROLE)) {
+    throw tollgateError('TG_NOT_ALLOWED', `${user} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
+  }
+  return user;
+}
 
 export interface ValidationPlanItem {
   readonly gateId: string;
@@ -31,7 +40,7 @@ export async function planValidations(store: StoreReader, ref: string, stage: st
   const active = await requirePolicy(store);
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
-  const holds = (w: string | undefined) => w === undefined || evaluateCondition(w, release.manifest);
+  const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
   const items = active.policy.gates
     .filter((g) => g.stage === stage && holds(g.when))
     .flatMap((g) =>
@@ -67,10 +76,7 @@ export async function recordValidations(
 ): Promise<ValidationResult[]> {
   return change(deps, async ({ tx, at, audit }) => {
     const active = await requirePolicy(tx);
-    const by = requireMember(active.policy, actor);
-    if (!active.policy.roster[by]!.roles.includes(VALIDATOR_ROLE)) {
-      throw tollgateError('TG_NOT_ALLOWED', `${by} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
-    }
+    const by = requireValidator(active.policy, actor);
     const release = await requireRelease(tx, ref);
     const out: ValidationResult[] = [];
     for (const r of results) {
