@@ -3,7 +3,8 @@
  * (base64url); it is shown once, and only its SHA-256 is stored, so a copy of the database does not
  * hand out working tokens. Creating and revoking a token are state changes like any other: each is
  * written with its audit event in one transaction (DESIGN.md rule 5). Neither the secret nor its hash
- * ever goes into the audit log or the server's log.
+ * ever goes into the audit log or the server's log. OIDC tokens (oidc.ts) are checked here too, so a
+ * request's identity has one way in whichever kind of token proves it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { parseDuration } from '../domain/duration.js';
@@ -13,6 +14,7 @@ import { change } from '../service/change.js';
 import { userActor, type ServiceDeps } from '../service/deps.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
 import type { TokenInfo } from '../client/http-client.js';
+import type { OidcVerifier } from './oidc.js';
 
 export const TOKEN_PREFIX = 'tg_';
 const SECRET_BYTES = 32;
@@ -92,18 +94,30 @@ function tokenInfo(t: ApiToken): TokenInfo {
   };
 }
 
+/** A compact JWT: three base64url parts (the signature empty for `alg: none`, which the verifier then refuses). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
  * The identity an `Authorization` header proves, or TG_TOKEN_INVALID. Every failure has the same code
  * (a client cannot tell an unknown token from a revoked one by the code) and a message that says
- * which, without repeating the token.
+ * which, without repeating the token. A bearer value shaped like a JWT, not a `tg_` token, is an
+ * OIDC token: `oidc` verifies it (see oidc.ts), and a server without one says so.
  */
-export async function authenticate(store: StoreReader, authorization: string | undefined, now: Date): Promise<TokenIdentity> {
+export async function authenticate(store: StoreReader, authorization: string | undefined, now: Date, oidc?: OidcVerifier): Promise<TokenIdentity> {
   if (authorization === undefined || authorization === '') {
     throw tollgateError('TG_TOKEN_INVALID', 'this request needs an API token: send `Authorization: Bearer <token>`');
   }
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
   if (!match) throw tollgateError('TG_TOKEN_INVALID', 'the Authorization header must be `Bearer <token>`');
   const secret = match[1]!;
+  if (!secret.startsWith(TOKEN_PREFIX) && JWT_SHAPE.test(secret)) {
+    if (!oidc) {
+      throw tollgateError('TG_TOKEN_INVALID', 'this server accepts no OIDC tokens (no --oidc configuration)', {
+        hint: 'Send an API token from `tollgate token create USER`, or ask the operator to start the server with `--oidc FILE` (docs/oidc.md).',
+      });
+    }
+    return oidc.verify(secret, now);
+  }
   const token = secret.startsWith(TOKEN_PREFIX) ? await store.findTokenByHash(hashToken(secret)) : undefined;
   if (!token) throw tollgateError('TG_TOKEN_INVALID', 'the API token is not known to this server');
   if (token.revokedAt !== undefined) throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} was revoked at ${token.revokedAt}`);
