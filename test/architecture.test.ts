@@ -28,6 +28,7 @@ const FORBIDDEN: Record<string, string[]> = {
   service: ['server', 'cli', 'client'],
   client: ['cli', 'server'],
   report: ['store', 'service', 'server', 'cli', 'client', 'validators', 'audit'],
+  webhooks: ['service', 'server', 'cli', 'client'],
 };
 
 describe('architecture', () => {

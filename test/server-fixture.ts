@@ -1,19 +1,23 @@
 /**
  * A server fixture for the API tests: a template database (policy, releases, evidence, promotions,
  * tokens of every kind) built once, and copied for each test that changes state, so every request
- * meets the same known state.
+ * meets the same known state. OIDC tokens come from a test identity provider whose keys are in a
+ * JWKS file next to the template, so no test of the table goes to the network.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { exportJWK, generateKeyPair as generateJoseKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { createLocalClient } from '../src/client/local-client.js';
 import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import { createApp, type ServerConfig } from '../src/server/app.js';
+import { createOidcVerifier, loadOidcConfig, type OidcConfig } from '../src/server/oidc.js';
 import { createApiToken, hashToken, revokeApiToken } from '../src/server/tokens.js';
 import type { ServiceDeps } from '../src/service/deps.js';
+import { createWebhook } from '../src/service/webhooks.js';
 import type { NewValidationResult } from '../src/service/validate.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 import { KEYS, POLICY, SUBJECT, manifest, type SuiteUser } from './client-suite.js';
@@ -21,8 +25,27 @@ import { KEYS, POLICY, SUBJECT, manifest, type SuiteUser } from './client-suite.
 export const V1 = `${SUBJECT}@1.0.0`;
 export const V2 = `${SUBJECT}@2.0.0`;
 
-/** Who calls: no token, broken tokens, a user outside the roster, and one user per role. */
-export const IDENTITIES = ['none', 'malformed', 'unknown', 'expired', 'revoked', 'outsider', 'admin', 'owner', 'ml-engineer', 'security', 'release-manager', 'validator'] as const;
+/**
+ * Who calls: no token, broken tokens, a user outside the roster, one user per role, and OIDC tokens
+ * of the test issuer: expired, for another audience, and a CI job's mapped to the roster's `ci`.
+ */
+export const IDENTITIES = [
+  'none',
+  'malformed',
+  'unknown',
+  'expired',
+  'revoked',
+  'outsider',
+  'admin',
+  'owner',
+  'ml-engineer',
+  'security',
+  'release-manager',
+  'validator',
+  'oidc-expired',
+  'oidc-wrong-audience',
+  'oidc-validator',
+] as const;
 export type Identity = (typeof IDENTITIES)[number];
 
 /** The roster user behind each identity that has one (owner: alice, who owns the releases). */
@@ -36,6 +59,49 @@ export const USER_OF: Partial<Record<Identity, SuiteUser | 'mallory'>> = {
   validator: 'ci',
 };
 
+/** The test identity provider's issuer, the audience the server wants, and the CI job's subject. */
+export const OIDC_ISSUER = 'https://ci.tollgate.test';
+export const OIDC_AUDIENCE = 'tollgate';
+export const OIDC_CI_SUBJECT = 'repo:acme/fraud-detector:ref:refs/heads/main';
+/** A subject the configuration maps to mallory, who is not in the roster. */
+export const OIDC_OUTSIDER_SUBJECT = 'repo:acme/fraud-detector:ref:refs/heads/experiment';
+
+/** An identity provider for tests: a key pair, its public half as a JWKS, and a signer. */
+export interface TestIssuer {
+  readonly issuer: string;
+  readonly alg: 'ES256' | 'RS256' | 'EdDSA';
+  readonly kid: string;
+  readonly jwks: JSONWebKeySet;
+  /**
+   * A JWT of this issuer: `iss`, `aud` (OIDC_AUDIENCE), `iat` and `exp` (10 minutes) from `now`,
+   * overridden by `claims` (`{ exp: undefined }` leaves `exp` out).
+   */
+  sign(claims?: JWTPayload, now?: Date): Promise<string>;
+}
+
+export async function createTestIssuer(issuer: string, opts: { alg?: TestIssuer['alg']; kid?: string } = {}): Promise<TestIssuer> {
+  const alg = opts.alg ?? 'ES256';
+  const kid = opts.kid ?? `key-${randomBytes(4).toString('hex')}`;
+  const { publicKey, privateKey } = await generateJoseKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return {
+    issuer,
+    alg,
+    kid,
+    jwks: { keys: [jwk] },
+    sign: (claims = {}, now = new Date()) => signWith(privateKey, alg, kid, { iss: issuer, aud: OIDC_AUDIENCE, ...times(now, 600), ...claims }),
+  };
+}
+
+function times(now: Date, lifetimeS: number): { iat: number; exp: number } {
+  const iat = Math.floor(now.getTime() / 1000);
+  return { iat, exp: iat + lifetimeS };
+}
+
+function signWith(key: CryptoKey, alg: string, kid: string, claims: JWTPayload): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key);
+}
+
 export interface Template {
   readonly file: string;
   readonly serverKeyPem: string;
@@ -43,7 +109,12 @@ export interface Template {
   readonly headers: Readonly<Record<Identity, string | undefined>>;
   /** A spare token id for DELETE /api/tokens/:id. */
   readonly spareTokenId: string;
+  /** A webhook (with one delivery in its log) for DELETE /api/webhooks/:id and its deliveries. */
+  readonly spareWebhookId: string;
   readonly dir: string;
+  /** The test identity provider `serve` trusts, and its configuration as loaded from `<dir>/oidc.yaml`. */
+  readonly oidcIssuer: TestIssuer;
+  readonly oidc: OidcConfig;
 }
 
 export interface Served {
@@ -101,6 +172,8 @@ export async function buildTemplate(): Promise<Template> {
     await as('ci').recordValidations(ref, await passingResults(deps, ref, 'staging'));
     await as('dave').promote(ref, 'staging');
   }
+  // Subscribed before the sign-offs, so its delivery log has their two deliveries.
+  const webhook = await createWebhook(deps, 'root', { url: 'https://hooks.example.com/tollgate', events: ['signoff.recorded'] });
   for (const [user, role] of [['bob', 'ml-engineer'], ['carol', 'security']] as const) {
     const draft = await as(user).draftSignoffs({ release: V1, stage: 'production', role, decision: 'approve' });
     await as(user).recordSignoffs(draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS[user].privateKeyPem)) })));
@@ -118,18 +191,43 @@ export async function buildTemplate(): Promise<Template> {
   headers.expired = `Bearer ${expired}`;
   const spare = await createApiToken(deps, undefined, 'bob');
   await store.close();
-  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, dir };
+
+  // OIDC: the issuer's JWKS in a file beside the configuration, as an operator would set it up.
+  const oidcIssuer = await createTestIssuer(OIDC_ISSUER);
+  fs.writeFileSync(path.join(dir, 'ci-jwks.json'), JSON.stringify(oidcIssuer.jwks));
+  fs.writeFileSync(
+    path.join(dir, 'oidc.yaml'),
+    [
+      'issuers:',
+      `  - issuer: ${OIDC_ISSUER}`,
+      `    audience: ${OIDC_AUDIENCE}`,
+      '    jwks: ci-jwks.json',
+      '    users:',
+      `      "${OIDC_CI_SUBJECT}": ci`,
+      `      "${OIDC_OUTSIDER_SUBJECT}": mallory`,
+      '',
+    ].join('\n'),
+  );
+  const oidc = loadOidcConfig(path.join(dir, 'oidc.yaml'));
+  const hour = 3600;
+  headers['oidc-validator'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT })}`;
+  headers['oidc-expired'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT }, new Date(Date.now() - 2 * hour * 1000))}`;
+  headers['oidc-wrong-audience'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT, aud: 'another-service' })}`;
+  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, spareWebhookId: webhook.id, dir, oidcIssuer, oidc };
 }
 
 let copies = 0;
 
-/** A fresh copy of the template, served by a new app (never listening: `app.inject`). */
+/**
+ * A fresh copy of the template, served by a new app (never listening: `app.inject`) that trusts the
+ * template's OIDC issuer; `config` adds to that or replaces it (`{ oidc: undefined }`: no OIDC).
+ */
 export async function serve(t: Template, config: ServerConfig = {}): Promise<Served> {
   const file = path.join(t.dir, `copy-${++copies}.db`);
   fs.copyFileSync(t.file, file);
   const store = await createSqliteStore(file);
   const deps = depsOver(store, t.serverKeyPem);
-  const app = createApp(deps, config);
+  const app = createApp(deps, { oidc: createOidcVerifier(t.oidc), ...config });
   await app.ready();
   return {
     app,

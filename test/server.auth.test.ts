@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../src/server/app.js';
 import { manifest, POLICY, SUBJECT } from './client-suite.js';
-import { buildTemplate, carolSignoff, IDENTITIES, passingResults, serve, V1, type Identity, type Served, type Template } from './server-fixture.js';
+import { buildTemplate, carolSignoff, IDENTITIES, passingResults, serve, USER_OF, V1, type Identity, type Served, type Template } from './server-fixture.js';
 
 interface Call {
   readonly url: string;
@@ -75,11 +75,20 @@ const TABLE: Record<string, Row> = {
   'POST /api/tokens': { ...adminOnly(201), call: () => ({ url: '/api/tokens', body: { user: 'bob', expires: '30d' } }) },
   'GET /api/tokens': { ...adminOnly(200), call: () => ({ url: '/api/tokens' }) },
   'DELETE /api/tokens/:id': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/tokens/${t.spareTokenId}` }) },
+  'POST /api/webhooks': { ...adminOnly(201), call: () => ({ url: '/api/webhooks', body: { url: 'https://chat.example.com/hooks/1', events: ['release.promoted'] } }) },
+  'GET /api/webhooks': { ...adminOnly(200), call: () => ({ url: '/api/webhooks' }) },
+  'DELETE /api/webhooks/:id': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhooks/${t.spareWebhookId}` }) },
+  'GET /api/webhooks/:id/deliveries': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhooks/${t.spareWebhookId}/deliveries` }) },
+  'GET /api/webhook-deliveries': { ...adminOnly(200), call: () => ({ url: '/api/webhook-deliveries?status=pending' }) },
 };
 
-const UNAUTHENTICATED: readonly Identity[] = ['none', 'malformed', 'unknown', 'expired', 'revoked'];
+const UNAUTHENTICATED: readonly Identity[] = ['none', 'malformed', 'unknown', 'expired', 'revoked', 'oidc-expired', 'oidc-wrong-audience'];
 
-function expected(row: Row, who: Identity): number {
+/** Identities that must be answered exactly as another: an OIDC token mapped to `ci` is the validator. */
+const SAME_AS: Partial<Record<Identity, Identity>> = { 'oidc-validator': 'validator' };
+
+function expected(row: Row, caller: Identity): number {
+  const who = SAME_AS[caller] ?? caller;
   if (row.public) return row.member;
   if (UNAUTHENTICATED.includes(who)) return 401;
   if (who === 'outsider') return 403;
@@ -131,6 +140,7 @@ describe('authorization table', () => {
         ...(body !== undefined ? { payload: body as object } : {}),
       });
       const want = expected(row, who);
+      if (row.public) expect(JSON.stringify(await s.deps.store.auditEvents())).not.toContain('AccessDenied');
       expect(res.statusCode, `${route} as ${who}: ${res.body.slice(0, 300)}`).toBe(want);
       if (want >= 400) {
         const error = res.json().error;
@@ -138,6 +148,14 @@ describe('authorization table', () => {
         expect(error.message.length).toBeGreaterThan(5);
         const code = expectedCode(row, who, want);
         if (code) expect(error.code).toBe(code);
+      }
+      // A refusal of a known caller leaves an audit event naming them; nothing else does.
+      const denied = (await s.deps.store.auditEvents()).filter((e) => e.type === 'AccessDenied');
+      if (want === 403 && !row.public) {
+        expect(denied).toHaveLength(1);
+        expect(denied[0]).toMatchObject({ actor: `user:${who === 'oidc-validator' ? 'ci' : USER_OF[who]}`, data: { method, route: route.split(' ')[1], code: res.json().error.code } });
+      } else {
+        expect(denied).toEqual([]);
       }
     } finally {
       await s.close();

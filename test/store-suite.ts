@@ -17,7 +17,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../src/domain/model.js';
-import type { AuditCheckpoint, Store, StoreTx } from '../src/store/store.js';
+import type { AuditCheckpoint, Store, StoreTx, Webhook } from '../src/store/store.js';
 
 // ------------------------------------------------------------------------------------- fixtures
 
@@ -469,5 +469,99 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         await store.transaction((tx) => tx.putCheckpoint(c3));
         expect(await store.latestCheckpoint()).toStrictEqual(c3);
       }));
+
+    describe('webhooks', () => {
+      const hook = (id: string, extra: Partial<Webhook> = {}): Webhook => ({
+        id,
+        url: `https://hooks.example.com/${id}`,
+        events: ['release.promoted'],
+        secret: 'whsec_0123456789abcdef',
+        createdAt: at(0),
+        createdBy: 'root',
+        ...extra,
+      });
+      const delivery = (id: string, webhookId: string, seq: number, extra: { nextAttemptAt?: string } = {}) => ({
+        id,
+        webhookId,
+        event: 'release.promoted',
+        auditSeq: seq,
+        payload: JSON.stringify({ id, seq }),
+        createdAt: at(seq),
+        nextAttemptAt: extra.nextAttemptAt ?? at(seq),
+      });
+
+      it('round-trips subscriptions, and removal hides them and drops their pending deliveries', () =>
+        withStore(async (store) => {
+          await store.transaction(async (tx) => {
+            await tx.insertWebhook(hook('whk_a'));
+            await tx.insertWebhook(hook('whk_b', { events: ['*'], createdAt: at(1) }));
+            await tx.enqueueDeliveries([delivery('d1', 'whk_a', 1), delivery('d2', 'whk_b', 1)]);
+          });
+          expect(await store.listWebhooks()).toStrictEqual([hook('whk_a'), hook('whk_b', { events: ['*'], createdAt: at(1) })]);
+          expect(await store.transaction((tx) => tx.removeWebhook('whk_a', at(5)))).toBe(true);
+          expect(await store.transaction((tx) => tx.removeWebhook('whk_a', at(6)))).toBe(true);
+          expect(await store.transaction((tx) => tx.removeWebhook('whk_none', at(6)))).toBe(false);
+          expect((await store.listWebhooks()).map((h) => h.id)).toEqual(['whk_b']);
+          expect((await store.listWebhooks({ includeRemoved: true })).find((h) => h.id === 'whk_a')?.removedAt).toBe(at(5));
+          const [d1] = await store.webhookDeliveries({ webhookId: 'whk_a' });
+          expect(d1).toMatchObject({ id: 'd1', status: 'failed', lastError: 'the webhook was removed' });
+          expect((await store.webhookDeliveries({ webhookId: 'whk_b' }))[0]).toMatchObject({ id: 'd2', status: 'pending', attempts: 0 });
+        }));
+
+      it('claims due deliveries oldest first, leases them, and records tries', () =>
+        withStore(async (store) => {
+          await store.transaction(async (tx) => {
+            await tx.insertWebhook(hook('whk_a'));
+            await tx.enqueueDeliveries([delivery('d3', 'whk_a', 3), delivery('d1', 'whk_a', 1), delivery('late', 'whk_a', 2, { nextAttemptAt: at(100) })]);
+          });
+          const first = await store.transaction((tx) => tx.claimDeliveries({ now: at(10), leaseUntil: at(11), limit: 10 }));
+          expect(first.map((d) => d.id)).toEqual(['d1', 'd3']);
+          expect(first[0]).toMatchObject({ webhookId: 'whk_a', event: 'release.promoted', auditSeq: 1, status: 'pending', leaseUntil: at(11) });
+          // Leased: nobody else gets them until the lease lapses.
+          expect(await store.transaction((tx) => tx.claimDeliveries({ now: at(10), leaseUntil: at(12), limit: 10 }))).toEqual([]);
+          await store.transaction((tx) =>
+            tx.recordAttempt({ deliveryId: 'd1', attempt: 1, at: at(10), durationMs: 12.6, statusCode: 204 }, { status: 'delivered', nextAttemptAt: at(10), deliveredAt: at(10), lastStatus: 204 }),
+          );
+          await store.transaction((tx) =>
+            tx.recordAttempt(
+              { deliveryId: 'd3', attempt: 1, at: at(10), durationMs: 5, statusCode: 500, error: 'the receiver answered 500' },
+              { status: 'pending', nextAttemptAt: at(20), lastStatus: 500, lastError: 'the receiver answered 500' },
+            ),
+          );
+          // d3 waits for its backoff; the late one is due now.
+          expect((await store.transaction((tx) => tx.claimDeliveries({ now: at(15), leaseUntil: at(16), limit: 10 }))).map((d) => d.id)).toEqual([]);
+          expect((await store.transaction((tx) => tx.claimDeliveries({ now: at(100), leaseUntil: at(101), limit: 1 }))).map((d) => d.id)).toEqual(['late']);
+          // A lapsed lease is taken over.
+          expect((await store.transaction((tx) => tx.claimDeliveries({ now: at(102), leaseUntil: at(103), limit: 5 }))).map((d) => d.id)).toEqual(['late', 'd3']);
+          const log = await store.webhookDeliveries();
+          expect(log.map((d) => d.id)).toEqual(['d3', 'late', 'd1']);
+          expect(log[2]).toMatchObject({ status: 'delivered', attempts: 1, deliveredAt: at(10), lastStatus: 204 });
+          expect(log[2]!.leaseUntil).toBeUndefined();
+          expect(await store.webhookDeliveries({ status: 'delivered' })).toHaveLength(1);
+          expect(await store.deliveryAttempts(['d1', 'd3'])).toStrictEqual([
+            { deliveryId: 'd1', attempt: 1, at: at(10), durationMs: 13, statusCode: 204 },
+            { deliveryId: 'd3', attempt: 1, at: at(10), durationMs: 5, statusCode: 500, error: 'the receiver answered 500' },
+          ]);
+          // A try recorded after another already delivered it leaves it delivered.
+          await store.transaction((tx) =>
+            tx.recordAttempt({ deliveryId: 'd1', attempt: 2, at: at(11), durationMs: 1, error: 'late' }, { status: 'pending', nextAttemptAt: at(30), lastError: 'late' }),
+          );
+          expect((await store.webhookDeliveries({ status: 'delivered' }))[0]?.id).toBe('d1');
+        }));
+
+      it('lets concurrent dispatchers claim each delivery once', () =>
+        withStore(async (store) => {
+          await store.transaction(async (tx) => {
+            await tx.insertWebhook(hook('whk_a'));
+            await tx.enqueueDeliveries(Array.from({ length: 30 }, (_, i) => delivery(`d${String(i).padStart(2, '0')}`, 'whk_a', i + 1)));
+          });
+          const claims = await Promise.all(
+            Array.from({ length: 6 }, () => store.transaction((tx) => tx.claimDeliveries({ now: at(50), leaseUntil: at(60), limit: 7 }))),
+          );
+          const ids = claims.flat().map((d) => d.id);
+          expect(ids).toHaveLength(30);
+          expect(new Set(ids).size).toBe(30);
+        }));
+    });
   });
 }

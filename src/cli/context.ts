@@ -5,7 +5,7 @@ import type { ServiceDeps } from '../service/deps.js';
 import { createHttpClient } from '../client/http-client.js';
 import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import { loadConfig, type CliConfig, type GlobalFlags } from './config.js';
 import { createFileProbe } from './files.js';
 import { loadOrigin, loadPreviousServerKeys, loadServerKey } from './home.js';
@@ -78,14 +78,12 @@ export function createContext(program: Command, io: Io): CliContext {
       if (config.server) {
         throw tollgateError('TG_USAGE', 'this command works on the local home only; run it without --server (and TOLLGATE_SERVER) where the home is');
       }
-      if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
-        throw tollgateError('TG_USAGE', 'PostgreSQL databases are not supported in this version; use the SQLite file in the home folder');
-      }
       if (!fs.existsSync(config.home)) {
         throw tollgateError('TG_NOT_INITIALIZED', `no Tollgate home at ${config.home}`);
       }
       const serverKey = loadServerKey(config.home);
-      const store = await createSqliteStore(config.databaseUrl);
+      // The home holds the server key either way; the database is its SQLite file or a PostgreSQL URL.
+      const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
       return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => new Date() };
     },

@@ -18,6 +18,7 @@ import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { registerWebhook } from './commands/webhook.js';
 import { registerValidate } from './commands/validate.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
@@ -73,6 +74,7 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerAttest(program, ctx);
   registerServe(program, ctx, VERSION);
   registerToken(program, ctx);
+  registerWebhook(program, ctx);
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {
     c.exitOverride().configureOutput(output);

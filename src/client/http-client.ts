@@ -16,6 +16,7 @@ import type { RollbackResult } from '../service/rollback.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
+import type { CreatedWebhook, DeliveryInfo, NewWebhook, WebhookInfo } from '../service/webhooks.js';
 import type { DsseEnvelope } from '../audit/dsse.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
 
@@ -194,6 +195,28 @@ export function createHttpTokenAdmin(opts: HttpClientOptions): TokenAdmin {
     create: (user, expires) => call('POST', '/api/tokens', { body: { user, ...(expires !== undefined ? { expires } : {}) } }),
     revoke: (id) => call('DELETE', `/api/tokens/${seg(id)}`),
     list: async () => (await call<{ tokens: TokenInfo[] }>('GET', '/api/tokens')).tokens,
+  };
+}
+
+/** Webhook administration: the same operations over the local home or over the API (admin role). */
+export interface WebhookAdmin {
+  create(w: NewWebhook): Promise<CreatedWebhook>;
+  remove(id: string): Promise<WebhookInfo>;
+  list(): Promise<WebhookInfo[]>;
+  deliveries(filter: { webhookId?: string; status?: DeliveryInfo['status']; limit?: number }): Promise<DeliveryInfo[]>;
+}
+
+export function createHttpWebhookAdmin(opts: HttpClientOptions): WebhookAdmin {
+  const call = createTransport(opts);
+  return {
+    create: (w) => call('POST', '/api/webhooks', { body: w }),
+    remove: (id) => call('DELETE', `/api/webhooks/${seg(id)}`),
+    list: async () => (await call<{ webhooks: WebhookInfo[] }>('GET', '/api/webhooks')).webhooks,
+    deliveries: async ({ webhookId, status, limit }) => {
+      const query = { ...(status !== undefined ? { status } : {}), ...(limit !== undefined ? { limit: String(limit) } : {}) };
+      const path = webhookId !== undefined ? `/api/webhooks/${seg(webhookId)}/deliveries` : '/api/webhook-deliveries';
+      return (await call<{ deliveries: DeliveryInfo[] }>('GET', path, { query })).deliveries;
+    },
   };
 }
 

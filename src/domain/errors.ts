@@ -42,6 +42,8 @@ export const ERRORS = {
   TG_ROUTE_NOT_FOUND: { status: 404, exit: 2, hint: 'The server has no such API route; /openapi.json lists them (is the client newer than the server?).' },
   TG_TOKEN_INVALID: { status: 401, exit: 2, hint: 'Send `Authorization: Bearer <token>` with a token from `tollgate token create USER` (in TOLLGATE_TOKEN); ask an admin for a new one if it expired or was revoked.' },
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
+  TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
+  TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },
   TG_SERVER_UNREACHABLE: { status: 503, exit: 1, hint: 'Check the --server URL (or TOLLGATE_SERVER) and that `tollgate serve` runs there; run without --server to use the local home.' },
   TG_INTERNAL: { status: 500, exit: 1, hint: 'This is a bug or an environment problem; the log has the details.' },
 } as const;

@@ -20,7 +20,12 @@ import { releaseRoutes } from './routes/releases.js';
 import { signoffRoutes } from './routes/signoffs.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { validationRoutes } from './routes/validations.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { change } from '../service/change.js';
+import { userActor } from '../service/deps.js';
+import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
+import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './tokens.js';
 
 /** The role that may apply policies and manage API tokens over the API. */
@@ -36,6 +41,13 @@ export interface ServerConfig {
   readonly processMetrics?: boolean;
   /** The version `/openapi.json` reports. */
   readonly version?: string;
+  /**
+   * Send the webhook outbox from this process while the app is up (started when it is ready, stopped,
+   * in-flight tries recorded, when it closes). Off unless given: `serve` turns it on.
+   */
+  readonly webhooks?: false | Partial<Omit<DispatcherOptions, 'store'>>;
+  /** Verifies OIDC bearer tokens (JWTs); without it only `tg_` API tokens are accepted. */
+  readonly oidc?: OidcVerifier;
 }
 
 // Defaults, one table:   option            default
@@ -58,6 +70,7 @@ function allRoutes(version: string): RouteSpec[] {
     ...promotionRoutes,
     ...auditRoutes,
     ...tokenRoutes,
+    ...webhookRoutes,
   ];
   const all: RouteSpec[] = [...healthRoutes(() => all, version), ...api];
   return all;
@@ -91,7 +104,43 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
   // JSON only: a text/plain body would reach the schemas as a string and be refused less clearly.
   app.removeContentTypeParser('text/plain');
 
-  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  if (settings.webhooks) {
+    const dispatcher = createDispatcher({
+      store: deps.store,
+      now: deps.now,
+      log: app.log,
+      onAttempt: (outcome) => metrics.webhook(outcome),
+      ...settings.webhooks,
+    });
+    app.addHook('onReady', async () => dispatcher.start());
+    app.addHook('onClose', async () => dispatcher.stop());
+  }
+
+  /**
+   * A request outside its caller's rights (403) leaves an audit event: who tried what, and the answer.
+   * Unauthenticated requests (401) do not: anyone can send those, and they would flood the log.
+   */
+  async function recordRefusal(err: unknown, req: FastifyRequest): Promise<void> {
+    if (!(err instanceof TollgateError) || err.status !== 403) return;
+    const user = identities.get(req)?.user;
+    try {
+      await change(deps, async ({ audit }) => {
+        await audit('AccessDenied', user ? userActor(user) : 'anonymous', {
+          method: req.method,
+          route: req.routeOptions.url ?? req.url.split('?')[0],
+          code: err.code,
+          message: err.message,
+        });
+      });
+    } catch (recordErr) {
+      req.log.error({ err: recordErr }, 'could not record the refusal in the audit log');
+    }
+  }
+
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    await recordRefusal(err, req);
+    return sendError(err, req, reply);
+  });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     return sendError(tollgateError('TG_ROUTE_NOT_FOUND', `no route ${req.method} ${path}`), req, reply);
@@ -102,7 +151,9 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
 
   /** Who the request speaks for, checked before the body is even read (401 and 403 before 400). */
   async function authorize(spec: RouteSpec, req: FastifyRequest): Promise<TokenIdentity> {
-    const identity = await authenticate(deps.store, req.headers.authorization, deps.now());
+    const identity = await authenticate(deps.store, req.headers.authorization, deps.now(), settings.oidc);
+    // Known from here on, so that a refusal below is audited under the caller's name.
+    identities.set(req, identity);
     const active = await deps.store.activePolicy();
     if (!active) {
       if (spec.access === 'admin' && !spec.bootstrap) {
@@ -112,7 +163,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     }
     const roster = active.policy.roster;
     if (!Object.hasOwn(roster, identity.user)) {
-      throw tollgateError('TG_USER_UNKNOWN', `the API token's user "${identity.user}" is not in the roster of policy ${active.policy.name}`);
+      throw tollgateError('TG_USER_UNKNOWN', `the token's user "${identity.user}" is not in the roster of policy ${active.policy.name}`);
     }
     if (spec.access === 'admin' && !roster[identity.user]!.roles.includes(ADMIN_ROLE)) {
       throw tollgateError('TG_NOT_ALLOWED', `${identity.user} may not ${spec.does ?? `${spec.method} ${spec.url}`} over the API: that needs the "${ADMIN_ROLE}" role in the roster`, {

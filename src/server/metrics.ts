@@ -16,6 +16,8 @@ export interface ServerMetrics {
   /** A refused promotion: one count per unmet requirement's `kind:outcome` (`signoff:missing`). */
   blocked(decision: Decision): void;
   validations(results: readonly ValidationResult[]): void;
+  /** One webhook delivery try: delivered, to be retried, or failed for good. */
+  webhook(outcome: 'delivered' | 'retry' | 'failed'): void;
   text(): Promise<string>;
   readonly contentType: string;
 }
@@ -54,6 +56,12 @@ export function createServerMetrics(opts: { process?: boolean } = {}): ServerMet
     labelNames: ['validator', 'outcome'] as const,
     registers: [registry],
   });
+  const webhookTries = new Counter({
+    name: 'tollgate_webhook_deliveries_total',
+    help: 'Webhook delivery tries, by outcome (delivered, retry, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -76,6 +84,9 @@ export function createServerMetrics(opts: { process?: boolean } = {}): ServerMet
     validations(results) {
       // The validator's name is the client's word: only built-in names become label values.
       for (const r of results) validationOutcomes.inc({ validator: VALIDATORS.has(r.validator) ? r.validator : 'other', outcome: r.status });
+    },
+    webhook(outcome) {
+      webhookTries.inc({ outcome });
     },
     text: () => registry.metrics(),
   };

@@ -199,3 +199,17 @@ export const CreateTokenBody = z.strictObject({
 });
 
 export const Empty = z.strictObject({});
+
+export const CreateWebhookBody = z.strictObject({
+  url: z.string().min(1).max(2 * KiB),
+  /** Event types, or `*` for all; checked against the known ones by the service. */
+  events: z.array(z.string().min(1).max(100)).min(1).max(20),
+  /** The HMAC key (16 characters or more); generated when absent. */
+  secret: z.string().min(16).max(500).optional(),
+});
+
+export const DeliveriesQuery = z.strictObject({
+  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  /** 1 to 1000; default 100. */
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});

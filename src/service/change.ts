@@ -3,12 +3,13 @@
  * and a fresh checkpoint signed by the server key, so the log's head is vouched for and a deleted
  * last event is caught (DESIGN.md rule 5).
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { checkpointMessage } from '../audit/log.js';
 import { digestBytes } from '../domain/digest.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
 import type { AuditEvent, StoreTx } from '../store/store.js';
 import { auditLeafHash, extendFrontier, frontierRoot, signCheckpointNote } from '../audit/tree.js';
+import { deliveryPayload, subscribes, webhookEventsOf } from '../webhooks/events.js';
 import type { ServiceDeps } from './deps.js';
 
 export interface ChangeScope {
@@ -35,7 +36,10 @@ export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => P
       },
     };
     const result = await fn(scope);
-    if (appended.length > 0) await checkpoint(deps, tx, at, appended);
+    if (appended.length > 0) {
+      await checkpoint(deps, tx, at, appended);
+      await enqueueWebhooks(tx, at, appended);
+    }
     return result;
   });
 }
@@ -62,6 +66,25 @@ async function checkpoint(deps: ServiceDeps, tx: StoreTx, at: string, appended: 
     note: signCheckpointNote({ origin: deps.origin, size: head.size, root, at, head: head.head, key: deps.serverKey }),
     frontier: frontier.map((h) => h.toString('hex')),
   });
+}
+
+/**
+ * The outbox: the webhook deliveries this change's events call for, written in its transaction, so a
+ * committed change always has them and a rolled-back one never does. `tollgate serve` sends them.
+ */
+async function enqueueWebhooks(tx: StoreTx, at: string, appended: readonly AuditEvent[]): Promise<void> {
+  const events = webhookEventsOf(appended);
+  if (events.length === 0) return;
+  const hooks = await tx.listWebhooks();
+  const rows = events.flatMap((event) =>
+    hooks
+      .filter((hook) => subscribes(hook.events, event.type))
+      .map((hook) => {
+        const id = `dlv_${randomUUID()}`;
+        return { id, webhookId: hook.id, event: event.type, auditSeq: event.audit.seq, payload: deliveryPayload(id, event), createdAt: at, nextAttemptAt: at };
+      }),
+  );
+  await tx.enqueueDeliveries(rows);
 }
 
 /** A short stable name for the server key: the digest of its public key. */

@@ -90,6 +90,12 @@ async function recordBlocked(deps: ServiceDeps, actor: string | undefined, ref: 
       releaseDigest: decision.releaseDigest,
       stage,
       unmet: unmet(decision),
+      // Who could unblock it by signing: `signoff.requested` webhooks tell them.
+      signoffsNeeded: decision.gates.flatMap((g) =>
+        g.requirements
+          .filter((r) => r.kind === 'signoff' && r.outcome !== 'satisfied')
+          .map((r) => ({ gate: g.id, role: r.id.replace(/^signoff:/, ''), outcome: r.outcome })),
+      ),
     });
   });
 }

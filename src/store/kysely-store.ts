@@ -29,8 +29,24 @@ import type {
   ReleasesTable,
   SignoffsTable,
   ValidationResultsTable,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+  WebhooksTable,
 } from './schema.js';
-import type { ApiToken, AuditCheckpoint, AuditEvent, NewAuditEvent, Store, StoreReader, StoreTx } from './store.js';
+import type {
+  ApiToken,
+  AuditCheckpoint,
+  AuditEvent,
+  DeliveryAttempt,
+  DeliveryOutcome,
+  DeliveryStatus,
+  NewAuditEvent,
+  Store,
+  StoreReader,
+  StoreTx,
+  Webhook,
+  WebhookDelivery,
+} from './store.js';
 
 /** How a dialect plugs into the shared Kysely store. */
 export interface KyselyStoreOptions {
@@ -175,6 +191,33 @@ class Reader implements StoreReader {
   async listTokens(): Promise<ApiToken[]> {
     const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
     return rows.map(toToken);
+  }
+
+  async listWebhooks(opts: { includeRemoved?: boolean } = {}): Promise<Webhook[]> {
+    let q = this.db.selectFrom('webhooks').selectAll();
+    if (opts.includeRemoved !== true) q = q.where('removed_at', 'is', null);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return rows.map(toWebhook);
+  }
+
+  async webhookDeliveries(filter: { webhookId?: string; status?: DeliveryStatus; limit?: number } = {}): Promise<WebhookDelivery[]> {
+    let q = this.db.selectFrom('webhook_deliveries').selectAll();
+    if (filter.webhookId !== undefined) q = q.where('webhook_id', '=', filter.webhookId);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    const rows = await q.orderBy('audit_seq', 'desc').orderBy('event_type').orderBy('webhook_id').limit(filter.limit ?? 100).execute();
+    return rows.map(toDelivery);
+  }
+
+  async deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]> {
+    if (deliveryIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('webhook_attempts')
+      .selectAll()
+      .where('delivery_id', 'in', [...deliveryIds])
+      .orderBy('delivery_id')
+      .orderBy('attempt')
+      .execute();
+    return rows.map(toAttempt);
   }
 }
 
@@ -425,6 +468,111 @@ class Tx extends Reader implements StoreTx {
     if (row.revoked_at === null) await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
     return true;
   }
+
+  async insertWebhook(w: Webhook): Promise<void> {
+    await this.db
+      .insertInto('webhooks')
+      .values({
+        id: w.id,
+        url: w.url,
+        events_json: JSON.stringify(w.events),
+        secret: w.secret,
+        created_at: w.createdAt,
+        created_by: w.createdBy,
+        removed_at: w.removedAt ?? null,
+      })
+      .execute();
+  }
+
+  async removeWebhook(id: string, at: string): Promise<boolean> {
+    const row = await this.db.selectFrom('webhooks').select('removed_at').where('id', '=', id).executeTakeFirst();
+    if (!row) return false;
+    if (row.removed_at === null) {
+      await this.db.updateTable('webhooks').set({ removed_at: at }).where('id', '=', id).execute();
+      await this.db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'failed', last_error: 'the webhook was removed', lease_until: null })
+        .where('webhook_id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    return true;
+  }
+
+  async enqueueDeliveries(rows: readonly Omit<WebhookDelivery, 'status' | 'attempts'>[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('webhook_deliveries')
+      .values(
+        rows.map((d) => ({
+          id: d.id,
+          webhook_id: d.webhookId,
+          event_type: d.event,
+          audit_seq: d.auditSeq,
+          payload: d.payload,
+          status: 'pending',
+          attempts: 0,
+          created_at: d.createdAt,
+          next_attempt_at: d.nextAttemptAt,
+          lease_until: null,
+          delivered_at: null,
+          last_status: null,
+          last_error: null,
+        })),
+      )
+      .execute();
+  }
+
+  async claimDeliveries(opts: { now: string; leaseUntil: string; limit: number }): Promise<WebhookDelivery[]> {
+    let due = this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', opts.now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', opts.now)]))
+      .orderBy('audit_seq')
+      .orderBy('webhook_id')
+      .orderBy('event_type')
+      .limit(opts.limit);
+    // SQLite has no row locks and needs none: BEGIN IMMEDIATE already lets one writer in at a time.
+    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const ids = (await due.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    await this.db.updateTable('webhook_deliveries').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
+    const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('audit_seq').orderBy('webhook_id').orderBy('event_type').execute();
+    return rows.map(toDelivery);
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void> {
+    await this.db
+      .insertInto('webhook_attempts')
+      .values({
+        delivery_id: attempt.deliveryId,
+        attempt: attempt.attempt,
+        at: attempt.at,
+        duration_ms: Math.round(attempt.durationMs),
+        status_code: attempt.statusCode ?? null,
+        error: attempt.error ?? null,
+      })
+      // Two replicas can try one delivery when a lease lapses mid-try: both tries happened, the log keeps the first.
+      .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
+      .execute();
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({
+        status: outcome.status,
+        attempts: attempt.attempt,
+        next_attempt_at: outcome.nextAttemptAt,
+        lease_until: null,
+        delivered_at: outcome.deliveredAt ?? null,
+        last_status: outcome.lastStatus ?? null,
+        last_error: outcome.lastError ?? null,
+      })
+      .where('id', '=', attempt.deliveryId)
+      // A delivery another try already delivered stays delivered.
+      .where('status', '!=', 'delivered')
+      .execute();
+  }
 }
 
 // ------------------------------------------------------------------------------------------ store
@@ -503,6 +651,15 @@ class KyselyStore implements Store {
   }
   listTokens(): Promise<ApiToken[]> {
     return this.#read().listTokens();
+  }
+  listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]> {
+    return this.#read().listWebhooks(opts);
+  }
+  webhookDeliveries(filter?: { webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]> {
+    return this.#read().webhookDeliveries(filter);
+  }
+  deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]> {
+    return this.#read().deliveryAttempts(deliveryIds);
   }
 }
 
@@ -646,4 +803,45 @@ function toToken(r: ApiTokensTable): ApiToken {
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+function toWebhook(r: WebhooksTable): Webhook {
+  return {
+    id: r.id,
+    url: r.url,
+    events: JSON.parse(r.events_json) as string[],
+    secret: r.secret,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    ...(r.removed_at !== null ? { removedAt: r.removed_at } : {}),
+  };
+}
+
+function toDelivery(r: WebhookDeliveriesTable): WebhookDelivery {
+  return {
+    id: r.id,
+    webhookId: r.webhook_id,
+    event: r.event_type,
+    auditSeq: r.audit_seq,
+    payload: r.payload,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    nextAttemptAt: r.next_attempt_at,
+    ...(r.lease_until !== null ? { leaseUntil: r.lease_until } : {}),
+    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
+    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+  };
+}
+
+function toAttempt(r: WebhookAttemptsTable): DeliveryAttempt {
+  return {
+    deliveryId: r.delivery_id,
+    attempt: r.attempt,
+    at: r.at,
+    durationMs: r.duration_ms,
+    ...(r.status_code !== null ? { statusCode: r.status_code } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+  };
 }

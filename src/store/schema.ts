@@ -146,6 +146,44 @@ export interface ApiTokensTable {
   revoked_at: string | null;
 }
 
+/** Webhook subscriptions (migration 0003). */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  events_json: string;
+  secret: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+}
+
+/** The webhook outbox (migration 0003): one row per subscription per event. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  audit_seq: number;
+  payload: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string;
+  lease_until: string | null;
+  delivered_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+/** The delivery log (migration 0003): one row per try. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   policies: PoliciesTable;
@@ -159,4 +197,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   api_tokens: ApiTokensTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

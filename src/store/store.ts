@@ -28,6 +28,57 @@ export interface ApiToken {
   readonly revokedAt?: string;
 }
 
+/** A webhook subscription. `secret` is the HMAC key; only the store and the dispatcher see it. */
+export interface Webhook {
+  readonly id: string;
+  readonly url: string;
+  /** Event types (`release.promoted` …), or `*` for every one. */
+  readonly events: readonly string[];
+  readonly secret: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly removedAt?: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event to send to one webhook: a row of the outbox. */
+export interface WebhookDelivery {
+  readonly id: string;
+  readonly webhookId: string;
+  readonly event: string;
+  readonly auditSeq: number;
+  /** The JSON body, byte for byte what every try sends. */
+  readonly payload: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly nextAttemptAt: string;
+  readonly leaseUntil?: string;
+  readonly deliveredAt?: string;
+  readonly lastStatus?: number;
+  readonly lastError?: string;
+}
+
+/** One try of a delivery: the delivery log. */
+export interface DeliveryAttempt {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly at: string;
+  readonly durationMs: number;
+  readonly statusCode?: number;
+  readonly error?: string;
+}
+
+/** What a try changed: delivered, or when to try again (or `failed` when the tries are used up). */
+export interface DeliveryOutcome {
+  readonly status: DeliveryStatus;
+  readonly nextAttemptAt: string;
+  readonly deliveredAt?: string;
+  readonly lastStatus?: number;
+  readonly lastError?: string;
+}
+
 export interface StoreReader {
   /** The newest applied policy version, or undefined before any `policy apply`. */
   activePolicy(): Promise<PolicyVersion | undefined>;
@@ -49,6 +100,12 @@ export interface StoreReader {
   findTokenByHash(hash: string): Promise<ApiToken | undefined>;
   /** Every token, oldest first. */
   listTokens(): Promise<ApiToken[]>;
+  /** Webhook subscriptions, oldest first; removed ones only when asked. */
+  listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]>;
+  /** Deliveries, newest first (by audit order), at most `limit` (default 100). */
+  webhookDeliveries(filter?: { webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>;
+  /** The tries of these deliveries, in order of delivery then attempt. */
+  deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]>;
 }
 
 export interface StoreTx extends StoreReader {
@@ -69,6 +126,19 @@ export interface StoreTx extends StoreReader {
   insertToken(t: ApiToken): Promise<void>;
   /** Marks the token revoked at `at`; false when no token has that id. Revoking twice keeps the first time. */
   revokeToken(id: string, at: string): Promise<boolean>;
+  insertWebhook(w: Webhook): Promise<void>;
+  /** Marks the webhook removed at `at` (its pending deliveries are dropped as `failed`); false when no webhook has that id. */
+  removeWebhook(id: string, at: string): Promise<boolean>;
+  /** Adds rows to the outbox (status `pending`, no tries yet). */
+  enqueueDeliveries(rows: readonly Omit<WebhookDelivery, 'status' | 'attempts'>[]): Promise<void>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now` whose lease is free or lapsed, oldest first,
+   * leasing them until `leaseUntil`. On PostgreSQL rows another replica is claiming are skipped
+   * (FOR UPDATE SKIP LOCKED), so replicas share the work without waiting on each other.
+   */
+  claimDeliveries(opts: { now: string; leaseUntil: string; limit: number }): Promise<WebhookDelivery[]>;
+  /** Logs a try and sets the delivery's state after it (the lease is released). */
+  recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
 }
 
 export interface Store extends StoreReader {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import { createLocalClient } from '../../client/local-client.js';
-import { createSqliteStore } from '../../store/sqlite-store.js';
+import { isPostgresUrl, openStore } from '../../store/open.js';
 import type { CliContext } from '../context.js';
 import { createOrigin, createServerKey, createUserKey, loadServerKey } from '../home.js';
 
@@ -32,6 +32,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (fs.existsSync(path.join(config.home, 'server.key'))) {
         throw tollgateError('TG_ALREADY_INITIALIZED', `${config.home} already holds a Tollgate home`);
       }
+      // A PostgreSQL database is opened before anything is written, so an unreachable one leaves no
+      // half-made home behind; the SQLite file lives in the home, which must exist first.
+      const early = isPostgresUrl(config.databaseUrl) ? await openStore(config.databaseUrl) : undefined;
       fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
       const serverKey = createServerKey(config.home);
       const origin = createOrigin(config.home);
@@ -48,7 +51,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       }
       copyTree(EXAMPLE_DIR, config.cwd, (rel) => rel === 'tollgate.yaml', written);
 
-      const store = await createSqliteStore(config.databaseUrl);
+      const store = early ?? (await openStore(config.databaseUrl));
       const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);
       try {
         const applied = keepPolicy ? undefined : await client.applyPolicy(fs.readFileSync(policyFile, 'utf8'), 'tollgate.yaml');

@@ -5,6 +5,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
 import { tokens } from './0002-tokens.js';
+import { webhooks } from './0003-webhooks.js';
 
 /** The SQL dialects Tollgate's store runs on. */
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -13,6 +14,7 @@ export type SqlDialectName = 'sqlite' | 'postgres';
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
   ['0001-initial', initial],
   ['0002-tokens', tokens],
+  ['0003-webhooks', webhooks],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */

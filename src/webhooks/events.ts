@@ -1,0 +1,62 @@
+/**
+ * Which audit events become webhook events, and what a delivery's body says. Webhooks are derived
+ * from the audit log, not raised beside it: whatever is audited in a change's transaction is what its
+ * subscribers hear about, with the audit event's sequence number and hash to cross-check.
+ */
+import type { AuditEvent } from '../audit/events.js';
+
+/** The event types a webhook can subscribe to (`*`: all of them). */
+export const WEBHOOK_EVENTS = ['signoff.requested', 'signoff.recorded', 'promotion.blocked', 'release.promoted', 'release.rolled_back'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+export const ALL_EVENTS = '*';
+
+/** A blocked promotion that lacks sign-offs also asks for them: subscribers of `signoff.requested` hear which. */
+function typesOf(event: AuditEvent): WebhookEventType[] {
+  switch (event.type) {
+    case 'SignoffRecorded':
+      return ['signoff.recorded'];
+    case 'ReleasePromoted':
+      return ['release.promoted'];
+    case 'ReleaseRolledBack':
+      return ['release.rolled_back'];
+    case 'PromotionBlocked': {
+      const needed = event.data.signoffsNeeded;
+      return Array.isArray(needed) && needed.length > 0 ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
+    }
+    default:
+      return [];
+  }
+}
+
+/** One webhook event: what a subscriber receives, before it is addressed to a subscription. */
+export interface WebhookEvent {
+  readonly type: WebhookEventType;
+  readonly audit: AuditEvent;
+}
+
+export function webhookEventsOf(events: readonly AuditEvent[]): WebhookEvent[] {
+  return events.flatMap((audit) => typesOf(audit).map((type) => ({ type, audit })));
+}
+
+export function subscribes(events: readonly string[], type: string): boolean {
+  return events.includes(ALL_EVENTS) || events.includes(type);
+}
+
+/**
+ * The JSON body of a delivery: `id` is the delivery's id, the same on every retry, so a receiver that
+ * gets a delivery twice (at least once means that can happen) can tell.
+ */
+export function deliveryPayload(deliveryId: string, event: WebhookEvent): string {
+  const { audit } = event;
+  const data = { ...audit.data };
+  // The signature's text is in the audit log; a chat message or ticket does not need it.
+  delete data.signature;
+  return JSON.stringify({
+    id: deliveryId,
+    type: event.type,
+    at: audit.at,
+    actor: audit.actor,
+    data,
+    audit: { seq: audit.seq, type: audit.type, hash: audit.hash },
+  });
+}

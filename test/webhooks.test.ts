@@ -1,0 +1,290 @@
+/**
+ * Webhooks end to end in one process: the outbox is written by the change itself, the dispatcher
+ * POSTs signed deliveries to a real HTTP receiver, retries with backoff, and keeps a delivery log.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLocalClient } from '../src/client/local-client.js';
+import { loadPrivateKey } from '../src/domain/keys.js';
+import { signSignoff } from '../src/domain/signoff.js';
+import { change } from '../src/service/change.js';
+import type { ServiceDeps } from '../src/service/deps.js';
+import { createWebhook, listDeliveries, removeWebhook } from '../src/service/webhooks.js';
+import { backoff, createDispatcher } from '../src/webhooks/dispatcher.js';
+import { signDelivery, verifyDelivery } from '../src/webhooks/signature.js';
+import { KEYS, expectError, makeDeps, manifest, SUBJECT } from './client-suite.js';
+
+const POLICY = `apiVersion: tollgate/v1
+kind: Policy
+name: hooks
+roster:
+  root:  { roles: [admin], key: "${KEYS.root.publicKey}" }
+  alice: { roles: [ml-engineer], key: "${KEYS.alice.publicKey}" }
+  carol: { roles: [security], key: "${KEYS.carol.publicKey}" }
+  dave:  { roles: [release-manager], key: "${KEYS.dave.publicKey}" }
+stages:
+  - name: staging
+  - name: production
+    after: staging
+gates:
+  - id: approvals
+    stage: production
+    signoffs:
+      - { role: security, count: 1 }
+`;
+
+interface Received {
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A real HTTP receiver: answers each request with the next status of `statuses` (then 204). */
+async function receiver(statuses: number[] = []): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
+  const got: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body });
+      res.statusCode = statuses.shift() ?? 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, got, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A store with the policy and release V1 in staging; returns deps whose clock the test moves. */
+async function setup(): Promise<{ deps: ServiceDeps; clock: { t: number } }> {
+  const clock = { t: Date.UTC(2026, 10, 30, 9) };
+  const base = await makeDeps();
+  const deps: ServiceDeps = { ...base, now: () => new Date(clock.t) };
+  cleanups.push(() => deps.store.close());
+  const root = createLocalClient(deps, 'root');
+  await root.applyPolicy(POLICY, 'tollgate.yaml');
+  await createLocalClient(deps, 'alice').createRelease(manifest('1.0.0'));
+  await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'staging');
+  return { deps, clock };
+}
+
+async function approve(deps: ServiceDeps): Promise<void> {
+  const carol = createLocalClient(deps, 'carol');
+  const draft = await carol.draftSignoffs({ release: `${SUBJECT}@1.0.0`, stage: 'production', role: 'security', decision: 'approve' });
+  const key = loadPrivateKey(KEYS.carol.privateKeyPem);
+  await carol.recordSignoffs(draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, key) })));
+}
+
+describe('webhook signatures', () => {
+  const now = new Date('2026-11-30T09:00:00Z');
+  const t = Math.floor(now.getTime() / 1000);
+  const secret = 'whsec_test_secret_value';
+  const body = '{"type":"release.promoted"}';
+
+  it('verify what was signed, and nothing else', () => {
+    const signature = signDelivery(secret, t, body);
+    expect(signature).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(verifyDelivery({ secret, body, timestamp: String(t), signature, now })).toBe(true);
+    expect(verifyDelivery({ secret, body: body.replace('promoted', 'rolled_back'), timestamp: String(t), signature, now })).toBe(false);
+    expect(verifyDelivery({ secret: 'whsec_another_secret', body, timestamp: String(t), signature, now })).toBe(false);
+    // The timestamp is signed: moving it breaks the signature; an old one is refused outright.
+    expect(verifyDelivery({ secret, body, timestamp: String(t + 1), signature, now })).toBe(false);
+    expect(verifyDelivery({ secret, body, timestamp: String(t), signature, now: new Date(now.getTime() + 600_000) })).toBe(false);
+    expect(verifyDelivery({ secret, body, timestamp: undefined, signature, now })).toBe(false);
+    expect(verifyDelivery({ secret, body, timestamp: String(t), signature: undefined, now })).toBe(false);
+    expect(verifyDelivery({ secret, body, timestamp: String(t), signature: `v1=${'0'.repeat(64)},${signature}`, now })).toBe(true);
+  });
+
+  it('back off exponentially, capped, with bounded jitter', () => {
+    expect([1, 2, 3, 4].map((n) => backoff(n, 1000, 5000, () => 0.5))).toEqual([1000, 2000, 4000, 5000]);
+    expect(backoff(3, 1000, 60_000, () => 0)).toBe(3200);
+    expect(backoff(3, 1000, 60_000, () => 1)).toBe(4800);
+  });
+});
+
+describe('webhook outbox and dispatcher', () => {
+  it('delivers each subscribed event once, signed, in audit order, and logs it', async () => {
+    const { deps } = await setup();
+    const r = await receiver();
+    cleanups.push(r.close);
+    const all = await createWebhook(deps, 'root', { url: r.url, events: ['*'] });
+    const promotedOnly = await createWebhook(deps, 'root', { url: r.url, events: ['release.promoted'], secret: 'a-shared-secret-of-enough-length' });
+    expect(all.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+
+    // Blocked (no sign-off yet): promotion.blocked and signoff.requested; then the sign-off and the promotion.
+    await expectError(createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+    await approve(deps);
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production');
+
+    const pending = await listDeliveries(deps.store, { status: 'pending' });
+    expect(pending.map((d) => `${d.webhookId === all.id ? 'all' : 'promoted'}:${d.event}`).sort()).toEqual(
+      ['all:promotion.blocked', 'all:release.promoted', 'all:signoff.recorded', 'all:signoff.requested', 'promoted:release.promoted'].sort(),
+    );
+
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now });
+    expect(await dispatcher.runOnce()).toBe(5);
+    expect(await dispatcher.runOnce()).toBe(0);
+    expect(r.got).toHaveLength(5);
+
+    const secrets = new Map([
+      [all.id, all.secret],
+      [promotedOnly.id, 'a-shared-secret-of-enough-length'],
+    ]);
+    const bodies = r.got.map((g) => {
+      const payload = JSON.parse(g.body);
+      const log = pending.find((d) => d.id === g.headers['tollgate-delivery'])!;
+      expect(g.headers['content-type']).toBe('application/json');
+      expect(g.headers['tollgate-event']).toBe(payload.type);
+      expect(payload.id).toBe(log.id);
+      expect(
+        verifyDelivery({
+          secret: secrets.get(log.webhookId)!,
+          body: g.body,
+          timestamp: g.headers['tollgate-timestamp'] as string,
+          signature: g.headers['tollgate-signature'] as string,
+          now: deps.now(),
+        }),
+      ).toBe(true);
+      return payload;
+    });
+    // In the log's order: what a receiver sees follows what happened.
+    expect(bodies.map((b) => b.audit.seq)).toEqual([...bodies.map((b) => b.audit.seq)].sort((a, b) => a - b));
+    const requested = bodies.find((b) => b.type === 'signoff.requested');
+    expect(requested.data.signoffsNeeded).toEqual([{ gate: 'approvals', role: 'security', outcome: 'missing' }]);
+    const promoted = bodies.find((b) => b.type === 'release.promoted');
+    expect(promoted).toMatchObject({ actor: 'user:dave', data: { release: `${SUBJECT}@1.0.0`, stage: 'production' }, audit: { type: 'ReleasePromoted' } });
+    const audit = await deps.store.auditEvents();
+    expect(audit.find((e) => e.seq === promoted.audit.seq)?.hash).toBe(promoted.audit.hash);
+    const recorded = bodies.find((b) => b.type === 'signoff.recorded');
+    expect(recorded.data.signature).toBeUndefined();
+    expect(recorded.data.role).toBe('security');
+
+    const log = await listDeliveries(deps.store, { webhookId: all.id });
+    expect(log.every((d) => d.status === 'delivered' && d.attempts === 1 && d.tries.length === 1 && d.tries[0]!.statusCode === 204)).toBe(true);
+    // The secret is never listed, nor in the audit log.
+    expect(JSON.stringify(await deps.store.auditEvents())).not.toContain(all.secret);
+  });
+
+  it('writes no delivery for a change that rolls back', async () => {
+    const { deps } = await setup();
+    await createWebhook(deps, 'root', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    await expect(
+      change(deps, async ({ audit }) => {
+        await audit('ReleasePromoted', 'user:dave', { release: `${SUBJECT}@9.9.9`, stage: 'production' });
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow('disk full');
+    expect(await listDeliveries(deps.store)).toEqual([]);
+  });
+
+  it('retries a failing receiver with backoff until it answers, logging every try', async () => {
+    const { deps, clock } = await setup();
+    const r = await receiver([500, 503]);
+    cleanups.push(r.close);
+    const hook = await createWebhook(deps, 'root', { url: r.url, events: ['release.rolled_back'] });
+    await createLocalClient(deps, 'alice').createRelease(manifest('2.0.0'));
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@2.0.0`, 'staging');
+    await createLocalClient(deps, 'dave').rollback(SUBJECT, 'staging', 'latency regression');
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, backoffMs: 1000, backoffMaxMs: 10_000 });
+
+    expect(await dispatcher.runOnce()).toBe(1);
+    let [d] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 500, lastError: 'the receiver answered 500' });
+    const wait1 = Date.parse(d!.nextAttemptAt!) - clock.t;
+    expect(wait1).toBeGreaterThanOrEqual(800);
+    expect(wait1).toBeLessThanOrEqual(1200);
+    // Not due yet: nothing is sent.
+    expect(await dispatcher.runOnce()).toBe(0);
+    clock.t += wait1;
+    expect(await dispatcher.runOnce()).toBe(1);
+    [d] = await listDeliveries(deps.store, { webhookId: hook.id });
+    const wait2 = Date.parse(d!.nextAttemptAt!) - clock.t;
+    expect(wait2).toBeGreaterThanOrEqual(1600);
+    expect(wait2).toBeLessThanOrEqual(2400);
+    clock.t += wait2;
+    expect(await dispatcher.runOnce()).toBe(1);
+    [d] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(d).toMatchObject({ status: 'delivered', attempts: 3, lastStatus: 204, nextAttemptAt: null });
+    expect(d!.tries.map((t) => t.statusCode)).toEqual([500, 503, 204]);
+    // Every try sent the same delivery: same id, same body.
+    expect(new Set(r.got.map((g) => g.headers['tollgate-delivery'])).size).toBe(1);
+    expect(new Set(r.got.map((g) => g.body)).size).toBe(1);
+    expect(JSON.parse(r.got[0]!.body)).toMatchObject({ type: 'release.rolled_back', data: { reason: 'latency regression', to: `${SUBJECT}@1.0.0` } });
+  });
+
+  it('gives up after the last try, and reports an unreachable receiver and a timeout', async () => {
+    const { deps, clock } = await setup();
+    const slow = http.createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => { slow.closeAllConnections(); slow.close(() => resolve()); }));
+    const closed = await receiver();
+    await closed.close();
+    const down = await createWebhook(deps, 'root', { url: closed.url, events: ['release.promoted'] });
+    const hung = await createWebhook(deps, 'root', { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, events: ['release.promoted'] });
+    await approve(deps);
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production');
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, maxAttempts: 2, backoffMs: 10, timeoutMs: 300 });
+    expect(await dispatcher.runOnce()).toBe(2);
+    clock.t += 60_000;
+    expect(await dispatcher.runOnce()).toBe(2);
+    clock.t += 60_000;
+    expect(await dispatcher.runOnce()).toBe(0);
+    const [d1] = await listDeliveries(deps.store, { webhookId: down.id });
+    expect(d1).toMatchObject({ status: 'failed', attempts: 2, nextAttemptAt: null });
+    expect(d1!.lastError).toMatch(/ECONNREFUSED/);
+    const [d2] = await listDeliveries(deps.store, { webhookId: hung.id });
+    expect(d2).toMatchObject({ status: 'failed', attempts: 2, lastError: 'no answer within 300 ms' });
+  });
+
+  it('drops what is not yet sent when a webhook is removed, and names unknown ids', async () => {
+    const { deps } = await setup();
+    const hook = await createWebhook(deps, 'root', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    await approve(deps);
+    const removed = await removeWebhook(deps, 'root', hook.id);
+    expect(removed.removedAt).toEqual(expect.any(String));
+    const [d] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(d).toMatchObject({ event: 'signoff.recorded', status: 'failed', lastError: 'the webhook was removed' });
+    // Nothing to send: the dispatcher finds no due delivery.
+    expect(await createDispatcher({ store: deps.store, now: deps.now }).runOnce()).toBe(0);
+    await expectError(removeWebhook(deps, 'root', 'whk_nope'), 'TG_WEBHOOK_NOT_FOUND');
+    await expectError(listDeliveries(deps.store, { webhookId: 'whk_nope' }), 'TG_WEBHOOK_NOT_FOUND');
+    const types = (await deps.store.auditEvents()).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['WebhookCreated', 'WebhookRemoved']));
+  });
+
+  it('refuses a bad subscription with a clear message and writes nothing', async () => {
+    const { deps } = await setup();
+    const before = (await deps.store.auditEvents()).length;
+    await expect(createWebhook(deps, 'root', { url: 'not a url', events: ['*'] })).rejects.toThrow(/is not a URL/);
+    await expect(createWebhook(deps, 'root', { url: 'ftp://example.com/x', events: ['*'] })).rejects.toThrow(/http or https/);
+    await expect(createWebhook(deps, 'root', { url: 'https://example.com/x', events: ['release.deleted'] })).rejects.toThrow(/unknown webhook event "release.deleted"/);
+    await expect(createWebhook(deps, 'root', { url: 'https://example.com/x', events: [] })).rejects.toThrow(/at least one event/);
+    await expectError(createWebhook(deps, 'root', { url: 'https://example.com/x', events: ['*'], secret: 'short' }), 'TG_USAGE');
+    expect(await deps.store.listWebhooks({ includeRemoved: true })).toEqual([]);
+    expect((await deps.store.auditEvents()).length).toBe(before);
+  });
+
+  it('runs as a loop that a stop ends after recording the tries in flight', async () => {
+    const { deps } = await setup();
+    const r = await receiver();
+    cleanups.push(r.close);
+    await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, pollMs: 20 });
+    dispatcher.start();
+    dispatcher.start();
+    await approve(deps);
+    for (let i = 0; i < 200 && (await listDeliveries(deps.store, { status: 'delivered' })).length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    await dispatcher.stop();
+    expect(r.got).toHaveLength(1);
+    expect((await listDeliveries(deps.store))[0]?.status).toBe('delivered');
+  });
+});
