@@ -36,6 +36,8 @@ interface Case {
 }
 
 const json = { 'content-type': 'application/json' };
+/** Marks a case to be sent with the admin's token (the template, and so the token, exists only in beforeAll). */
+const admin = (): Record<string, string> => ({ 'x-test-as': 'admin' });
 const MiB = 1024 * 1024;
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions => ({
   method: 'POST',
@@ -80,6 +82,14 @@ const CASES: Case[] = [
   { name: 'an unknown nested field', req: post(`/api/releases/${ref}/checklist`, { stage: 'staging', item: 'x', evidence: { kind: 'url', uri: 'https://x', trusted: true } }), status: 400, code: 'TG_REQUEST_INVALID', says: /trusted/ },
   { name: 'an unknown query parameter', req: { method: 'GET', url: '/api/releases?subject=a&limit=5' }, status: 400, code: 'TG_REQUEST_INVALID', says: /limit/ },
   { name: 'a signed sign-off with an extra field', req: post(`/api/releases/${ref}/signoffs`, { signoffs: [{ type: 'tollgate/signoff/v1', extra: 1 }] }), status: 400, code: 'TG_REQUEST_INVALID', says: /extra/ },
+  // Webhook subscriptions (as an admin): bad URLs, events and secrets, and unknown fields.
+  { name: 'a webhook URL that is not http', req: post('/api/webhooks', { url: 'file:///etc/passwd', events: ['*'] }, admin()), status: 400, code: 'TG_USAGE', says: /http or https/ },
+  { name: 'a webhook event that does not exist', req: post('/api/webhooks', { url: 'https://x.example/h', events: ['release.deleted'] }, admin()), status: 400, code: 'TG_USAGE', says: /release\.deleted/ },
+  { name: 'a webhook without events', req: post('/api/webhooks', { url: 'https://x.example/h', events: [] }, admin()), status: 400, code: 'TG_REQUEST_INVALID', says: /events/ },
+  { name: 'a short webhook secret', req: post('/api/webhooks', { url: 'https://x.example/h', events: ['*'], secret: 'short' }, admin()), status: 400, code: 'TG_REQUEST_INVALID', says: /secret/ },
+  { name: 'an unknown webhook field', req: post('/api/webhooks', { url: 'https://x.example/h', events: ['*'], insecure: true }, admin()), status: 400, code: 'TG_REQUEST_INVALID', says: /insecure/ },
+  { name: 'a delivery limit that is not a number', req: { method: 'GET', url: '/api/webhook-deliveries?limit=lots', headers: admin() }, status: 400, code: 'TG_REQUEST_INVALID', says: /limit/ },
+  { name: 'the deliveries of an unknown webhook', req: { method: 'GET', url: '/api/webhooks/whk_nope/deliveries', headers: admin() }, status: 404, code: 'TG_WEBHOOK_NOT_FOUND' },
   // Oversize bodies.
   { name: 'a 1.5 MiB manifest', req: post('/api/releases', { ...manifest('9.0.0'), labels: { pad: 'x'.repeat(1.5 * MiB) } }), status: 413, code: 'TG_REQUEST_TOO_LARGE' },
   { name: 'a 15 MiB evidence file', req: post(`/api/releases/${ref}/checklist`, file('big.bin', Buffer.alloc(11 * MiB).toString('base64'))), status: 413, code: 'TG_REQUEST_TOO_LARGE' },
@@ -103,7 +113,9 @@ const CASES: Case[] = [
 describe('bad input over the API', () => {
   it.each(CASES)('$name → $status $code, nothing written', async ({ req, status, code, says }) => {
     const before = await s.deps.store.auditHead();
-    const res = await s.app.inject({ ...req, headers: { ...auth, ...(req.headers as Record<string, string> | undefined) } });
+    const { 'x-test-as': as, ...headers } = (req.headers ?? {}) as Record<string, string>;
+    const who = as === 'admin' ? { authorization: template.headers.admin! } : auth;
+    const res = await s.app.inject({ ...req, headers: { ...who, ...headers } });
     expect(res.statusCode, res.body.slice(0, 400)).toBe(status);
     const body = res.json();
     expect(body.error.code).toBe(code);
