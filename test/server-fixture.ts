@@ -120,6 +120,8 @@ export interface Template {
 export interface Served {
   readonly app: FastifyInstance;
   readonly deps: ServiceDeps;
+  /** The copy's SQLite file: open it again to write as another process would. */
+  readonly file: string;
   close(): Promise<void>;
 }
 
@@ -232,6 +234,7 @@ export async function serve(t: Template, config: ServerConfig = {}): Promise<Ser
   return {
     app,
     deps,
+    file,
     close: async () => {
       await app.close();
       await store.close();

@@ -10,6 +10,7 @@ import { createLocalClient } from '../client/local-client.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { createServerMetrics } from './metrics.js';
+import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
 import { auditRoutes } from './routes/audit.js';
 import { checklistRoutes } from './routes/checklist.js';
@@ -46,6 +47,11 @@ export interface ServerConfig {
    * in-flight tries recorded, when it closes). Off unless given: `serve` turns it on.
    */
   readonly webhooks?: false | Partial<Omit<DispatcherOptions, 'store'>>;
+  /**
+   * Keep answers that only change when the store does (status decisions, the policy, token
+   * identities) in memory until the store's change marker moves. On by default.
+   */
+  readonly readCache?: boolean;
   /** Verifies OIDC bearer tokens (JWTs); without it only `tg_` API tokens are accepted. */
   readonly oidc?: OidcVerifier;
 }
@@ -54,7 +60,8 @@ export interface ServerConfig {
 //                        logger            false (no logs; `serve` turns them on)
 //                        processMetrics    false (`serve` turns them on)
 //                        version           0.1.0
-const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0' } as const;
+//                        readCache         true
+const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true } as const;
 
 /** Secrets that must never reach a log line, whatever a serializer is told to include. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
@@ -99,6 +106,18 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
   });
   ROUTES.set(app, registered);
   const metrics = createServerMetrics({ process: settings.processMetrics });
+  const caches = settings.readCache ? createReadCache(deps.store) : NO_CACHE;
+  const requestCaches = new WeakMap<FastifyRequest, ReadCache>();
+  const cacheOf = (req: FastifyRequest): ReadCache => {
+    let cache = requestCaches.get(req);
+    if (!cache) requestCaches.set(req, (cache = caches.forRequest()));
+    return cache;
+  };
+  /** Token lookups and the active policy, through the request's cache: every request needs both. */
+  const cachedStore = (cache: ReadCache) => ({
+    findTokenByHash: (hash: string) => cache.get(`token:${hash}`, deps.now().getTime(), async () => ({ value: await deps.store.findTokenByHash(hash) })),
+    activePolicy: () => cache.get('policy', deps.now().getTime(), async () => ({ value: await deps.store.activePolicy() })),
+  });
   const identities = new WeakMap<FastifyRequest, TokenIdentity>();
 
   // JSON only: a text/plain body would reach the schemas as a string and be refused less clearly.
@@ -151,10 +170,11 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
 
   /** Who the request speaks for, checked before the body is even read (401 and 403 before 400). */
   async function authorize(spec: RouteSpec, req: FastifyRequest): Promise<TokenIdentity> {
-    const identity = await authenticate(deps.store, req.headers.authorization, deps.now(), settings.oidc);
+    const store = cachedStore(cacheOf(req));
+    const identity = await authenticate(store, req.headers.authorization, deps.now(), settings.oidc);
     // Known from here on, so that a refusal below is audited under the caller's name.
     identities.set(req, identity);
-    const active = await deps.store.activePolicy();
+    const active = await store.activePolicy();
     if (!active) {
       if (spec.access === 'admin' && !spec.bootstrap) {
         throw tollgateError('TG_NO_POLICY', `no policy has been applied yet, so no one holds the "${ADMIN_ROLE}" role`);
@@ -198,6 +218,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           user,
           deps,
           metrics,
+          cache: cacheOf(req),
           reply,
           client: (opts = {}) => createLocalClient(deps, user, opts.probe ? { probe: opts.probe } : {}),
         });

@@ -9,6 +9,7 @@ import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
 import type { InputProbe } from '../service/inputs.js';
 import type { ServerMetrics } from './metrics.js';
+import type { ReadCache } from './read-cache.js';
 
 /**
  * Who may call a route:
@@ -28,6 +29,8 @@ export interface RouteContext<P, Q, B> {
   readonly user: string | undefined;
   readonly deps: ServiceDeps;
   readonly metrics: ServerMetrics;
+  /** Answers kept until the store changes (see read-cache.ts); key them by everything they depend on. */
+  readonly cache: ReadCache;
   readonly reply: FastifyReply;
   /** The Client over the service layer acting as the token's user: every API route is one of its methods. */
   client(opts?: { probe?: InputProbe }): Client;

@@ -103,7 +103,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * which, without repeating the token. A bearer value shaped like a JWT, not a `tg_` token, is an
  * OIDC token: `oidc` verifies it (see oidc.ts), and a server without one says so.
  */
-export async function authenticate(store: StoreReader, authorization: string | undefined, now: Date, oidc?: OidcVerifier): Promise<TokenIdentity> {
+export async function authenticate(store: Pick<StoreReader, 'findTokenByHash'>, authorization: string | undefined, now: Date, oidc?: OidcVerifier): Promise<TokenIdentity> {
   if (authorization === undefined || authorization === '') {
     throw tollgateError('TG_TOKEN_INVALID', 'this request needs an API token: send `Authorization: Bearer <token>`');
   }

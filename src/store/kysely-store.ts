@@ -59,6 +59,12 @@ export interface KyselyStoreOptions {
   readonly begin: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
   /** Releases the database; `db.destroy()` when absent. */
   readonly close?: () => Promise<void>;
+  /**
+   * What other processes' commits have changed, as a value that moves when they commit (SQLite:
+   * `PRAGMA data_version`; PostgreSQL: the audit log's head, since every change appends to it).
+   * This process's own commits are counted by the store itself. Absent: no change marker.
+   */
+  readonly externalVersion?: () => Promise<string>;
 }
 
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */
@@ -584,6 +590,8 @@ class KyselyStore implements Store {
   readonly #reader: Reader;
   /** Set while a `transaction` callback runs, to catch use of the store instead of its `tx`. */
   readonly #inTransaction = new AsyncLocalStorage<true>();
+  /** Transactions this store has committed: its own part of the change marker. */
+  #commits = 0;
 
   constructor(db: Kysely<Database>, opts: KyselyStoreOptions) {
     this.dialect = opts.dialect;
@@ -606,7 +614,16 @@ class KyselyStore implements Store {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.#read();
-    return this.#inTransaction.run(true, () => this.#opts.begin((trx) => fn(new Tx(trx, this.dialect))));
+    const result = await this.#inTransaction.run(true, () => this.#opts.begin((trx) => fn(new Tx(trx, this.dialect))));
+    // Counted once committed: a marker read before this point is older than the commit, so whatever
+    // was cached under it is dropped at the next read.
+    this.#commits++;
+    return result;
+  }
+
+  async changeMarker(): Promise<string | undefined> {
+    if (!this.#opts.externalVersion || this.#inTransaction.getStore()) return undefined;
+    return `${await this.#opts.externalVersion()}/${this.#commits}`;
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,12 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     begin: (fn) => db.transaction().setIsolationLevel('read committed').execute(fn),
     // Kysely ends the pool, closing every connection.
     close: () => db.destroy(),
+    // Every change appends to the audit log under its lock, so commits become visible in `seq`
+    // order: the head moves exactly when another replica (or this one) commits. One index lookup.
+    externalVersion: async () => {
+      const { rows } = await sql<{ seq: number | null }>`select max(seq) as seq from audit_events`.execute(db);
+      return String(rows[0]?.seq ?? 0);
+    },
   });
 }
 

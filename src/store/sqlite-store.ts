@@ -31,6 +31,7 @@ export async function createSqliteStore(file: string): Promise<Store> {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+    const dataVersion = sqlite.prepare('pragma data_version').pluck();
     await migrateToLatest(db, 'sqlite');
     return createKyselyStore(db, {
       dialect: 'sqlite',
@@ -39,6 +40,9 @@ export async function createSqliteStore(file: string): Promise<Store> {
       // the other, and so do plain reads issued while a transaction is open.
       begin: (fn) => db.transaction().execute(fn),
       close: () => db.destroy(),
+      // Moves when another connection (a CLI process, another server) commits to the file; a
+      // synchronous read of the same connection, so no query has to wait its turn.
+      externalVersion: async () => String(dataVersion.get()),
     });
   } catch (err) {
     sqlite.close();

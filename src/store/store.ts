@@ -143,6 +143,12 @@ export interface StoreTx extends StoreReader {
 
 export interface Store extends StoreReader {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * A value that changes whenever anything is committed, by this process or another: what read
+   * caches are keyed by. Read it before reading the data it guards: data read after it is at least
+   * as new. Undefined when the store cannot tell (then nothing may be cached).
+   */
+  changeMarker(): Promise<string | undefined>;
   /** Runs `fn` in one write transaction: all of it commits, or none of it. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

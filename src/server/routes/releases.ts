@@ -1,4 +1,5 @@
 import type { ReleaseManifest } from '../../domain/model.js';
+import { decideWithHorizon } from '../../service/status.js';
 import { defineRoute } from '../route.js';
 import { ListReleasesQuery, RefParams, ReleaseManifestBody, StatusQuery } from '../schemas.js';
 import { parseInputsParam, probeOf } from './probe.js';
@@ -45,9 +46,15 @@ export const releaseRoutes = [
     params: RefParams,
     query: StatusQuery,
     returns: 'Decision',
-    handler: ({ client, params, query }) => {
+    // What `client().status` does (decide, as the caller), kept until the store changes or the
+    // decision's horizon passes: status is what dashboards and CI poll.
+    handler: ({ deps, cache, user, params, query }) => {
       const probe = probeOf(parseInputsParam(query.inputs));
-      return client(probe ? { probe } : {}).status(params.ref, query.stage);
+      const key = JSON.stringify(['status', user ?? null, params.ref, query.stage, query.inputs ?? null]);
+      return cache.get(key, deps.now().getTime(), async () => {
+        const { decision, horizon } = await decideWithHorizon(deps.store, params.ref, query.stage, deps.now(), user, probe);
+        return { value: decision, until: horizon };
+      });
     },
   }),
   defineRoute({

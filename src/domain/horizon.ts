@@ -1,0 +1,31 @@
+/**
+ * How long a decision holds with nothing new recorded. A decision changes when the store changes,
+ * and also when time alone moves it: a freeze window opens or closes, or a sign-off expires. The
+ * horizon is the first such moment after `now`; a cached decision is good until then (and until the
+ * store changes).
+ */
+import { parseDuration, parseInterval } from './duration.js';
+import type { EvidenceSet, Policy } from './model.js';
+
+/** Milliseconds since the epoch of the first time-driven change after `now`; Infinity when none is coming. */
+export function decisionHorizon(policy: Policy, evidence: EvidenceSet, stage: string, now: Date): number {
+  const t = now.getTime();
+  let horizon = Infinity;
+  const consider = (at: number): void => {
+    if (at > t && at < horizon) horizon = at;
+  };
+  for (const window of policy.stages.find((s) => s.name === stage)?.freeze ?? []) {
+    const { start, end } = parseInterval(window);
+    consider(start.getTime());
+    consider(end.getTime());
+  }
+  for (const gate of policy.gates) {
+    if (gate.stage !== stage || gate.expires === undefined) continue;
+    const ttl = parseDuration(gate.expires);
+    for (const s of evidence.signoffs) {
+      // Expired once `now - at > ttl`: the decision may change from the millisecond after at + ttl.
+      if (s.stage === stage && s.gate === gate.id) consider(Date.parse(s.at) + ttl + 1);
+    }
+  }
+  return horizon;
+}
