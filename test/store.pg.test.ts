@@ -191,6 +191,23 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       ]);
     }));
 
+  it('moves its change marker when another process commits, for every caller that asks after', () =>
+    withStores(2, async ([a, b]) => {
+      const before = await a!.changeMarker();
+      expect(before).toEqual(expect.any(String));
+      expect(await a!.changeMarker()).toBe(before);
+      await b!.transaction((tx) => tx.appendAudit({ at: at(0), actor: 'system', type: 'PolicyApplied', data: {} }));
+      // Many at once share the round trips, and none gets an answer from before the commit.
+      const markers = await Promise.all(Array.from({ length: 50 }, () => a!.changeMarker()));
+      expect(new Set(markers).size).toBe(1);
+      expect(markers[0]).not.toBe(before);
+      // Its own commits move it too, at once.
+      await a!.transaction((tx) => tx.appendAudit({ at: at(1), actor: 'system', type: 'ReleaseCreated', data: {} }));
+      expect(await a!.changeMarker()).not.toBe(markers[0]);
+      // Inside a transaction there is no marker: nothing read there may be cached.
+      expect(await a!.transaction(async () => a!.changeMarker().catch(() => 'refused'))).not.toEqual(expect.stringMatching(/^\d/));
+    }));
+
   it('returns integer columns as JS numbers', () =>
     withStores(1, async ([store]) => {
       const bytes = new TextEncoder().encode('size me');

@@ -73,12 +73,43 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     // Kysely ends the pool, closing every connection.
     close: () => db.destroy(),
     // Every change appends to the audit log under its lock, so commits become visible in `seq`
-    // order: the head moves exactly when another replica (or this one) commits. One index lookup.
-    externalVersion: async () => {
+    // order: the head moves exactly when another replica (or this one) commits. One index lookup,
+    // shared by the callers that arrive while it is being asked.
+    externalVersion: coalesce(async () => {
       const { rows } = await sql<{ seq: number | null }>`select max(seq) as seq from audit_events`.execute(db);
       return String(rows[0]?.seq ?? 0);
-    },
+    }),
   });
+}
+
+/**
+ * One query answering many callers without ever answering one with a result older than its call:
+ * a caller that arrives while a query is out waits for the next one, sent once that one returns, and
+ * shares it with everyone else who arrived meanwhile. Under load that is one round trip per batch of
+ * requests instead of one per request, and every answer still reflects every commit made before
+ * its caller asked.
+ */
+function coalesce(query: () => Promise<string>): () => Promise<string> {
+  let running: Promise<string> | undefined;
+  let queued: Promise<string> | undefined;
+  const start = (): Promise<string> => {
+    const p = query().finally(() => {
+      if (running === p) running = undefined;
+    });
+    running = p;
+    return p;
+  };
+  return () => {
+    if (!running) return start();
+    queued ??= running.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      queued = undefined;
+      return start();
+    });
+    return queued;
+  };
 }
 
 /** Creates the schema if need be and runs the pending migrations, one process at a time. */

@@ -46,15 +46,17 @@ export const releaseRoutes = [
     params: RefParams,
     query: StatusQuery,
     returns: 'Decision',
-    // What `client().status` does (decide, as the caller), kept until the store changes or the
-    // decision's horizon passes: status is what dashboards and CI poll.
-    handler: ({ deps, cache, user, params, query }) => {
+    // What `client().status` does (decide, as the caller), kept as its JSON text until the store
+    // changes or the decision's horizon passes: status is what dashboards and CI poll.
+    handler: async ({ deps, cache, user, params, query, reply }) => {
       const probe = probeOf(parseInputsParam(query.inputs));
       const key = JSON.stringify(['status', user ?? null, params.ref, query.stage, query.inputs ?? null]);
-      return cache.get(key, deps.now().getTime(), async () => {
+      const text = await cache.get(key, deps.now().getTime(), async () => {
         const { decision, horizon } = await decideWithHorizon(deps.store, params.ref, query.stage, deps.now(), user, probe);
-        return { value: decision, until: horizon };
+        return { value: JSON.stringify(decision), until: horizon };
       });
+      void reply.type('application/json; charset=utf-8');
+      return text;
     },
   }),
   defineRoute({
