@@ -42,7 +42,7 @@ function parsePort(text: string): number {
 export function registerServe(program: Command, ctx: CliContext, version: string): void {
   program
     .command('serve')
-    .description('serve the HTTP API (/api/…, OpenAPI at /openapi.json), /healthz, /readyz and /metrics over the local home; stops cleanly on SIGTERM or Ctrl-C')
+    .description('serve the HTTP API (/api/…, OpenAPI at /openapi.json), /healthz, /readyz and /metrics over the database of the home (SQLite, or PostgreSQL with --database postgres://… for several replicas), and send webhook deliveries; stops cleanly on SIGTERM or Ctrl-C')
     .option('--port <port>', `TCP port to listen on (0: any free port)`, String(DEFAULT_PORT))
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/${OIDC_FILE} if it exists; docs/oidc.md)`)
