@@ -11,9 +11,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPrivateKey } from '../src/domain/keys.js';
-import { signSignoff } from '../src/domain/signoff.js';
 import { createProject, removeProjects, type Project } from './helpers/cli.js';
-import { api, startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
+import { api, presignSignoffs, startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
 
 const PG = process.env.TOLLGATE_TEST_PG;
 const REL = 'fraud-detector@2.4.0';
@@ -82,17 +81,8 @@ gates:
     removeProjects();
   });
 
-  /** Signed sign-offs made ahead, so that the burst is only the recording requests. */
-  async function signed(user: 'bob' | 'carol', role: string, n: number): Promise<unknown[][]> {
-    const key = loadPrivateKey(fs.readFileSync(path.join(p.home, 'keys', `${user}.key`), 'utf8'));
-    const out: unknown[][] = [];
-    for (let i = 0; i < n; i++) {
-      const draft = await api(servers[i % 3]!.url, tokens[user]!, 'POST', `/api/releases/${ref}/signoff-drafts`, { stage: 'production', role, decision: 'approve' });
-      expect(draft.status).toBe(200);
-      out.push(draft.json.payloads.map((pl: any) => ({ ...pl, signature: signSignoff(pl, key) })));
-    }
-    return out;
-  }
+  const key = (user: string) => loadPrivateKey(fs.readFileSync(path.join(p.home, 'keys', `${user}.key`), 'utf8'));
+  const signed = (user: 'bob' | 'carol', role: string, n: number) => presignSignoffs(servers.map((s) => s.url), tokens[user]!, REL, 'production', role, key(user), n);
 
   it('serializes 200 concurrent sign-offs and promotions: one promotion per stage, nothing lost, a log that verifies', async () => {
     const bob = await signed('bob', 'ml-engineer', 50);

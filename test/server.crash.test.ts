@@ -12,9 +12,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPrivateKey } from '../src/domain/keys.js';
-import { signSignoff } from '../src/domain/signoff.js';
 import { createProject, removeProjects } from './helpers/cli.js';
-import { api, sleep, startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
+import { api, presignSignoffs, sleep, startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
 
 const PG = process.env.TOLLGATE_TEST_PG;
 const REL = 'fraud-detector@2.4.0';
@@ -92,16 +91,11 @@ gates:
       const acked: string[] = [];
       let lost = 0;
       let server: Served | undefined;
-      cleanups.push(async () => server?.stop('SIGKILL'));
+      cleanups.push(async () => void (await server?.stop('SIGKILL')));
       for (let round = 0; round < ROUNDS; round++) {
         server = await startServe(p.dir, serveEnv);
         const url = server.url;
-        const queue: unknown[][] = [];
-        for (let i = 0; i < 60; i++) {
-          const draft = await api(url, token, 'POST', `/api/releases/${ref}/signoff-drafts`, { stage: 'production', role: 'security', decision: 'approve' });
-          expect(draft.status).toBe(200);
-          queue.push(draft.json.payloads.map((pl: any) => ({ ...pl, signature: signSignoff(pl, key) })));
-        }
+        const queue = await presignSignoffs([url], token, REL, 'production', 'security', key, 60);
         let ackedThisRound = 0;
         // Four clients writing as fast as the server takes it, until the kill cuts them off.
         const workers = Array.from({ length: 4 }, async () => {

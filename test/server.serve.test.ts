@@ -3,34 +3,17 @@
  * the CLI talking to the server with `--server URL` and TOLLGATE_TOKEN (same exits as local mode),
  * and a clean stop on SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, createProject, removeProjects, type Project } from './helpers/cli.js';
+import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { startServe, type Served } from './helpers/serve.js';
 
 const REL = 'fraud-detector@2.4.0';
 
 let p: Project;
-let server: ChildProcess;
+let server: Served;
 let url: string;
-let stdout = '';
 const tokens: Record<string, string> = {};
-
-function startServe(project: Project, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TOLLGATE_HOME: project.home };
-  for (const k of ['TOLLGATE_USER', 'TOLLGATE_SERVER', 'TOLLGATE_TOKEN', 'TOLLGATE_DATABASE_URL']) delete env[k];
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-}
 
 function remote(user: string, args: string[]) {
   return p.run(args, { env: { TOLLGATE_SERVER: url, TOLLGATE_TOKEN: tokens[user] } });
@@ -43,11 +26,12 @@ beforeAll(async () => {
     expect(r.code).toBe(0);
     tokens[u] = r.json().token;
   }
-  ({ child: server, url } = await startServe(p));
+  server = await startServe(p.dir, { TOLLGATE_HOME: p.home });
+  url = server.url;
 });
 
-afterAll(() => {
-  if (server.exitCode === null) server.kill('SIGKILL');
+afterAll(async () => {
+  await server.stop('SIGKILL');
   removeProjects();
 });
 
@@ -125,9 +109,8 @@ describe('tollgate serve and remote mode', () => {
   });
 
   it('logs JSON lines without tokens, and stops cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
-    server.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const stdout = server.stdout();
     const lines = stdout.trim().split('\n');
     expect(lines.length).toBeGreaterThan(10);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();

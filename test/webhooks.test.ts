@@ -14,6 +14,7 @@ import { createWebhook, listDeliveries, removeWebhook } from '../src/service/web
 import { backoff, createDispatcher } from '../src/webhooks/dispatcher.js';
 import { signDelivery, verifyDelivery } from '../src/webhooks/signature.js';
 import { KEYS, expectError, makeDeps, manifest, SUBJECT } from './client-suite.js';
+import { startReceiver } from './helpers/serve.js';
 
 const POLICY = `apiVersion: tollgate/v1
 kind: Policy
@@ -33,29 +34,6 @@ gates:
     signoffs:
       - { role: security, count: 1 }
 `;
-
-interface Received {
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A real HTTP receiver: answers each request with the next status of `statuses` (then 204). */
-async function receiver(statuses: number[] = []): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
-  const got: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      got.push({ headers: req.headers, body });
-      res.statusCode = statuses.shift() ?? 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, got, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -112,7 +90,7 @@ describe('webhook signatures', () => {
 describe('webhook outbox and dispatcher', () => {
   it('delivers each subscribed event once, signed, in audit order, and logs it', async () => {
     const { deps } = await setup();
-    const r = await receiver();
+    const r = await startReceiver();
     cleanups.push(r.close);
     const all = await createWebhook(deps, 'root', { url: r.url, events: ['*'] });
     const promotedOnly = await createWebhook(deps, 'root', { url: r.url, events: ['release.promoted'], secret: 'a-shared-secret-of-enough-length' });
@@ -186,7 +164,7 @@ describe('webhook outbox and dispatcher', () => {
 
   it('retries a failing receiver with backoff until it answers, logging every try', async () => {
     const { deps, clock } = await setup();
-    const r = await receiver([500, 503]);
+    const r = await startReceiver([500, 503]);
     cleanups.push(r.close);
     const hook = await createWebhook(deps, 'root', { url: r.url, events: ['release.rolled_back'] });
     await createLocalClient(deps, 'alice').createRelease(manifest('2.0.0'));
@@ -226,7 +204,7 @@ describe('webhook outbox and dispatcher', () => {
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => { slow.closeAllConnections(); slow.close(() => resolve()); }));
-    const closed = await receiver();
+    const closed = await startReceiver();
     await closed.close();
     const down = await createWebhook(deps, 'root', { url: closed.url, events: ['release.promoted'] });
     const hung = await createWebhook(deps, 'root', { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, events: ['release.promoted'] });
@@ -275,7 +253,7 @@ describe('webhook outbox and dispatcher', () => {
 
   it('runs as a loop that a stop ends after recording the tries in flight', async () => {
     const { deps } = await setup();
-    const r = await receiver();
+    const r = await startReceiver();
     cleanups.push(r.close);
     await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
     const dispatcher = createDispatcher({ store: deps.store, now: deps.now, pollMs: 20 });

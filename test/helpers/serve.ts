@@ -5,6 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KeyObject } from 'node:crypto';
+import type { SignoffPayload } from '../../src/domain/model.js';
+import { signSignoff } from '../../src/domain/signoff.js';
 import { BIN } from './cli.js';
 
 export interface Served {
@@ -12,8 +15,10 @@ export interface Served {
   readonly url: string;
   /** Everything printed so far (stdout: JSON log lines; stderr: notes). */
   output(): string;
-  /** Sends `signal` and waits for the process to end. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** stdout alone: the JSON log lines. */
+  stdout(): string;
+  /** Sends `signal` and waits for the process to end; its exit code (null when a signal ended it). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `tollgate serve --port 0` in `dir` with `env` (TOLLGATE_HOME and the database in it). */
@@ -22,8 +27,12 @@ export function startServe(dir: string, env: NodeJS.ProcessEnv, args: readonly s
   for (const k of ['TOLLGATE_USER', 'TOLLGATE_SERVER', 'TOLLGATE_TOKEN', 'TOLLGATE_DATABASE_URL', 'TOLLGATE_DEBUG']) delete clean[k];
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: dir, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -38,9 +47,10 @@ export function startServe(dir: string, env: NodeJS.ProcessEnv, args: readonly s
           child,
           url: m[1]!,
           output: () => out,
+          stdout: () => stdout,
           stop: async (signal = 'SIGTERM') => {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-            await exited;
+            return exited;
           },
         });
       }
@@ -58,8 +68,11 @@ export interface Received {
   readonly json: any;
 }
 
-/** A webhook receiver: a real HTTP server on a free port that answers 204 and keeps what it got. */
-export async function startReceiver(): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
+/**
+ * A webhook receiver: a real HTTP server on a free port that keeps what it got and answers each
+ * request with the next status of `statuses`, then 204.
+ */
+export async function startReceiver(statuses: number[] = []): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
   const got: Received[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -67,7 +80,7 @@ export async function startReceiver(): Promise<{ url: string; got: Received[]; c
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
       got.push({ headers: req.headers, body, json: JSON.parse(body) });
-      res.statusCode = 204;
+      res.statusCode = statuses.shift() ?? 204;
       res.end();
     });
   });
@@ -105,4 +118,26 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms: numbe
     if (Date.now() > end) return false;
     await sleep(100);
   }
+}
+
+/**
+ * `n` sign-offs of `ref` by the token's user in `role`, drafted by the server and signed with the
+ * user's private key (PEM) ahead of time, so that a burst of writes is only the recording requests.
+ */
+export async function presignSignoffs(
+  urls: readonly string[],
+  token: string,
+  ref: string,
+  stage: string,
+  role: string,
+  key: KeyObject,
+  n: number,
+): Promise<unknown[][]> {
+  const out: unknown[][] = [];
+  for (let i = 0; i < n; i++) {
+    const draft = await api(urls[i % urls.length]!, token, 'POST', `/api/releases/${encodeURIComponent(ref)}/signoff-drafts`, { stage, role, decision: 'approve' });
+    if (draft.status !== 200) throw new Error(`drafting a sign-off failed: ${draft.status} ${JSON.stringify(draft.json)}`);
+    out.push(draft.json.payloads.map((pl: SignoffPayload) => ({ ...pl, signature: signSignoff(pl, key) })));
+  }
+  return out;
 }
