@@ -85,6 +85,20 @@ describe('read cache over SQLite', () => {
     }
   });
 
+  it('does not keep unknown tokens', async () => {
+    const s = await serve(template);
+    try {
+      const lookups = vi.spyOn(s.deps.store, 'findTokenByHash');
+      for (let i = 0; i < 3; i++) {
+        const res = await s.app.inject({ method: 'GET', url: '/api/policy', headers: { authorization: template.headers.unknown! } });
+        expect(res.statusCode).toBe(401);
+      }
+      expect(lookups).toHaveBeenCalledTimes(3);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('can be turned off', async () => {
     const s = await serve(template);
     const app = createApp(s.deps, { readCache: false });

@@ -115,7 +115,12 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
   };
   /** Token lookups and the active policy, through the request's cache: every request needs both. */
   const cachedStore = (cache: ReadCache) => ({
-    findTokenByHash: (hash: string) => cache.get(`token:${hash}`, deps.now().getTime(), async () => ({ value: await deps.store.findTokenByHash(hash) })),
+    // Unknown tokens are not kept: a stream of made-up ones would only push the real ones out.
+    findTokenByHash: (hash: string) =>
+      cache.get(`token:${hash}`, deps.now().getTime(), async () => {
+        const token = await deps.store.findTokenByHash(hash);
+        return { value: token, until: token ? Infinity : 0 };
+      }),
     activePolicy: () => cache.get('policy', deps.now().getTime(), async () => ({ value: await deps.store.activePolicy() })),
   });
   const identities = new WeakMap<FastifyRequest, TokenIdentity>();
