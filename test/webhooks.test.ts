@@ -235,8 +235,12 @@ describe('webhook outbox and dispatcher', () => {
     expect(await createDispatcher({ store: deps.store, now: deps.now }).runOnce()).toBe(0);
     await expectError(removeWebhook(deps, 'root', 'whk_nope'), 'TG_WEBHOOK_NOT_FOUND');
     await expectError(listDeliveries(deps.store, { webhookId: 'whk_nope' }), 'TG_WEBHOOK_NOT_FOUND');
-    const types = (await deps.store.auditEvents()).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['WebhookCreated', 'WebhookRemoved']));
+    const events = await deps.store.auditEvents();
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['WebhookCreated', 'WebhookRemoved']));
+    // The audit log says where a webhook points, never its whole URL (chat URLs carry credentials).
+    const created = events.find((e) => e.type === 'WebhookCreated')!;
+    expect(created.data).toMatchObject({ id: hook.id, url: { origin: 'http://127.0.0.1:9', digest: expect.stringMatching(/^sha256:/) }, events: ['*'] });
+    expect(JSON.stringify(events)).not.toContain('127.0.0.1:9/hook');
   });
 
   it('refuses a bad subscription with a clear message and writes nothing', async () => {

@@ -4,6 +4,7 @@
  * the transaction of the change they report, and sent by `tollgate serve` (see src/webhooks).
  */
 import { randomBytes } from 'node:crypto';
+import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import type { DeliveryAttempt, DeliveryStatus, StoreReader, Webhook, WebhookDelivery } from '../store/store.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../webhooks/events.js';
@@ -84,7 +85,7 @@ export async function createWebhook(deps: ServiceDeps, actor: string | undefined
   return change(deps, async ({ tx, at, audit }) => {
     const hook: Webhook = { id, url: w.url, events, secret, createdAt: at, createdBy: actor ?? 'local' };
     await tx.insertWebhook(hook);
-    await audit('WebhookCreated', actorOf(actor), { id, url: w.url, events });
+    await audit('WebhookCreated', actorOf(actor), { id, url: auditedUrl(w.url), events });
     return { ...webhookInfo(hook), secret };
   });
 }
@@ -94,7 +95,7 @@ export async function removeWebhook(deps: ServiceDeps, actor: string | undefined
   return change(deps, async ({ tx, at, audit }) => {
     const before = (await tx.listWebhooks({ includeRemoved: true })).find((h) => h.id === id);
     if (!before || !(await tx.removeWebhook(id, at))) throw tollgateError('TG_WEBHOOK_NOT_FOUND', `no webhook has the id "${id}"`);
-    if (before.removedAt === undefined) await audit('WebhookRemoved', actorOf(actor), { id, url: before.url });
+    if (before.removedAt === undefined) await audit('WebhookRemoved', actorOf(actor), { id, url: auditedUrl(before.url) });
     return webhookInfo({ ...before, removedAt: before.removedAt ?? at });
   });
 }
@@ -116,6 +117,15 @@ export async function listDeliveries(
   const byDelivery = new Map<string, DeliveryAttempt[]>();
   for (const t of tries) byDelivery.set(t.deliveryId, [...(byDelivery.get(t.deliveryId) ?? []), t]);
   return deliveries.map((d) => deliveryInfo(d, byDelivery.get(d.id) ?? []));
+}
+
+/**
+ * A webhook URL as the audit log keeps it: where it points (scheme, host, port) and the digest of the
+ * whole URL. Chat and CI webhook URLs often carry their credential in the path or query, and the
+ * audit log travels further than the webhook list (auditors, attestations).
+ */
+function auditedUrl(url: string): { origin: string; digest: string } {
+  return { origin: new URL(url).origin, digest: digestBytes(url) };
 }
 
 function webhookInfo(h: Webhook): WebhookInfo {
