@@ -91,6 +91,12 @@ describe('tollgate webhook', () => {
     const all = remote(ops, ['webhook', 'deliveries', '--json']).json().deliveries;
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(all[0].tries[0]).toMatchObject({ attempt: 1, statusCode: 204, error: null });
+    const redelivered = remote(ops, ['webhook', 'redeliver', all[0].id, '--json']);
+    expect(redelivered.code, redelivered.stderr).toBe(0);
+    expect(redelivered.json()).toMatchObject({ id: all[0].id, status: 'pending' });
+    const received = receiver.got.length;
+    expect(await waitFor(() => receiver.got.length === received + 1, 20_000)).toBe(true);
+    expect(receiver.got.at(-1)!.headers['tollgate-delivery']).toBe(all[0].id);
 
     const refused = remote(dave, ['webhook', 'list', '--json']);
     expect(refused.code).toBe(2);
@@ -121,6 +127,7 @@ describe('tollgate webhook', () => {
       [['webhook', 'deliveries', 'whk_nope'], 'TG_WEBHOOK_NOT_FOUND', /whk_nope/],
       [['webhook', 'deliveries', '--status', 'lost'], 'TG_USAGE', /--status lost/],
       [['webhook', 'deliveries', '--limit', '0'], 'TG_USAGE', /--limit 0/],
+      [['webhook', 'redeliver', 'dlv_nope'], 'TG_WEBHOOK_NOT_FOUND', /dlv_nope/],
     ];
     for (const [args, code, message] of cases) {
       const r = p.run([...args, '--json']);

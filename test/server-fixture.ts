@@ -111,6 +111,8 @@ export interface Template {
   readonly spareTokenId: string;
   /** A webhook (with one delivery in its log) for DELETE /api/webhooks/:id and its deliveries. */
   readonly spareWebhookId: string;
+  /** One of that webhook's deliveries, for its redelivery. */
+  readonly spareDeliveryId: string;
   readonly dir: string;
   /** The test identity provider `serve` trusts, and its configuration as loaded from `<dir>/oidc.yaml`. */
   readonly oidcIssuer: TestIssuer;
@@ -192,6 +194,7 @@ export async function buildTemplate(): Promise<Template> {
   );
   headers.expired = `Bearer ${expired}`;
   const spare = await createApiToken(deps, undefined, 'bob');
+  const [delivery] = await store.webhookDeliveries({ webhookId: webhook.id });
   await store.close();
 
   // OIDC: the issuer's JWKS in a file beside the configuration, as an operator would set it up.
@@ -215,7 +218,7 @@ export async function buildTemplate(): Promise<Template> {
   headers['oidc-validator'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT })}`;
   headers['oidc-expired'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT }, new Date(Date.now() - 2 * hour * 1000))}`;
   headers['oidc-wrong-audience'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT, aud: 'another-service' })}`;
-  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, spareWebhookId: webhook.id, dir, oidcIssuer, oidc };
+  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, spareWebhookId: webhook.id, spareDeliveryId: delivery!.id, dir, oidcIssuer, oidc };
 }
 
 let copies = 0;

@@ -80,6 +80,7 @@ const TABLE: Record<string, Row> = {
   'DELETE /api/webhooks/:id': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhooks/${t.spareWebhookId}` }) },
   'GET /api/webhooks/:id/deliveries': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhooks/${t.spareWebhookId}/deliveries` }) },
   'GET /api/webhook-deliveries': { ...adminOnly(200), call: () => ({ url: '/api/webhook-deliveries?status=pending' }) },
+  'POST /api/webhook-deliveries/:id/redeliveries': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhook-deliveries/${t.spareDeliveryId}/redeliveries`, body: {} }) },
 };
 
 const UNAUTHENTICATED: readonly Identity[] = ['none', 'malformed', 'unknown', 'expired', 'revoked', 'oidc-expired', 'oidc-wrong-audience'];

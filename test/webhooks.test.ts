@@ -10,7 +10,7 @@ import { loadPrivateKey } from '../src/domain/keys.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import { change } from '../src/service/change.js';
 import type { ServiceDeps } from '../src/service/deps.js';
-import { createWebhook, listDeliveries, removeWebhook } from '../src/service/webhooks.js';
+import { createWebhook, listDeliveries, redeliverWebhook, removeWebhook } from '../src/service/webhooks.js';
 import { backoff, createDispatcher } from '../src/webhooks/dispatcher.js';
 import { signDelivery, verifyDelivery } from '../src/webhooks/signature.js';
 import { KEYS, expectError, makeDeps, manifest, SUBJECT } from './client-suite.js';
@@ -221,6 +221,36 @@ describe('webhook outbox and dispatcher', () => {
     expect(d1!.lastError).toMatch(/ECONNREFUSED/);
     const [d2] = await listDeliveries(deps.store, { webhookId: hung.id });
     expect(d2).toMatchObject({ status: 'failed', attempts: 2, lastError: 'no answer within 300 ms' });
+
+    // A redelivery gives a failed delivery one more try, now; the log keeps all of them.
+    const redone = await redeliverWebhook(deps, 'root', d2!.id);
+    expect(redone).toMatchObject({ status: 'pending', attempts: 2, nextAttemptAt: deps.now().toISOString() });
+    expect((await deps.store.auditEvents()).at(-1)).toMatchObject({ type: 'WebhookRedelivered', data: { delivery: d2!.id, webhook: hung.id } });
+    expect(await dispatcher.runOnce()).toBe(1);
+    const [d2again] = await listDeliveries(deps.store, { webhookId: hung.id });
+    expect(d2again).toMatchObject({ status: 'failed', attempts: 3, lastError: 'no answer within 300 ms' });
+    expect(d2again!.tries).toHaveLength(3);
+    // Not for a delivery that does not exist, nor one whose webhook was removed.
+    await expectError(redeliverWebhook(deps, 'root', 'dlv_nope'), 'TG_WEBHOOK_NOT_FOUND');
+    await removeWebhook(deps, 'root', down.id);
+    await expectError(redeliverWebhook(deps, 'root', d1!.id), 'TG_WEBHOOK_NOT_FOUND');
+  });
+
+  it('redelivers a failed delivery once its receiver is back', async () => {
+    const { deps } = await setup();
+    const r = await startReceiver([503]);
+    cleanups.push(r.close);
+    const hook = await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
+    await approve(deps);
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, maxAttempts: 1 });
+    expect(await dispatcher.runOnce()).toBe(1);
+    const [failed] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 503 });
+    await redeliverWebhook(deps, 'root', failed!.id);
+    expect(await dispatcher.runOnce()).toBe(1);
+    const [delivered] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(delivered).toMatchObject({ status: 'delivered', attempts: 2, lastStatus: 204 });
+    expect(r.got.map((g) => g.headers['tollgate-delivery'])).toEqual([failed!.id, failed!.id]);
   });
 
   it('drops what is not yet sent when a webhook is removed, and names unknown ids', async () => {

@@ -204,6 +204,7 @@ export interface WebhookAdmin {
   remove(id: string): Promise<WebhookInfo>;
   list(): Promise<WebhookInfo[]>;
   deliveries(filter: { webhookId?: string; status?: DeliveryInfo['status']; limit?: number }): Promise<DeliveryInfo[]>;
+  redeliver(deliveryId: string): Promise<DeliveryInfo>;
 }
 
 export function createHttpWebhookAdmin(opts: HttpClientOptions): WebhookAdmin {
@@ -217,6 +218,7 @@ export function createHttpWebhookAdmin(opts: HttpClientOptions): WebhookAdmin {
       const path = webhookId !== undefined ? `/api/webhooks/${seg(webhookId)}/deliveries` : '/api/webhook-deliveries';
       return (await call<{ deliveries: DeliveryInfo[] }>('GET', path, { query })).deliveries;
     },
+    redeliver: (id) => call('POST', `/api/webhook-deliveries/${seg(id)}/redeliveries`, { body: {} }),
   };
 }
 

@@ -100,6 +100,24 @@ export async function removeWebhook(deps: ServiceDeps, actor: string | undefined
   });
 }
 
+/**
+ * Sends a delivery again: it becomes due now, whatever its state (a `failed` one whose receiver is
+ * back, a `delivered` one its receiver lost). A failed delivery gets one more try; the log keeps every try.
+ */
+export async function redeliverWebhook(deps: ServiceDeps, actor: string | undefined, deliveryId: string): Promise<DeliveryInfo> {
+  return change(deps, async ({ tx, at, audit }) => {
+    const [before] = await tx.webhookDeliveries({ id: deliveryId });
+    if (!before) throw tollgateError('TG_WEBHOOK_NOT_FOUND', `no webhook delivery has the id "${deliveryId}"`);
+    const hook = (await tx.listWebhooks({ includeRemoved: true })).find((h) => h.id === before.webhookId);
+    if (!hook || hook.removedAt !== undefined) {
+      throw tollgateError('TG_WEBHOOK_NOT_FOUND', `the webhook ${before.webhookId} of delivery ${deliveryId} was removed; add it again to receive new events`);
+    }
+    const after = (await tx.redeliver(deliveryId, at))!;
+    await audit('WebhookRedelivered', actorOf(actor), { delivery: deliveryId, webhook: before.webhookId, event: before.event, auditSeq: before.auditSeq });
+    return deliveryInfo(after, await tx.deliveryAttempts([deliveryId]));
+  });
+}
+
 export async function listWebhooks(store: StoreReader): Promise<WebhookInfo[]> {
   return (await store.listWebhooks()).map(webhookInfo);
 }

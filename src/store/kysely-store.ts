@@ -206,8 +206,9 @@ class Reader implements StoreReader {
     return rows.map(toWebhook);
   }
 
-  async webhookDeliveries(filter: { webhookId?: string; status?: DeliveryStatus; limit?: number } = {}): Promise<WebhookDelivery[]> {
+  async webhookDeliveries(filter: { id?: string; webhookId?: string; status?: DeliveryStatus; limit?: number } = {}): Promise<WebhookDelivery[]> {
     let q = this.db.selectFrom('webhook_deliveries').selectAll();
+    if (filter.id !== undefined) q = q.where('id', '=', filter.id);
     if (filter.webhookId !== undefined) q = q.where('webhook_id', '=', filter.webhookId);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     const rows = await q.orderBy('audit_seq', 'desc').orderBy('event_type').orderBy('webhook_id').limit(filter.limit ?? 100).execute();
@@ -549,6 +550,16 @@ class Tx extends Reader implements StoreTx {
     return rows.map(toDelivery);
   }
 
+  async redeliver(id: string, at: string): Promise<WebhookDelivery | undefined> {
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: at, lease_until: null, delivered_at: null })
+      .where('id', '=', id)
+      .execute();
+    const row = await this.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toDelivery(row);
+  }
+
   async recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void> {
     await this.db
       .insertInto('webhook_attempts')
@@ -672,7 +683,7 @@ class KyselyStore implements Store {
   listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]> {
     return this.#read().listWebhooks(opts);
   }
-  webhookDeliveries(filter?: { webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]> {
+  webhookDeliveries(filter?: { id?: string; webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]> {
     return this.#read().webhookDeliveries(filter);
   }
   deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]> {

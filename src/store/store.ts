@@ -102,8 +102,8 @@ export interface StoreReader {
   listTokens(): Promise<ApiToken[]>;
   /** Webhook subscriptions, oldest first; removed ones only when asked. */
   listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]>;
-  /** Deliveries, newest first (by audit order), at most `limit` (default 100). */
-  webhookDeliveries(filter?: { webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>;
+  /** Deliveries (one by `id`, or of one webhook, or in one state), newest first (by audit order), at most `limit` (default 100). */
+  webhookDeliveries(filter?: { id?: string; webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>;
   /** The tries of these deliveries, in order of delivery then attempt. */
   deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]>;
 }
@@ -137,6 +137,8 @@ export interface StoreTx extends StoreReader {
    * (FOR UPDATE SKIP LOCKED), so replicas share the work without waiting on each other.
    */
   claimDeliveries(opts: { now: string; leaseUntil: string; limit: number }): Promise<WebhookDelivery[]>;
+  /** Makes a delivery due again now (pending, lease released), whatever its state; its tries stay in the log. */
+  redeliver(id: string, at: string): Promise<WebhookDelivery | undefined>;
   /** Logs a try and sets the delivery's state after it (the lease is released). */
   recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
 }

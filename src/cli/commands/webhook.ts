@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createHttpWebhookAdmin, type WebhookAdmin } from '../../client/http-client.js';
 import { tollgateError } from '../../domain/errors.js';
-import { createWebhook, listDeliveries, listWebhooks, removeWebhook, type DeliveryInfo } from '../../service/webhooks.js';
+import { createWebhook, listDeliveries, listWebhooks, redeliverWebhook, removeWebhook, type DeliveryInfo } from '../../service/webhooks.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../../webhooks/events.js';
 import type { CliContext } from '../context.js';
 
@@ -18,6 +18,7 @@ async function openAdmin(ctx: CliContext): Promise<WebhookAdmin> {
     remove: (id) => removeWebhook(deps, config.user, id),
     list: () => listWebhooks(deps.store),
     deliveries: (filter) => listDeliveries(deps.store, filter),
+    redeliver: (id) => redeliverWebhook(deps, config.user, id),
   };
 }
 
@@ -81,5 +82,14 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
         limit,
       });
       ctx.emit({ deliveries }, () => (deliveries.length === 0 ? 'no deliveries' : deliveries.map(deliveryLine)));
+    });
+  webhook
+    .command('redeliver')
+    .description('send a delivery again now: a failed one gets one more try, a delivered one is sent again (same id, so receivers can tell)')
+    .argument('<delivery>', 'the delivery id, dlv_… (from `webhook deliveries`)')
+    .action(async (id: string) => {
+      const d = await (await openAdmin(ctx)).redeliver(id);
+      ctx.emit(d, () => `${d.id} is due again now (${d.event} to ${d.webhookId})`);
+      if (!ctx.config().server) ctx.note('deliveries are sent by `tollgate serve` on this database');
     });
 }

@@ -1,6 +1,6 @@
-import { createWebhook, listDeliveries, listWebhooks, removeWebhook } from '../../service/webhooks.js';
+import { createWebhook, listDeliveries, listWebhooks, redeliverWebhook, removeWebhook } from '../../service/webhooks.js';
 import { defineRoute } from '../route.js';
-import { CreateWebhookBody, DeliveriesQuery, IdParams } from '../schemas.js';
+import { CreateWebhookBody, DeliveriesQuery, Empty, IdParams } from '../schemas.js';
 
 /** Webhook subscriptions and their delivery log, for admins (locally: `tollgate webhook …`). */
 export const webhookRoutes = [
@@ -62,5 +62,17 @@ export const webhookRoutes = [
     query: DeliveriesQuery,
     returns: '{deliveries: [...]}',
     handler: async ({ deps, query }) => ({ deliveries: await listDeliveries(deps.store, query) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/webhook-deliveries/:id/redeliveries',
+    summary: 'Send a delivery again now (a failed one gets one more try; a delivered one is sent again)',
+    tag: 'webhooks',
+    access: 'admin',
+    does: 'redeliver webhooks',
+    params: IdParams,
+    body: Empty,
+    returns: '{id, webhookId, event, auditSeq, status, attempts, nextAttemptAt, deliveredAt, lastStatus, lastError, tries}',
+    handler: ({ deps, user, params }) => redeliverWebhook(deps, user, params.id),
   }),
 ];
