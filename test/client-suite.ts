@@ -258,7 +258,12 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const forged = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.bob.privateKeyPem)) }));
         await expectError(c.carol.recordSignoffs(forged), 'TG_SIGNATURE_INVALID');
         await expectError(c.carol.recordSignoffs([]), 'TG_USAGE');
-        expect(await c.carol.recordSignoffs(genuine)).toHaveLength(1);
+        const recorded = await c.carol.recordSignoffs(genuine);
+        expect(recorded).toHaveLength(1);
+        // Sent again (a retry after a lost answer), the same signed sign-off is the one recorded, once.
+        expect(await c.carol.recordSignoffs(genuine)).toEqual(recorded);
+        const mine = (await c.carol.evidence(V1)).evidence.signoffs.filter((x) => x.signer === 'carol');
+        expect(mine.map((x) => x.id)).toEqual([recorded[0]!.id]);
       });
 
       it('promotes into production, and lists what the release holds', async () => {

@@ -105,6 +105,13 @@ export async function recordSignoffs(
       if (!signoffSignatureValid(policy, signoff)) {
         throw tollgateError('TG_SIGNATURE_INVALID', `the signature does not verify against the roster key of ${by}`);
       }
+      // The same signed sign-off sent again (a client retrying after a lost answer) is the one
+      // already recorded: Ed25519 signatures are deterministic, so the signature names the payload.
+      const recorded = (await tx.evidence(release.digest)).signoffs.find((x) => x.signer === by && x.signature === s.signature);
+      if (recorded) {
+        out.push(recorded);
+        continue;
+      }
       await tx.insertSignoff(signoff);
       await audit('SignoffRecorded', userActor(by), {
         id: signoff.id,
