@@ -243,7 +243,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         const c2 = checklist(r, 'c2', { at: at(11), itemId: 'alerts-tested' });
         const c3 = checklist(r, 'c3', { at: at(13), evidence: { name: 'runbook', uri: 'https://wiki.example/runbook' } });
         const s1 = signoff(r, 's1', { comment: 'looks good' });
-        const s2 = signoff(r, 's2', { at: at(19), decision: 'reject', signer: 'dave', role: 'ml-engineer' });
+        const s2 = signoff(r, 's2', { at: at(19), decision: 'reject', signer: 'dave', role: 'ml-engineer', signature: 'c2Vjb25k' });
         const v1 = validation(r, 'v1');
         const v2 = { ...validation(r, 'v2'), status: 'errored' as const, measurements: {}, inputs: {}, at: at(29) };
         await store.transaction(async (tx) => {
@@ -260,6 +260,11 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(Object.keys(ev.checklist[0]!)).not.toContain('evidence');
         expect(Object.keys(ev.signoffs[0]!)).not.toContain('comment');
         expect((await store.evidence(other.digest)).checklist.map((c) => c.id)).toEqual(['c-other']);
+        // One sign-off by its signature: only of that release and signer.
+        expect(await store.findSignoff(r.digest, 'carol', s1.signature)).toStrictEqual(s1);
+        expect(await store.findSignoff(r.digest, 'dave', s1.signature)).toBeUndefined();
+        expect(await store.findSignoff(other.digest, 'carol', s1.signature)).toBeUndefined();
+        expect(await store.findSignoff(r.digest, 'carol', 'bm9uZQ==')).toBeUndefined();
       }));
 
     it('refuses evidence for a release it does not know', () =>

@@ -107,7 +107,7 @@ export async function recordSignoffs(
       }
       // The same signed sign-off sent again (a client retrying after a lost answer) is the one
       // already recorded: Ed25519 signatures are deterministic, so the signature names the payload.
-      const recorded = (await tx.evidence(release.digest)).signoffs.find((x) => x.signer === by && x.signature === s.signature);
+      const recorded = await tx.findSignoff(release.digest, by, s.signature);
       if (recorded) {
         out.push(recorded);
         continue;

@@ -107,6 +107,14 @@ class Reader implements StoreReader {
     return rows.map(toRelease);
   }
 
+  async findSignoff(releaseDigest: Digest, signer: string, signature: string): Promise<Signoff | undefined> {
+    // By the signature alone, so that the planner takes its index (signatures do not repeat): with the
+    // release's column in the query too, SQLite may walk every sign-off of the release instead.
+    const rows = await this.db.selectFrom('signoffs').selectAll().where('signature', '=', signature).execute();
+    const row = rows.find((r) => r.release_digest === releaseDigest && r.signer === signer);
+    return row && toSignoff(row);
+  }
+
   async evidence(releaseDigest: Digest): Promise<EvidenceSet> {
     // `at` first, then `id`, so that the order is the same on every read even when two share a time.
     const checklist = await this.db
@@ -652,6 +660,9 @@ class KyselyStore implements Store {
   }
   listReleases(filter?: { subject?: string }): Promise<Release[]> {
     return this.#read().listReleases(filter);
+  }
+  findSignoff(releaseDigest: Digest, signer: string, signature: string): Promise<Signoff | undefined> {
+    return this.#read().findSignoff(releaseDigest, signer, signature);
   }
   evidence(releaseDigest: Digest): Promise<EvidenceSet> {
     return this.#read().evidence(releaseDigest);

@@ -85,6 +85,8 @@ export interface StoreReader {
   policyVersion(version: number): Promise<PolicyVersion | undefined>;
   findRelease(subject: string, version: string): Promise<Release | undefined>;
   listReleases(filter?: { subject?: string }): Promise<Release[]>;
+  /** The sign-off of this release by `signer` with exactly this signature, if one is recorded. */
+  findSignoff(releaseDigest: Digest, signer: string, signature: string): Promise<Signoff | undefined>;
   /** All evidence recorded for a release digest, every stage, oldest first. */
   evidence(releaseDigest: Digest): Promise<EvidenceSet>;
   /** Promotions and rollbacks, oldest first. */

@@ -6,6 +6,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { initial } from './0001-initial.js';
 import { tokens } from './0002-tokens.js';
 import { webhooks } from './0003-webhooks.js';
+import { signoffSignature } from './0004-signoff-signature.js';
 
 /** The SQL dialects Tollgate's store runs on. */
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0001-initial', initial],
   ['0002-tokens', tokens],
   ['0003-webhooks', webhooks],
+  ['0004-signoff-signature', signoffSignature],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */
