@@ -77,7 +77,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const started = now();
     let statusCode: number | undefined;
     let error: string | undefined;
-    if (!hook || hook.removedAt !== undefined) {
+    // A webhook removed after the claim: nothing to send, and nothing to retry.
+    const gone = !hook || hook.removedAt !== undefined;
+    if (gone) {
       error = 'the webhook was removed';
     } else {
       const timestamp = Math.floor(started.getTime() / 1000);
@@ -106,7 +108,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const ended = now();
     const durationMs = Math.max(0, ended.getTime() - started.getTime());
-    const gone = !hook || hook.removedAt !== undefined;
     const delivered = error === undefined;
     const exhausted = !delivered && (gone || attempt >= o.maxAttempts);
     const next = delivered || exhausted ? ended : new Date(ended.getTime() + backoff(attempt, o.backoffMs, o.backoffMaxMs));
