@@ -66,7 +66,7 @@ import {
   psiSamples,
   sortFloat64,
   type SortedSample,
-} from './stats.js';
+} from '../stats/index.js';
 import { errored, type Validator, type ValidatorContext, type ValidatorOutcome } from './validator.js';
 
 // ---------------------------------------------------------------------------------------------
