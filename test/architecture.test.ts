@@ -31,6 +31,22 @@ const FORBIDDEN: Record<string, string[]> = {
   webhooks: ['service', 'server', 'cli', 'client'],
 };
 
+/** Modules that do I/O (with or without `node:`; a subpath counts as its module). */
+const STATS_IO = ['fs', 'child_process', 'net', 'http', 'https', 'worker_threads', '@duckdb/node-api', 'duckdb', 'better-sqlite3', 'kysely', 'pg'];
+
+/** What a file in stats/ may not import: any other layer of src/, or an I/O module. */
+function statsProblems(file: string, specs: readonly string[]): string[] {
+  const where = path.relative(SRC, file).split(path.sep).join('/');
+  return specs.flatMap((spec) => {
+    if (spec.startsWith('.')) {
+      const target = layerOf(path.resolve(path.dirname(file), spec));
+      return target === 'stats' ? [] : [`${where} imports ${target}/`];
+    }
+    const bare = spec.replace(/^node:/, '');
+    return STATS_IO.some((m) => bare === m || bare.startsWith(`${m}/`)) ? [`${where} imports ${spec}`] : [];
+  });
+}
+
 describe('architecture', () => {
   const files = filesUnder(SRC).filter((f) => !f.endsWith('.test.ts'));
 
@@ -59,9 +75,34 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  // stats/ is SciPy's algorithms ported: pure numerics any layer may use (validators do). It imports
+  // no other part of Tollgate and does no I/O, so that it can be checked against SciPy in isolation.
+  it('stats imports no other layer and uses no I/O modules', () => {
+    const stats = files.filter((f) => layerOf(f) === 'stats');
+    expect(stats.length).toBeGreaterThan(5);
+    expect(stats.flatMap((f) => statsProblems(f, importsOf(f)))).toEqual([]);
+  });
+
+  it('validators may import stats (drift does)', () => {
+    const drift = files.filter((f) => layerOf(f) === 'validators' && f.includes(`${path.sep}drift`));
+    expect(drift.flatMap((f) => importsOf(f).map((spec) => (spec.startsWith('.') ? layerOf(path.resolve(path.dirname(f), spec)) : spec)))).toContain('stats');
+    expect(FORBIDDEN.validators).not.toContain('stats');
+  });
+
   it('would catch a forbidden import (the check itself works)', () => {
     const fake = path.join(SRC, 'domain', 'fake.ts');
     expect(layerOf(path.resolve(path.dirname(fake), '../store/store.js'))).toBe('store');
     expect(importsOf(path.join(SRC, 'service', 'promote.ts'))).toContain('../domain/evaluate.js');
+    const fakeStats = path.join(SRC, 'stats', 'fake.ts');
+    expect(statsProblems(fakeStats, ['./psi.js', '../validators/duckdb.js', '../domain/digest.js', 'node:fs', 'fs/promises', 'node:worker_threads', '@duckdb/node-api', 'pg', 'kysely/helpers/postgres'])).toEqual([
+      'stats/fake.ts imports validators/',
+      'stats/fake.ts imports domain/',
+      'stats/fake.ts imports node:fs',
+      'stats/fake.ts imports fs/promises',
+      'stats/fake.ts imports node:worker_threads',
+      'stats/fake.ts imports @duckdb/node-api',
+      'stats/fake.ts imports pg',
+      'stats/fake.ts imports kysely/helpers/postgres',
+    ]);
   });
 });
