@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { commandValidator } from './command.js';
-import { driftValidator } from './drift.js';
+import { driftValidator } from './drift/index.js';
 import { httpValidator } from './http.js';
 import { junitValidator } from './junit.js';
 import { latencyValidator } from './latency.js';

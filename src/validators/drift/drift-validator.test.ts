@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testContext } from '../../test/fixtures/validators/context.js';
-import { driftArgsSchema, driftValidator, formatNumber, runDrift, type ColumnMeasurement, type DriftRunOptions } from './drift.js';
-import { quoteLiteral, withDuckDb } from './duckdb.js';
-import { digestFile } from './inputs.js';
-import type { ValidatorOutcome } from './validator.js';
+import { testContext } from '../../../test/fixtures/validators/context.js';
+import { driftArgsSchema, driftValidator, formatNumber, runDrift, type ColumnMeasurement, type DriftRunOptions } from './index.js';
+import { quoteLiteral, withDuckDb } from '../duckdb.js';
+import { digestFile } from '../inputs.js';
+import type { ValidatorOutcome } from '../validator.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const FIXTURES = path.resolve(repoRoot, '../shared/fixtures/drift');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
   cases: Record<string, { reference_rows: number; current_rows: number; columns: Record<string, Record<string, number | string>> }>;
@@ -145,9 +145,9 @@ describe('inputs and formats', () => {
   it('the built parser in worker threads gives the same figures as DuckDB on a file big enough to use them', async (t) => {
     // Workers load the built JavaScript (vitest runs the TypeScript source inline); `npm test`
     // builds first. Skipped when there is no build.
-    const dist = path.join(repoRoot, 'dist/validators/drift.js');
+    const dist = path.join(repoRoot, 'dist/validators/drift/index.js');
     if (!fs.existsSync(dist)) return t.skip();
-    const built = (await import(pathToFileURL(dist).href)) as typeof import('./drift.js');
+    const built = (await import(pathToFileURL(dist).href)) as typeof import('./index.js');
     let seed = 9;
     const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     const rows = (shift: number) =>
