@@ -1,63 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../../../test/fixtures/validators/context.js';
-import { driftArgsSchema, driftValidator, formatNumber, runDrift, type ColumnMeasurement, type DriftRunOptions } from './index.js';
+import { columnsOf, DRIFT_EXPECTED as expected, DRIFT_FIXTURES as FIXTURES, expectMatchesScipy } from '../../../test/fixtures/validators/drift-scipy.js';
+import { driftArgsSchema, driftValidator, formatNumber, runDrift, type DriftRunOptions } from './index.js';
 import { quoteLiteral, withDuckDb } from '../duckdb.js';
 import { digestFile } from '../inputs.js';
 import type { ValidatorOutcome } from '../validator.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const FIXTURES = path.resolve(repoRoot, '../shared/fixtures/drift');
-const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
-  cases: Record<string, { reference_rows: number; current_rows: number; columns: Record<string, Record<string, number | string>> }>;
-};
-
-const ctx = testContext(FIXTURES);
-
 function run(w: Record<string, unknown>, options?: DriftRunOptions, baseDir = FIXTURES): Promise<ValidatorOutcome> {
   const args = driftArgsSchema.parse(w);
   return options ? runDrift(args, testContext(baseDir), options) : driftValidator.run(args, testContext(baseDir));
-}
-
-function columnsOf(o: ValidatorOutcome): Record<string, ColumnMeasurement> {
-  return (o.measurements as { columns: Record<string, ColumnMeasurement> }).columns;
-}
-
-function relClose(actual: number | undefined, want: number, rel: number): void {
-  expect(actual).toBeTypeOf('number');
-  if (want === 0) expect(actual).toBe(0);
-  else expect(Math.abs(actual! - want) / Math.abs(want)).toBeLessThanOrEqual(rel);
-}
-
-function expectMatchesScipy(o: ValidatorOutcome, name: string): void {
-  const c = expected.cases[name]!;
-  expect(o.status).toBe('passed');
-  expect(o.measurements).toMatchObject({ reference_rows: c.reference_rows, current_rows: c.current_rows });
-  const got = columnsOf(o);
-  expect(Object.keys(got)).toEqual(Object.keys(c.columns));
-  for (const [column, e] of Object.entries(c.columns)) {
-    const m = got[column]!;
-    expect(m.kind).toBe(e.kind);
-    expect(Math.abs(m.psi - (e.psi as number))).toBeLessThanOrEqual(1e-9);
-    if (e.kind === 'numeric') {
-      expect(Math.abs(m.ks_statistic! - (e.ks_statistic as number))).toBeLessThanOrEqual(1e-9);
-      relClose(m.ks_pvalue, e.ks_pvalue as number, 1e-6);
-      expect(m).toMatchObject({
-        n_reference: e.reference_count,
-        n_current: e.current_count,
-        nulls_reference: e.reference_nulls,
-        nulls_current: e.current_nulls,
-      });
-    } else {
-      expect(Math.abs(m.chi2_statistic! - (e.chi2_statistic as number))).toBeLessThanOrEqual(1e-9);
-      relClose(m.chi2_pvalue, e.chi2_pvalue as number, 1e-6);
-      expect(m.chi2_dof).toBe(e.chi2_dof);
-      expect(m.n_reference + m.nulls_reference).toBe(c.reference_rows);
-    }
-  }
 }
 
 describe('drift on the fixtures agrees with SciPy (statistics 1e-9, p-values 1e-6 relative)', () => {
@@ -138,27 +92,6 @@ describe('inputs and formats', () => {
     const duck = await run({ reference: ref, current: cur }, { engine: 'duckdb' }, tmp);
     expect(fast.details).toMatchObject({ engine: { reference: 'csv-parser', current: 'csv-parser' } });
     expect(fast.status).toBe('passed');
-    expect(columnsOf(fast)).toEqual(columnsOf(duck));
-    expect(fast.inputs).toEqual(duck.inputs);
-  });
-
-  it('the built parser in worker threads gives the same figures as DuckDB on a file big enough to use them', async (t) => {
-    // Workers load the built JavaScript (vitest runs the TypeScript source inline); `npm test`
-    // builds first. Skipped when there is no build.
-    const dist = path.join(repoRoot, 'dist/validators/drift/index.js');
-    if (!fs.existsSync(dist)) return t.skip();
-    const built = (await import(pathToFileURL(dist).href)) as typeof import('./index.js');
-    let seed = 9;
-    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-    const rows = (shift: number) =>
-      Array.from({ length: 480_000 }, (_, i) => `${(rnd() * 100 + shift).toFixed(2)},${i % 97 === 0 ? '' : (rnd() * 2 - 1 + shift).toFixed(6)},${Math.floor(rnd() * 9)},${['a', 'b', 'c'][i % 3]}`);
-    const ref = write('big-ref.csv', ['x,y,k,cat', ...rows(0)].join('\n') + '\n');
-    const cur = write('big-cur.csv', ['x,y,k,cat', ...rows(0.01)].join('\n') + '\n');
-    expect(fs.statSync(path.join(tmp, ref)).size).toBeGreaterThan(8 << 20);
-    const args = driftArgsSchema.parse({ reference: ref, current: cur });
-    const fast = await built.runDrift(args, testContext(tmp));
-    const duck = await built.runDrift(args, testContext(tmp), { engine: 'duckdb' });
-    expect(fast.details).toMatchObject({ engine: { reference: 'csv-parser', current: 'csv-parser' } });
     expect(columnsOf(fast)).toEqual(columnsOf(duck));
     expect(fast.inputs).toEqual(duck.inputs);
   });
