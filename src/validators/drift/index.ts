@@ -32,7 +32,7 @@
  *
  * ## How it reads large files
  * Every statistic here depends on the data only through each column's sorted values and their
- * counts, so each file is reduced, in one pass, to a `SortedSample` (src/stats/) per column; the two are
+ * counts, so each file is reduced, in one pass, to a `SortedSample` per column; the two are
  * then merged. A plain CSV file (one-byte delimiter, a header, no quoting, numbers and text only)
  * is parsed by a byte-level parser in a worker thread, one per file, started before DuckDB has
  * finished sniffing and hashing the file meanwhile. It keeps each number as an exact integer key
