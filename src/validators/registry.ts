@@ -11,7 +11,7 @@ import { latencyValidator } from './latency.js';
 import { metricsValidator } from './metrics.js';
 import { parityValidator } from './parity.js';
 import { sarifValidator } from './sarif.js';
-import { schemaValidator } from './schema.js';
+import { schemaValidator } from './schema/index.js';
 import { slicesValidator } from './slices.js';
 import type { Validator } from './validator.js';
 

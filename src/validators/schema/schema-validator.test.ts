@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureDir, testContext } from '../../test/fixtures/validators/context.js';
-import { quoteLiteral, withDuckDb } from './duckdb.js';
-import { digestFile } from './inputs.js';
-import { createSchemaValidator, loadContract, redactUrl, type ContractViolation, type SchemaArgs } from './schema.js';
-import type { ValidatorOutcome } from './validator.js';
+import { fixtureDir, testContext } from '../../../test/fixtures/validators/context.js';
+import { quoteLiteral, withDuckDb } from '../duckdb.js';
+import { digestFile } from '../inputs.js';
+import { createSchemaValidator, loadContract, redactUrl, type ContractViolation, type SchemaArgs } from './index.js';
+import type { ValidatorOutcome } from '../validator.js';
 
 const DIR = fixtureDir('schema');
 // Fresh: the newest created_at in tx.csv is 2024-03-02T10:00:00Z, two hours before this.
