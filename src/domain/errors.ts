@@ -24,7 +24,7 @@ export const ERRORS = {
   TG_SIGNOFF_NOT_REQUIRED: { status: 400, exit: 2, hint: 'No gate that applies to this release at this stage asks for a sign-off by this role; `tollgate status` lists the sign-offs wanted.' },
   TG_SIGNATURE_INVALID: { status: 400, exit: 2, hint: 'The sign-off must be signed with the key the roster holds for the signer.' },
   TG_RESULT_INVALID: { status: 400, exit: 2, hint: 'Run `tollgate validate` again against the active policy and the registered release.' },
-  TG_VALIDATOR_UNKNOWN: { status: 400, exit: 2, hint: 'Use a built-in validator: junit, sarif, metrics, slices, latency, schema, drift, parity, command, http.' },
+  TG_VALIDATOR_UNKNOWN: { status: 400, exit: 2, hint: 'Use a built-in validator: `tollgate policy check` names them, and docs/validators.md describes each.' },
   TG_KEY_MISSING: { status: 400, exit: 2, hint: 'Create a key pair with `tollgate keys create USER` and put its public key in the roster.' },
   TG_KEY_MISMATCH: { status: 400, exit: 2, hint: 'Your private key does not match the roster\'s public key for you: update the roster or use the matching key.' },
   TG_KEY_EXISTS: { status: 409, exit: 2, hint: 'A key pair already exists for this user; remove it by hand first if you really mean to replace it.' },
