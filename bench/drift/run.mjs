@@ -25,7 +25,7 @@ const PYTHON = '/usr/bin/python3'; // Debian's python3-scipy and python3-pandas,
 // ---------------------------------------------------------------------------------------------
 
 async function childTollgate(dir, engine) {
-  const { driftValidator, runDrift } = await import(pathToFileURL(path.join(repo, 'dist/validators/drift.js')).href);
+  const { driftValidator, runDrift } = await import(pathToFileURL(path.join(repo, 'dist/validators/drift/index.js')).href);
   const ctx = {
     baseDir: dir,
     release: { subject: 'bench', version: '0', digest: `sha256:${'0'.repeat(64)}` },
@@ -119,7 +119,7 @@ async function main() {
   for (const f of ['reference.csv', 'current.csv']) {
     if (!fs.existsSync(path.join(dir, f))) throw new Error(`${path.join(dir, f)} is missing: run node bench/drift/generate.mjs ${dir}`);
   }
-  if (!fs.existsSync(path.join(repo, 'dist/validators/drift.js'))) throw new Error('dist/validators/drift.js is missing: run npm run build');
+  if (!fs.existsSync(path.join(repo, 'dist/validators/drift/index.js'))) throw new Error('dist/validators/drift/index.js is missing: run npm run build');
   const self = fileURLToPath(import.meta.url);
   const size = ['reference.csv', 'current.csv'].map((f) => fs.statSync(path.join(dir, f)).size);
   console.log(`data: ${dir} (${size.map((s) => (s / 1e6).toFixed(0) + ' MB').join(' + ')})`);
