@@ -15,6 +15,7 @@ import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
 import type { RollbackResult } from '../service/rollback.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
+import type { IssuedToken, TokenInfo } from '../service/tokens.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
 import type { CreatedWebhook, DeliveryInfo, NewWebhook, WebhookInfo } from '../service/webhooks.js';
 import type { DsseEnvelope } from '../audit/dsse.js';
@@ -172,19 +173,9 @@ export function createHttpClient(opts: HttpClientOptions): Client {
   };
 }
 
-/** A token as listed: never the secret, never its hash. */
-export interface TokenInfo {
-  readonly id: string;
-  readonly user: string;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string | null;
-  readonly revokedAt: string | null;
-}
-
 /** API token administration over the API (`tollgate token … --server URL`); the caller needs the admin role. */
 export interface TokenAdmin {
-  create(user: string, expires?: string): Promise<{ id: string; user: string; token: string; expiresAt: string | null }>;
+  create(user: string, expires?: string): Promise<IssuedToken>;
   revoke(id: string): Promise<TokenInfo>;
   list(): Promise<TokenInfo[]>;
 }

@@ -27,7 +27,7 @@ import { userActor } from '../service/deps.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
 import type { OidcVerifier } from './oidc.js';
-import { authenticate, type TokenIdentity } from './tokens.js';
+import { authenticate, type TokenIdentity } from './auth.js';
 
 /** The role that may apply policies and manage API tokens over the API. */
 export const ADMIN_ROLE = 'admin';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createHttpTokenAdmin, type TokenAdmin } from '../../client/http-client.js';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../server/tokens.js';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../service/tokens.js';
 import type { CliContext } from '../context.js';
 
 /**
