@@ -1,14 +1,15 @@
 /**
  * The HTTP API: `createApp(deps, config)` builds the Fastify app over the service layer and never
- * listens (`tollgate serve` does; tests use `app.inject()` or listen on port 0). Every `/api` route is
- * one method of the `Client` interface, run by the local client acting as the token's user, so the
- * CLI behaves the same in local and remote mode (DESIGN.md, Shape).
+ * listens (`tollgate serve` does; tests use `app.inject()` or listen on port 0). Every `/api` route
+ * runs one of the service layer's use cases acting as the token's user: the operations of
+ * service/use-cases.ts (which the CLI's local client wraps too), or the token and webhook use cases
+ * for admins. So the CLI behaves the same in local and remote mode (DESIGN.md, Shape).
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type * as z from 'zod';
-import { createLocalClient } from '../client/local-client.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
 import type { ServiceDeps } from '../service/deps.js';
+import { createUseCases } from '../service/use-cases.js';
 import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
@@ -225,7 +226,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           metrics,
           cache: cacheOf(req),
           reply,
-          client: (opts = {}) => createLocalClient(deps, user, opts.probe ? { probe: opts.probe } : {}),
+          useCases: (opts = {}) => createUseCases(deps, user, opts.probe ? { probe: opts.probe } : {}),
         });
         if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
         return result;
