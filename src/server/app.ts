@@ -7,6 +7,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type * as z from 'zod';
+import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { createUseCases } from '../service/use-cases.js';
@@ -24,7 +25,6 @@ import { tokenRoutes } from './routes/tokens.js';
 import { validationRoutes } from './routes/validations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
-import { userActor } from '../service/deps.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
 import type { OidcVerifier } from './oidc.js';
@@ -150,7 +150,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     const user = identities.get(req)?.user;
     try {
       await change(deps, async ({ audit }) => {
-        await audit('AccessDenied', user ? userActor(user) : 'anonymous', {
+        await audit('AccessDenied', user ? actorOf(user) : 'anonymous', {
           method: req.method,
           route: req.routeOptions.url ?? req.url.split('?')[0],
           code: err.code,

@@ -7,12 +7,13 @@
  * part (server/auth.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { parseDuration } from '../domain/duration.js';
 import { tollgateError } from '../domain/errors.js';
 import { NAME_PATTERN } from '../domain/policy.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 
 export const TOKEN_PREFIX = 'tg_';
 const SECRET_BYTES = 32;
@@ -37,10 +38,6 @@ export interface TokenInfo {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-function actorOf(actor: string | undefined): string {
-  return actor ? userActor(actor) : 'system';
 }
 
 /**
