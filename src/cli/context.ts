@@ -97,7 +97,7 @@ export function createContext(program: Command, io: Io): CliContext {
       closers.push(() => store.close());
       return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => new Date() };
     },
-    // Remote mode: the server's service layer, acting as the token's user (`--as` does not apply).
+    // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {
       const config = ctx.config();
       if (config.server) return createHttpClient({ ...remote(config.server), probe: createFileProbe(config.cwd) });

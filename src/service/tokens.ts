@@ -36,6 +36,7 @@ export interface TokenInfo {
   readonly revokedAt: string | null;
 }
 
+/** The SHA-256 (hex) of a token: what is stored and looked up, never the token itself. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -75,6 +76,7 @@ export async function revokeApiToken(deps: ServiceDeps, actor: string | undefine
   });
 }
 
+/** Every API token, revoked and expired ones included, without its secret. */
 export async function listApiTokens(store: StoreReader): Promise<TokenInfo[]> {
   return (await store.listTokens()).map(tokenInfo);
 }
