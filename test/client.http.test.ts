@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createHttpClient } from '../src/client/http-client.js';
 import { TollgateError } from '../src/domain/errors.js';
 import { createApp } from '../src/server/app.js';
-import { createApiToken } from '../src/server/tokens.js';
+import { createApiToken } from '../src/service/tokens.js';
 import { runClientSuite } from './client-suite.js';
 
 runClientSuite('http', async (deps) => {

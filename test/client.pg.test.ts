@@ -7,7 +7,7 @@ import { afterAll, describe } from 'vitest';
 import { createHttpClient } from '../src/client/http-client.js';
 import { createLocalClient } from '../src/client/local-client.js';
 import { createApp } from '../src/server/app.js';
-import { createApiToken } from '../src/server/tokens.js';
+import { createApiToken } from '../src/service/tokens.js';
 import { createPostgresStore } from '../src/store/postgres-store.js';
 import { runClientSuite } from './client-suite.js';
 

@@ -15,7 +15,7 @@ import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import { createApp, type ServerConfig } from '../src/server/app.js';
 import { createOidcVerifier, loadOidcConfig, type OidcConfig } from '../src/server/oidc.js';
-import { createApiToken, hashToken, revokeApiToken } from '../src/server/tokens.js';
+import { createApiToken, hashToken, revokeApiToken } from '../src/service/tokens.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { createWebhook } from '../src/service/webhooks.js';
 import type { NewValidationResult } from '../src/service/validate.js';

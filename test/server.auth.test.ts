@@ -215,7 +215,7 @@ describe('tokens over the API', () => {
   it('lets any valid token apply the first policy, and only that, while no policy exists', async () => {
     const { createSqliteStore } = await import('../src/store/sqlite-store.js');
     const { createApp } = await import('../src/server/app.js');
-    const { createApiToken } = await import('../src/server/tokens.js');
+    const { createApiToken } = await import('../src/service/tokens.js');
     const { generateKeyPair, loadPrivateKey } = await import('../src/domain/keys.js');
     const store = await createSqliteStore(':memory:');
     const deps = { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/boot', now: () => new Date() };

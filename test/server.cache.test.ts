@@ -11,7 +11,7 @@ import { decisionHorizon } from '../src/domain/horizon.js';
 import type { EvidenceSet, Policy, Signoff } from '../src/domain/model.js';
 import { createApp } from '../src/server/app.js';
 import { createReadCache } from '../src/server/read-cache.js';
-import { revokeApiToken } from '../src/server/tokens.js';
+import { revokeApiToken } from '../src/service/tokens.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { createPostgresStore } from '../src/store/postgres-store.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
@@ -183,7 +183,7 @@ describe('decision horizon', () => {
       const { KEYS } = await import('./client-suite.js');
       const { loadPrivateKey } = await import('../src/domain/keys.js');
       const { signSignoff } = await import('../src/domain/signoff.js');
-      const { createApiToken } = await import('../src/server/tokens.js');
+      const { createApiToken } = await import('../src/service/tokens.js');
       await createLocalClient(deps, 'root').applyPolicy(expiring, 'tollgate.yaml');
       await createLocalClient(deps, 'alice').createRelease(manifest('1.0.0'));
       const carol = createLocalClient(deps, 'carol');
@@ -220,7 +220,7 @@ describe.skipIf(!PG)('read cache over PostgreSQL', () => {
       const depsB: ServiceDeps = { ...depsA, store: b };
       await createLocalClient(depsB, 'root').applyPolicy(POLICY, 'tollgate.yaml');
       await createLocalClient(depsB, 'alice').createRelease(manifest('1.0.0'));
-      const { createApiToken } = await import('../src/server/tokens.js');
+      const { createApiToken } = await import('../src/service/tokens.js');
       const token = (await createApiToken(depsB, undefined, 'dave')).token;
       const app = createApp(depsA);
       const evidence = vi.spyOn(a, 'evidence');

@@ -22,7 +22,7 @@ const repo = path.resolve(here, '../..');
 const dist = (p) => import(pathToFileURL(path.join(repo, 'dist', p)).href);
 
 const { createApp } = await dist('server/app.js');
-const { createApiToken } = await dist('server/tokens.js');
+const { createApiToken } = await dist('service/tokens.js');
 const { createLocalClient } = await dist('client/local-client.js');
 const { generateKeyPair, loadPrivateKey } = await dist('domain/keys.js');
 const { signSignoff } = await dist('domain/signoff.js');

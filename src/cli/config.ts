@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { tollgateError } from '../domain/errors.js';
 
 /** Everything the CLI reads from flags and the environment, read once and frozen (STYLE.md rule 7). */
 export interface CliConfig {
@@ -39,4 +41,64 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
     ...(server ? { server } : {}),
     ...(env.TOLLGATE_TOKEN ? { token: env.TOLLGATE_TOKEN } : {}),
   });
+}
+
+/** What `tollgate serve` reads besides the global settings, read once, validated and frozen like them. */
+export interface ServeConfig {
+  /** The OIDC configuration file, absolute; none: only API tokens are accepted. */
+  readonly oidcFile?: string;
+  /** The webhook dispatcher's timings (only those set; the rest are DISPATCH_DEFAULTS), or false: this replica sends none. */
+  readonly webhooks: false | Readonly<Partial<Record<WebhookTiming, number>>>;
+}
+
+export interface ServeFlags {
+  /** `--oidc FILE`. */
+  readonly oidc?: string;
+  /** False with `--no-webhooks`. */
+  readonly webhooks: boolean;
+}
+
+/** The dispatcher timings the environment may set, by their variable's suffix: TOLLGATE_WEBHOOK_POLL_MS … */
+const WEBHOOK_TIMINGS = {
+  pollMs: 'POLL_MS',
+  leaseMs: 'LEASE_MS',
+  timeoutMs: 'TIMEOUT_MS',
+  backoffMs: 'BACKOFF_MS',
+  backoffMaxMs: 'BACKOFF_MAX_MS',
+  maxAttempts: 'MAX_ATTEMPTS',
+} as const;
+type WebhookTiming = keyof typeof WEBHOOK_TIMINGS;
+
+const OIDC_FILE = 'oidc.yaml';
+
+// Defaults, one table (serve):   flag            env                       default
+//   OIDC configuration           --oidc          TOLLGATE_OIDC             <home>/oidc.yaml if it exists, else none
+//   sending webhooks             --no-webhooks   -                         on
+//   dispatcher timings           -               TOLLGATE_WEBHOOK_POLL_MS, _LEASE_MS, _TIMEOUT_MS,
+//                                                _BACKOFF_MS, _BACKOFF_MAX_MS, _MAX_ATTEMPTS     DISPATCH_DEFAULTS
+//
+// Read only for `serve`, when it starts: a bad TOLLGATE_WEBHOOK_* value stops the server, and no
+// other command (nor `serve --no-webhooks`, which sends nothing) is refused for it.
+export function loadServeConfig(env: NodeJS.ProcessEnv, flags: ServeFlags, config: CliConfig): ServeConfig {
+  const webhooks = flags.webhooks ? webhookTimings(env) : false;
+  const named = flags.oidc ?? (env.TOLLGATE_OIDC || undefined);
+  const oidcFile = named !== undefined ? path.resolve(config.cwd, named) : defaultOidcFile(config.home);
+  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}) });
+}
+
+function webhookTimings(env: NodeJS.ProcessEnv): Readonly<Partial<Record<WebhookTiming, number>>> {
+  const out: Partial<Record<WebhookTiming, number>> = {};
+  for (const [key, suffix] of Object.entries(WEBHOOK_TIMINGS) as [WebhookTiming, string][]) {
+    const text = env[`TOLLGATE_WEBHOOK_${suffix}`];
+    if (text === undefined || text === '') continue;
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw tollgateError('TG_USAGE', `TOLLGATE_WEBHOOK_${suffix}=${text} is not a whole number of at least 1`);
+    out[key] = Number(text);
+  }
+  return Object.freeze(out);
+}
+
+/** `<home>/oidc.yaml` when it exists: a home set up for OIDC needs no flag. */
+function defaultOidcFile(home: string): string | undefined {
+  const file = path.join(home, OIDC_FILE);
+  return fs.existsSync(file) ? file : undefined;
 }

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { createHttpTokenAdmin, createHttpWebhookAdmin, createLocalTokenAdmin, createLocalWebhookAdmin, type TokenAdmin, type WebhookAdmin } from '../client/admin.js';
 import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { createHttpClient } from '../client/http-client.js';
+import type { HttpOptions } from '../client/http-transport.js';
 import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
 import { openStore } from '../store/open.js';
@@ -30,6 +32,10 @@ export interface CliContext {
   /** A transient progress line, rewritten in place; only for a person at a terminal. */
   progress(text: string): void;
   openClient(): Promise<Client>;
+  /** API token administration, locally or (with `--server`) over the API as an admin. */
+  openTokenAdmin(): Promise<TokenAdmin>;
+  /** Webhook administration, locally or (with `--server`) over the API as an admin. */
+  openWebhookAdmin(): Promise<WebhookAdmin>;
   /** The service layer's dependencies over the local home: for local-only commands (key rotation). */
   openDeps(): Promise<ServiceDeps>;
   /** The command about to run: its options complete the global ones. */
@@ -41,6 +47,10 @@ export function createContext(program: Command, io: Io): CliContext {
   let cached: CliConfig | undefined;
   let action: Command | undefined;
   const closers: (() => Promise<void>)[] = [];
+  const remote = (url: string): HttpOptions => {
+    const token = ctx.config().token;
+    return { url, ...(token ? { token } : {}) };
+  };
   const ctx: CliContext & { closeAll(): Promise<void> } = {
     io,
     exitCode: 0,
@@ -87,11 +97,19 @@ export function createContext(program: Command, io: Io): CliContext {
       closers.push(() => store.close());
       return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => new Date() };
     },
+    // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {
       const config = ctx.config();
-      // Remote mode: the server's service layer, acting as the token's user (`--as` does not apply).
-      if (config.server) return createHttpClient({ url: config.server, ...(config.token ? { token: config.token } : {}), probe: createFileProbe(config.cwd) });
+      if (config.server) return createHttpClient({ ...remote(config.server), probe: createFileProbe(config.cwd) });
       return createLocalClient(await ctx.openDeps(), config.user, { probe: createFileProbe(config.cwd) });
+    },
+    async openTokenAdmin() {
+      const config = ctx.config();
+      return config.server ? createHttpTokenAdmin(remote(config.server)) : createLocalTokenAdmin(await ctx.openDeps(), config.user);
+    },
+    async openWebhookAdmin() {
+      const config = ctx.config();
+      return config.server ? createHttpWebhookAdmin(remote(config.server)) : createLocalWebhookAdmin(await ctx.openDeps(), config.user);
     },
     async closeAll() {
       await Promise.all(closers.splice(0).map((close) => close()));

@@ -20,6 +20,7 @@ import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerWebhook } from './commands/webhook.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -72,6 +73,7 @@ function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(
   registerReport(program, ctx);
   registerAudit(program, ctx);
   registerAttest(program, ctx);
+  registerVerify(program, ctx);
   registerServe(program, ctx, VERSION);
   registerToken(program, ctx);
   registerWebhook(program, ctx);

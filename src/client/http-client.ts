@@ -1,11 +1,10 @@
 /**
  * The Client over the HTTP API of `tollgate serve`: remote mode (`--server URL`, token in
- * TOLLGATE_TOKEN). Each method is one request; the server answers errors as `{error: {code, message,
- * hint, problems?, details?}}` and they come back here as the same TollgateError the local client
- * throws (same code, same exit; a refused promotion carries its decision in `details`).
+ * TOLLGATE_TOKEN). Each method is one request (http-transport.ts), and an error answer comes back as
+ * the same TollgateError the local client throws.
  */
 import type { Decision, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
-import { ERRORS, TollgateError, tollgateError, type ErrorCode } from '../domain/errors.js';
+import { tollgateError } from '../domain/errors.js';
 import type { ApplyPolicyResult } from '../service/apply-policy.js';
 import type { CheckResult } from '../service/check.js';
 import type { CreateReleaseResult } from '../service/create-release.js';
@@ -16,88 +15,16 @@ import type { RollbackResult } from '../service/rollback.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
-import type { CreatedWebhook, DeliveryInfo, NewWebhook, WebhookInfo } from '../service/webhooks.js';
 import type { DsseEnvelope } from '../audit/dsse.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
+import { createTransport, seg, type HttpOptions } from './http-transport.js';
 
-export interface HttpClientOptions {
-  /** The server's base URL: `http://tollgate.internal:7480`. */
-  readonly url: string;
-  /** An API token (`tollgate token create USER`); every API request needs one. */
-  readonly token?: string;
-  /** The fetch to use; the global one by default. */
-  readonly fetch?: typeof fetch;
+export interface HttpClientOptions extends HttpOptions {
   /**
    * Digests of validation inputs as they are here (the CLI hashes files in its folder): sent with
    * `status` and `promote` so the server can tell stale results, as the local client does.
    */
   readonly probe?: InputProbe;
-  /** How long one request may take, in ms (default 5 minutes: validation uploads and promotions). */
-  readonly timeoutMs?: number;
-}
-
-interface Request {
-  readonly query?: Readonly<Record<string, string | undefined>>;
-  readonly body?: unknown;
-}
-
-const seg = encodeURIComponent;
-
-type Call = <T>(method: 'GET' | 'POST' | 'DELETE', path: string, req?: Request) => Promise<T>;
-
-/** One JSON request to the server, its error answer turned back into the TollgateError it stands for. */
-function createTransport(opts: HttpClientOptions): Call {
-  let base: URL;
-  try {
-    base = new URL(opts.url);
-  } catch {
-    throw tollgateError('TG_USAGE', `--server ${JSON.stringify(opts.url)} is not a URL; expected e.g. http://localhost:7480`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw tollgateError('TG_USAGE', `--server must be an http or https URL, not ${base.protocol}`);
-  }
-  const root = base.toString().replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? globalThis.fetch;
-  const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
-
-  async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, req: Request = {}): Promise<T> {
-    if (!opts.token) {
-      throw tollgateError('TG_TOKEN_INVALID', `remote mode needs an API token for ${root}: set TOLLGATE_TOKEN (an admin creates one with \`tollgate token create USER\`)`);
-    }
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params.set(k, v);
-    const qs = params.size > 0 ? `?${params}` : '';
-    const url = `${root}${path}${qs}`;
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${opts.token}`,
-          accept: 'application/json',
-          ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw tollgateError('TG_SERVER_UNREACHABLE', `cannot reach the Tollgate server at ${root}: ${describeNetworkError(err, timeoutMs)}`);
-    }
-    let data: unknown;
-    try {
-      data = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-    if (res.ok) {
-      if (data === undefined) throw tollgateError('TG_SERVER_UNREACHABLE', `${root} answered ${method} ${path} with something other than JSON: is it a Tollgate server?`);
-      return data as T;
-    }
-    throw errorFrom(data, res, root);
-  }
-  return call;
 }
 
 /** A Client that talks to `tollgate serve`. `close()` has nothing to release. */
@@ -171,79 +98,3 @@ export function createHttpClient(opts: HttpClientOptions): Client {
     close: async () => {},
   };
 }
-
-/** A token as listed: never the secret, never its hash. */
-export interface TokenInfo {
-  readonly id: string;
-  readonly user: string;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string | null;
-  readonly revokedAt: string | null;
-}
-
-/** API token administration over the API (`tollgate token … --server URL`); the caller needs the admin role. */
-export interface TokenAdmin {
-  create(user: string, expires?: string): Promise<{ id: string; user: string; token: string; expiresAt: string | null }>;
-  revoke(id: string): Promise<TokenInfo>;
-  list(): Promise<TokenInfo[]>;
-}
-
-export function createHttpTokenAdmin(opts: HttpClientOptions): TokenAdmin {
-  const call = createTransport(opts);
-  return {
-    create: (user, expires) => call('POST', '/api/tokens', { body: { user, ...(expires !== undefined ? { expires } : {}) } }),
-    revoke: (id) => call('DELETE', `/api/tokens/${seg(id)}`),
-    list: async () => (await call<{ tokens: TokenInfo[] }>('GET', '/api/tokens')).tokens,
-  };
-}
-
-/** Webhook administration: the same operations over the local home or over the API (admin role). */
-export interface WebhookAdmin {
-  create(w: NewWebhook): Promise<CreatedWebhook>;
-  remove(id: string): Promise<WebhookInfo>;
-  list(): Promise<WebhookInfo[]>;
-  deliveries(filter: { webhookId?: string; status?: DeliveryInfo['status']; limit?: number }): Promise<DeliveryInfo[]>;
-  redeliver(deliveryId: string): Promise<DeliveryInfo>;
-}
-
-export function createHttpWebhookAdmin(opts: HttpClientOptions): WebhookAdmin {
-  const call = createTransport(opts);
-  return {
-    create: (w) => call('POST', '/api/webhooks', { body: w }),
-    remove: (id) => call('DELETE', `/api/webhooks/${seg(id)}`),
-    list: async () => (await call<{ webhooks: WebhookInfo[] }>('GET', '/api/webhooks')).webhooks,
-    deliveries: async ({ webhookId, status, limit }) => {
-      const query = { ...(status !== undefined ? { status } : {}), ...(limit !== undefined ? { limit: String(limit) } : {}) };
-      const path = webhookId !== undefined ? `/api/webhooks/${seg(webhookId)}/deliveries` : '/api/webhook-deliveries';
-      return (await call<{ deliveries: DeliveryInfo[] }>('GET', path, { query })).deliveries;
-    },
-    redeliver: (id) => call('POST', `/api/webhook-deliveries/${seg(id)}/redeliveries`, { body: {} }),
-  };
-}
-
-/** The server's `{error}` as the TollgateError it stands for; an unknown code keeps its text under TG_INTERNAL. */
-function errorFrom(data: unknown, res: Response, root: string): TollgateError {
-  const e = (data as { error?: Record<string, unknown> } | undefined)?.error;
-  if (e && typeof e.code === 'string' && typeof e.message === 'string') {
-    const problems = Array.isArray(e.problems) ? (e.problems as TollgateError['problems'][number][]) : undefined;
-    const opts = {
-      ...(typeof e.hint === 'string' ? { hint: e.hint } : {}),
-      ...(problems ? { problems } : {}),
-      ...(e.details !== undefined ? { details: e.details } : {}),
-    };
-    if (Object.hasOwn(ERRORS, e.code)) return new TollgateError(e.code as ErrorCode, e.message, opts);
-    // A newer server's code this client does not know: keep what it said.
-    return new TollgateError('TG_INTERNAL', `${e.code}: ${e.message}`, opts);
-  }
-  return tollgateError('TG_SERVER_UNREACHABLE', `${root} answered ${res.status} ${res.statusText} without a Tollgate error: is it a Tollgate server?`);
-}
-
-function describeNetworkError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000}s`;
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
-

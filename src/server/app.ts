@@ -1,14 +1,16 @@
 /**
  * The HTTP API: `createApp(deps, config)` builds the Fastify app over the service layer and never
- * listens (`tollgate serve` does; tests use `app.inject()` or listen on port 0). Every `/api` route is
- * one method of the `Client` interface, run by the local client acting as the token's user, so the
- * CLI behaves the same in local and remote mode (DESIGN.md, Shape).
+ * listens (`tollgate serve` does; tests use `app.inject()` or listen on port 0). Every `/api` route
+ * runs one of the service layer's use cases acting as the token's user: the operations of
+ * service/use-cases.ts (which the CLI's local client wraps too), or the token and webhook use cases
+ * for admins. So the CLI behaves the same in local and remote mode (DESIGN.md, Shape).
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type * as z from 'zod';
-import { createLocalClient } from '../client/local-client.js';
+import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
 import type { ServiceDeps } from '../service/deps.js';
+import { createUseCases } from '../service/use-cases.js';
 import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
@@ -23,11 +25,10 @@ import { tokenRoutes } from './routes/tokens.js';
 import { validationRoutes } from './routes/validations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
-import { userActor } from '../service/deps.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
 import type { OidcVerifier } from './oidc.js';
-import { authenticate, type TokenIdentity } from './tokens.js';
+import { authenticate, type TokenIdentity } from './auth.js';
 
 /** The role that may apply policies and manage API tokens over the API. */
 export const ADMIN_ROLE = 'admin';
@@ -149,7 +150,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     const user = identities.get(req)?.user;
     try {
       await change(deps, async ({ audit }) => {
-        await audit('AccessDenied', user ? userActor(user) : 'anonymous', {
+        await audit('AccessDenied', user ? actorOf(user) : 'anonymous', {
           method: req.method,
           route: req.routeOptions.url ?? req.url.split('?')[0],
           code: err.code,
@@ -225,7 +226,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           metrics,
           cache: cacheOf(req),
           reply,
-          client: (opts = {}) => createLocalClient(deps, user, opts.probe ? { probe: opts.probe } : {}),
+          useCases: (opts = {}) => createUseCases(deps, user, opts.probe ? { probe: opts.probe } : {}),
         });
         if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
         return result;

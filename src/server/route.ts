@@ -5,9 +5,9 @@
  */
 import type { FastifyReply } from 'fastify';
 import type * as z from 'zod';
-import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
 import type { InputProbe } from '../service/inputs.js';
+import type { UseCases } from '../service/use-cases.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ReadCache } from './read-cache.js';
 
@@ -32,8 +32,8 @@ export interface RouteContext<P, Q, B> {
   /** Answers kept until the store changes (see read-cache.ts); key them by everything they depend on. */
   readonly cache: ReadCache;
   readonly reply: FastifyReply;
-  /** The Client over the service layer acting as the token's user: every API route is one of its methods. */
-  client(opts?: { probe?: InputProbe }): Client;
+  /** The use cases acting as the token's user: every API route but the admin ones is one of their operations. */
+  useCases(opts?: { probe?: InputProbe }): UseCases;
 }
 
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {

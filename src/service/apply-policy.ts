@@ -1,8 +1,9 @@
+import { actorOf } from '../audit/events.js';
 import { parsePolicy } from '../domain/policy.js';
 import { VALIDATOR_SCHEMAS } from '../validators/registry.js';
 import type { Digest } from '../domain/digest.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 
 export interface ApplyPolicyResult {
   readonly name: string;
@@ -20,7 +21,7 @@ export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, 
     if (active && active.digest === digest) return { name: policy.name, version: active.version, digest, changed: false };
     const by = actor ?? 'local';
     const recorded = await tx.insertPolicy({ digest, name: policy.name, policy, source, appliedAt: at, appliedBy: by });
-    await audit('PolicyApplied', actor ? userActor(actor) : 'system', {
+    await audit('PolicyApplied', actorOf(actor), {
       name: policy.name,
       version: recorded.version,
       digest,

@@ -4,6 +4,7 @@
  * last event is caught (DESIGN.md rule 5).
  */
 import { createPublicKey, randomUUID } from 'node:crypto';
+import type { Actor, AuditEventType } from '../audit/events.js';
 import { checkpointMessage } from '../audit/log.js';
 import { digestBytes } from '../domain/digest.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
@@ -16,8 +17,8 @@ export interface ChangeScope {
   readonly tx: StoreTx;
   readonly at: string;
   readonly now: Date;
-  /** Appends an audit event in this transaction. */
-  audit(type: string, actor: string, data: Record<string, unknown>): Promise<AuditEvent>;
+  /** Appends an audit event in this transaction: only a type of the vocabulary, by a typed actor. */
+  audit(type: AuditEventType, actor: Actor, data: Record<string, unknown>): Promise<AuditEvent>;
 }
 
 export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {

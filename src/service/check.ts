@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { itemDigest } from '../domain/policy.js';
 import { releaseName, type EvidenceAttachment } from '../domain/model.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
 export type EvidenceInput =
@@ -100,7 +101,7 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
         ...(input.note !== undefined ? { note: input.note } : {}),
       };
       await tx.insertChecklist(completion);
-      await audit('ChecklistItemCompleted', userActor(by), {
+      await audit('ChecklistItemCompleted', actorOf(by), {
         id: completion.id,
         release: name,
         releaseDigest: release.digest,

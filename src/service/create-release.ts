@@ -1,9 +1,10 @@
+import { actorOf } from '../audit/events.js';
 import { releaseDigest } from '../domain/manifest.js';
 import { tollgateError } from '../domain/errors.js';
 import { releaseName, type ReleaseManifest } from '../domain/model.js';
 import type { Digest } from '../domain/digest.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy } from './lookup.js';
 
 export interface CreateReleaseResult {
@@ -29,7 +30,7 @@ export async function createRelease(deps: ServiceDeps, actor: string | undefined
       throw tollgateError('TG_RELEASE_CONFLICT', `${name} is already registered with digest ${existing.digest}; this manifest has ${digest}`);
     }
     await tx.insertRelease({ subject: manifest.subject, version: manifest.version, digest, manifest, createdAt: at, createdBy: by });
-    await audit('ReleaseCreated', userActor(by), {
+    await audit('ReleaseCreated', actorOf(by), {
       release: name,
       digest,
       risk: manifest.risk,

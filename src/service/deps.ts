@@ -13,7 +13,3 @@ export interface ServiceDeps {
   readonly now: () => Date;
 }
 
-/** Typed actors in the audit log: `user:alice`, `system`. */
-export function userActor(user: string): string {
-  return `user:${user}`;
-}

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type Decision, type Promotion } from '../domain/model.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { inputKeys, type InputProbe } from './inputs.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
@@ -58,7 +59,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         ...(holder ? { previousVersion: holder.version } : {}),
       };
       await tx.insertPromotion(promotion);
-      await audit('ReleasePromoted', userActor(by), {
+      await audit('ReleasePromoted', actorOf(by), {
         id: promotion.id,
         release: releaseName(release),
         releaseDigest: release.digest,
@@ -85,7 +86,7 @@ export function unmet(decision: Decision): string[] {
 async function recordBlocked(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, err: TollgateError): Promise<void> {
   const decision = err.details as Decision;
   await change(deps, async ({ audit }) => {
-    await audit('PromotionBlocked', userActor(actor!), {
+    await audit('PromotionBlocked', actorOf(actor), {
       release: ref,
       releaseDigest: decision.releaseDigest,
       stage,

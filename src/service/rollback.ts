@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { tollgateError } from '../domain/errors.js';
 import type { Promotion } from '../domain/model.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireStage } from './lookup.js';
 
 export interface RollbackResult {
@@ -51,7 +52,7 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
       ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
     };
     await tx.insertPromotion(promotion);
-    await audit('ReleaseRolledBack', userActor(by), {
+    await audit('ReleaseRolledBack', actorOf(by), {
       id: promotion.id,
       subject,
       stage,

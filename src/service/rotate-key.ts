@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
 import { change, serverKeyId } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 
 /** The bytes the old key signs to hand over to the new one. */
 export function rotationMessage(next: string): string {
@@ -18,7 +19,7 @@ export async function rotateServerKey(deps: ServiceDeps, actor: string | undefin
   const nextPublic = formatPublicKey(createPublicKey(next));
   const withNext: ServiceDeps = { ...deps, serverKey: next };
   return change(withNext, async ({ audit }) => {
-    await audit('ServerKeyRotated', actor ? userActor(actor) : 'system', {
+    await audit('ServerKeyRotated', actorOf(actor), {
       previous,
       previousKeyId: serverKeyId(deps),
       next: nextPublic,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import { tollgateError } from '../domain/errors.js';
 import { gateDigest } from '../domain/policy.js';
@@ -6,7 +7,7 @@ import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
 import { releaseName, type Policy, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
 export interface SignoffRequest {
@@ -113,7 +114,7 @@ export async function recordSignoffs(
         continue;
       }
       await tx.insertSignoff(signoff);
-      await audit('SignoffRecorded', userActor(by), {
+      await audit('SignoffRecorded', actorOf(by), {
         id: signoff.id,
         release: s.release,
         releaseDigest: s.releaseDigest,

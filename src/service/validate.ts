@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import type { Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
@@ -6,7 +7,7 @@ import { validationDigest } from '../domain/policy.js';
 import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 import { parseReleaseRef, requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
 /** The role whose members may submit validation results (DESIGN.md roster: `ci: { roles: [validator] }`). */
@@ -90,7 +91,7 @@ export async function recordValidations(
       }
       const result: ValidationResult = { ...r, id: randomUUID(), by, at };
       await tx.insertValidation(result);
-      await audit('ValidationRecorded', userActor(by), {
+      await audit('ValidationRecorded', actorOf(by), {
         id: result.id,
         release: releaseName(release),
         releaseDigest: r.releaseDigest,

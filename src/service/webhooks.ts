@@ -4,12 +4,13 @@
  * the transaction of the change they report, and sent by `tollgate serve` (see src/webhooks).
  */
 import { randomBytes } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import type { DeliveryAttempt, DeliveryStatus, StoreReader, Webhook, WebhookDelivery } from '../store/store.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../webhooks/events.js';
 import { change } from './change.js';
-import { userActor, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 
 /** A subscription as listed: never its secret. */
 export interface WebhookInfo {
@@ -51,10 +52,6 @@ export interface NewWebhook {
 
 const SECRET_PREFIX = 'whsec_';
 const MIN_SECRET = 16;
-
-function actorOf(actor: string | undefined): string {
-  return actor ? userActor(actor) : 'system';
-}
 
 /** Checks a subscription's URL and events; TG_USAGE names what is wrong. */
 function checkWebhook(w: NewWebhook): void {

@@ -3,16 +3,24 @@
  * from the audit log, not raised beside it: whatever is audited in a change's transaction is what its
  * subscribers hear about, with the audit event's sequence number and hash to cross-check.
  */
-import type { AuditEvent } from '../audit/events.js';
+import { isAuditEventType, type AuditEvent } from '../audit/events.js';
 
 /** The event types a webhook can subscribe to (`*`: all of them). */
 export const WEBHOOK_EVENTS = ['signoff.requested', 'signoff.recorded', 'promotion.blocked', 'release.promoted', 'release.rolled_back'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 export const ALL_EVENTS = '*';
 
-/** A blocked promotion that lacks sign-offs also asks for them: subscribers of `signoff.requested` hear which. */
+/**
+ * The webhook events an audit event raises. Every audit event type is listed, and the `never` in
+ * the default makes a new type that is not listed here fail to compile: each type is a decision,
+ * not a silent "nothing". A blocked promotion that lacks sign-offs also asks for them: subscribers
+ * of `signoff.requested` hear which.
+ */
 function typesOf(event: AuditEvent): WebhookEventType[] {
-  switch (event.type) {
+  // Events are read back as plain strings (see audit/events.ts); one this version does not write raises nothing.
+  if (!isAuditEventType(event.type)) return [];
+  const type = event.type;
+  switch (type) {
     case 'SignoffRecorded':
       return ['signoff.recorded'];
     case 'ReleasePromoted':
@@ -23,8 +31,22 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
       const needed = event.data.signoffsNeeded;
       return Array.isArray(needed) && needed.length > 0 ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
     }
-    default:
+    case 'PolicyApplied':
+    case 'ReleaseCreated':
+    case 'ChecklistItemCompleted':
+    case 'ValidationRecorded':
+    case 'ServerKeyRotated':
+    case 'TokenCreated':
+    case 'TokenRevoked':
+    case 'WebhookCreated':
+    case 'WebhookRemoved':
+    case 'WebhookRedelivered':
+    case 'AccessDenied':
       return [];
+    default: {
+      const unhandled: never = type;
+      throw new Error(`audit event type ${String(unhandled)} has no webhook mapping`);
+    }
   }
 }
 

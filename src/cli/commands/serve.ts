@@ -1,37 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import { createApp } from '../../server/app.js';
 import { createOidcVerifier, loadOidcConfig } from '../../server/oidc.js';
+import { loadServeConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 
 const DEFAULT_PORT = 7480;
 const DEFAULT_HOST = '127.0.0.1';
-const OIDC_FILE = 'oidc.yaml';
-
-/** `<home>/oidc.yaml` when it exists: a home set up for OIDC needs no flag. */
-function defaultOidcFile(home: string): string | undefined {
-  const file = path.join(home, OIDC_FILE);
-  return fs.existsSync(file) ? file : undefined;
-}
-
-/**
- * The webhook dispatcher's timings, from the environment (for tuning and for tests; see
- * DISPATCH_DEFAULTS for the defaults): TOLLGATE_WEBHOOK_POLL_MS, _LEASE_MS, _TIMEOUT_MS,
- * _BACKOFF_MS, _BACKOFF_MAX_MS and _MAX_ATTEMPTS.
- */
-function webhookTimings(env: NodeJS.ProcessEnv): Record<string, number> {
-  const names = { pollMs: 'POLL_MS', leaseMs: 'LEASE_MS', timeoutMs: 'TIMEOUT_MS', backoffMs: 'BACKOFF_MS', backoffMaxMs: 'BACKOFF_MAX_MS', maxAttempts: 'MAX_ATTEMPTS' };
-  const out: Record<string, number> = {};
-  for (const [key, suffix] of Object.entries(names)) {
-    const text = env[`TOLLGATE_WEBHOOK_${suffix}`];
-    if (text === undefined || text === '') continue;
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw tollgateError('TG_USAGE', `TOLLGATE_WEBHOOK_${suffix}=${text} is not a whole number of at least 1`);
-    out[key] = Number(text);
-  }
-  return out;
-}
 
 function parsePort(text: string): number {
   const port = Number(text);
@@ -45,13 +20,12 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .description('serve the HTTP API (/api/…, OpenAPI at /openapi.json), /healthz, /readyz and /metrics over the database of the home (SQLite, or PostgreSQL with --database postgres://… for several replicas), and send webhook deliveries; stops cleanly on SIGTERM or Ctrl-C')
     .option('--port <port>', `TCP port to listen on (0: any free port)`, String(DEFAULT_PORT))
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
-    .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/${OIDC_FILE} if it exists; docs/oidc.md)`)
+    .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
     .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean }) => {
       const port = parsePort(opts.port);
-      const webhooks = opts.webhooks ? webhookTimings(ctx.io.env) : false;
-      const oidcFile = opts.oidc ?? (ctx.io.env.TOLLGATE_OIDC || undefined) ?? defaultOidcFile(ctx.config().home);
-      const oidc = oidcFile !== undefined ? createOidcVerifier(loadOidcConfig(path.resolve(ctx.io.cwd, oidcFile))) : undefined;
+      const { webhooks, oidcFile } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const oidc = oidcFile !== undefined ? createOidcVerifier(loadOidcConfig(oidcFile)) : undefined;
       const deps = await ctx.openDeps();
       // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
       const app = createApp(deps, {

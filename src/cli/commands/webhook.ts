@@ -1,26 +1,8 @@
 import type { Command } from 'commander';
-import { createHttpWebhookAdmin, type WebhookAdmin } from '../../client/http-client.js';
 import { tollgateError } from '../../domain/errors.js';
-import { createWebhook, listDeliveries, listWebhooks, redeliverWebhook, removeWebhook, type DeliveryInfo } from '../../service/webhooks.js';
+import type { DeliveryInfo } from '../../service/webhooks.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../../webhooks/events.js';
 import type { CliContext } from '../context.js';
-
-/**
- * Webhooks: subscriptions to promotion events, signed with HMAC-SHA256 (see docs/webhooks.md). On the
- * local home, or with `--server URL` through the API as an admin. `tollgate serve` sends them.
- */
-async function openAdmin(ctx: CliContext): Promise<WebhookAdmin> {
-  const config = ctx.config();
-  if (config.server) return createHttpWebhookAdmin({ url: config.server, ...(config.token ? { token: config.token } : {}) });
-  const deps = await ctx.openDeps();
-  return {
-    create: (w) => createWebhook(deps, config.user, w),
-    remove: (id) => removeWebhook(deps, config.user, id),
-    list: () => listWebhooks(deps.store),
-    deliveries: (filter) => listDeliveries(deps.store, filter),
-    redeliver: (id) => redeliverWebhook(deps, config.user, id),
-  };
-}
 
 const STATUSES = ['pending', 'delivered', 'failed'] as const;
 
@@ -34,6 +16,10 @@ function deliveryLine(d: DeliveryInfo): string {
   return `${d.id}  ${d.webhookId}  #${d.auditSeq} ${d.event}  ${state}`;
 }
 
+/**
+ * Webhooks: subscriptions to promotion events, signed with HMAC-SHA256 (see docs/webhooks.md). On the
+ * local home, or with `--server URL` through the API as an admin. `tollgate serve` sends them.
+ */
 export function registerWebhook(program: Command, ctx: CliContext): void {
   const webhook = program.command('webhook').description('webhooks: POST signed JSON to a URL on promotion events (sent by `tollgate serve`)');
   webhook
@@ -44,7 +30,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .option('--secret <secret>', 'the HMAC-SHA256 key (16 characters or more; default: a new random one)')
     .action(async (url: string, opts: { events: string; secret?: string }) => {
       const events = opts.events.split(',').map((e) => e.trim()).filter((e) => e !== '');
-      const created = await (await openAdmin(ctx)).create({ url, events, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
+      const created = await (await ctx.openWebhookAdmin()).create({ url, events, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
       ctx.emit(created, () => [`webhook ${created.id} → ${created.url} (${created.events.join(', ')})`, `secret: ${created.secret}`]);
       ctx.note('keep the secret now, it is not shown again; receivers check Tollgate-Signature with it (docs/webhooks.md)');
       if (!ctx.config().server) ctx.note('deliveries are sent by `tollgate serve` on this database');
@@ -53,7 +39,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .command('list')
     .description('every webhook subscription (never its secret)')
     .action(async () => {
-      const webhooks = await (await openAdmin(ctx)).list();
+      const webhooks = await (await ctx.openWebhookAdmin()).list();
       ctx.emit({ webhooks }, () => (webhooks.length === 0 ? 'no webhooks' : webhooks.map((w) => `${w.id}  ${w.url}  ${w.events.join(',')}`)));
     });
   webhook
@@ -61,7 +47,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .description('remove a webhook by its id; deliveries not yet sent are dropped')
     .argument('<id>', 'the webhook id, whk_…')
     .action(async (id: string) => {
-      const removed = await (await openAdmin(ctx)).remove(id);
+      const removed = await (await ctx.openWebhookAdmin()).remove(id);
       ctx.emit(removed, () => `removed ${removed.id} (${removed.url}) at ${removed.removedAt}`);
     });
   webhook
@@ -76,7 +62,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
       }
       const limit = Number(opts.limit);
       if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 1000) throw tollgateError('TG_USAGE', `--limit ${opts.limit}: expected a whole number from 1 to 1000`);
-      const deliveries = await (await openAdmin(ctx)).deliveries({
+      const deliveries = await (await ctx.openWebhookAdmin()).deliveries({
         ...(id !== undefined ? { webhookId: id } : {}),
         ...(opts.status !== undefined ? { status: opts.status as DeliveryInfo['status'] } : {}),
         limit,
@@ -88,7 +74,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .description('send a delivery again now: a failed one gets one more try, a delivered one is sent again (same id, so receivers can tell)')
     .argument('<delivery>', 'the delivery id, dlv_… (from `webhook deliveries`)')
     .action(async (id: string) => {
-      const d = await (await openAdmin(ctx)).redeliver(id);
+      const d = await (await ctx.openWebhookAdmin()).redeliver(id);
       ctx.emit(d, () => `${d.id} is due again now (${d.event} to ${d.webhookId})`);
       if (!ctx.config().server) ctx.note('deliveries are sent by `tollgate serve` on this database');
     });

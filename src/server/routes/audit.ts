@@ -11,7 +11,7 @@ export const auditRoutes = [
     access: 'member',
     body: AuditVerifyBody,
     returns: 'AuditVerifyResult: {ok, events, head, root?, firstBad?, since?}',
-    handler: ({ client, body }) => client().auditVerify(body.since !== undefined ? { since: body.since } : {}),
+    handler: ({ useCases, body }) => useCases().auditVerify(body.since !== undefined ? { since: body.since } : {}),
   }),
   defineRoute({
     method: 'GET',
@@ -20,7 +20,7 @@ export const auditRoutes = [
     tag: 'audit',
     access: 'member',
     returns: '{checkpoint: {size, root, at, note} | null}',
-    handler: async ({ client }) => ({ checkpoint: (await client().auditCheckpoint()) ?? null }),
+    handler: async ({ useCases }) => ({ checkpoint: (await useCases().auditCheckpoint()) ?? null }),
   }),
   defineRoute({
     method: 'GET',
@@ -30,6 +30,6 @@ export const auditRoutes = [
     access: 'member',
     params: RefStageParams,
     returns: 'DsseEnvelope: {payloadType, payload, signatures}',
-    handler: ({ client, params }) => client().attest(params.ref, params.stage),
+    handler: ({ useCases, params }) => useCases().attest(params.ref, params.stage),
   }),
 ];

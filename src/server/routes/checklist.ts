@@ -16,7 +16,7 @@ export const checklistRoutes = [
     bodyLimit: BODY_LIMITS.evidence,
     status: 201,
     returns: 'CheckResult: {release, stage, item, gates, by, at, evidence?}',
-    handler: ({ client, params, body }) => {
+    handler: ({ useCases, params, body }) => {
       let evidence: EvidenceInput | undefined;
       if (body.evidence?.kind === 'file') {
         const bytes = Buffer.from(body.evidence.content, 'base64');
@@ -27,7 +27,7 @@ export const checklistRoutes = [
       } else if (body.evidence?.kind === 'url') {
         evidence = { kind: 'url', uri: body.evidence.uri };
       }
-      return client().check({
+      return useCases().check({
         release: params.ref,
         stage: body.stage,
         item: body.item,

@@ -15,7 +15,7 @@ export const policyRoutes = [
     body: ApplyPolicyBody,
     status: 201,
     returns: 'ApplyPolicyResult: {name, version, digest, changed}',
-    handler: ({ client, body }) => client().applyPolicy(body.source, body.file),
+    handler: ({ useCases, body }) => useCases().applyPolicy(body.source, body.file),
   }),
   defineRoute({
     method: 'GET',
@@ -24,6 +24,6 @@ export const policyRoutes = [
     tag: 'policy',
     access: 'member',
     returns: '{policy: {name, version, digest, appliedAt, appliedBy, stages} | null}',
-    handler: async ({ client }) => ({ policy: (await client().activePolicy()) ?? null }),
+    handler: async ({ useCases }) => ({ policy: (await useCases().activePolicy()) ?? null }),
   }),
 ];

@@ -16,10 +16,10 @@ export const promotionRoutes = [
     body: PromoteBody,
     status: 201,
     returns: 'PromoteResult: the Decision with promoted and promotion',
-    handler: async ({ client, params, body, metrics }) => {
+    handler: async ({ useCases, params, body, metrics }) => {
       const probe = probeOf(body.inputs);
       try {
-        const result = await client(probe ? { probe } : {}).promote(params.ref, body.stage);
+        const result = await useCases(probe ? { probe } : {}).promote(params.ref, body.stage);
         metrics.promoted(body.stage);
         return result;
       } catch (err) {
@@ -38,6 +38,6 @@ export const promotionRoutes = [
     body: RollbackBody,
     status: 201,
     returns: 'RollbackResult: {subject, stage, from, to, promotion}',
-    handler: ({ client, params, body }) => client().rollback(params.subject, body.stage, body.reason),
+    handler: ({ useCases, params, body }) => useCases().rollback(params.subject, body.stage, body.reason),
   }),
 ];

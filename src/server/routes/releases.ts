@@ -15,7 +15,7 @@ export const releaseRoutes = [
     body: ReleaseManifestBody,
     status: 201,
     returns: 'CreateReleaseResult: {release, digest, created}',
-    handler: ({ client, body }) => client().createRelease(body as ReleaseManifest),
+    handler: ({ useCases, body }) => useCases().createRelease(body as ReleaseManifest),
   }),
   defineRoute({
     method: 'GET',
@@ -25,7 +25,7 @@ export const releaseRoutes = [
     access: 'member',
     query: ListReleasesQuery,
     returns: '{releases: ReleaseSummary[]}',
-    handler: async ({ client, query }) => ({ releases: await client().listReleases(query.subject !== undefined ? { subject: query.subject } : {}) }),
+    handler: async ({ useCases, query }) => ({ releases: await useCases().listReleases(query.subject !== undefined ? { subject: query.subject } : {}) }),
   }),
   defineRoute({
     method: 'GET',
@@ -35,7 +35,7 @@ export const releaseRoutes = [
     access: 'member',
     params: RefParams,
     returns: 'ReleaseDetail',
-    handler: ({ client, params }) => client().showRelease(params.ref),
+    handler: ({ useCases, params }) => useCases().showRelease(params.ref),
   }),
   defineRoute({
     method: 'GET',
@@ -46,7 +46,7 @@ export const releaseRoutes = [
     params: RefParams,
     query: StatusQuery,
     returns: 'Decision',
-    // What `client().status` does (decide, as the caller), kept as its JSON text until the store
+    // What `useCases().status` does (decide, as the caller), kept as its JSON text until the store
     // changes or the decision's horizon passes: status is what dashboards and CI poll.
     handler: async ({ deps, cache, user, params, query, reply }) => {
       const probe = probeOf(parseInputsParam(query.inputs));
@@ -67,6 +67,6 @@ export const releaseRoutes = [
     access: 'member',
     params: RefParams,
     returns: 'ReleaseEvidence: {release, evidence}',
-    handler: ({ client, params }) => client().evidence(params.ref),
+    handler: ({ useCases, params }) => useCases().evidence(params.ref),
   }),
 ];

@@ -18,8 +18,8 @@ export const signoffRoutes = [
     params: RefParams,
     body: SignoffDraftBody,
     returns: 'SignoffDraft: {payloads, rosterKey}',
-    handler: ({ client, params, body }) =>
-      client().draftSignoffs({
+    handler: ({ useCases, params, body }) =>
+      useCases().draftSignoffs({
         release: params.ref,
         stage: body.stage,
         role: body.role,
@@ -37,12 +37,12 @@ export const signoffRoutes = [
     body: RecordSignoffsBody,
     status: 201,
     returns: '{signoffs: Signoff[]}',
-    handler: async ({ client, params, body }) => {
+    handler: async ({ useCases, params, body }) => {
       const other = body.signoffs.find((s) => s.release !== params.ref);
       if (other) {
         throw tollgateError('TG_REQUEST_INVALID', `a sign-off of ${other.release} was sent to ${params.ref}: send each release's sign-offs to its own path`);
       }
-      return { signoffs: await client().recordSignoffs(body.signoffs as (SignoffPayload & { signature: string })[]) };
+      return { signoffs: await useCases().recordSignoffs(body.signoffs as (SignoffPayload & { signature: string })[]) };
     },
   }),
 ];

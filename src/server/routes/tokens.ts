@@ -1,4 +1,4 @@
-import { createApiToken, listApiTokens, revokeApiToken } from '../tokens.js';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../service/tokens.js';
 import { defineRoute } from '../route.js';
 import { CreateTokenBody, IdParams } from '../schemas.js';
 

@@ -13,7 +13,7 @@ export const validationRoutes = [
     params: RefParams,
     query: ValidationPlanQuery,
     returns: 'ValidationPlan: {release, items}',
-    handler: ({ client, params, query }) => client().planValidations(params.ref, query.stage, query.only),
+    handler: ({ useCases, params, query }) => useCases().planValidations(params.ref, query.stage, query.only),
   }),
   defineRoute({
     method: 'POST',
@@ -26,8 +26,8 @@ export const validationRoutes = [
     bodyLimit: BODY_LIMITS.validations,
     status: 201,
     returns: '{results: ValidationResult[]}',
-    handler: async ({ client, params, body, metrics }) => {
-      const results = await client().recordValidations(params.ref, body.results as NewValidationResult[]);
+    handler: async ({ useCases, params, body, metrics }) => {
+      const results = await useCases().recordValidations(params.ref, body.results as NewValidationResult[]);
       metrics.validations(results);
       return { results };
     },
@@ -40,6 +40,6 @@ export const validationRoutes = [
     access: 'member',
     params: SubjectRefParams,
     returns: '{baseline: {release, metrics} | null}',
-    handler: async ({ client, params }) => ({ baseline: (await client().baselineMetrics(params.subject, params.ref)) ?? null }),
+    handler: async ({ useCases, params }) => ({ baseline: (await useCases().baselineMetrics(params.subject, params.ref)) ?? null }),
   }),
 ];

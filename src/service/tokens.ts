@@ -3,18 +3,17 @@
  * (base64url); it is shown once, and only its SHA-256 is stored, so a copy of the database does not
  * hand out working tokens. Creating and revoking a token are state changes like any other: each is
  * written with its audit event in one transaction (DESIGN.md rule 5). Neither the secret nor its hash
- * ever goes into the audit log or the server's log. OIDC tokens (oidc.ts) are checked here too, so a
- * request's identity has one way in whichever kind of token proves it.
+ * ever goes into the audit log or the server's log. Checking a token on a request is the server's
+ * part (server/auth.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { actorOf } from '../audit/events.js';
 import { parseDuration } from '../domain/duration.js';
 import { tollgateError } from '../domain/errors.js';
 import { NAME_PATTERN } from '../domain/policy.js';
-import { change } from '../service/change.js';
-import { userActor, type ServiceDeps } from '../service/deps.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
-import type { TokenInfo } from '../client/http-client.js';
-import type { OidcVerifier } from './oidc.js';
+import { change } from './change.js';
+import type { ServiceDeps } from './deps.js';
 
 export const TOKEN_PREFIX = 'tg_';
 const SECRET_BYTES = 32;
@@ -27,21 +26,19 @@ export interface IssuedToken {
   readonly expiresAt: string | null;
 }
 
-/** A token as listed: the same shape on both ends of the API. */
-export type { TokenInfo };
-
-/** Who an authenticated request speaks for. */
-export interface TokenIdentity {
+/** A token as listed: never the secret, never its hash. The same shape on both ends of the API. */
+export interface TokenInfo {
+  readonly id: string;
   readonly user: string;
-  readonly tokenId: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
 }
 
+/** The SHA-256 (hex) of a token: what is stored and looked up, never the token itself. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-function actorOf(actor: string | undefined): string {
-  return actor ? userActor(actor) : 'system';
 }
 
 /**
@@ -79,6 +76,7 @@ export async function revokeApiToken(deps: ServiceDeps, actor: string | undefine
   });
 }
 
+/** Every API token, revoked and expired ones included, without its secret. */
 export async function listApiTokens(store: StoreReader): Promise<TokenInfo[]> {
   return (await store.listTokens()).map(tokenInfo);
 }
@@ -92,37 +90,4 @@ function tokenInfo(t: ApiToken): TokenInfo {
     expiresAt: t.expiresAt ?? null,
     revokedAt: t.revokedAt ?? null,
   };
-}
-
-/** A compact JWT: three base64url parts (the signature empty for `alg: none`, which the verifier then refuses). */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-/**
- * The identity an `Authorization` header proves, or TG_TOKEN_INVALID. Every failure has the same code
- * (a client cannot tell an unknown token from a revoked one by the code) and a message that says
- * which, without repeating the token. A bearer value shaped like a JWT, not a `tg_` token, is an
- * OIDC token: `oidc` verifies it (see oidc.ts), and a server without one says so.
- */
-export async function authenticate(store: Pick<StoreReader, 'findTokenByHash'>, authorization: string | undefined, now: Date, oidc?: OidcVerifier): Promise<TokenIdentity> {
-  if (authorization === undefined || authorization === '') {
-    throw tollgateError('TG_TOKEN_INVALID', 'this request needs an API token: send `Authorization: Bearer <token>`');
-  }
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-  if (!match) throw tollgateError('TG_TOKEN_INVALID', 'the Authorization header must be `Bearer <token>`');
-  const secret = match[1]!;
-  if (!secret.startsWith(TOKEN_PREFIX) && JWT_SHAPE.test(secret)) {
-    if (!oidc) {
-      throw tollgateError('TG_TOKEN_INVALID', 'this server accepts no OIDC tokens (no --oidc configuration)', {
-        hint: 'Send an API token from `tollgate token create USER`, or ask the operator to start the server with `--oidc FILE` (docs/oidc.md).',
-      });
-    }
-    return oidc.verify(secret, now);
-  }
-  const token = secret.startsWith(TOKEN_PREFIX) ? await store.findTokenByHash(hashToken(secret)) : undefined;
-  if (!token) throw tollgateError('TG_TOKEN_INVALID', 'the API token is not known to this server');
-  if (token.revokedAt !== undefined) throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} was revoked at ${token.revokedAt}`);
-  if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= now.getTime()) {
-    throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} expired at ${token.expiresAt}`);
-  }
-  return { user: token.user, tokenId: token.id };
 }

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig, loadServeConfig, type ServeFlags } from './config.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-config-'));
+const bare = loadConfig({}, { home: 'bare' }, dir);
+const withOidc = loadConfig({}, { home: 'oidc-home' }, dir);
+fs.mkdirSync(withOidc.home);
+fs.writeFileSync(path.join(withOidc.home, 'oidc.yaml'), 'issuers: []\n');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const ON: ServeFlags = { webhooks: true };
+
+describe('loadServeConfig', () => {
+  it.each([
+    { name: 'nothing set', env: {}, flags: ON, config: bare, want: { webhooks: {} } },
+    { name: 'dispatcher timings', env: { TOLLGATE_WEBHOOK_POLL_MS: '50', TOLLGATE_WEBHOOK_MAX_ATTEMPTS: '3', TOLLGATE_WEBHOOK_LEASE_MS: '' }, flags: ON, config: bare, want: { webhooks: { pollMs: 50, maxAttempts: 3 } } },
+    { name: '--no-webhooks, which reads no timing', env: { TOLLGATE_WEBHOOK_POLL_MS: 'soon' }, flags: { webhooks: false }, config: bare, want: { webhooks: false } },
+    { name: 'TOLLGATE_OIDC, from the current folder', env: { TOLLGATE_OIDC: 'ci/oidc.yaml' }, flags: ON, config: bare, want: { webhooks: {}, oidcFile: path.join(dir, 'ci/oidc.yaml') } },
+    { name: '--oidc over TOLLGATE_OIDC', env: { TOLLGATE_OIDC: 'env.yaml' }, flags: { ...ON, oidc: 'flag.yaml' }, config: bare, want: { webhooks: {}, oidcFile: path.join(dir, 'flag.yaml') } },
+    { name: "the home's oidc.yaml when it exists", env: { TOLLGATE_OIDC: '' }, flags: ON, config: withOidc, want: { webhooks: {}, oidcFile: path.join(withOidc.home, 'oidc.yaml') } },
+  ])('$name', ({ env, flags, config, want }) => {
+    const got = loadServeConfig(env, flags, config);
+    expect(got).toEqual(want);
+    expect(Object.isFrozen(got)).toBe(true);
+  });
+
+  it.each(['soon', '0', '1.5', '-2'])('refuses TOLLGATE_WEBHOOK_TIMEOUT_MS=%s with TG_USAGE', (value) => {
+    expect(() => loadServeConfig({ TOLLGATE_WEBHOOK_TIMEOUT_MS: value }, ON, bare)).toThrow(
+      expect.objectContaining({ code: 'TG_USAGE', message: `TOLLGATE_WEBHOOK_TIMEOUT_MS=${value} is not a whole number of at least 1` }),
+    );
+  });
+
+  it('leaves the global configuration alone: other commands never read the serve variables', () => {
+    expect(loadConfig({ TOLLGATE_WEBHOOK_POLL_MS: 'soon', TOLLGATE_OIDC: 'x.yaml' }, {}, dir)).toEqual(loadConfig({}, {}, dir));
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Tollgate's use cases as one set of operations acting for one user. The CLI's local mode wraps it
+ * (client/local-client.ts) and every `/api` route of `tollgate serve` runs it as the token's user
+ * (server/app.ts), so a command answers the same in local and in remote mode (DESIGN.md rule 6).
+ */
+import type { DsseEnvelope } from '../audit/dsse.js';
+import type { Decision, EvidenceSet, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import { applyPolicy, type ApplyPolicyResult } from './apply-policy.js';
+import { attest } from './attest.js';
+import { completeItem, type CheckInput, type CheckResult } from './check.js';
+import { createRelease, type CreateReleaseResult } from './create-release.js';
+import type { ServiceDeps } from './deps.js';
+import type { InputProbe } from './inputs.js';
+import { requirePolicy, requireRelease } from './lookup.js';
+import { promote, type PromoteResult } from './promote.js';
+import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
+import { rollback, type RollbackResult } from './rollback.js';
+import { draftSignoffs, recordSignoffs, type SignoffDraft, type SignoffRequest } from './signoff.js';
+import { decide } from './status.js';
+import { baselineMetrics, planValidations, recordValidations, requireValidator, type NewValidationResult, type ValidationPlan } from './validate.js';
+import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
+
+export interface PolicyInfo {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+  /** Stage names in the order the policy lists them. */
+  readonly stages: readonly string[];
+}
+
+export interface ReleaseEvidence {
+  readonly release: ReleaseDetail;
+  readonly evidence: EvidenceSet;
+}
+
+/** Every operation the CLI and the API offer, each acting as the user it was created for. */
+export interface UseCases {
+  applyPolicy(source: string, file: string): Promise<ApplyPolicyResult>;
+  activePolicy(): Promise<PolicyInfo | undefined>;
+  createRelease(manifest: ReleaseManifest): Promise<CreateReleaseResult>;
+  listReleases(filter?: { subject?: string }): Promise<ReleaseSummary[]>;
+  showRelease(ref: string): Promise<ReleaseDetail>;
+  status(ref: string, stage: string): Promise<Decision>;
+  check(input: CheckInput): Promise<CheckResult>;
+  draftSignoffs(req: SignoffRequest): Promise<SignoffDraft>;
+  recordSignoffs(signed: readonly (SignoffPayload & { signature: string })[]): Promise<Signoff[]>;
+  /** The validations to run for a stage; refuses a caller who may not submit results. */
+  planValidations(ref: string, stage: string, only?: string): Promise<ValidationPlan>;
+  recordValidations(ref: string, results: readonly NewValidationResult[]): Promise<ValidationResult[]>;
+  baselineMetrics(subject: string, ref: string): Promise<{ release: string; metrics: Record<string, unknown> } | undefined>;
+  /** Everything recorded for a release: evidence and promotions, for reports. */
+  evidence(ref: string): Promise<ReleaseEvidence>;
+  promote(ref: string, stage: string): Promise<PromoteResult>;
+  rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
+  auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
+  /** The newest signed checkpoint of the audit log. */
+  auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
+  /** The DSSE-signed attestation of the release's promotion into the stage. */
+  attest(ref: string, stage: string): Promise<DsseEnvelope>;
+}
+
+export interface UseCaseOptions {
+  /**
+   * Digests of validation inputs as they are now, for staleness: the CLI hashes files in its folder,
+   * the server takes the ones a remote caller sent.
+   */
+  readonly probe?: InputProbe;
+}
+
+/** The use cases over `deps`, acting as `actor` (undefined: nobody named, as in `init`). */
+export function createUseCases(deps: ServiceDeps, actor: string | undefined, options: UseCaseOptions = {}): UseCases {
+  const { probe } = options;
+  return {
+    applyPolicy: (source, file) => applyPolicy(deps, actor, source, file),
+    activePolicy: async () => {
+      const p = await deps.store.activePolicy();
+      return p && { name: p.name, version: p.version, digest: p.digest, appliedAt: p.appliedAt, appliedBy: p.appliedBy, stages: p.policy.stages.map((s) => s.name) };
+    },
+    createRelease: (manifest) => createRelease(deps, actor, manifest),
+    listReleases: (filter) => listReleases(deps.store, filter),
+    showRelease: (ref) => showRelease(deps.store, ref),
+    status: (ref, stage) => decide(deps.store, ref, stage, deps.now(), actor, probe),
+    check: (input) => completeItem(deps, actor, input),
+    draftSignoffs: (req) => draftSignoffs(deps.store, actor, req, deps.now()),
+    recordSignoffs: (signed) => recordSignoffs(deps, actor, signed),
+    planValidations: async (ref, stage, only) => {
+      // Refuse before anything runs: a long validation whose results would be refused helps nobody.
+      requireValidator((await requirePolicy(deps.store)).policy, actor);
+      return planValidations(deps.store, ref, stage, only);
+    },
+    recordValidations: (ref, results) => recordValidations(deps, actor, ref, results),
+    baselineMetrics: (subject, ref) => baselineMetrics(deps.store, subject, ref),
+    evidence: async (ref) => {
+      const release = await requireRelease(deps.store, ref);
+      return { release: await showRelease(deps.store, ref), evidence: await deps.store.evidence(release.digest) };
+    },
+    promote: (ref, stage) => promote(deps, actor, ref, stage, probe),
+    rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
+    auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
+    auditCheckpoint: async () => {
+      const c = await deps.store.latestCheckpoint();
+      return c && { size: c.size, root: c.root, at: c.at, note: c.note };
+    },
+    attest: (ref, stage) => attest(deps, ref, stage),
+  };
+}
