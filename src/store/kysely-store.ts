@@ -17,7 +17,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../domain/model.js';
-import type { SqlDialectName } from './migrations/index.js';
+import type { SqlDialectName } from './dialect.js';
 import type {
   ApiTokensTable,
   AuditCheckpointsTable,
