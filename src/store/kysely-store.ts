@@ -1,10 +1,11 @@
 /**
  * The one implementation of `Store` over Kysely, shared by SQLite and PostgreSQL so that every query
- * is written once. What differs between the two is passed in (how a write transaction begins) or
- * switched on `dialect` in one place (`serialize`).
+ * is written once. What differs between the two is passed in by `sqlite-store.ts` and
+ * `postgres-store.ts` (`KyselyStoreOptions`): how a write transaction begins, how writers take turns
+ * in it, and how other processes' commits are noticed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { GENESIS_HASH, eventHash } from '../audit/log.js';
 import { canonicalJson, digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
@@ -17,7 +18,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../domain/model.js';
-import type { SqlDialectName } from './dialect.js';
+import type { SqlDialectName, WriteLocks } from './dialect.js';
 import {
   toAttempt,
   toAuditEvent,
@@ -53,10 +54,12 @@ export interface KyselyStoreOptions {
   readonly dialect: SqlDialectName;
   /**
    * Runs `fn` in one write transaction and commits, or rolls back if it throws. SQLite takes the
-   * write lock at the start (BEGIN IMMEDIATE); PostgreSQL uses an ordinary transaction and the
-   * advisory locks below.
+   * write lock at the start (BEGIN IMMEDIATE); PostgreSQL uses an ordinary transaction, in which
+   * writers take the advisory `locks`.
    */
   readonly begin: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+  /** How writers take turns inside those transactions. */
+  readonly locks: WriteLocks;
   /** Releases the database; `db.destroy()` when absent. */
   readonly close?: () => Promise<void>;
   /**
@@ -75,10 +78,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
 // ------------------------------------------------------------------------------------------ reads
 
 class Reader implements StoreReader {
-  constructor(
-    protected readonly db: Kysely<Database>,
-    protected readonly dialect: SqlDialectName,
-  ) {}
+  constructor(protected readonly db: Kysely<Database>) {}
 
   async activePolicy(): Promise<PolicyVersion | undefined> {
     const row = await this.db.selectFrom('policies').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
@@ -238,24 +238,20 @@ class Reader implements StoreReader {
 
 // ----------------------------------------------------------------------------------------- writes
 
-/** Namespace of Tollgate's PostgreSQL advisory locks (the first key of the two-int form): "TGAT". */
-const PG_LOCK_NAMESPACE = 0x54474154;
-
 class Tx extends Reader implements StoreTx {
-  /**
-   * Makes concurrent writers of one kind take turns until their transactions end. On SQLite this is
-   * already so for every write: BEGIN IMMEDIATE holds the database's single write lock from the start
-   * of the transaction. On PostgreSQL a transaction-scoped advisory lock does it; unlike a row lock it
-   * also works before the first row exists (the first promotion into a stage, the first audit event).
-   */
-  private async serialize(key: string): Promise<void> {
-    if (this.dialect !== 'postgres') return;
-    await sql`select pg_advisory_xact_lock(${PG_LOCK_NAMESPACE}::int4, hashtext(${key}))`.execute(this.db);
+  constructor(
+    db: Kysely<Database>,
+    private readonly locks: WriteLocks,
+  ) {
+    super(db);
+  }
+
+  private async serialize(kind: 'audit' | 'policies' | 'promotions'): Promise<void> {
+    await this.locks.serialize(this.db, kind);
   }
 
   async lockStage(subject: string, stage: string): Promise<void> {
-    // JSON keeps the key unambiguous (`a/b` + `c` vs `a` + `b/c`); PostgreSQL text cannot hold NUL.
-    await this.serialize(JSON.stringify(['stage', subject, stage]));
+    await this.locks.lockStage(this.db, subject, stage);
   }
 
   async insertPolicy(p: Omit<PolicyVersion, 'version'>): Promise<PolicyVersion> {
@@ -424,7 +420,7 @@ class Tx extends Reader implements StoreTx {
 
   async appendAudit(e: NewAuditEvent): Promise<AuditEvent> {
     // Reading the head and writing the next event must not interleave with another writer, or two
-    // events would claim the same `prev`; `serialize` (PostgreSQL) and BEGIN IMMEDIATE (SQLite) see to it.
+    // events would claim the same `prev`; `serialize` sees to it.
     await this.serialize('audit');
     const { size, head } = await this.auditHead();
     // The stored data is the canonical JSON the hash covers, and the event returned is what a later
@@ -539,7 +535,7 @@ class Tx extends Reader implements StoreTx {
   }
 
   async claimDeliveries(opts: { now: string; leaseUntil: string; limit: number }): Promise<WebhookDelivery[]> {
-    let due = this.db
+    const due = this.db
       .selectFrom('webhook_deliveries')
       .select('id')
       .where('status', '=', 'pending')
@@ -549,9 +545,7 @@ class Tx extends Reader implements StoreTx {
       .orderBy('webhook_id')
       .orderBy('event_type')
       .limit(opts.limit);
-    // SQLite has no row locks and needs none: BEGIN IMMEDIATE already lets one writer in at a time.
-    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    const ids = (await due.execute()).map((r) => r.id);
+    const ids = (await this.locks.skipLocked(due).execute()).map((r) => r.id);
     if (ids.length === 0) return [];
     await this.db.updateTable('webhook_deliveries').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
     const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('id', 'in', ids).orderBy('audit_seq').orderBy('webhook_id').orderBy('event_type').execute();
@@ -616,7 +610,7 @@ class KyselyStore implements Store {
     this.dialect = opts.dialect;
     this.#db = db;
     this.#opts = opts;
-    this.#reader = new Reader(db, opts.dialect);
+    this.#reader = new Reader(db);
   }
 
   /**
@@ -633,7 +627,7 @@ class KyselyStore implements Store {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     this.#read();
-    const result = await this.#inTransaction.run(true, () => this.#opts.begin((trx) => fn(new Tx(trx, this.dialect))));
+    const result = await this.#inTransaction.run(true, () => this.#opts.begin((trx) => fn(new Tx(trx, this.#opts.locks))));
     // Counted once committed: a marker read before this point is older than the commit, so whatever
     // was cached under it is dropped at the next read.
     this.#commits++;
