@@ -9,13 +9,14 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
-import { createAuditReader, createAuditWriter } from './audit-queries.js';
+import { auditReads, auditWrites } from './audit-queries.js';
 import type { SqlDialectName, WriteLocks } from './dialect.js';
-import { createOutboxReader, createOutboxWriter } from './outbox-queries.js';
-import { createRecordReader, createRecordWriter } from './record-queries.js';
+import { outboxReads, outboxWrites } from './outbox-queries.js';
+import type { ReadContext, WriteContext } from './query-context.js';
+import { recordReads, recordWrites } from './record-queries.js';
 import type { Database } from './schema.js';
 import type { Store, StoreReader, StoreTx } from './store.js';
-import { createTokenReader, createTokenWriter } from './token-queries.js';
+import { tokenReads, tokenWrites } from './token-queries.js';
 
 /** How a dialect plugs into the shared Kysely store. */
 export interface KyselyStoreOptions {
@@ -38,6 +39,11 @@ export interface KyselyStoreOptions {
   readonly externalVersion?: () => Promise<string>;
 }
 
+// Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
+// types keep them complete: a method missing from a role's queries does not compile.
+const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads };
+const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites };
+
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions): Store {
   const { begin, locks, externalVersion } = opts;
@@ -58,12 +64,12 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
   };
 
   return {
-    ...guarded(createReader(db), outsideTransaction),
+    ...guarded(READS, withContext(READS, { db }), outsideTransaction),
     dialect: opts.dialect,
 
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       outsideTransaction();
-      const result = await inTransaction.run(true, () => begin((trx) => fn(createTx(trx, locks))));
+      const result = await inTransaction.run(true, () => begin((trx) => fn(withContext(WRITES, { db: trx, locks }))));
       // Counted once committed: a marker read before this point is older than the commit, so whatever
       // was cached under it is dropped at the next read.
       commits++;
@@ -81,36 +87,25 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
   };
 }
 
-/** Every read, on `db`: the store's own connection(s), or a transaction's. */
-function createReader(db: Kysely<Database>): StoreReader {
-  return { ...createRecordReader(db), ...createAuditReader(db), ...createTokenReader(db), ...createOutboxReader(db) };
-}
-
-/** What a transaction callback gets: every read and every write, on the transaction's connection. */
-function createTx(trx: Kysely<Database>, locks: WriteLocks): StoreTx {
-  return {
-    ...createReader(trx),
-    ...createRecordWriter(trx, locks),
-    ...createAuditWriter(trx, locks),
-    ...createTokenWriter(trx),
-    ...createOutboxWriter(trx, locks),
-  };
+/** `methods` over `context`: an object holding the context, with the methods as its prototype. */
+function withContext<M extends object, C extends object>(methods: M & ThisType<C>, context: C): M {
+  return Object.assign(Object.create(methods) as M, context);
 }
 
 /**
- * `reader` with `check` called before each of its methods. One wrapper over whatever methods the
- * reader has, rather than a forwarding method per read, so that a read added to the interface is
- * guarded without anyone having to remember to.
+ * Each of `methods`, called on `target` after `check`. One wrapper over every method the reader has,
+ * rather than a forwarding method per read, so that a read added to a role is guarded without
+ * anyone having to remember to.
  */
-function guarded<R extends object>(reader: R, check: () => void): R {
-  const methods = Object.entries(reader) as [string, (...args: unknown[]) => unknown][];
+function guarded<M extends object>(methods: M, target: M, check: () => void): M {
+  const entries = Object.entries(methods) as [string, (...args: unknown[]) => unknown][];
   return Object.fromEntries(
-    methods.map(([name, method]) => [
+    entries.map(([name, method]) => [
       name,
       (...args: unknown[]) => {
         check();
-        return method(...args);
+        return method.apply(target, args);
       },
     ]),
-  ) as R;
+  ) as M;
 }
