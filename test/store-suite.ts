@@ -1,7 +1,8 @@
 /**
- * The shared `Store` suite: every implementation (SQLite now, PostgreSQL later) runs exactly these
- * tests, so the two cannot drift apart. Usage: `runStoreSuite('sqlite', () => createSqliteStore(f))`;
- * `makeStore` must return a fresh, empty, migrated store on every call.
+ * The shared `Store` suite: every implementation (SQLite, file and in memory, in
+ * `store.sqlite.test.ts`; PostgreSQL in `store.pg.test.ts`) runs exactly these tests, so they cannot
+ * drift apart. Usage: `runStoreSuite('sqlite', () => createSqliteStore(f))`; `makeStore` must return a
+ * fresh, empty, migrated store on every call.
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../src/domain/model.js';
-import type { AuditCheckpoint, Store, StoreTx, Webhook } from '../src/store/store.js';
+import type { ApiToken, AuditCheckpoint, Store, StoreReader, StoreTx, Webhook } from '../src/store/store.js';
 
 // ------------------------------------------------------------------------------------- fixtures
 
@@ -141,6 +142,58 @@ function signCheckpoint(body: { size: number; head: string; at: string }): Audit
     frontier: ['ab'.repeat(32), 'cd'.repeat(32)],
   };
 }
+
+function token(id: string, extra: Partial<ApiToken> = {}): ApiToken {
+  return { id, user: 'alice', hash: hex(id.slice(-1)), createdAt: at(0), createdBy: 'root', ...extra };
+}
+
+function hook(id: string, extra: Partial<Webhook> = {}): Webhook {
+  return {
+    id,
+    url: `https://hooks.example.com/${id}`,
+    events: ['release.promoted'],
+    secret: 'whsec_0123456789abcdef',
+    createdAt: at(0),
+    createdBy: 'root',
+    ...extra,
+  };
+}
+
+function delivery(id: string, webhookId: string, seq: number, extra: { nextAttemptAt?: string } = {}) {
+  return {
+    id,
+    webhookId,
+    event: 'release.promoted',
+    auditSeq: seq,
+    payload: JSON.stringify({ id, seq }),
+    createdAt: at(seq),
+    nextAttemptAt: extra.nextAttemptAt ?? at(seq),
+  };
+}
+
+/**
+ * One call of every read: typed by `StoreReader`'s keys, so a read added to the interface does not
+ * compile until it is listed here, and the tests that go through every read cover it too.
+ */
+const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknown> } = {
+  activePolicy: (r) => r.activePolicy(),
+  policyVersion: (r) => r.policyVersion(1),
+  findRelease: (r) => r.findRelease('fraud-detector', '2.4.0'),
+  listReleases: (r) => r.listReleases(),
+  findSignoff: (r) => r.findSignoff(dg('0'), 'carol', 'c2lnbmF0dXJl'),
+  evidence: (r) => r.evidence(dg('0')),
+  promotions: (r) => r.promotions(),
+  stageHolder: (r) => r.stageHolder('fraud-detector', 'staging'),
+  blob: (r) => r.blob(dg('0')),
+  auditEvents: (r) => r.auditEvents(),
+  auditHead: (r) => r.auditHead(),
+  latestCheckpoint: (r) => r.latestCheckpoint(),
+  findTokenByHash: (r) => r.findTokenByHash(hex('0')),
+  listTokens: (r) => r.listTokens(),
+  listWebhooks: (r) => r.listWebhooks(),
+  webhookDeliveries: (r) => r.webhookDeliveries(),
+  deliveryAttempts: (r) => r.deliveryAttempts(['d1']),
+};
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -378,6 +431,9 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
             await tx.putBlob(digestBytes(bytes), bytes);
             await tx.appendAudit({ at: at(1), actor: 'user:alice', type: 'ReleaseCreated', data: { release: r.version } });
             await tx.putCheckpoint(signCheckpoint({ ...(await tx.auditHead()), at: at(1) }));
+            await tx.insertToken(token('tok_a'));
+            await tx.insertWebhook(hook('whk_a'));
+            await tx.enqueueDeliveries([delivery('d1', 'whk_a', 1)]);
             throw boom;
           }),
         ).rejects.toBe(boom);
@@ -389,6 +445,9 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(await store.blob(digestBytes(bytes))).toBeUndefined();
         expect(await store.auditHead()).toEqual(before);
         expect(await store.latestCheckpoint()).toBeUndefined();
+        expect(await store.listTokens()).toEqual([]);
+        expect(await store.listWebhooks({ includeRemoved: true })).toEqual([]);
+        expect(await store.webhookDeliveries()).toEqual([]);
         // The store is still usable, and the chain continues from the last committed event.
         const next = await store.transaction((tx) => tx.appendAudit({ at: at(2), actor: 'system', type: 'PolicyApplied', data: {} }));
         expect(next).toMatchObject({ seq: 2, prev: before.head });
@@ -404,6 +463,62 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         await expect(store.transaction(async () => store.activePolicy())).rejects.toThrow(/its `tx`/);
         await expect(store.transaction(async () => store.transaction(async () => 1))).rejects.toThrow(/its `tx`/);
         expect(await store.activePolicy()).toBeUndefined();
+      }));
+
+    it('refuses every read on the store inside a transaction, and answers each on the tx', () =>
+      withStore(async (store) => {
+        for (const [name, read] of Object.entries(EVERY_READ)) {
+          await expect(store.transaction(async () => read(store)), name).rejects.toThrow(/its `tx`/);
+          // Also after an await inside the callback, where only the async context tells it is inside.
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.auditHead();
+              return read(store);
+            }),
+            name,
+          ).rejects.toThrow(/its `tx`/);
+          const inside = await store.transaction((tx) => read(tx));
+          expect(await read(store), name).toStrictEqual(inside);
+        }
+      }));
+
+    it("lets reads from outside a running transaction through (another request's), and gives no change marker inside one", () =>
+      withStore(async (store) => {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let started!: () => void;
+        const inside = new Promise<void>((resolve) => (started = resolve));
+        const running = store.transaction(async (tx) => {
+          await tx.appendAudit({ at: at(0), actor: 'system', type: 'PolicyApplied', data: {} });
+          started();
+          await held;
+          return store.changeMarker();
+        });
+        await inside;
+        // Not refused: it is not inside the callback. SQLite answers once the transaction ends (its one
+        // connection is the transaction's until then); PostgreSQL at once, with what was committed.
+        const outside = store.auditHead();
+        release();
+        expect(await running).toBeUndefined();
+        expect((await outside).size).toBeLessThanOrEqual(1);
+        expect(await store.auditHead()).toMatchObject({ size: 1 });
+      }));
+
+    it('moves its change marker with every commit of its own, and not without one', () =>
+      withStore(async (store) => {
+        const first = await store.changeMarker();
+        expect(first).toEqual(expect.any(String));
+        expect(await store.changeMarker()).toBe(first);
+        await store.transaction((tx) => tx.insertToken(token('tok_1')));
+        const second = await store.changeMarker();
+        expect(second).not.toBe(first);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.insertToken(token('tok_2'));
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.changeMarker()).toBe(second);
       }));
 
     it('builds a valid audit chain across many transactions, concurrent ones included', () =>
@@ -476,25 +591,6 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       }));
 
     describe('webhooks', () => {
-      const hook = (id: string, extra: Partial<Webhook> = {}): Webhook => ({
-        id,
-        url: `https://hooks.example.com/${id}`,
-        events: ['release.promoted'],
-        secret: 'whsec_0123456789abcdef',
-        createdAt: at(0),
-        createdBy: 'root',
-        ...extra,
-      });
-      const delivery = (id: string, webhookId: string, seq: number, extra: { nextAttemptAt?: string } = {}) => ({
-        id,
-        webhookId,
-        event: 'release.promoted',
-        auditSeq: seq,
-        payload: JSON.stringify({ id, seq }),
-        createdAt: at(seq),
-        nextAttemptAt: extra.nextAttemptAt ?? at(seq),
-      });
-
       it('round-trips subscriptions, and removal hides them and drops their pending deliveries', () =>
         withStore(async (store) => {
           await store.transaction(async (tx) => {
@@ -566,6 +662,63 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
           const ids = claims.flat().map((d) => d.id);
           expect(ids).toHaveLength(30);
           expect(new Set(ids).size).toBe(30);
+        }));
+
+      it('redelivers a delivery whatever its state: due now, lease released, its tries kept', () =>
+        withStore(async (store) => {
+          await store.transaction(async (tx) => {
+            await tx.insertWebhook(hook('whk_a'));
+            await tx.enqueueDeliveries([delivery('d1', 'whk_a', 1), delivery('d2', 'whk_a', 2)]);
+            await tx.claimDeliveries({ now: at(10), leaseUntil: at(11), limit: 10 });
+            await tx.recordAttempt(
+              { deliveryId: 'd1', attempt: 1, at: at(10), durationMs: 3, statusCode: 204 },
+              { status: 'delivered', nextAttemptAt: at(10), deliveredAt: at(10), lastStatus: 204 },
+            );
+          });
+          // d2 is still leased until at(11); a redelivery releases the lease.
+          const [d1, d2] = await store.transaction(async (tx) => [await tx.redeliver('d1', at(20)), await tx.redeliver('d2', at(20))]);
+          expect(d1).toMatchObject({ id: 'd1', status: 'pending', attempts: 1, nextAttemptAt: at(20), lastStatus: 204 });
+          expect(d1!.deliveredAt).toBeUndefined();
+          expect(d1!.leaseUntil).toBeUndefined();
+          expect(d2).toMatchObject({ id: 'd2', status: 'pending', attempts: 0, nextAttemptAt: at(20) });
+          expect(d2!.leaseUntil).toBeUndefined();
+          expect(await store.transaction((tx) => tx.redeliver('d_none', at(20)))).toBeUndefined();
+          expect(await store.deliveryAttempts(['d1'])).toHaveLength(1);
+          const claimed = await store.transaction((tx) => tx.claimDeliveries({ now: at(20), leaseUntil: at(21), limit: 10 }));
+          expect(claimed.map((d) => d.id)).toEqual(['d1', 'd2']);
+        }));
+    });
+
+    describe('tokens', () => {
+      it('round-trips tokens, found by hash and listed oldest first, absent fields absent', () =>
+        withStore(async (store) => {
+          const a = token('tok_a', { createdAt: at(2), expiresAt: at(100) });
+          const b = token('tok_b', { user: 'bob', createdAt: at(1) });
+          await store.transaction(async (tx) => {
+            await tx.insertToken(a);
+            await tx.insertToken(b);
+          });
+          expect(await store.findTokenByHash(a.hash)).toStrictEqual(a);
+          expect(await store.findTokenByHash(b.hash)).toStrictEqual(b);
+          expect(await store.findTokenByHash(hex('0'))).toBeUndefined();
+          expect(await store.listTokens()).toStrictEqual([b, a]);
+        }));
+
+      it('revokes a token once: revoking again keeps the first time, an unknown id is false', () =>
+        withStore(async (store) => {
+          const a = token('tok_a');
+          await store.transaction((tx) => tx.insertToken(a));
+          expect(await store.transaction((tx) => tx.revokeToken('tok_a', at(5)))).toBe(true);
+          expect(await store.transaction((tx) => tx.revokeToken('tok_a', at(6)))).toBe(true);
+          expect(await store.transaction((tx) => tx.revokeToken('tok_none', at(6)))).toBe(false);
+          expect(await store.findTokenByHash(a.hash)).toStrictEqual({ ...a, revokedAt: at(5) });
+        }));
+
+      it('refuses a second token with the same secret hash', () =>
+        withStore(async (store) => {
+          await store.transaction((tx) => tx.insertToken(token('tok_a')));
+          await expect(store.transaction((tx) => tx.insertToken(token('tok_b', { hash: token('tok_a').hash })))).rejects.toThrow();
+          expect((await store.listTokens()).map((t) => t.id)).toEqual(['tok_a']);
         }));
     });
   });

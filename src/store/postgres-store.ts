@@ -1,10 +1,11 @@
 /**
  * The scale-out store: PostgreSQL (node-postgres pool), for several `serve` processes sharing one
  * database. Every query is the shared Kysely store's; this file only opens the pool, brings the schema
- * up to date and says how a write transaction begins.
+ * up to date and says how a write transaction begins and how writers take turns in it.
  */
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { WriteLocks } from './dialect.js';
 import { createKyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -27,6 +28,26 @@ export interface PostgresStoreOptions {
  * ("TGMIGRAT"), which PostgreSQL keeps apart from the two-int keys the store itself locks with.
  */
 const MIGRATION_LOCK_KEY = '6072351004394340692';
+
+/** Namespace of the store's advisory locks (the first key of the two-int form): "TGAT". */
+const LOCK_NAMESPACE = 0x54474154;
+
+/**
+ * Writers take turns by transaction-scoped advisory locks, released when the transaction ends. Unlike
+ * a row lock, one works before the first row exists (the first promotion into a stage, the first
+ * audit event). The keys are hashed names in the store's own namespace.
+ */
+const POSTGRES_LOCKS: WriteLocks = {
+  serialize: (trx, kind) => advisoryXactLock(trx, kind),
+  // JSON keeps the key unambiguous (`a/b` + `c` vs `a` + `b/c`); PostgreSQL text cannot hold NUL.
+  lockStage: (trx, subject, stage) => advisoryXactLock(trx, JSON.stringify(['stage', subject, stage])),
+  // A delivery another replica is claiming is passed over, not waited for: replicas share the outbox.
+  skipLocked: (select) => select.forUpdate().skipLocked(),
+};
+
+async function advisoryXactLock(trx: Kysely<Database>, key: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}::int4, hashtext(${key}))`.execute(trx);
+}
 
 /**
  * Connects to the PostgreSQL database at `url` (`postgres://user@host:5432/db`), brings its schema up
@@ -70,6 +91,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     // makes a commit visible before it releases the locks). Under REPEATABLE READ or SERIALIZABLE the
     // snapshot would date from before the wait, and two writers would read the same audit head.
     begin: (fn) => db.transaction().setIsolationLevel('read committed').execute(fn),
+    locks: POSTGRES_LOCKS,
     // Kysely ends the pool, closing every connection.
     close: () => db.destroy(),
     // Every change appends to the audit log under its lock, so commits become visible in `seq`

@@ -12,6 +12,7 @@ import {
   type DialectAdapter,
   type Driver,
 } from 'kysely';
+import type { WriteLocks } from './dialect.js';
 import { createKyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -39,6 +40,7 @@ export async function createSqliteStore(file: string): Promise<Store> {
       // free before starting another: concurrent `transaction()` calls in one process run one after
       // the other, and so do plain reads issued while a transaction is open.
       begin: (fn) => db.transaction().execute(fn),
+      locks: SQLITE_LOCKS,
       close: () => db.destroy(),
       // Moves when another connection (a CLI process, another server) commits to the file; a
       // synchronous read of the same connection, so no query has to wait its turn.
@@ -49,6 +51,18 @@ export async function createSqliteStore(file: string): Promise<Store> {
     throw err;
   }
 }
+
+/**
+ * SQLite takes no locks of its own, and needs none: every transaction begins IMMEDIATE (below), so it
+ * holds the database's one write lock from its first statement to its end. Writers already take
+ * turns, whatever they write; and SQLite has no row locks, nor a claim another writer could be
+ * holding at the same time.
+ */
+const SQLITE_LOCKS: WriteLocks = {
+  serialize: async () => {},
+  lockStage: async () => {},
+  skipLocked: (select) => select,
+};
 
 /**
  * Kysely's SQLite dialect, with transactions that start with BEGIN IMMEDIATE.

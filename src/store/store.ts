@@ -2,6 +2,9 @@
  * The Store interface: everything Tollgate keeps, behind one interface that SQLite (embedded default)
  * and PostgreSQL (scale-out) implement. Writes happen only inside `transaction`, so a state change and
  * its audit event commit together or not at all (DESIGN.md, rule 5).
+ *
+ * `Store` is composed of role interfaces (the record, the audit log, tokens, the webhook outbox; each
+ * a reader and a writer), so that a component can depend on just the roles it uses.
  */
 import type { AuditCheckpoint, AuditEvent, NewAuditEvent } from '../audit/events.js';
 import type { Digest } from '../domain/digest.js';
@@ -14,6 +17,7 @@ import type {
   Signoff,
   ValidationResult,
 } from '../domain/model.js';
+import type { SqlDialectName } from './dialect.js';
 export type { AuditCheckpoint, AuditEvent, NewAuditEvent };
 
 /** An API token as stored: who it speaks for and when it stops; never the secret itself. */
@@ -79,7 +83,15 @@ export interface DeliveryOutcome {
   readonly lastError?: string;
 }
 
-export interface StoreReader {
+// ------------------------------------------------------------------------------------------ roles
+// One pair of interfaces per part of what the store keeps: the reads (anywhere) and the writes (only
+// inside `transaction`). A component asks for the roles it uses, not the whole store.
+
+/**
+ * The record a decision is read from (DESIGN.md, rules 5 and 6): policy versions, releases, their
+ * evidence and its attachments, promotions and who holds each stage.
+ */
+export interface RecordReader {
   /** The newest applied policy version, or undefined before any `policy apply`. */
   activePolicy(): Promise<PolicyVersion | undefined>;
   policyVersion(version: number): Promise<PolicyVersion | undefined>;
@@ -94,24 +106,14 @@ export interface StoreReader {
   /** The promotion that put the current holder into the stage. */
   stageHolder(subject: string, stage: string): Promise<Promotion | undefined>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
-  /** The whole audit log in order of `seq`. */
-  auditEvents(): Promise<AuditEvent[]>;
-  auditHead(): Promise<{ size: number; head: string }>;
-  latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
-  /** The token whose secret has this hex SHA-256, revoked and expired ones included. */
-  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
-  /** Every token, oldest first. */
-  listTokens(): Promise<ApiToken[]>;
-  /** Webhook subscriptions, oldest first; removed ones only when asked. */
-  listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]>;
-  /** Deliveries (one by `id`, or of one webhook, or in one state), newest first (by audit order), at most `limit` (default 100). */
-  webhookDeliveries(filter?: { id?: string; webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>;
-  /** The tries of these deliveries, in order of delivery then attempt. */
-  deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]>;
 }
 
-export interface StoreTx extends StoreReader {
-  /** Serializes promotions of one subject and stage (a row lock on PostgreSQL). */
+/** Writes to the record a decision is read from. */
+export interface RecordWriter {
+  /**
+   * Serializes promotions of one subject and stage until the transaction ends (an advisory lock on
+   * PostgreSQL; SQLite lets one writer in at a time anyway).
+   */
   lockStage(subject: string, stage: string): Promise<void>;
   insertPolicy(p: Omit<PolicyVersion, 'version'>): Promise<PolicyVersion>;
   insertRelease(r: Release): Promise<void>;
@@ -122,12 +124,47 @@ export interface StoreTx extends StoreReader {
   putBlob(digest: Digest, bytes: Uint8Array): Promise<void>;
   /** Records the promotion and makes its release the holder of the stage. */
   insertPromotion(p: Promotion): Promise<void>;
+}
+
+/** The hash-linked audit log and its signed checkpoints. */
+export interface AuditReader {
+  /** The whole audit log in order of `seq`. */
+  auditEvents(): Promise<AuditEvent[]>;
+  auditHead(): Promise<{ size: number; head: string }>;
+  latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
+}
+
+export interface AuditWriter {
   /** Appends an event linked to the current head and returns it with `seq`, `prev` and `hash`. */
   appendAudit(e: NewAuditEvent): Promise<AuditEvent>;
   putCheckpoint(c: AuditCheckpoint): Promise<void>;
+}
+
+/** API tokens, by the hash of their secret. */
+export interface TokenReader {
+  /** The token whose secret has this hex SHA-256, revoked and expired ones included. */
+  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
+  /** Every token, oldest first. */
+  listTokens(): Promise<ApiToken[]>;
+}
+
+export interface TokenWriter {
   insertToken(t: ApiToken): Promise<void>;
   /** Marks the token revoked at `at`; false when no token has that id. Revoking twice keeps the first time. */
   revokeToken(id: string, at: string): Promise<boolean>;
+}
+
+/** The webhook outbox: subscriptions, the deliveries owed to them, and the log of tries. */
+export interface OutboxReader {
+  /** Webhook subscriptions, oldest first; removed ones only when asked. */
+  listWebhooks(opts?: { includeRemoved?: boolean }): Promise<Webhook[]>;
+  /** Deliveries (one by `id`, or of one webhook, or in one state), newest first (by audit order), at most `limit` (default 100). */
+  webhookDeliveries(filter?: { id?: string; webhookId?: string; status?: DeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>;
+  /** The tries of these deliveries, in order of delivery then attempt. */
+  deliveryAttempts(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]>;
+}
+
+export interface OutboxWriter {
   insertWebhook(w: Webhook): Promise<void>;
   /** Marks the webhook removed at `at` (its pending deliveries are dropped as `failed`); false when no webhook has that id. */
   removeWebhook(id: string, at: string): Promise<boolean>;
@@ -145,15 +182,30 @@ export interface StoreTx extends StoreReader {
   recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
 }
 
-export interface Store extends StoreReader {
-  readonly dialect: 'sqlite' | 'postgres';
+/** The way in to writing, with `Tx` the roles a transaction callback may use. */
+export interface Transactional<Tx> {
+  /** Runs `fn` in one write transaction: all of it commits, or none of it. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** What the webhook dispatcher needs: the outbox, read outside transactions and written inside them. */
+export interface WebhookOutbox extends OutboxReader, Transactional<OutboxWriter> {}
+
+// ----------------------------------------------------------------------------------- compositions
+
+/** Every read, outside a transaction (the `Store`) or inside one (its `tx`). */
+export interface StoreReader extends RecordReader, AuditReader, TokenReader, OutboxReader {}
+
+/** What a transaction callback gets: every read and every write, all in the one transaction. */
+export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, OutboxWriter {}
+
+export interface Store extends StoreReader, Transactional<StoreTx> {
+  readonly dialect: SqlDialectName;
   /**
    * A value that changes whenever anything is committed, by this process or another: what read
    * caches are keyed by. Read it before reading the data it guards: data read after it is at least
    * as new. Undefined when the store cannot tell (then nothing may be cached).
    */
   changeMarker(): Promise<string | undefined>;
-  /** Runs `fn` in one write transaction: all of it commits, or none of it. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -5,11 +5,12 @@
  * A failed try (a network error, a timeout, any answer but 2xx) is tried again with exponential
  * backoff and jitter; after `maxAttempts` tries the delivery is `failed`, and the log keeps every try.
  */
-import type { Store, Webhook, WebhookDelivery } from '../store/store.js';
+import type { Webhook, WebhookDelivery, WebhookOutbox } from '../store/store.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signDelivery } from './signature.js';
 
 export interface DispatcherOptions {
-  readonly store: Store;
+  /** The outbox it claims deliveries from and records tries in: any `Store`. */
+  readonly store: WebhookOutbox;
   readonly now?: () => Date;
   readonly fetch?: typeof globalThis.fetch;
   /** How often to look for due deliveries when the last look found fewer than a batch. */

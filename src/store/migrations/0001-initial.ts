@@ -4,7 +4,7 @@
  * change what this migration does.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from '../dialect.js';
 
 /** The initial schema for `dialect`; the only difference between the two is the bytes type. */
 export function initial(dialect: SqlDialectName): Migration {

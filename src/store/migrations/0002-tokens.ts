@@ -3,7 +3,7 @@
  * a new migration. Only the token's SHA-256 is kept: the secret is printed once and never stored.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from '../dialect.js';
 
 export function tokens(_dialect: SqlDialectName): Migration {
   return {

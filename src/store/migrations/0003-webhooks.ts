@@ -7,7 +7,7 @@
  * - `webhook_attempts`: the delivery log, one row per try.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from '../dialect.js';
 
 export function webhooks(_dialect: SqlDialectName): Migration {
   return {

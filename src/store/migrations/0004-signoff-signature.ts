@@ -4,7 +4,7 @@
  * Frozen in time like every migration.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from '../dialect.js';
 
 export function signoffSignature(_dialect: SqlDialectName): Migration {
   return {

@@ -3,13 +3,11 @@
  * by the compiler). Append new migrations; never edit or reorder old ones.
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlDialectName } from '../dialect.js';
 import { initial } from './0001-initial.js';
 import { tokens } from './0002-tokens.js';
 import { webhooks } from './0003-webhooks.js';
 import { signoffSignature } from './0004-signoff-signature.js';
-
-/** The SQL dialects Tollgate's store runs on. */
-export type SqlDialectName = 'sqlite' | 'postgres';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [

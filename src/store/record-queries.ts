@@ -1,0 +1,287 @@
+/**
+ * The record a decision is read from (DESIGN.md, rules 5 and 6): policy versions, releases, their
+ * evidence and its attachments (blobs), promotions and who holds each stage.
+ */
+import { digestBytes, type Digest } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
+import type {
+  ChecklistCompletion,
+  EvidenceSet,
+  PolicyVersion,
+  Promotion,
+  Release,
+  Signoff,
+  ValidationResult,
+} from '../domain/model.js';
+import type { ReadContext, WriteContext } from './query-context.js';
+import { toChecklist, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
+import type { RecordReader, RecordWriter } from './store.js';
+
+export const recordReads: RecordReader & ThisType<ReadContext> = {
+  async activePolicy(): Promise<PolicyVersion | undefined> {
+    const row = await this.db.selectFrom('policies').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
+    return row && toPolicyVersion(row);
+  },
+
+  async policyVersion(version: number): Promise<PolicyVersion | undefined> {
+    const row = await this.db.selectFrom('policies').selectAll().where('version', '=', version).executeTakeFirst();
+    return row && toPolicyVersion(row);
+  },
+
+  async findRelease(subject: string, version: string): Promise<Release | undefined> {
+    const row = await this.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('subject', '=', subject)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row && toRelease(row);
+  },
+
+  async listReleases(filter: { subject?: string } = {}): Promise<Release[]> {
+    let q = this.db.selectFrom('releases').selectAll();
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+    const rows = await q.orderBy('created_at').orderBy('subject').orderBy('version').execute();
+    return rows.map(toRelease);
+  },
+
+  async findSignoff(releaseDigest: Digest, signer: string, signature: string): Promise<Signoff | undefined> {
+    // By the signature alone, so that the planner takes its index (signatures do not repeat): with the
+    // release's column in the query too, SQLite may walk every sign-off of the release instead.
+    const rows = await this.db.selectFrom('signoffs').selectAll().where('signature', '=', signature).execute();
+    const row = rows.find((r) => r.release_digest === releaseDigest && r.signer === signer);
+    return row && toSignoff(row);
+  },
+
+  async evidence(releaseDigest: Digest): Promise<EvidenceSet> {
+    // `at` first, then `id`, so that the order is the same on every read even when two share a time.
+    const checklist = await this.db
+      .selectFrom('checklist_completions')
+      .selectAll()
+      .where('release_digest', '=', releaseDigest)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    const signoffs = await this.db
+      .selectFrom('signoffs')
+      .selectAll()
+      .where('release_digest', '=', releaseDigest)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    const validations = await this.db
+      .selectFrom('validation_results')
+      .selectAll()
+      .where('release_digest', '=', releaseDigest)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return {
+      checklist: checklist.map(toChecklist),
+      signoffs: signoffs.map(toSignoff),
+      validations: validations.map(toValidation),
+    };
+  },
+
+  async promotions(filter: { subject?: string; stage?: string; releaseDigest?: Digest } = {}): Promise<Promotion[]> {
+    let q = this.db.selectFrom('promotions').selectAll();
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    if (filter.releaseDigest !== undefined) q = q.where('release_digest', '=', filter.releaseDigest);
+    const rows = await q.orderBy('seq').execute();
+    return rows.map(toPromotion);
+  },
+
+  async stageHolder(subject: string, stage: string): Promise<Promotion | undefined> {
+    const row = await this.db
+      .selectFrom('stage_holders')
+      .innerJoin('promotions', 'promotions.id', 'stage_holders.promotion_id')
+      .selectAll('promotions')
+      .where('stage_holders.subject', '=', subject)
+      .where('stage_holders.stage', '=', stage)
+      .executeTakeFirst();
+    return row && toPromotion(row);
+  },
+
+  async blob(digest: Digest): Promise<Uint8Array | undefined> {
+    const row = await this.db.selectFrom('blobs').select('content').where('digest', '=', digest).executeTakeFirst();
+    // Both drivers hand back a Node Buffer; callers get a plain Uint8Array, as the interface says.
+    return row && new Uint8Array(row.content);
+  },
+};
+
+export const recordWrites: RecordWriter & ThisType<WriteContext> = {
+  async lockStage(subject: string, stage: string): Promise<void> {
+    await this.locks.lockStage(this.db, subject, stage);
+  },
+
+  async insertPolicy(p: Omit<PolicyVersion, 'version'>): Promise<PolicyVersion> {
+    await this.locks.serialize(this.db, 'policies');
+    const last = await this.db.selectFrom('policies').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
+    const version = (last?.version ?? 0) + 1;
+    await this.db
+      .insertInto('policies')
+      .values({
+        version,
+        digest: p.digest,
+        name: p.name,
+        source: p.source,
+        policy_json: JSON.stringify(p.policy),
+        applied_at: p.appliedAt,
+        applied_by: p.appliedBy,
+      })
+      .execute();
+    return { ...p, version };
+  },
+
+  async insertRelease(r: Release): Promise<void> {
+    try {
+      await this.db
+        .insertInto('releases')
+        .values({
+          digest: r.digest,
+          subject: r.subject,
+          version: r.version,
+          manifest_json: JSON.stringify(r.manifest),
+          created_at: r.createdAt,
+          created_by: r.createdBy,
+        })
+        .execute();
+    } catch (err) {
+      // Two writers can both find the name free and race to insert; the loser gets the product's
+      // error rather than a driver's constraint message.
+      if (isUniqueViolation(err)) {
+        throw tollgateError('TG_RELEASE_CONFLICT', `release ${r.subject}@${r.version} is already registered`, {
+          details: { release: `${r.subject}@${r.version}`, digest: r.digest },
+        });
+      }
+      throw err;
+    }
+  },
+
+  async insertChecklist(c: ChecklistCompletion): Promise<void> {
+    await this.db
+      .insertInto('checklist_completions')
+      .values({
+        id: c.id,
+        release_digest: c.releaseDigest,
+        stage: c.stage,
+        gate_id: c.gateId,
+        item_id: c.itemId,
+        item_digest: c.itemDigest,
+        by_user: c.by,
+        at: c.at,
+        evidence_json: c.evidence === undefined ? null : JSON.stringify(c.evidence),
+        note: c.note ?? null,
+      })
+      .execute();
+  },
+
+  async insertSignoff(s: Signoff): Promise<void> {
+    await this.db
+      .insertInto('signoffs')
+      .values({
+        id: s.id,
+        type: s.type,
+        release: s.release,
+        release_digest: s.releaseDigest,
+        stage: s.stage,
+        gate: s.gate,
+        gate_digest: s.gateDigest,
+        role: s.role,
+        decision: s.decision,
+        signer: s.signer,
+        at: s.at,
+        comment: s.comment ?? null,
+        signature: s.signature,
+      })
+      .execute();
+  },
+
+  async insertValidation(v: ValidationResult): Promise<void> {
+    await this.db
+      .insertInto('validation_results')
+      .values({
+        id: v.id,
+        release_digest: v.releaseDigest,
+        stage: v.stage,
+        gate_id: v.gateId,
+        validation_id: v.validationId,
+        validator: v.validator,
+        validator_version: v.validatorVersion,
+        definition_digest: v.definitionDigest,
+        status: v.status,
+        summary: v.summary,
+        measurements_json: JSON.stringify(v.measurements),
+        thresholds_json: JSON.stringify(v.thresholds),
+        inputs_json: JSON.stringify(v.inputs),
+        details_json: v.details === undefined ? null : JSON.stringify(v.details),
+        duration_ms: Math.round(v.durationMs),
+        by_user: v.by,
+        at: v.at,
+      })
+      .execute();
+  },
+
+  async putBlob(digest: Digest, bytes: Uint8Array): Promise<void> {
+    // A wrong digest would make the content unfindable and break every reference to it: a bug.
+    const actual = digestBytes(bytes);
+    if (actual !== digest) throw new Error(`putBlob: the bytes have digest ${actual}, not ${digest}`);
+    await this.db
+      .insertInto('blobs')
+      .values({
+        digest,
+        // Both drivers bind a Buffer as BLOB / BYTEA; a bare Uint8Array is not accepted by better-sqlite3.
+        content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        size: bytes.byteLength,
+      })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+  },
+
+  async insertPromotion(p: Promotion): Promise<void> {
+    await this.locks.serialize(this.db, 'promotions');
+    const last = await this.db.selectFrom('promotions').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    await this.db
+      .insertInto('promotions')
+      .values({
+        id: p.id,
+        seq: (last?.seq ?? 0) + 1,
+        subject: p.subject,
+        stage: p.stage,
+        version: p.version,
+        release_digest: p.releaseDigest,
+        policy_version: p.policyVersion,
+        policy_digest: p.policyDigest,
+        kind: p.kind,
+        by_user: p.by,
+        at: p.at,
+        previous_version: p.previousVersion ?? null,
+        reason: p.reason ?? null,
+      })
+      .execute();
+    await this.db
+      .insertInto('stage_holders')
+      .values({
+        subject: p.subject,
+        stage: p.stage,
+        version: p.version,
+        release_digest: p.releaseDigest,
+        promotion_id: p.id,
+      })
+      .onConflict((oc) =>
+        oc.columns(['subject', 'stage']).doUpdateSet((eb) => ({
+          version: eb.ref('excluded.version'),
+          release_digest: eb.ref('excluded.release_digest'),
+          promotion_id: eb.ref('excluded.promotion_id'),
+        })),
+      )
+      .execute();
+  },
+};
+
+/** A unique or primary-key violation, as better-sqlite3 and node-postgres report it. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
