@@ -53,6 +53,33 @@ describe.skipIf(!url)('PostgreSQL store', () => {
     }
   }
 
+  it('opens while other schemas of the same database are being created and dropped', async () => {
+    // Kysely's own introspector reads every schema, and failed with `schema "…" does not exist`
+    // whenever another one was dropped meanwhile (parallel test files, another Tollgate database).
+    let churning = true;
+    const churn = (async () => {
+      const churner = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+      try {
+        while (churning) {
+          const other = pg.escapeIdentifier(`tollgate_churn_${randomUUID().replaceAll('-', '')}`);
+          await churner.query(`create schema ${other}; create table ${other}.t (id serial primary key, v text)`);
+          await churner.query(`drop schema ${other} cascade`);
+        }
+      } finally {
+        await churner.end();
+      }
+    })();
+    try {
+      for (let i = 0; i < 12; i++) {
+        const store = await createPostgresStore(databaseUrl, { schema: freshSchema(), poolSize: 1 });
+        await store.close();
+      }
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
+
   it('keeps its data across close and reopen, and migrates only once', async () => {
     const schema = freshSchema();
     const bytes = new TextEncoder().encode('hello');

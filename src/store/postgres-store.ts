@@ -3,7 +3,7 @@
  * database. Every query is the shared Kysely store's; this file only opens the pool, brings the schema
  * up to date and says how a write transaction begins and how writers take turns in it.
  */
-import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { WriteLocks } from './dialect.js';
 import { createKyselyStore } from './kysely-store.js';
@@ -71,7 +71,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
   // SET takes no bind parameters, hence the quoted identifier in the text.
   const setSearchPath = schema === undefined ? undefined : CompiledQuery.raw(`set search_path to ${pg.escapeIdentifier(schema)}`);
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
+    dialect: new OwnSchemaPostgresDialect({
       pool,
       // Once per new connection, before Kysely hands it out, so no query ever runs elsewhere.
       ...(setSearchPath ? { onCreateConnection: async (connection) => void (await connection.executeQuery(setSearchPath)) } : {}),
@@ -132,6 +132,31 @@ function coalesce(query: () => Promise<string>): () => Promise<string> {
     });
     return queued;
   };
+}
+
+/**
+ * PostgreSQL as Kysely speaks it, but with an introspector that looks only at the tables of the
+ * connection's own schema. Kysely's migrator asks the introspector whether its bookkeeping tables
+ * exist, and Kysely's own introspector reads every column of every schema in the database, calling
+ * `pg_get_serial_sequence` on each: when another schema is dropped at that moment (another Tollgate
+ * database in the same PostgreSQL database being removed, or parallel tests), the query fails with
+ * `schema "…" does not exist` and this store could not open. The migrator needs only the table names.
+ */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    const tables = async (): Promise<TableMetadata[]> => {
+      const { rows } = await sql<{ name: string; schema: string; is_view: boolean }>`
+        select c.relname as name, ns.nspname as schema, c.relkind = 'v' as is_view
+        from pg_catalog.pg_class c join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+        where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p')`.execute(db);
+      return rows.map((r) => ({ name: r.name, schema: r.schema, isView: r.is_view, columns: [] }));
+    };
+    return {
+      getSchemas: async () => [{ name: (await currentSchema(db)) }],
+      getTables: tables,
+      getMetadata: async () => ({ tables: await tables() }),
+    };
+  }
 }
 
 /** Creates the schema if need be and runs the pending migrations, one process at a time. */
