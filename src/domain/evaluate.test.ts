@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf, type Digest } from './digest.js';
 import { evaluate, matchSigners, type EvaluateContext } from './evaluate.js';
+import { evidenceSetDigest } from './records.js';
 import { generateKeyPair, loadPrivateKey } from './keys.js';
 import { gateDigest, itemDigest } from './policy.js';
 import { signSignoff } from './signoff.js';
@@ -46,7 +47,7 @@ function signoff(
   gate: GateDef,
   signer: (typeof USERS)[number],
   role: string,
-  opts: { decision?: 'approve' | 'reject'; at?: string; gateDigest?: Digest; signWith?: (typeof USERS)[number] } = {},
+  opts: { decision?: 'approve' | 'reject'; at?: string; gateDigest?: Digest; signWith?: (typeof USERS)[number]; evidenceDigest?: Digest } = {},
 ): Signoff {
   const payload: SignoffPayload = {
     type: 'tollgate/signoff/v1',
@@ -59,6 +60,7 @@ function signoff(
     decision: opts.decision ?? 'approve',
     signer,
     at: opts.at ?? '2026-11-30T10:00:00Z',
+    ...(opts.evidenceDigest !== undefined ? { evidenceDigest: opts.evidenceDigest } : {}),
   };
   const key = loadPrivateKey(KEYS[opts.signWith ?? signer].privateKeyPem);
   return { ...payload, id: `${signer}-${role}-${payload.at}`, signature: signSignoff(payload, key) };
@@ -302,5 +304,57 @@ describe('matchSigners', () => {
     const got = matchSigners(rules);
     expect(got.map((g) => g.length)).toEqual(expected.map((e) => e.length));
     expect(new Set(got.flat()).size).toBe(got.flat().length);
+  });
+});
+
+describe('evaluate: sign-offs and the evidence they saw', () => {
+  const release = releaseOf('low');
+  const gateOf = (staleOnNewEvidence?: boolean): GateDef => ({
+    id: 'approvals',
+    stage: 'production',
+    signoffs: [{ role: 'ml-engineer', count: 1, ...(staleOnNewEvidence !== undefined ? { staleOnNewEvidence } : {}) }],
+  });
+  const done = (id: string, at: string): ChecklistCompletion => ({
+    id,
+    releaseDigest: release.digest,
+    stage: 'production',
+    gateId: 'readiness',
+    itemId: 'runbook',
+    itemDigest: digestOf('item'),
+    by: 'alice',
+    at,
+  });
+  const before: EvidenceSet = { checklist: [done('c1', '2026-11-30T09:00:00Z')], signoffs: [], validations: [] };
+  const seen = evidenceSetDigest(before, release.digest, 'production');
+
+  it('keeps counting a sign-off when evidence is recorded after it, by default', () => {
+    const gate = gateOf();
+    const s = signoff(release, gate, 'bob', 'ml-engineer', { evidenceDigest: seen });
+    const later = { ...before, checklist: [...before.checklist, done('c2', '2026-11-30T11:00:00Z')], signoffs: [s] };
+    expect(requirement(evaluate(policyWith([gate]), release, later, NOW, ctx()), 'approvals', 'signoff:ml-engineer').outcome).toBe('satisfied');
+  });
+
+  it('makes it stale under staleOnNewEvidence, and counts it while the evidence is what the signer saw', () => {
+    const gate = gateOf(true);
+    const s = signoff(release, gate, 'bob', 'ml-engineer', { evidenceDigest: seen });
+    const same = evaluate(policyWith([gate]), release, { ...before, signoffs: [s] }, NOW, ctx());
+    expect(requirement(same, 'approvals', 'signoff:ml-engineer').outcome).toBe('satisfied');
+    const later = { ...before, checklist: [...before.checklist, done('c2', '2026-11-30T11:00:00Z')], signoffs: [s] };
+    const r = requirement(evaluate(policyWith([gate]), release, later, NOW, ctx()), 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('stale');
+    expect(r.reason).toMatch(/evidence was recorded for production after bob signed/);
+    expect(r.canProvide).toContain('bob');
+  });
+
+  it('treats a sign-off that recorded no evidence digest as stale under staleOnNewEvidence', () => {
+    const gate = gateOf(true);
+    const s = signoff(release, gate, 'bob', 'ml-engineer');
+    expect(requirement(evaluate(policyWith([gate]), release, { ...before, signoffs: [s] }, NOW, ctx()), 'approvals', 'signoff:ml-engineer').outcome).toBe('stale');
+  });
+
+  it('covers only the stage the gate is for and the release itself', () => {
+    const other = { ...done('x', '2026-11-30T11:00:00Z'), stage: 'staging' };
+    const foreign = { ...done('y', '2026-11-30T11:00:00Z'), releaseDigest: digestOf('another') };
+    expect(evidenceSetDigest({ ...before, checklist: [...before.checklist, other, foreign] }, release.digest, 'production')).toBe(seen);
   });
 });

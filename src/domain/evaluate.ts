@@ -8,6 +8,7 @@ import { conditionHolds } from './cel.js';
 import { parseDuration, parseInterval } from './duration.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy.js';
+import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
 import {
   releaseName,
@@ -257,11 +258,16 @@ function evaluateSignoffs(
     fresh: Candidate[];
     rejectedBy: Signoff[];
     stale: string[];
+    /** Signed before evidence that the rule says makes a sign-off stale. */
+    outdated: string[];
     expired: string[];
     ignored: string[];
   }
+  // Computed once, and only for a gate that asks for it.
+  let evidenceNow: Digest | undefined;
+  const currentEvidence = (): Digest => (evidenceNow ??= evidenceSetDigest(evidence, release.digest, gate.stage));
   const states: RuleState[] = rules.map((rule) => {
-    const state: RuleState = { rule, fresh: [], rejectedBy: [], stale: [], expired: [], ignored: [] };
+    const state: RuleState = { rule, fresh: [], rejectedBy: [], stale: [], outdated: [], expired: [], ignored: [] };
     const mine = evidence.signoffs.filter(
       (s) => s.releaseDigest === release.digest && s.gate === gate.id && s.stage === gate.stage && s.role === rule.role,
     );
@@ -281,6 +287,8 @@ function evaluateSignoffs(
     for (const [signer, s] of latestBySigner) {
       if (s.gateDigest !== digest) {
         state.stale.push(signer);
+      } else if (rule.staleOnNewEvidence === true && s.decision === 'approve' && s.evidenceDigest !== currentEvidence()) {
+        state.outdated.push(signer);
       } else if (s.decision === 'reject') {
         // A rejection blocks until its signer supersedes it; it does not quietly expire.
         state.rejectedBy.push(s);
@@ -313,6 +321,7 @@ function evaluateSignoffs(
       if (usedElsewhere.length > 0) notes.push(`${usedElsewhere.join(', ')} already counted for another role of this gate`);
     }
     if (state.stale.length > 0) notes.push(`stale: ${state.stale.join(', ')} signed an earlier definition of gate ${gate.id}`);
+    if (state.outdated.length > 0) notes.push(`stale: evidence was recorded for ${gate.stage} after ${state.outdated.join(', ')} signed, and this rule asks for a sign-off on the evidence as it is`);
     if (state.expired.length > 0) notes.push(`expired: ${state.expired.join(', ')} signed more than ${gate.expires} ago`);
     if (state.ignored.length > 0) notes.push(`not counted: ${state.ignored.join('; ')}`);
     const tail = notes.length > 0 ? ` (${notes.join('; ')})` : '';
@@ -327,7 +336,7 @@ function evaluateSignoffs(
     }
     const need = rule.count - counted.length;
     const ask = `needs ${need} more from ${eligible.length > 0 ? eligible.join(', ') : `a ${rule.role} not yet counted (nobody eligible in the roster)`}: \`tollgate signoff ${releaseName(release)} --to ${gate.stage} --role ${rule.role}\``;
-    const outcome: Outcome = state.stale.length > 0 ? 'stale' : state.expired.length > 0 ? 'expired' : 'missing';
+    const outcome: Outcome = state.stale.length + state.outdated.length > 0 ? 'stale' : state.expired.length > 0 ? 'expired' : 'missing';
     return { ...base, outcome, reason: `${have}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}; ${ask}${tail}`, canProvide: eligible };
   });
 }

@@ -42,6 +42,18 @@ export interface SignoffRuleDef {
   readonly role: string;
   readonly count: number;
   readonly when?: string;
+  /**
+   * Preconditions checked when the sign-off is given: these gates (by id) are satisfied for the
+   * release at that moment, so a reviewer signs what the automated checks already passed.
+   */
+  readonly after?: readonly string[];
+  /** Precondition: the release holds this stage when the sign-off is given. */
+  readonly inStage?: string;
+  /**
+   * Evidence recorded after the sign-off (a new validation result, a checklist completion) makes it
+   * `stale`. By default a sign-off keeps counting: it records the evidence it saw, and that is enough.
+   */
+  readonly staleOnNewEvidence?: boolean;
 }
 
 export interface ValidationDef {
@@ -168,6 +180,12 @@ export interface SignoffPayload {
   readonly signer: string;
   readonly at: string;
   readonly comment?: string;
+  /**
+   * The digest of the evidence the signer saw (`evidenceSetDigest`: the release's checklist
+   * completions and validation results for the stage). Signed with the rest, so what a reviewer
+   * looked at is part of what they approved.
+   */
+  readonly evidenceDigest?: Digest;
 }
 
 export interface Signoff extends SignoffPayload {

@@ -400,3 +400,66 @@ describe('parsePolicy: an invalid policy', () => {
     ]);
   });
 });
+
+describe('parsePolicy: sign-off preconditions and staleOnNewEvidence', () => {
+  const approvals = `    signoffs:
+      - { role: ml-engineer, count: 1 }
+      - { role: security, count: 1, when: "release.risk in ['high', 'critical']" }
+`;
+
+  it('reads after, inStage and staleOnNewEvidence on a rule', () => {
+    const text = edit(approvals, `    signoffs:
+      - { role: ml-engineer, count: 1, after: [automated, inventory], inStage: staging, staleOnNewEvidence: true }
+`);
+    const { policy } = parsePolicy(text, 'tollgate.yaml');
+    expect(policy.gates[2]!.signoffs).toEqual([{ role: 'ml-engineer', count: 1, after: ['automated', 'inventory'], inStage: 'staging', staleOnNewEvidence: true }]);
+  });
+
+  it('reads the map form, setting staleOnNewEvidence on every rule that does not say otherwise', () => {
+    const text = edit(approvals, `    signoffs:
+      staleOnNewEvidence: true
+      rules:
+        - { role: ml-engineer, count: 1 }
+        - { role: security, staleOnNewEvidence: false }
+`);
+    const { policy } = parsePolicy(text, 'tollgate.yaml');
+    expect(policy.gates[2]!.signoffs).toEqual([
+      { role: 'ml-engineer', count: 1, staleOnNewEvidence: true },
+      { role: 'security', count: 1, staleOnNewEvidence: false },
+    ]);
+  });
+
+  it('gives a gate written as a list the same digest as before the new fields existed', () => {
+    const { policy } = parsePolicy(BASE, 'tollgate.yaml');
+    expect(Object.keys(policy.gates[2]!.signoffs![0]!)).toEqual(['role', 'count']);
+  });
+
+  it.each([
+    [
+      'an unknown gate in after',
+      `      - { role: ml-engineer, count: 1, after: [automatd] }\n`,
+      /^\d+:\d+: gate "approvals": "after" names unknown gate "automatd" \(gates: inventory, automated, approvals, rollback-readiness\)$/,
+    ],
+    ['its own gate in after', `      - { role: ml-engineer, count: 1, after: [approvals] }\n`, /gate "approvals": the sign-off rule for role "ml-engineer" cannot wait for its own gate/],
+    ['an unknown stage in inStage', `      - { role: ml-engineer, count: 1, inStage: stagin }\n`, /"inStage" names unknown stage "stagin" \(stages: staging, production\)/],
+    ['an empty after', `      - { role: ml-engineer, count: 1, after: [] }\n`, /sign-off rule for role "ml-engineer", after: must not be empty/],
+  ])('refuses %s', (_name, rule, message) => {
+    const err = failure(edit('      - { role: ml-engineer, count: 1 }\n', rule));
+    expect(err.code).toBe('TG_POLICY_INVALID');
+    const p = err.problems[0]!;
+    expect(`${p.line}:${p.col}: ${p.message}`).toMatch(message);
+  });
+
+  it('reports a problem inside the map form at its own position', () => {
+    const err = failure(edit(approvals, `    signoffs:
+      rules:
+        - { role: ml-engineer, cuont: 1 }
+`));
+    expect(err.problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).toEqual(['33:32: gate "approvals", sign-off rule for role "ml-engineer": unknown field "cuont"']);
+  });
+
+  it('reports a problem inside a rule of the list form at its own position, not as "expected a list or a map"', () => {
+    const err = failure(edit('      - { role: ml-engineer, count: 1 }\n', '      - { role: ml-engineer, cuont: 1 }\n'));
+    expect(err.problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).toEqual(['32:30: gate "approvals", sign-off rule for role "ml-engineer": unknown field "cuont"']);
+  });
+});

@@ -66,7 +66,27 @@ const SignoffRuleSchema = z.strictObject({
   // One sign-off is what people mean when they name a role and no count.
   count: z.number().int().min(1).default(1),
   when: condition.optional(),
+  after: z.array(identifier).min(1).optional(),
+  inStage: identifier.optional(),
+  staleOnNewEvidence: z.boolean().optional(),
 });
+
+/**
+ * A gate's sign-off rules: a list, or `{ rules: [...], staleOnNewEvidence: true }` to say it once for
+ * every rule. Both read as the list; the map form sets each rule's own flag where the rule does not.
+ */
+const SignoffsSchema = z
+  .union([
+    z.array(SignoffRuleSchema),
+    z.strictObject({ rules: z.array(SignoffRuleSchema), staleOnNewEvidence: z.boolean().optional() }),
+  ])
+  .transform((s) =>
+    Array.isArray(s)
+      ? s
+      : s.staleOnNewEvidence === undefined
+        ? s.rules
+        : s.rules.map((r) => ({ ...r, staleOnNewEvidence: r.staleOnNewEvidence ?? s.staleOnNewEvidence })),
+  );
 
 const ValidationSchema = z.strictObject({
   id: identifier,
@@ -85,7 +105,7 @@ const GateSchema = z.strictObject({
     isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 168h, 7d or 1h30m`,
   ).optional(),
   checklist: z.array(ChecklistItemSchema).optional(),
-  signoffs: z.array(SignoffRuleSchema).optional(),
+  signoffs: SignoffsSchema.optional(),
   validations: z.array(ValidationSchema).optional(),
 });
 
@@ -268,6 +288,7 @@ function crossCheck(src: YamlSource): Problem[] {
   }
 
   // Gates: unique ids, a known stage, unique requirement ids, roles someone holds.
+  const gateIds = new Set(list(valueAt(data, ['gates']).value).map((gate) => ident(field(gate, 'id'))).filter((v): v is string => v !== undefined));
   const gateIndex = new Map<string, number>();
   list(valueAt(data, ['gates']).value).forEach((gate, g) => {
     const id = ident(field(gate, 'id'));
@@ -303,25 +324,37 @@ function crossCheck(src: YamlSource): Problem[] {
       });
     });
 
-    list(field(gate, 'signoffs')).forEach((rule, r) => {
+    const rules = signoffRulesOf(gate);
+    rules.list.forEach((rule, r) => {
+      const at: YamlPath = ['gates', g, ...rules.at, r];
       const role = ident(field(rule, 'role'));
+      // Preconditions name gates and a stage that exist; a rule that waits for its own gate could
+      // never be given, since that gate waits for the sign-off.
+      list(field(rule, 'after')).forEach((after, k) => {
+        const name = ident(after);
+        if (name === undefined) return;
+        if (name === id) report([...at, 'after', k], `${label}: the sign-off rule${role ? ` for role "${role}"` : ''} cannot wait for its own gate: it would never be given`);
+        else if (!gateIds.has(name)) report([...at, 'after', k], `${label}: "after" names unknown gate "${name}" (gates: ${[...gateIds].join(', ') || 'none'})`);
+      });
+      const inStage = ident(field(rule, 'inStage'));
+      if (inStage !== undefined && !stageIndex.has(inStage)) report([...at, 'inStage'], `${label}: "inStage" names unknown stage "${inStage}" (${knownStages})`);
       if (role === undefined) return;
       const who = holders.get(role);
       if (who === undefined) {
-        report(['gates', g, 'signoffs', r, 'role'], `${label}: unknown role "${role}" in sign-off rule (${knownRoles})`);
+        report([...at, 'role'], `${label}: unknown role "${role}" in sign-off rule (${knownRoles})`);
         return;
       }
       // A rule that more people must meet than hold the role could never be satisfied.
       const count = field(rule, 'count');
       if (typeof count === 'number' && Number.isInteger(count) && count > who.length) {
         report(
-          ['gates', g, 'signoffs', r, 'count'],
+          [...at, 'count'],
           `${label}: the sign-off rule for role "${role}" needs ${count} sign-offs but only ${who.length} roster ${who.length === 1 ? 'member holds' : 'members hold'} it (${who.sort().join(', ')})`,
         );
       }
     });
 
-    const requirements = ['checklist', 'signoffs', 'validations'].map((k) => field(gate, k));
+    const requirements = [field(gate, 'checklist'), isPlainObject(rules.raw) ? rules.raw.rules : rules.raw, field(gate, 'validations')];
     const wellTyped = requirements.every((v) => v === undefined || Array.isArray(v));
     if (isPlainObject(gate) && wellTyped && requirements.every((v) => list(v).length === 0)) {
       report(['gates', g], `${label} has no requirements: give it a checklist, signoffs or validations`);
@@ -372,10 +405,12 @@ function describePolicyPath(path: YamlPath, data: unknown): string {
     const id = ident(valueAt(data, [...gatePath, 'id']).value);
     parts.push(id !== undefined ? `gate "${id}"` : `gate ${path[1] + 1}`);
     rest = path.slice(2);
+    // The map form of `signoffs` puts its rules one level down, under `rules`.
+    const nested = path[2] === 'signoffs' && path[3] === 'rules';
     const kind = path[2];
-    const r = path[3];
+    const r = nested ? path[4] : path[3];
     if ((kind === 'checklist' || kind === 'signoffs' || kind === 'validations') && typeof r === 'number') {
-      const req = valueAt(data, [...gatePath, kind, r]).value;
+      const req = valueAt(data, [...gatePath, kind, ...(nested ? ['rules'] : []), r]).value;
       if (kind === 'signoffs') {
         const role = ident(field(req, 'role'));
         parts.push(role !== undefined ? `sign-off rule for role "${role}"` : `sign-off rule ${r + 1}`);
@@ -384,7 +419,7 @@ function describePolicyPath(path: YamlPath, data: unknown): string {
         const what = kind === 'checklist' ? 'checklist item' : 'validation';
         parts.push(rid !== undefined ? `${what} "${rid}"` : `${what} ${r + 1}`);
       }
-      rest = path.slice(4);
+      rest = path.slice(nested ? 5 : 4);
     }
   }
   if (rest.length > 0) parts.push(formatPath(rest));
@@ -407,6 +442,13 @@ function checkPublicKey(text: string): string | undefined {
     return `the key is not an Ed25519 public key: ${form}`;
   }
   return undefined;
+}
+
+/** A gate's sign-off rules as written, in either form, and where they sit under the gate. */
+function signoffRulesOf(gate: unknown): { list: unknown[]; at: YamlPath; raw: unknown } {
+  const raw = field(gate, 'signoffs');
+  if (isPlainObject(raw)) return { list: list(raw.rules), at: ['signoffs', 'rules'], raw };
+  return { list: list(raw), at: ['signoffs'], raw };
 }
 
 function field(obj: unknown, key: string): unknown {

@@ -22,6 +22,7 @@ export function signoffPayload(s: SignoffPayload): SignoffPayload {
     signer: s.signer,
     at: s.at,
     ...(s.comment !== undefined ? { comment: s.comment } : {}),
+    ...(s.evidenceDigest !== undefined ? { evidenceDigest: s.evidenceDigest } : {}),
   };
 }
 

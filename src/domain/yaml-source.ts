@@ -233,8 +233,15 @@ function problemsOfIssue(src: YamlSource, data: unknown, issue: Issue, describe:
       return [at(path, `must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`)];
     case 'too_big':
       return [at(path, `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`)];
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A value of the right kind for exactly one branch (a list where a list or a map is allowed) has
+      // that branch's problems, at their own positions, rather than a bare "expected a list or a map".
+      const matching = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+      if (matching.length === 1) {
+        return matching[0]!.flatMap((inner) => problemsOfIssue(src, data, { ...inner, path: [...path, ...inner.path] } as Issue, describe));
+      }
       return [at(path, `expected ${unionExpectation(issue)}, got ${kindOf(valueAt(data, path).value)}`)];
+    }
     default:
       // Our schemas give their own messages for formats and custom checks.
       return [at(path, issue.message)];
