@@ -36,6 +36,62 @@ export async function loadManifest(file: string, shown = file): Promise<ReleaseM
   return { ...input, artifacts } as ReleaseManifest;
 }
 
+/** One artifact as `release verify` found it. */
+export interface ArtifactCheck {
+  readonly name: string;
+  readonly kind: string;
+  /** The local file compared, as given (manifest path under --dir, or --artifact NAME=PATH). */
+  readonly path: string | null;
+  readonly expected: string;
+  readonly actual: string | null;
+  /** `match`; `mismatch` (other bytes); `missing` (no file); `skipped` (no local path: a remote artifact not given with --artifact). */
+  readonly outcome: 'match' | 'mismatch' | 'missing' | 'skipped';
+}
+
+/** `--artifact NAME=PATH`, repeatable. */
+function collectArtifact(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0 || eq === value.length - 1) throw tollgateError('TG_USAGE', `--artifact ${value}: expected NAME=PATH`);
+  const name = value.slice(0, eq);
+  if (Object.hasOwn(previous, name)) throw tollgateError('TG_USAGE', `--artifact ${name} is given twice`);
+  return { ...previous, [name]: value.slice(eq + 1) };
+}
+
+/**
+ * Compares local artifact files with the digests the release registered: what a deploy job runs
+ * before it ships, so that the bytes that go out are the bytes that were approved.
+ */
+export async function verifyArtifacts(
+  artifacts: readonly Artifact[],
+  dir: string,
+  given: Readonly<Record<string, string>>,
+  cwd: string,
+): Promise<ArtifactCheck[]> {
+  const unknown = Object.keys(given).filter((n) => !artifacts.some((a) => a.name === n));
+  if (unknown.length > 0) {
+    throw tollgateError('TG_USAGE', `--artifact names ${unknown.map((n) => `"${n}"`).join(', ')}, not artifacts of the release (artifacts: ${artifacts.map((a) => a.name).join(', ')})`);
+  }
+  const out: ArtifactCheck[] = [];
+  for (const a of artifacts) {
+    const shown = Object.hasOwn(given, a.name) ? given[a.name]! : a.path;
+    const base = { name: a.name, kind: a.kind, expected: `sha256:${a.sha256}` };
+    if (shown === undefined) {
+      out.push({ ...base, path: null, actual: null, outcome: 'skipped' });
+      continue;
+    }
+    // A path given with --artifact is the caller's, relative to where they are; a manifest path is
+    // the release's, relative to the folder the artifacts were fetched into.
+    const file = path.resolve(Object.hasOwn(given, a.name) ? cwd : dir, shown);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      out.push({ ...base, path: shown, actual: null, outcome: 'missing' });
+      continue;
+    }
+    const actual = `sha256:${(await sha256File(file)).sha256}`;
+    out.push({ ...base, path: shown, actual, outcome: actual === base.expected ? 'match' : 'mismatch' });
+  }
+  return out;
+}
+
 export function registerRelease(program: Command, ctx: CliContext): void {
   const release = program.command('release').description('immutable, digest-named releases');
   release
@@ -61,6 +117,50 @@ export function registerRelease(program: Command, ctx: CliContext): void {
           ? 'no releases yet: register one with `tollgate release create MANIFEST`'
           : list.map((r) => `${r.release.padEnd(32)} ${r.risk.padEnd(8)} owner ${r.owner.padEnd(10)} ${r.holds.length > 0 ? `holds ${r.holds.join(', ')}` : ''}`.trimEnd()),
       );
+    });
+  release
+    .command('verify')
+    .description('compare local artifact files with the digests the release registered; exit 4 naming each mismatch (run it before you ship)')
+    .argument('<release>', 'SUBJECT@VERSION')
+    .option('--dir <dir>', 'where the artifact files are: manifest paths are read relative to it (default: the current folder)')
+    .option('--artifact <name=path>', 'check this file as artifact NAME (for artifacts without a local path, or kept elsewhere); repeatable', collectArtifact, {})
+    .action(async (ref: string, opts: { dir?: string; artifact: Record<string, string> }) => {
+      const cwd = ctx.config().cwd;
+      const dir = path.resolve(cwd, opts.dir ?? '.');
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw tollgateError('TG_FILE_NOT_FOUND', `--dir ${opts.dir}: no such folder`);
+      const client = await ctx.openClient();
+      const r = await client.showRelease(ref);
+      const artifacts = await verifyArtifacts(r.manifest.artifacts, dir, opts.artifact, cwd);
+      const bad = artifacts.filter((a) => a.outcome === 'mismatch' || a.outcome === 'missing');
+      const checked = artifacts.filter((a) => a.outcome !== 'skipped');
+      // Saying "verified" having compared nothing would let a deploy job ship unchecked bytes.
+      if (checked.length === 0) {
+        throw tollgateError('TG_USAGE', `none of the artifacts of ${r.release} has a local path to check (${artifacts.map((a) => a.name).join(', ')}): give the files with --artifact NAME=PATH`);
+      }
+      const describe = (a: ArtifactCheck) =>
+        a.outcome === 'missing' ? `${a.name}: no file at ${a.path}` : `${a.name}: ${a.path} is ${a.actual}, the release registered ${a.expected}`;
+      const result = {
+        ok: bad.length === 0,
+        release: r.release,
+        digest: r.digest,
+        artifacts,
+        ...(bad.length > 0
+          ? { error: { code: 'TG_ARTIFACT_MISMATCH', message: `${bad.length} artifact${bad.length === 1 ? '' : 's'} of ${r.release} do not match: ${bad.map(describe).join('; ')}` } }
+          : {}),
+      };
+      ctx.emit(result, () => [
+        ...artifacts.map((a) =>
+          a.outcome === 'match'
+            ? `✔ ${a.name} ${a.path} ${a.actual}`
+            : a.outcome === 'skipped'
+              ? `- ${a.name} not checked: no local path (give it with --artifact ${a.name}=PATH)`
+              : `✘ ${describe(a)}`,
+        ),
+        bad.length === 0
+          ? `${r.release}: ${checked.length} of ${artifacts.length} artifact${artifacts.length === 1 ? '' : 's'} match the registered digests`
+          : `error TG_ARTIFACT_MISMATCH: ${r.release}: ${bad.length} artifact${bad.length === 1 ? '' : 's'} do not match; do not ship them`,
+      ]);
+      if (bad.length > 0) ctx.exitCode = 4;
     });
   release
     .command('show')
