@@ -37,7 +37,8 @@ describe('tollgate release verify (the real binary)', () => {
     const copy = project.clone();
     const file = path.join(copy.dir, 'model/model.onnx');
     const bytes = fs.readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = bytes[at]! ^ 0x01;
     fs.writeFileSync(file, bytes);
     const r = copy.run(['release', 'verify', REL, '--json']);
     expect(r.code).toBe(4);

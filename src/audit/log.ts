@@ -34,15 +34,73 @@ export interface AuditVerification {
   readonly firstBad?: { readonly seq: number; readonly reason: string };
 }
 
+/** The first problem a chain check found: the event it is at, in words a person can act on. */
+export interface BadEvent {
+  readonly seq: number;
+  readonly reason: string;
+}
+
+/**
+ * The hash chain checked as it streams past, page by page in order of `seq`, so a log of any length
+ * is checked in bounded memory: every event is numbered one after the other from 1 (a gap is a
+ * deletion, a step back a reordering), its hash matches its content (an edit), and it links to the
+ * event before it.
+ */
+export interface ChainVerifier {
+  /** Checks the next page of events; the first problem, or undefined when every event holds. */
+  push(page: readonly AuditEvent[]): BadEvent | undefined;
+  /** How many events were checked. */
+  readonly size: number;
+  /** The hash of the last event checked (`GENESIS_HASH` before any). */
+  readonly head: string;
+}
+
+export function createChainVerifier(): ChainVerifier {
+  let size = 0;
+  let head = GENESIS_HASH;
+  return {
+    get size() {
+      return size;
+    },
+    get head() {
+      return head;
+    },
+    push(page) {
+      for (let i = 0; i < page.length; i++) {
+        const e = page[i]!;
+        const expected = size + 1;
+        const name = `event ${e.seq} (${e.type})`;
+        if (e.seq !== expected) {
+          // A smaller number, or the expected one further down the page, means events were moved; a
+          // larger number with the expected one nowhere means events were taken out.
+          const movedHere = e.seq < expected || page.slice(i + 1).some((later) => later.seq === expected);
+          if (movedHere) return { seq: expected, reason: `${name} is out of order: event ${expected} should come here; events were reordered` };
+          const one = e.seq - 1 === expected;
+          const missing = one ? `event ${expected}` : `events ${expected} to ${e.seq - 1}`;
+          const where = expected === 1 ? `the log starts at ${name}` : `${name} follows event ${expected - 1}`;
+          return { seq: expected, reason: `${missing} ${one ? 'is' : 'are'} missing: ${where}, so ${one ? 'it was' : 'they were'} deleted` };
+        }
+        if (eventHash(e) !== e.hash) return { seq: e.seq, reason: `${name} was changed: its hash does not match its content` };
+        if (e.prev !== head) {
+          const before = size === 0 ? 'the start of the log' : `event ${size}`;
+          return { seq: e.seq, reason: `${name} does not link to ${before}: an event before it was changed, replaced or deleted` };
+        }
+        head = e.hash;
+        size = expected;
+      }
+      return undefined;
+    },
+  };
+}
+
 /**
  * Verifies a whole audit log, given in order of `seq`, against the latest checkpoint.
  *
- * Checks, in order: every event is numbered one after the other from 1 (a gap is a deletion, a step
- * back a reordering), its hash matches its content (an edit), and it links to the event before it;
- * then that the checkpoint's signature verifies (`checkSignature` verifies it over
- * `checkpointMessage(c)` with the server key), and that the log still reaches the checkpoint and has
- * the signed hash there (a truncation or a rewrite of the history it covers). Without a checkpoint a
- * deletion of the last events cannot be told from a shorter log.
+ * Checks, in order: the hash chain (see `createChainVerifier`), then that the checkpoint's signature
+ * verifies (`checkSignature` verifies it over `checkpointMessage(c)` with the server key), and that the
+ * log still reaches the checkpoint and has the signed hash there (a truncation or a rewrite of the
+ * history it covers). Without a checkpoint a deletion of the last events cannot be told from a
+ * shorter log.
  */
 export function verifyAuditLog(
   events: readonly AuditEvent[],
@@ -50,48 +108,25 @@ export function verifyAuditLog(
   checkSignature: (c: AuditCheckpoint) => boolean,
 ): AuditVerification {
   const head = events.length > 0 ? events[events.length - 1]!.hash : GENESIS_HASH;
-  const fail = (seq: number, reason: string): AuditVerification => ({
-    ok: false,
-    events: events.length,
-    head,
-    firstBad: { seq, reason },
-  });
-
-  let prevHash = GENESIS_HASH;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    const expected = i + 1;
-    const name = `event ${e.seq} (${e.type})`;
-    if (e.seq !== expected) {
-      // A smaller number, or the expected one further down the log, means events were moved; a larger
-      // number with the expected one nowhere means events were taken out.
-      const movedHere = e.seq < expected || events.slice(i + 1).some((later) => later.seq === expected);
-      if (movedHere) {
-        return fail(
-          expected,
-          `${name} is out of order: event ${expected} should come here; events were reordered`,
-        );
-      }
-      const one = e.seq - 1 === expected;
-      const missing = one ? `event ${expected}` : `events ${expected} to ${e.seq - 1}`;
-      const where = expected === 1 ? `the log starts at ${name}` : `${name} follows event ${expected - 1}`;
-      return fail(expected, `${missing} ${one ? 'is' : 'are'} missing: ${where}, so ${one ? 'it was' : 'they were'} deleted`);
-    }
-    if (eventHash(e) !== e.hash) {
-      return fail(e.seq, `${name} was changed: its hash does not match its content`);
-    }
-    if (e.prev !== prevHash) {
-      const before = i === 0 ? 'the start of the log' : `event ${events[i - 1]!.seq}`;
-      return fail(
-        e.seq,
-        `${name} does not link to ${before}: an event before it was changed, replaced or deleted`,
-      );
-    }
-    prevHash = e.hash;
-  }
-
+  const fail = (seq: number, reason: string): AuditVerification => ({ ok: false, events: events.length, head, firstBad: { seq, reason } });
+  const bad = createChainVerifier().push(events);
+  if (bad) return fail(bad.seq, bad.reason);
   if (checkpoint === undefined) return { ok: true, events: events.length, head };
+  const problem = checkpointProblem(checkpoint, events.length, (size) => (size === 0 ? GENESIS_HASH : events[size - 1]!.hash), checkSignature);
+  return problem ? fail(problem.seq, problem.reason) : { ok: true, events: events.length, head };
+}
 
+/**
+ * What is wrong between a log of `size` events and its checkpoint, if anything: a signature that
+ * does not verify, a log that no longer reaches the checkpoint, or another hash where it signed one.
+ * `hashAt(n)` is the hash of event `n` (only asked for n <= size).
+ */
+export function checkpointProblem(
+  checkpoint: AuditCheckpoint,
+  size: number,
+  hashAt: (n: number) => string,
+  checkSignature: (c: AuditCheckpoint) => boolean,
+): BadEvent | undefined {
   const signed = `the checkpoint signed at ${checkpoint.at} (size ${checkpoint.size}, key ${checkpoint.keyId})`;
   let signatureOk: boolean;
   try {
@@ -101,27 +136,14 @@ export function verifyAuditLog(
     signatureOk = false;
   }
   if (!signatureOk) {
-    return fail(
-      checkpoint.size,
-      `${signed} has a signature that does not verify: it was forged or changed, or the wrong server key was given`,
-    );
+    return { seq: checkpoint.size, reason: `${signed} has a signature that does not verify: it was forged or changed, or the wrong server key was given` };
   }
-  if (events.length < checkpoint.size) {
-    const gone =
-      checkpoint.size === events.length + 1
-        ? `event ${checkpoint.size} was deleted`
-        : `events ${events.length + 1} to ${checkpoint.size} were deleted`;
-    return fail(
-      events.length + 1,
-      `the log ends at event ${events.length} but ${signed} covers ${checkpoint.size} events: the log was truncated, ${gone}`,
-    );
+  if (size < checkpoint.size) {
+    const gone = checkpoint.size === size + 1 ? `event ${checkpoint.size} was deleted` : `events ${size + 1} to ${checkpoint.size} were deleted`;
+    return { seq: size + 1, reason: `the log ends at event ${size} but ${signed} covers ${checkpoint.size} events: the log was truncated, ${gone}` };
   }
-  const atCheckpoint = checkpoint.size === 0 ? GENESIS_HASH : events[checkpoint.size - 1]!.hash;
-  if (atCheckpoint !== checkpoint.head) {
-    return fail(
-      checkpoint.size,
-      `event ${checkpoint.size} has another hash than ${signed} records: the history up to there was rewritten`,
-    );
+  if (hashAt(checkpoint.size) !== checkpoint.head) {
+    return { seq: checkpoint.size, reason: `event ${checkpoint.size} has another hash than ${signed} records: the history up to there was rewritten` };
   }
-  return { ok: true, events: events.length, head };
+  return undefined;
 }
