@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   HASH_SIZE,
+  completedBy,
   consistencyProof,
   createMerkleTree,
   emptyRoot,
+  foldPieces,
   inclusionProof,
+  inclusionProofPlan,
   leafHash,
   nodeHash,
   rootFromLeafHashes,
@@ -424,3 +427,42 @@ describe('generation', () => {
     ).toBe(true);
   }, 60_000);
 });
+
+describe('a tree kept as stored complete subtrees (audit_nodes)', () => {
+  // What the store keeps: every subtree each append completes, by (level, index).
+  const stored = (leaves: readonly Buffer[]) => {
+    const nodes = new Map<string, Buffer>();
+    const at = (level: number, index: number) => nodes.get(`${level}/${index}`)!;
+    leaves.forEach((leaf, i) => {
+      for (const n of completedBy(i)) nodes.set(`${n.level}/${n.index}`, n.level === 0 ? leaf : nodeHash(at(n.level - 1, 2 * n.index), at(n.level - 1, 2 * n.index + 1)));
+    });
+    return { nodes, at };
+  };
+
+  it.each([1, 2, 3, 5, 8, 13, 64, 100])('gives the same inclusion proofs as the whole tree, for every leaf of %i', (n) => {
+    const leaves = Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`event ${i}`)));
+    const { nodes, at } = stored(leaves);
+    expect(nodes.size).toBe(2 * n - popcount(n));
+    const tree = createMerkleTree(leaves);
+    for (let size = 1; size <= n; size++) {
+      for (let i = 0; i < size; i++) {
+        const proof = inclusionProofPlan(i, size).map((pieces) => foldPieces(pieces.map((p) => at(p.level, p.index))));
+        expect(proof).toEqual(tree.inclusionProof(i, size));
+        expect(verifyInclusion({ index: i, size, leafHash: leaves[i]!, proof, root: tree.root(size) })).toBe(true);
+      }
+    }
+  });
+
+  it('asks for O(log² n) subtrees at a million leaves', () => {
+    const plan = inclusionProofPlan(123_456, 1_000_003);
+    expect(plan.length).toBe(20);
+    expect(plan.flat().length).toBeLessThanOrEqual(20 * 20);
+    expect(() => inclusionProofPlan(5, 5)).toThrow(RangeError);
+  });
+});
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let x = n; x > 0; x = Math.floor(x / 2)) c += x % 2;
+  return c;
+}

@@ -129,23 +129,7 @@ export function createMerkleTree(leafHashes: Iterable<Uint8Array> = []): MerkleT
    * first, are all stored complete subtrees; folded right to left they give MTH, as in
    * rootFromLeafHashes.
    */
-  const rangeRoot = (lo: number, hi: number): Buffer => {
-    const pieces: Buffer[] = [];
-    let pos = lo;
-    while (pos < hi) {
-      let width = 1;
-      let level = 0;
-      while (width * 2 <= hi - pos) {
-        width *= 2;
-        level++;
-      }
-      pieces.push(levels[level]![pos / width]!);
-      pos += width;
-    }
-    let root = pieces.pop()!;
-    while (pieces.length > 0) root = nodeHash(pieces.pop()!, root);
-    return root;
-  };
+  const rangeRoot = (lo: number, hi: number): Buffer => foldPieces(rangePieces(lo, hi).map((n) => levels[n.level]![n.index]!));
 
   const checkSize = (size: number): void => {
     const n = levels[0]!.length;
@@ -169,25 +153,7 @@ export function createMerkleTree(leafHashes: Iterable<Uint8Array> = []): MerkleT
 
     inclusionProof(index, size = levels[0]!.length) {
       checkSize(size);
-      if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
-        throw new RangeError(`leaf index ${index} is not in a tree of ${size} leaves`);
-      }
-      // PATH walks from the root down, and each step appends the sibling *after* the deeper path,
-      // so collect top-down and reverse: the proof starts next to the leaf.
-      const path: Buffer[] = [];
-      let lo = 0;
-      let hi = size;
-      while (hi - lo > 1) {
-        const k = largestPowerOfTwoBelow(hi - lo);
-        if (index < lo + k) {
-          path.push(rangeRoot(lo + k, hi));
-          hi = lo + k;
-        } else {
-          path.push(rangeRoot(lo, lo + k));
-          lo += k;
-        }
-      }
-      return path.reverse().map((h) => Buffer.from(h));
+      return inclusionProofPlan(index, size).map((pieces) => Buffer.from(foldPieces(pieces.map((n) => levels[n.level]![n.index]!))));
     },
 
     consistencyProof(oldSize, newSize = levels[0]!.length) {
@@ -220,6 +186,77 @@ export function createMerkleTree(leafHashes: Iterable<Uint8Array> = []): MerkleT
       return proof.reverse().map((h) => Buffer.from(h));
     },
   };
+}
+
+/** A complete subtree of a tree: the root of leaves `index * 2^level` to `(index + 1) * 2^level - 1`. */
+export interface SubtreeRef {
+  readonly level: number;
+  readonly index: number;
+}
+
+/**
+ * The complete subtrees whose roots MTH(D[lo:hi]) folds. Only for ranges of the RFC's recursion, whose
+ * `lo` is a multiple of a power of two at least hi - lo, so the pieces of its binary decomposition,
+ * largest first, are all complete subtrees; folded right to left they give MTH, as in rootFromLeafHashes.
+ */
+function rangePieces(lo: number, hi: number): SubtreeRef[] {
+  const pieces: SubtreeRef[] = [];
+  let pos = lo;
+  while (pos < hi) {
+    let width = 1;
+    let level = 0;
+    while (width * 2 <= hi - pos) {
+      width *= 2;
+      level++;
+    }
+    pieces.push({ level, index: pos / width });
+    pos += width;
+  }
+  return pieces;
+}
+
+/** MTH of a range from the roots of its pieces (see rangePieces), largest first. */
+export function foldPieces(pieces: readonly Uint8Array[]): Buffer {
+  let root: Buffer = Buffer.from(pieces[pieces.length - 1]!);
+  for (let i = pieces.length - 2; i >= 0; i--) root = nodeHash(pieces[i]!, root);
+  return root;
+}
+
+/**
+ * PATH(index, D[size]) (RFC 9162 §2.1.3.1) as the complete subtrees each element of the proof folds
+ * (see foldPieces), so a log that stores its complete subtrees (`audit_nodes`) can answer with
+ * O(log² n) lookups instead of reading every leaf. The proof starts next to the leaf.
+ */
+export function inclusionProofPlan(index: number, size: number): SubtreeRef[][] {
+  if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(index) || index < 0 || index >= size) {
+    throw new RangeError(`leaf index ${index} is not in a tree of ${size} leaves`);
+  }
+  // PATH walks from the root down, and each step appends the sibling *after* the deeper path, so
+  // collect top-down and reverse.
+  const path: SubtreeRef[][] = [];
+  let lo = 0;
+  let hi = size;
+  while (hi - lo > 1) {
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (index < lo + k) {
+      path.push(rangePieces(lo + k, hi));
+      hi = lo + k;
+    } else {
+      path.push(rangePieces(lo, lo + k));
+      lo += k;
+    }
+  }
+  return path.reverse();
+}
+
+/**
+ * The complete subtrees that appending leaf `index` completes, bottom up: the leaf itself (level 0),
+ * then each parent whose right child it completes. What a log that stores its tree writes per event.
+ */
+export function completedBy(index: number): SubtreeRef[] {
+  const out: SubtreeRef[] = [{ level: 0, index }];
+  for (let l = 0, j = index; j % 2 === 1; l++, j = (j - 1) / 2) out.push({ level: l + 1, index: (j - 1) / 2 });
+  return out;
 }
 
 /** What `verifyInclusion` checks: that the leaf with this hash is at `index` in the tree `root`, of `size` leaves. */
