@@ -1,11 +1,33 @@
 import type { Command } from 'commander';
 import type { NewValidationResult } from '../../service/validate.js';
+import type { ReleaseManifest } from '../../domain/model.js';
+import { nameArtifactInputs, resolveArtifactInputs } from '../../validators/artifact-inputs.js';
+import { InputError } from '../../validators/inputs.js';
 import { VALIDATORS } from '../../validators/registry.js';
 import { runValidator } from '../../validators/run.js';
 import { errored, type ValidatorProgress } from '../../validators/validator.js';
 import type { CliContext } from '../context.js';
 
 const MARK = { passed: '✔', failed: '✘', errored: '!' } as const;
+
+type RunOutcome = Awaited<ReturnType<typeof runValidator>>;
+
+/**
+ * Runs a validator with its `artifact:NAME` inputs resolved to the release's registered files (an
+ * artifact that is not the registered bytes errors the validation), and names them back in the
+ * recorded inputs.
+ */
+async function runWithArtifacts(args: Readonly<Record<string, unknown>>, manifest: ReleaseManifest, cwd: string, run: (args: Record<string, unknown>) => Promise<RunOutcome>): Promise<RunOutcome> {
+  let resolved: Awaited<ReturnType<typeof resolveArtifactInputs>>;
+  try {
+    resolved = await resolveArtifactInputs(args, manifest, cwd);
+  } catch (err) {
+    if (err instanceof InputError) return { ...errored(err.message), durationMs: 0 };
+    throw err;
+  }
+  const outcome = await run({ ...resolved.with });
+  return resolved.names.size === 0 ? outcome : { ...outcome, inputs: nameArtifactInputs(outcome.inputs, resolved.names) };
+}
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -35,7 +57,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
           };
           ctx.progress(`  … ${label}`);
           const outcome = validator
-            ? await runValidator(validator, item.with, {
+            ? await runWithArtifacts(item.with, plan.release.manifest, config.cwd, (args) => runValidator(validator, args, {
                 baseDir: config.cwd,
                 release: plan.release,
                 stage: item.stage,
@@ -44,7 +66,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
                 signal: abort.signal,
                 progress,
                 baselineMetrics: (baseline) => client.baselineMetrics(plan.release.subject, baseline),
-              })
+              }))
             : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
           ctx.progress('');
           results.push({
