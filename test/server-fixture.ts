@@ -15,7 +15,7 @@ import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import { createApp, type ServerConfig } from '../src/server/app.js';
 import { createOidcVerifier, loadOidcConfig, type OidcConfig } from '../src/server/oidc.js';
-import { createApiToken, hashToken, revokeApiToken } from '../src/service/tokens.js';
+import { createApiToken, revokeApiToken } from '../src/service/tokens.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { createWebhook } from '../src/service/webhooks.js';
 import type { NewValidationResult } from '../src/service/validate.js';
@@ -188,11 +188,9 @@ export async function buildTemplate(): Promise<Template> {
   const revoked = await createApiToken(deps, undefined, 'dave');
   await revokeApiToken(deps, undefined, revoked.id);
   headers.revoked = `Bearer ${revoked.token}`;
-  const expired = `tg_${randomBytes(32).toString('base64url')}`;
-  await store.transaction((tx) =>
-    tx.insertToken({ id: 'tok_expired', user: 'dave', hash: hashToken(expired), createdAt: '2025-01-01T00:00:00.000Z', createdBy: 'test', expiresAt: '2025-01-31T00:00:00.000Z' }),
-  );
-  headers.expired = `Bearer ${expired}`;
+  // Issued in January 2025 for 30 days, through the use case (so the log vouches for it): long expired.
+  const expired = await createApiToken({ ...deps, now: () => new Date('2025-01-01T00:00:00.000Z') }, undefined, 'dave', '30d');
+  headers.expired = `Bearer ${expired.token}`;
   const spare = await createApiToken(deps, undefined, 'bob');
   const [delivery] = await store.webhookDeliveries({ webhookId: webhook.id });
   await store.close();

@@ -104,7 +104,6 @@ describe('/openapi.json', () => {
     expect(status.parameters.map((p: any) => [p.name, p.in, p.required])).toEqual([
       ['ref', 'path', true],
       ['stage', 'query', true],
-      ['inputs', 'query', false],
     ]);
     const check = doc.paths['/api/releases/{ref}/checklist'].post.requestBody.content['application/json'].schema;
     expect(JSON.stringify(check)).toContain('"contentEncoding":"base64"');

@@ -187,12 +187,20 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   blob: (r) => r.blob(dg('0')),
   auditEvents: (r) => r.auditEvents(),
   auditHead: (r) => r.auditHead(),
+  auditEventsAt: (r) => r.auditEventsAt([1, 2]),
+  auditPage: (r) => r.auditPage(0, 10),
+  auditNodes: (r) => r.auditNodes([{ level: 0, index: 0 }]),
+  auditNodePage: (r) => r.auditNodePage(0, -1, 10),
   latestCheckpoint: (r) => r.latestCheckpoint(),
   findTokenByHash: (r) => r.findTokenByHash(hex('0')),
   listTokens: (r) => r.listTokens(),
   listWebhooks: (r) => r.listWebhooks(),
   webhookDeliveries: (r) => r.webhookDeliveries(),
   deliveryAttempts: (r) => r.deliveryAttempts(['d1']),
+  rowVouchers: (r) => r.rowVouchers('signoffs', ['s1']),
+  rowsInRange: (r) => r.rowsInRange('promotions', 1, 10),
+  strayRows: (r) => r.strayRows('releases', 0),
+  blobDigests: (r) => r.blobDigests('', 10),
 };
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));

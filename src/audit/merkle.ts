@@ -215,6 +215,12 @@ function rangePieces(lo: number, hi: number): SubtreeRef[] {
   return pieces;
 }
 
+/** The complete subtrees whose roots, folded (see foldPieces), give MTH of the first `size` leaves. */
+export function rootPieces(size: number): SubtreeRef[] {
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`a tree of ${size} leaves has no pieces`);
+  return rangePieces(0, size);
+}
+
 /** MTH of a range from the roots of its pieces (see rangePieces), largest first. */
 export function foldPieces(pieces: readonly Uint8Array[]): Buffer {
   let root: Buffer = Buffer.from(pieces[pieces.length - 1]!);

@@ -9,7 +9,6 @@ import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
 import { openStore } from '../store/open.js';
 import { loadConfig, type CliConfig, type GlobalFlags } from './config.js';
-import { createFileProbe } from './files.js';
 import { loadOrigin, loadPreviousServerKeys, loadServerKey } from './home.js';
 
 export interface Io {
@@ -100,8 +99,8 @@ export function createContext(program: Command, io: Io): CliContext {
     // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {
       const config = ctx.config();
-      if (config.server) return createHttpClient({ ...remote(config.server), probe: createFileProbe(config.cwd) });
-      return createLocalClient(await ctx.openDeps(), config.user, { probe: createFileProbe(config.cwd) });
+      if (config.server) return createHttpClient(remote(config.server));
+      return createLocalClient(await ctx.openDeps(), config.user);
     },
     async openTokenAdmin() {
       const config = ctx.config();

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Digest } from '../domain/digest.js';
 import { createHash } from 'node:crypto';
 import { tollgateError } from '../domain/errors.js';
 
@@ -23,20 +22,4 @@ export async function sha256File(file: string): Promise<{ sha256: string; size: 
     size += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-/**
- * An InputProbe over files in `cwd`: the digest of each input as it is now, null when it is gone.
- * Keys that are URIs (`postgres://…`, `https://…`) are not files and are left unjudged.
- */
-export function createFileProbe(cwd: string): (keys: readonly string[]) => Promise<ReadonlyMap<string, Digest | null>> {
-  return async (keys) => {
-    const out = new Map<string, Digest | null>();
-    for (const key of keys) {
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(key)) continue;
-      const file = path.resolve(cwd, key);
-      out.set(key, fs.existsSync(file) ? (`sha256:${(await sha256File(file)).sha256}` as Digest) : null);
-    }
-    return out;
-  };
 }

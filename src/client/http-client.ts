@@ -8,7 +8,6 @@ import { tollgateError } from '../domain/errors.js';
 import type { ApplyPolicyResult } from '../service/apply-policy.js';
 import type { CheckResult } from '../service/check.js';
 import type { CreateReleaseResult } from '../service/create-release.js';
-import { inputKeys, type InputProbe } from '../service/inputs.js';
 import type { PromoteResult } from '../service/promote.js';
 import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
 import type { RollbackResult } from '../service/rollback.js';
@@ -19,26 +18,11 @@ import type { DsseEnvelope } from '../audit/dsse.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
 import { createTransport, seg, type HttpOptions } from './http-transport.js';
 
-export interface HttpClientOptions extends HttpOptions {
-  /**
-   * Digests of validation inputs as they are here (the CLI hashes files in its folder): sent with
-   * `status` and `promote` so the server can tell stale results, as the local client does.
-   */
-  readonly probe?: InputProbe;
-}
+export type HttpClientOptions = HttpOptions;
 
 /** A Client that talks to `tollgate serve`. `close()` has nothing to release. */
 export function createHttpClient(opts: HttpClientOptions): Client {
   const call = createTransport(opts);
-
-  /** The caller's view of validation inputs, for `status` and `promote` (only with a probe). */
-  async function currentInputs(ref: string): Promise<Record<string, string | null> | undefined> {
-    if (!opts.probe) return undefined;
-    const { evidence } = await call<ReleaseEvidence>('GET', `/api/releases/${seg(ref)}/evidence`);
-    const keys = inputKeys(evidence);
-    if (keys.length === 0) return undefined;
-    return Object.fromEntries(await opts.probe(keys));
-  }
 
   return {
     applyPolicy: (source, file) => call<ApplyPolicyResult>('POST', '/api/policies', { body: { source, file } }),
@@ -46,12 +30,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
     createRelease: (manifest) => call<CreateReleaseResult>('POST', '/api/releases', { body: manifest }),
     listReleases: async (filter = {}) => (await call<{ releases: ReleaseSummary[] }>('GET', '/api/releases', { query: { subject: filter.subject } })).releases,
     showRelease: (ref) => call<ReleaseDetail>('GET', `/api/releases/${seg(ref)}`),
-    status: async (ref, stage) => {
-      const inputs = await currentInputs(ref);
-      return call<Decision>('GET', `/api/releases/${seg(ref)}/status`, {
-        query: { stage, inputs: inputs !== undefined ? JSON.stringify(inputs) : undefined },
-      });
-    },
+    status: (ref, stage) => call<Decision>('GET', `/api/releases/${seg(ref)}/status`, { query: { stage } }),
     check: (input) => {
       const e = input.evidence;
       const evidence =
@@ -86,10 +65,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       (await call<{ baseline: { release: string; metrics: Record<string, unknown> } | null }>('GET', `/api/subjects/${seg(subject)}/baselines/${seg(ref)}`))
         .baseline ?? undefined,
     evidence: (ref) => call<ReleaseEvidence>('GET', `/api/releases/${seg(ref)}/evidence`),
-    promote: async (ref, stage) => {
-      const inputs = await currentInputs(ref);
-      return call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage, ...(inputs !== undefined ? { inputs } : {}) } });
-    },
+    promote: (ref, stage) => call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage } }),
     rollback: (subject, stage, reason) => call<RollbackResult>('POST', `/api/subjects/${seg(subject)}/rollbacks`, { body: { stage, reason } }),
     auditVerify: (o = {}) => call<AuditVerifyResult>('POST', '/api/audit/verify', { body: o.since !== undefined ? { since: o.since } : {} }),
     auditCheckpoint: async () =>

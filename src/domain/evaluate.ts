@@ -35,11 +35,6 @@ export interface EvaluateContext {
   readonly history: readonly Promotion[];
   /** Who would promote: under separation of duties their own sign-offs do not count. */
   readonly promoter?: string;
-  /**
-   * The digest of each validation input as it is now, keyed as results key them; `null` when the
-   * input is gone. A result whose input differs is `stale`. Inputs not in the map are not judged.
-   */
-  readonly currentInputs?: ReadonlyMap<string, Digest | null>;
 }
 
 /** The id of the pseudo-gate that carries stage-level blocks: order, freeze windows. */
@@ -76,7 +71,7 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
       ...evaluateSignoffs(policy, release, evidence, now, ctx, gate, digest),
       ...(gate.validations ?? [])
         .filter((v) => applies(v.when, release))
-        .map((v) => evaluateValidation(release, evidence, gate, v, ctx.currentInputs)),
+        .map((v) => evaluateValidation(release, evidence, gate, v)),
     ];
     gates.push(gateOf(gate.id, digest, requirements));
   }
@@ -192,13 +187,12 @@ function whoMayComplete(policy: Policy, item: ChecklistItemDef): { text: string;
 
 // ---------------------------------------------------------------- validations
 
-function evaluateValidation(
-  release: Release,
-  evidence: EvidenceSet,
-  gate: GateDef,
-  v: ValidationDef,
-  currentInputs: ReadonlyMap<string, Digest | null> | undefined,
-): RequirementResult {
+/**
+ * A validation's latest result for this release and definition. A newer run supersedes it; nothing
+ * outside the record makes it stale (DESIGN.md rule 6): the inputs' digests it recorded say what it
+ * was run on, wherever that was.
+ */
+function evaluateValidation(release: Release, evidence: EvidenceSet, gate: GateDef, v: ValidationDef): RequirementResult {
   const base = { id: v.id, kind: 'validation' as const };
   const latest = evidence.validations
     .filter((r) => r.releaseDigest === release.digest && r.gateId === gate.id && r.stage === gate.stage && r.validationId === v.id)
@@ -208,11 +202,6 @@ function evaluateValidation(
   const at = `${latest.validator} at ${latest.at}`;
   if (latest.definitionDigest !== validationDigest(gate, v)) {
     return { ...base, outcome: 'stale', reason: `the result (${at}) was recorded for an earlier definition of this validation; ${howTo}` };
-  }
-  const changed = Object.entries(latest.inputs).filter(([key, digest]) => currentInputs?.has(key) && currentInputs.get(key) !== digest);
-  if (changed.length > 0) {
-    const what = changed.map(([key]) => (currentInputs!.get(key) === null ? `${key} is gone` : `${key} changed`)).join(', ');
-    return { ...base, outcome: 'stale', reason: `the inputs changed since the result (${at}): ${what}; ${howTo}` };
   }
   switch (latest.status) {
     case 'passed':

@@ -10,6 +10,8 @@ import type * as z from 'zod';
 import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
 import type { ServiceDeps } from '../service/deps.js';
+import { activePolicy } from '../service/lookup.js';
+import { vouchToken } from '../service/vouch.js';
 import { createUseCases } from '../service/use-cases.js';
 import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
@@ -117,12 +119,13 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
   /** Token lookups and the active policy, through the request's cache: every request needs both. */
   const cachedStore = (cache: ReadCache) => ({
     // Unknown tokens are not kept: a stream of made-up ones would only push the real ones out.
+    // Both checked against the audit log before they identify or authorize anyone (docs/state.md).
     findTokenByHash: (hash: string) =>
       cache.get(`token:${hash}`, deps.now().getTime(), async () => {
         const token = await deps.store.findTokenByHash(hash);
-        return { value: token, until: token ? Infinity : 0 };
+        return { value: token && (await vouchToken(deps.store, token)), until: token ? Infinity : 0 };
       }),
-    activePolicy: () => cache.get('policy', deps.now().getTime(), async () => ({ value: await deps.store.activePolicy() })),
+    activePolicy: () => cache.get('policy', deps.now().getTime(), async () => ({ value: await activePolicy(deps.store) })),
   });
   const identities = new WeakMap<FastifyRequest, TokenIdentity>();
 
@@ -226,7 +229,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           metrics,
           cache: cacheOf(req),
           reply,
-          useCases: (opts = {}) => createUseCases(deps, user, opts.probe ? { probe: opts.probe } : {}),
+          useCases: () => createUseCases(deps, user),
         });
         if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
         return result;

@@ -6,7 +6,6 @@
 import type { FastifyReply } from 'fastify';
 import type * as z from 'zod';
 import type { ServiceDeps } from '../service/deps.js';
-import type { InputProbe } from '../service/inputs.js';
 import type { UseCases } from '../service/use-cases.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ReadCache } from './read-cache.js';
@@ -33,7 +32,7 @@ export interface RouteContext<P, Q, B> {
   readonly cache: ReadCache;
   readonly reply: FastifyReply;
   /** The use cases acting as the token's user: every API route but the admin ones is one of their operations. */
-  useCases(opts?: { probe?: InputProbe }): UseCases;
+  useCases(): UseCases;
 }
 
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {

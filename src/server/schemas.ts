@@ -99,14 +99,8 @@ export const ReleaseManifestBody = z
 
 export const ListReleasesQuery = z.strictObject({ subject: Name.optional() });
 
-/** Digests of validation inputs as the caller sees them now (null: gone), for staleness. */
-export const CurrentInputs = z.record(z.string().min(1).max(4 * KiB), z.union([Digest, z.null()]));
 
-export const StatusQuery = z.strictObject({
-  stage: Name,
-  /** JSON of {input: digest | null}: the caller's view of validation inputs (see CurrentInputs). */
-  inputs: z.string().max(256 * KiB).optional(),
-});
+export const StatusQuery = z.strictObject({ stage: Name });
 
 /**
  * An evidence file name: a plain file name. The service keeps only a base name anyway; a name with a
@@ -183,7 +177,7 @@ const NewValidationResult = z.strictObject({
 
 export const RecordValidationsBody = z.strictObject({ results: z.array(NewValidationResult).max(1000) });
 
-export const PromoteBody = z.strictObject({ stage: Name, inputs: CurrentInputs.optional() });
+export const PromoteBody = z.strictObject({ stage: Name });
 
 export const RollbackBody = z.strictObject({ stage: Name, reason: Text });
 

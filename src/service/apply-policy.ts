@@ -16,17 +16,20 @@ export interface ApplyPolicyResult {
 /** Records a new policy version, unless the active one has the same content digest. */
 export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, source: string, file: string): Promise<ApplyPolicyResult> {
   const { policy, digest } = parsePolicy(source, file, { validators: VALIDATOR_SCHEMAS });
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const active = await tx.activePolicy();
     if (active && active.digest === digest) return { name: policy.name, version: active.version, digest, changed: false };
     const by = actor ?? 'local';
-    const recorded = await tx.insertPolicy({ digest, name: policy.name, policy, source, appliedAt: at, appliedBy: by });
-    await audit('PolicyApplied', actorOf(actor), {
-      name: policy.name,
-      version: recorded.version,
-      digest,
-      previous: active ? { version: active.version, digest: active.digest } : null,
-    });
+    // The store numbers the version; the event names it as its claim does.
+    const recorded = await tx.insertPolicy(
+      { digest, name: policy.name, policy, source, appliedAt: at, appliedBy: by },
+      vouch('PolicyApplied', actorOf(actor), (claims) => ({
+        name: policy.name,
+        version: Number(claims[0]!.key),
+        digest,
+        previous: active ? { version: active.version, digest: active.digest } : null,
+      })),
+    );
     return { name: policy.name, version: recorded.version, digest, changed: true };
   });
 }

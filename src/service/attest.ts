@@ -1,6 +1,7 @@
 import { buildStatement, type PromotionPredicate } from '../audit/attestation.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../audit/dsse.js';
-import { inclusionProof } from '../audit/merkle.js';
+import { foldPieces, inclusionProofPlan, verifyInclusion } from '../audit/merkle.js';
+import type { AuditCheckpoint, AuditEvent } from '../audit/events.js';
 import { auditLeafHash } from '../audit/tree.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError } from '../domain/errors.js';
@@ -9,6 +10,9 @@ import { signoffSignatureValid } from '../domain/signoff.js';
 import { serverKeyId } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireRelease, requireStage, requirePolicy } from './lookup.js';
+import { nodeKey } from '../store/audit-queries.js';
+import type { StoreReader } from '../store/store.js';
+import { decisionRows, requireVouched, vouchPolicy } from './vouch.js';
 
 /**
  * The attestation of a release's promotion into a stage, signed by the server key: everything the
@@ -22,16 +26,19 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
   const history = await store.promotions({ subject: release.subject });
   const promotion = [...history].reverse().find((p) => p.stage === stage && p.releaseDigest === release.digest && p.kind === 'promotion');
   if (!promotion) throw tollgateError('TG_NOT_PROMOTED', `${releaseName(release)} has not been promoted to ${stage}`);
-  const policy = await store.policyVersion(promotion.policyVersion);
-  if (!policy) throw tollgateError('TG_INTERNAL', `policy version ${promotion.policyVersion} is missing from the store`);
+  const stored = await store.policyVersion(promotion.policyVersion);
+  if (!stored) throw tollgateError('TG_STATE_TAMPERED', `policy version ${promotion.policyVersion}, which the promotion ${promotion.id} was decided on, is missing from the store`);
+  const policy = await vouchPolicy(store, stored);
 
-  const events = await store.auditEvents();
-  const event = events.find((e) => e.type === 'ReleasePromoted' && e.data.id === promotion.id);
+  // The promotion's event by the `seq` its row names (an index lookup, whatever the log's length),
+  // and its proof of inclusion from the stored tree: nothing here reads the whole log.
+  const row = (await store.rowVouchers('promotions', [promotion.id])).get(promotion.id);
+  const [event] = row?.auditSeq ? await store.auditEventsAt([row.auditSeq]) : [];
   const checkpoint = await store.latestCheckpoint();
-  if (!event || !checkpoint || checkpoint.size < event.seq) {
+  if (!event || event.type !== 'ReleasePromoted' || event.data.id !== promotion.id || !checkpoint || checkpoint.size < event.seq) {
     throw tollgateError('TG_AUDIT_BROKEN', `the audit log has no signed record of the promotion ${promotion.id}`);
   }
-  const leaves = events.slice(0, checkpoint.size).map(auditLeafHash);
+  const proof = await storedInclusionProof(store, event, checkpoint);
 
   // The evidence as it stood when the promotion was decided; a row whose signature never verified
   // never counted, and is left out rather than carried as an unverifiable claim.
@@ -43,6 +50,8 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     validations: all.validations.filter((v) => upTo(v.at)),
   };
   const before = history.slice(0, history.findIndex((p) => p.id === promotion.id));
+  // Everything the attestation carries must be what the audit log vouches for.
+  await requireVouched(store, [...decisionRows(evidence, before), { table: 'promotions', key: promotion.id }]);
   const decision = evaluate(policy.policy, release, evidence, new Date(promotion.at), {
     stage,
     policyDigest: policy.digest,
@@ -63,10 +72,33 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
       event,
       leafIndex: event.seq - 1,
       treeSize: checkpoint.size,
-      inclusionProof: inclusionProof(event.seq - 1, leaves).map((h) => h.toString('hex')),
+      inclusionProof: proof.map((h) => h.toString('hex')),
       checkpoint: checkpoint.note,
     },
   };
   const payload = Buffer.from(JSON.stringify(buildStatement(predicate)), 'utf8');
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, deps.serverKey, serverKeyId(deps));
+}
+
+/**
+ * The inclusion proof of `event` in the tree the checkpoint signs, from the stored subtrees
+ * (O(log² n) lookups), checked against the checkpoint's root before it is handed out: stored nodes
+ * that were changed would give a proof that does not verify, and an attestation must not carry one.
+ */
+async function storedInclusionProof(store: StoreReader, event: AuditEvent, checkpoint: AuditCheckpoint): Promise<Buffer[]> {
+  const plan = inclusionProofPlan(event.seq - 1, checkpoint.size);
+  const nodes = await store.auditNodes([...plan.flat(), { level: 0, index: event.seq - 1 }]);
+  const at = (level: number, index: number): Buffer => {
+    const node = nodes.get(nodeKey(level, index));
+    if (!node) throw tollgateError('TG_STATE_TAMPERED', `audit_nodes ${level}/${index} of the log's Merkle tree is missing`, { details: { rows: [{ table: 'audit_nodes', key: `${level}/${index}`, what: 'deleted' }] } });
+    return node;
+  };
+  const proof = plan.map((pieces) => foldPieces(pieces.map((p) => at(p.level, p.index))));
+  const leaf = auditLeafHash(event);
+  if (!leaf.equals(at(0, event.seq - 1)) || !verifyInclusion({ index: event.seq - 1, size: checkpoint.size, leafHash: leaf, proof, root: Buffer.from(checkpoint.root, 'hex') })) {
+    throw tollgateError('TG_STATE_TAMPERED', `the stored Merkle tree of the audit log does not prove event ${event.seq} under the newest checkpoint: audit_nodes was changed; run \`tollgate audit verify\``, {
+      details: { rows: [{ table: 'audit_nodes', key: `0/${event.seq - 1}`, what: 'edited' }] },
+    });
+  }
+  return proof;
 }

@@ -8,7 +8,8 @@ import type { Actor, AuditEventType } from '../audit/events.js';
 import { checkpointMessage } from '../audit/log.js';
 import { digestBytes } from '../domain/digest.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
-import type { AuditEvent, StoreTx } from '../store/store.js';
+import type { RowClaim } from '../domain/records.js';
+import type { AuditEvent, StoreTx, Vouch } from '../store/store.js';
 import { auditLeafHash, extendFrontier, frontierRoot, signCheckpointNote } from '../audit/tree.js';
 import { deliveryPayload, subscribes, webhookEventsOf } from '../webhooks/events.js';
 import type { ServiceDeps } from './deps.js';
@@ -19,6 +20,11 @@ export interface ChangeScope {
   readonly now: Date;
   /** Appends an audit event in this transaction: only a type of the vocabulary, by a typed actor. */
   audit(type: AuditEventType, actor: Actor, data: Record<string, unknown>): Promise<AuditEvent>;
+  /**
+   * The `Vouch` for a write (store/store.ts): the event that records it, appended with the claims of
+   * the rows the store is about to write as `data.rows` (docs/state.md).
+   */
+  vouch(type: AuditEventType, actor: Actor, data: Record<string, unknown> | ((claims: readonly RowClaim[]) => Record<string, unknown>)): Vouch;
 }
 
 export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {
@@ -35,6 +41,8 @@ export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => P
         appended.push(event);
         return event;
       },
+      vouch: (type, actor, data) => async (claims) =>
+        (await scope.audit(type, actor, { ...(typeof data === 'function' ? data(claims) : data), rows: claims })).seq,
     };
     const result = await fn(scope);
     if (appended.length > 0) {

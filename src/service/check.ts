@@ -57,7 +57,7 @@ function attachmentOf(e: EvidenceInput): { attachment: EvidenceAttachment; bytes
 
 /** Completes a checklist item of every applicable gate of the stage that lists it. */
 export async function completeItem(deps: ServiceDeps, actor: string | undefined, input: CheckInput): Promise<CheckResult> {
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const active = await requirePolicy(tx);
     const policy = active.policy;
     const by = requireMember(policy, actor);
@@ -100,17 +100,19 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
         ...(att ? { evidence: att.attachment } : {}),
         ...(input.note !== undefined ? { note: input.note } : {}),
       };
-      await tx.insertChecklist(completion);
-      await audit('ChecklistItemCompleted', actorOf(by), {
-        id: completion.id,
-        release: name,
-        releaseDigest: release.digest,
-        stage: input.stage,
-        gate: gate.id,
-        item: item.id,
-        itemDigest: completion.itemDigest,
-        ...(att ? { evidence: att.attachment } : {}),
-      });
+      await tx.insertChecklist(
+        completion,
+        vouch('ChecklistItemCompleted', actorOf(by), {
+          id: completion.id,
+          release: name,
+          releaseDigest: release.digest,
+          stage: input.stage,
+          gate: gate.id,
+          item: item.id,
+          itemDigest: completion.itemDigest,
+          ...(att ? { evidence: att.attachment } : {}),
+        }),
+      );
     }
     return {
       release: name,

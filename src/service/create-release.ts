@@ -21,7 +21,7 @@ export interface CreateReleaseResult {
 export async function createRelease(deps: ServiceDeps, actor: string | undefined, manifest: ReleaseManifest): Promise<CreateReleaseResult> {
   const digest = releaseDigest(manifest);
   const name = releaseName(manifest);
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const policy = await requirePolicy(tx);
     const by = requireMember(policy.policy, actor);
     const existing = await tx.findRelease(manifest.subject, manifest.version);
@@ -29,14 +29,16 @@ export async function createRelease(deps: ServiceDeps, actor: string | undefined
       if (existing.digest === digest) return { release: name, digest, created: false };
       throw tollgateError('TG_RELEASE_CONFLICT', `${name} is already registered with digest ${existing.digest}; this manifest has ${digest}`);
     }
-    await tx.insertRelease({ subject: manifest.subject, version: manifest.version, digest, manifest, createdAt: at, createdBy: by });
-    await audit('ReleaseCreated', actorOf(by), {
-      release: name,
-      digest,
-      risk: manifest.risk,
-      owner: manifest.owner,
-      artifacts: manifest.artifacts.map((a) => ({ name: a.name, sha256: a.sha256 })),
-    });
+    await tx.insertRelease(
+      { subject: manifest.subject, version: manifest.version, digest, manifest, createdAt: at, createdBy: by },
+      vouch('ReleaseCreated', actorOf(by), {
+        release: name,
+        digest,
+        risk: manifest.risk,
+        owner: manifest.owner,
+        artifacts: manifest.artifacts.map((a) => ({ name: a.name, sha256: a.sha256 })),
+      }),
+    );
     return { release: name, digest, created: true };
   });
 }

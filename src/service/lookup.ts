@@ -2,6 +2,7 @@
 import { tollgateError } from '../domain/errors.js';
 import type { Policy, PolicyVersion, Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
+import { vouchPolicy, vouchRelease } from './vouch.js';
 
 export interface ReleaseRef {
   readonly subject: string;
@@ -18,10 +19,17 @@ export function parseReleaseRef(ref: string): ReleaseRef {
   return { subject, version };
 }
 
+/** The active policy, checked against the audit log (TG_STATE_TAMPERED if it is not what was applied). */
 export async function requirePolicy(store: StoreReader): Promise<PolicyVersion> {
-  const active = await store.activePolicy();
+  const active = await activePolicy(store);
   if (!active) throw tollgateError('TG_NO_POLICY', 'no policy has been applied yet');
   return active;
+}
+
+/** The active policy, checked against the audit log; undefined before any `policy apply`. */
+export async function activePolicy(store: StoreReader): Promise<PolicyVersion | undefined> {
+  const active = await store.activePolicy();
+  return active && vouchPolicy(store, active);
 }
 
 export async function requireRelease(store: StoreReader, ref: string): Promise<Release> {
@@ -34,7 +42,7 @@ export async function requireRelease(store: StoreReader, ref: string): Promise<R
       `unknown release ${subject}@${version}${others.length > 0 ? `; known versions of ${subject}: ${others.join(', ')}` : ''}`,
     );
   }
-  return release;
+  return vouchRelease(store, release);
 }
 
 /** The acting user must be named and be in the roster of the active policy. */

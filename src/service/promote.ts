@@ -5,8 +5,8 @@ import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type Decision, type Promotion } from '../domain/model.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
-import { inputKeys, type InputProbe } from './inputs.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+import { decisionRows, requireVouched } from './vouch.js';
 
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
@@ -19,25 +19,23 @@ export interface PromoteResult extends Decision {
  * (DESIGN.md rules 1 and 4). A refusal throws TG_PROMOTION_BLOCKED carrying the decision, and is
  * then recorded as a `PromotionBlocked` event of its own.
  */
-export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, probe?: InputProbe): Promise<PromoteResult> {
-  // Inputs are hashed before the transaction, so large files are not read while holding the lock.
-  const release = await requireRelease(deps.store, ref);
-  const currentInputs = probe ? await probe(inputKeys(await deps.store.evidence(release.digest))) : undefined;
+export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string): Promise<PromoteResult> {
   try {
-    return await change(deps, async ({ tx, now, at, audit }) => {
+    return await change(deps, async ({ tx, now, at, vouch }) => {
       const active = await requirePolicy(tx);
       const by = requireMember(active.policy, actor);
       requireStage(active.policy, stage);
       const release = await requireRelease(tx, ref);
       await tx.lockStage(release.subject, stage);
       const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);
+      // Nothing counts that the audit log does not vouch for: a forged row never promotes.
+      await requireVouched(tx, decisionRows(evidence, history));
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
         policyDigest: active.digest,
         policyVersion: active.version,
         history,
         promoter: by,
-        ...(currentInputs ? { currentInputs } : {}),
       });
       if (!decision.promotable) {
         throw tollgateError('TG_PROMOTION_BLOCKED', `${releaseName(release)} cannot be promoted to ${stage}: ${unmet(decision).join('; ')}`, {
@@ -58,16 +56,18 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         at,
         ...(holder ? { previousVersion: holder.version } : {}),
       };
-      await tx.insertPromotion(promotion);
-      await audit('ReleasePromoted', actorOf(by), {
-        id: promotion.id,
-        release: releaseName(release),
-        releaseDigest: release.digest,
-        stage,
-        policy: { version: active.version, digest: active.digest },
-        previous: holder?.version ?? null,
-        gates: decision.gates.map((g) => ({ id: g.id, outcome: g.outcome, digest: g.digest ?? null })),
-      });
+      await tx.insertPromotion(
+        promotion,
+        vouch('ReleasePromoted', actorOf(by), {
+          id: promotion.id,
+          release: releaseName(release),
+          releaseDigest: release.digest,
+          stage,
+          policy: { version: active.version, digest: active.digest },
+          previous: holder?.version ?? null,
+          gates: decision.gates.map((g) => ({ id: g.id, outcome: g.outcome, digest: g.digest ?? null })),
+        }),
+      );
       return { ...decision, promoted: true, promotion };
     });
   } catch (err) {

@@ -22,7 +22,7 @@ export interface RollbackResult {
  */
 export async function rollback(deps: ServiceDeps, actor: string | undefined, subject: string, stage: string, reason: string): Promise<RollbackResult> {
   if (reason.trim() === '') throw tollgateError('TG_USAGE', 'a rollback needs a reason: --reason "…"');
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const active = await requirePolicy(tx);
     const by = requireMember(active.policy, actor);
     requireStage(active.policy, stage);
@@ -51,16 +51,18 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
       reason,
       ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
     };
-    await tx.insertPromotion(promotion);
-    await audit('ReleaseRolledBack', actorOf(by), {
-      id: promotion.id,
-      subject,
-      stage,
-      from: `${subject}@${holder.version}`,
-      to: `${subject}@${target.version}`,
-      releaseDigest: target.digest,
-      reason,
-    });
+    await tx.insertPromotion(
+      promotion,
+      vouch('ReleaseRolledBack', actorOf(by), {
+        id: promotion.id,
+        subject,
+        stage,
+        from: `${subject}@${holder.version}`,
+        to: `${subject}@${target.version}`,
+        releaseDigest: target.digest,
+        reason,
+      }),
+    );
     return { subject, stage, from: `${subject}@${holder.version}`, to: `${subject}@${target.version}`, promotion };
   });
 }

@@ -82,7 +82,7 @@ export async function recordSignoffs(
   signed: readonly (SignoffPayload & { signature: string })[],
 ): Promise<Signoff[]> {
   if (signed.length === 0) throw tollgateError('TG_USAGE', 'no sign-off to record');
-  return change(deps, async ({ tx, now, audit }) => {
+  return change(deps, async ({ tx, now, vouch }) => {
     const active = await requirePolicy(tx);
     const policy = active.policy;
     const by = requireMember(policy, actor);
@@ -113,18 +113,20 @@ export async function recordSignoffs(
         out.push(recorded);
         continue;
       }
-      await tx.insertSignoff(signoff);
-      await audit('SignoffRecorded', actorOf(by), {
-        id: signoff.id,
-        release: s.release,
-        releaseDigest: s.releaseDigest,
-        stage: s.stage,
-        gate: s.gate,
-        gateDigest: s.gateDigest,
-        role: s.role,
-        decision: s.decision,
-        signature: s.signature,
-      });
+      await tx.insertSignoff(
+        signoff,
+        vouch('SignoffRecorded', actorOf(by), {
+          id: signoff.id,
+          release: s.release,
+          releaseDigest: s.releaseDigest,
+          stage: s.stage,
+          gate: s.gate,
+          gateDigest: s.gateDigest,
+          role: s.role,
+          decision: s.decision,
+          signature: s.signature,
+        }),
+      );
       out.push(signoff);
     }
     return out;

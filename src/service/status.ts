@@ -2,17 +2,19 @@ import { evaluate } from '../domain/evaluate.js';
 import { decisionHorizon } from '../domain/horizon.js';
 import type { Decision } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
-import { inputKeys, type InputProbe } from './inputs.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
+import { decisionRows, requireVouched } from './vouch.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
-export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string, probe?: InputProbe): Promise<Decision> {
-  return (await decideWithHorizon(store, ref, stage, now, promoter, probe)).decision;
+export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
+  return (await decideWithHorizon(store, ref, stage, now, promoter)).decision;
 }
 
 /**
  * The decision, and until when it holds if nothing is recorded meanwhile (`decisionHorizon`: a
- * sign-off expiring, a freeze window opening or closing; Infinity when nothing is due).
+ * sign-off expiring, a freeze window opening or closing; Infinity when nothing is due). A function of
+ * the stored record and the time alone (DESIGN.md rule 6), every row of which the audit log vouches
+ * for (rule 5): the policy, the release, the evidence and the subject's promotions.
  */
 export async function decideWithHorizon(
   store: StoreReader,
@@ -20,19 +22,18 @@ export async function decideWithHorizon(
   stage: string,
   now: Date,
   promoter?: string,
-  probe?: InputProbe,
 ): Promise<{ decision: Decision; horizon: number }> {
   const active = await requirePolicy(store);
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
   const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
+  await requireVouched(store, decisionRows(evidence, history));
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,
     policyVersion: active.version,
     history,
     ...(promoter !== undefined ? { promoter } : {}),
-    ...(probe ? { currentInputs: await probe(inputKeys(evidence)) } : {}),
   });
   return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };
 }

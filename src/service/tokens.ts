@@ -55,23 +55,22 @@ export async function createApiToken(
   const lifetime = expires !== undefined ? parseDuration(expires) : undefined;
   const token = TOKEN_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
   const id = `tok_${randomBytes(6).toString('hex')}`;
-  return change(deps, async ({ tx, now, at, audit }) => {
+  return change(deps, async ({ tx, now, at, vouch }) => {
     const expiresAt = lifetime !== undefined ? new Date(now.getTime() + lifetime).toISOString() : undefined;
     const record: ApiToken = { id, user, hash: hashToken(token), createdAt: at, createdBy: actor ?? 'local', ...(expiresAt ? { expiresAt } : {}) };
-    await tx.insertToken(record);
-    await audit('TokenCreated', actorOf(actor), { id, user, expiresAt: expiresAt ?? null });
+    await tx.insertToken(record, vouch('TokenCreated', actorOf(actor), { id, user, expiresAt: expiresAt ?? null }));
     return { id, user, token, expiresAt: expiresAt ?? null };
   });
 }
 
 /** Revokes a token by its id (not its secret); revoking a revoked token again changes nothing. */
 export async function revokeApiToken(deps: ServiceDeps, actor: string | undefined, id: string): Promise<TokenInfo> {
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const before = (await tx.listTokens()).find((t) => t.id === id);
-    if (!before || !(await tx.revokeToken(id, at))) {
+    // The store appends the event only when it revokes: revoking a revoked token records nothing.
+    if (!before || !(await tx.revokeToken(id, at, vouch('TokenRevoked', actorOf(actor), { id, user: before.user })))) {
       throw tollgateError('TG_TOKEN_NOT_FOUND', `no API token has the id "${id}"`);
     }
-    if (before.revokedAt === undefined) await audit('TokenRevoked', actorOf(actor), { id, user: before.user });
     return tokenInfo({ ...before, revokedAt: before.revokedAt ?? at });
   });
 }

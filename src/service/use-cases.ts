@@ -10,8 +10,7 @@ import { attest } from './attest.js';
 import { completeItem, type CheckInput, type CheckResult } from './check.js';
 import { createRelease, type CreateReleaseResult } from './create-release.js';
 import type { ServiceDeps } from './deps.js';
-import type { InputProbe } from './inputs.js';
-import { requirePolicy, requireRelease } from './lookup.js';
+import { activePolicy, requirePolicy, requireRelease } from './lookup.js';
 import { promote, type PromoteResult } from './promote.js';
 import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
 import { rollback, type RollbackResult } from './rollback.js';
@@ -61,27 +60,18 @@ export interface UseCases {
   attest(ref: string, stage: string): Promise<DsseEnvelope>;
 }
 
-export interface UseCaseOptions {
-  /**
-   * Digests of validation inputs as they are now, for staleness: the CLI hashes files in its folder,
-   * the server takes the ones a remote caller sent.
-   */
-  readonly probe?: InputProbe;
-}
-
 /** The use cases over `deps`, acting as `actor` (undefined: nobody named, as in `init`). */
-export function createUseCases(deps: ServiceDeps, actor: string | undefined, options: UseCaseOptions = {}): UseCases {
-  const { probe } = options;
+export function createUseCases(deps: ServiceDeps, actor: string | undefined): UseCases {
   return {
     applyPolicy: (source, file) => applyPolicy(deps, actor, source, file),
     activePolicy: async () => {
-      const p = await deps.store.activePolicy();
+      const p = await activePolicy(deps.store);
       return p && { name: p.name, version: p.version, digest: p.digest, appliedAt: p.appliedAt, appliedBy: p.appliedBy, stages: p.policy.stages.map((s) => s.name) };
     },
     createRelease: (manifest) => createRelease(deps, actor, manifest),
     listReleases: (filter) => listReleases(deps.store, filter),
     showRelease: (ref) => showRelease(deps.store, ref),
-    status: (ref, stage) => decide(deps.store, ref, stage, deps.now(), actor, probe),
+    status: (ref, stage) => decide(deps.store, ref, stage, deps.now(), actor),
     check: (input) => completeItem(deps, actor, input),
     draftSignoffs: (req) => draftSignoffs(deps.store, actor, req, deps.now()),
     recordSignoffs: (signed) => recordSignoffs(deps, actor, signed),
@@ -96,7 +86,7 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined, opt
       const release = await requireRelease(deps.store, ref);
       return { release: await showRelease(deps.store, ref), evidence: await deps.store.evidence(release.digest) };
     },
-    promote: (ref, stage) => promote(deps, actor, ref, stage, probe),
+    promote: (ref, stage) => promote(deps, actor, ref, stage),
     rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
     auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
     auditCheckpoint: async () => {

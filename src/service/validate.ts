@@ -75,7 +75,7 @@ export async function recordValidations(
   ref: string,
   results: readonly NewValidationResult[],
 ): Promise<ValidationResult[]> {
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const active = await requirePolicy(tx);
     const by = requireValidator(active.policy, actor);
     const release = await requireRelease(tx, ref);
@@ -89,20 +89,23 @@ export async function recordValidations(
       if (!gate || !def || validationDigest(gate, def) !== r.definitionDigest) {
         throw tollgateError('TG_RESULT_INVALID', `validation ${r.gateId}/${r.validationId} of ${r.stage} is not what the active policy defines (it changed meanwhile?); run validate again`);
       }
-      const result: ValidationResult = { ...r, id: randomUUID(), by, at };
-      await tx.insertValidation(result);
-      await audit('ValidationRecorded', actorOf(by), {
-        id: result.id,
-        release: releaseName(release),
-        releaseDigest: r.releaseDigest,
-        stage: r.stage,
-        gate: r.gateId,
-        validation: r.validationId,
-        validator: `${r.validator}@${r.validatorVersion}`,
-        status: r.status,
-        summary: r.summary,
-        inputs: r.inputs,
-      });
+      // Whole milliseconds, as stored: the result returned is the one a read gives back.
+      const result: ValidationResult = { ...r, durationMs: Math.round(r.durationMs), id: randomUUID(), by, at };
+      await tx.insertValidation(
+        result,
+        vouch('ValidationRecorded', actorOf(by), {
+          id: result.id,
+          release: releaseName(release),
+          releaseDigest: r.releaseDigest,
+          stage: r.stage,
+          gate: r.gateId,
+          validation: r.validationId,
+          validator: `${r.validator}@${r.validatorVersion}`,
+          status: r.status,
+          summary: r.summary,
+          inputs: r.inputs,
+        }),
+      );
       out.push(result);
     }
     return out;

@@ -79,20 +79,21 @@ export async function createWebhook(deps: ServiceDeps, actor: string | undefined
   const id = `whk_${randomBytes(6).toString('hex')}`;
   const secret = w.secret ?? SECRET_PREFIX + randomBytes(32).toString('base64url');
   const events = [...new Set(w.events)];
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const hook: Webhook = { id, url: w.url, events, secret, createdAt: at, createdBy: actor ?? 'local' };
-    await tx.insertWebhook(hook);
-    await audit('WebhookCreated', actorOf(actor), { id, url: auditedUrl(w.url), events });
+    await tx.insertWebhook(hook, vouch('WebhookCreated', actorOf(actor), { id, url: auditedUrl(w.url), events }));
     return { ...webhookInfo(hook), secret };
   });
 }
 
 /** Removes a subscription; its deliveries not yet sent are dropped (logged as failed). */
 export async function removeWebhook(deps: ServiceDeps, actor: string | undefined, id: string): Promise<WebhookInfo> {
-  return change(deps, async ({ tx, at, audit }) => {
+  return change(deps, async ({ tx, at, vouch }) => {
     const before = (await tx.listWebhooks({ includeRemoved: true })).find((h) => h.id === id);
-    if (!before || !(await tx.removeWebhook(id, at))) throw tollgateError('TG_WEBHOOK_NOT_FOUND', `no webhook has the id "${id}"`);
-    if (before.removedAt === undefined) await audit('WebhookRemoved', actorOf(actor), { id, url: auditedUrl(before.url) });
+    // The store appends the event only when it removes: removing a removed webhook records nothing.
+    if (!before || !(await tx.removeWebhook(id, at, vouch('WebhookRemoved', actorOf(actor), { id, url: auditedUrl(before.url) })))) {
+      throw tollgateError('TG_WEBHOOK_NOT_FOUND', `no webhook has the id "${id}"`);
+    }
     return webhookInfo({ ...before, removedAt: before.removedAt ?? at });
   });
 }

@@ -3,6 +3,8 @@
  */
 import type { Kysely } from 'kysely';
 import { GENESIS_HASH, eventHash } from '../audit/log.js';
+import { completedBy, nodeHash, type SubtreeRef } from '../audit/merkle.js';
+import { auditLeafHash } from '../audit/tree.js';
 import { canonicalJson } from '../domain/digest.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toAuditEvent, toCheckpoint } from './rows.js';
@@ -17,6 +19,38 @@ export const auditReads: AuditReader & ThisType<ReadContext> = {
 
   auditHead(): Promise<{ size: number; head: string }> {
     return readHead(this.db);
+  },
+
+  async auditEventsAt(seqs: readonly number[]): Promise<AuditEvent[]> {
+    const wanted = [...new Set(seqs)].filter((n) => Number.isSafeInteger(n));
+    if (wanted.length === 0) return [];
+    const rows = [];
+    // In chunks: a decision may count hundreds of rows, and drivers limit bound parameters.
+    for (let i = 0; i < wanted.length; i += 500) {
+      rows.push(...(await this.db.selectFrom('audit_events').selectAll().where('seq', 'in', wanted.slice(i, i + 500)).execute()));
+    }
+    return rows.sort((a, b) => a.seq - b.seq).map(toAuditEvent);
+  },
+
+  async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.db.selectFrom('audit_events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(toAuditEvent);
+  },
+
+  async auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>> {
+    return readNodes(this.db, refs);
+  },
+
+  async auditNodePage(level: number, afterIdx: number, limit: number): Promise<{ idx: number; hash: Buffer }[]> {
+    const rows = await this.db
+      .selectFrom('audit_nodes')
+      .select(['idx', 'hash'])
+      .where('level', '=', level)
+      .where('idx', '>', afterIdx)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ idx: r.idx, hash: Buffer.from(r.hash) }));
   },
 
   async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
@@ -53,7 +87,18 @@ export const auditWrites: AuditWriter & ThisType<WriteContext> = {
       .insertInto('audit_events')
       .values({ seq: body.seq, at: body.at, actor: body.actor, type: body.type, data_json: dataJson, prev: body.prev, hash })
       .execute();
-    return { ...body, hash };
+    const event = { ...body, hash };
+    // The log's Merkle tree grows with it: the new leaf, and every complete subtree it completes.
+    const completed = completedBy(size);
+    const lefts = await readNodes(this.db, completed.slice(1).map((n) => ({ level: n.level - 1, index: 2 * n.index })));
+    const nodes: { level: number; idx: number; hash: Buffer }[] = [{ level: 0, idx: size, hash: auditLeafHash(event) }];
+    for (const n of completed.slice(1)) {
+      const left = lefts.get(nodeKey(n.level - 1, 2 * n.index));
+      if (!left) throw new Error(`audit_nodes lacks node (${n.level - 1}, ${2 * n.index}) of the log's tree: it was written without it, or changed`);
+      nodes.push({ level: n.level, idx: n.index, hash: nodeHash(left, nodes[nodes.length - 1]!.hash) });
+    }
+    await this.db.insertInto('audit_nodes').values(nodes).execute();
+    return event;
   },
 
   async putCheckpoint(c: AuditCheckpoint): Promise<void> {
@@ -72,6 +117,25 @@ export const auditWrites: AuditWriter & ThisType<WriteContext> = {
       .execute();
   },
 };
+
+/** How `auditNodes` keys what it returns: `level/index`. */
+export function nodeKey(level: number, index: number): string {
+  return `${level}/${index}`;
+}
+
+async function readNodes(db: Kysely<Database>, refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (let i = 0; i < refs.length; i += 200) {
+    const chunk = refs.slice(i, i + 200);
+    const rows = await db
+      .selectFrom('audit_nodes')
+      .select(['level', 'idx', 'hash'])
+      .where((eb) => eb.or(chunk.map((r) => eb.and([eb('level', '=', r.level), eb('idx', '=', r.index)]))))
+      .execute();
+    for (const r of rows) out.set(nodeKey(r.level, r.idx), Buffer.from(r.hash));
+  }
+  return out;
+}
 
 /** The size of the log and the hash of its last event (the genesis hash while it is empty). */
 async function readHead(db: Kysely<Database>): Promise<{ size: number; head: string }> {

@@ -14,6 +14,7 @@ import type { SqlDialectName, WriteLocks } from './dialect.js';
 import { outboxReads, outboxWrites } from './outbox-queries.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { recordReads, recordWrites } from './record-queries.js';
+import { vouchReads } from './vouch-queries.js';
 import type { Database } from './schema.js';
 import type { Store, StoreReader, StoreTx } from './store.js';
 import { tokenReads, tokenWrites } from './token-queries.js';
@@ -41,7 +42,7 @@ export interface KyselyStoreOptions {
 
 // Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
 // types keep them complete: a method missing from a role's queries does not compile.
-const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads };
+const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads, ...vouchReads };
 const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites };
 
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */

@@ -3,6 +3,7 @@
  * change that caused them), the leases by which dispatchers claim them, and the log of tries.
  */
 import type { ReadContext, WriteContext } from './query-context.js';
+import { claimOf, fromWebhook, vouched } from './vouched-rows.js';
 import { toAttempt, toDelivery, toWebhook } from './rows.js';
 import type {
   DeliveryAttempt,
@@ -10,6 +11,7 @@ import type {
   DeliveryStatus,
   OutboxReader,
   OutboxWriter,
+  Vouch,
   Webhook,
   WebhookDelivery,
 } from './store.js';
@@ -45,26 +47,18 @@ export const outboxReads: OutboxReader & ThisType<ReadContext> = {
 };
 
 export const outboxWrites: OutboxWriter & ThisType<WriteContext> = {
-  async insertWebhook(w: Webhook): Promise<void> {
-    await this.db
-      .insertInto('webhooks')
-      .values({
-        id: w.id,
-        url: w.url,
-        events_json: JSON.stringify(w.events),
-        secret: w.secret,
-        created_at: w.createdAt,
-        created_by: w.createdBy,
-        removed_at: w.removedAt ?? null,
-      })
-      .execute();
+  async insertWebhook(w: Webhook, vouch?: Vouch): Promise<void> {
+    const row = fromWebhook(w);
+    await this.db.insertInto('webhooks').values({ ...row, audit_seq: await vouched(vouch, [claimOf('webhooks', row)]) }).execute();
   },
 
-  async removeWebhook(id: string, at: string): Promise<boolean> {
-    const row = await this.db.selectFrom('webhooks').select('removed_at').where('id', '=', id).executeTakeFirst();
-    if (!row) return false;
-    if (row.removed_at === null) {
-      await this.db.updateTable('webhooks').set({ removed_at: at }).where('id', '=', id).execute();
+  async removeWebhook(id: string, at: string, vouch?: Vouch): Promise<boolean> {
+    const found = await this.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!found) return false;
+    if (found.removed_at === null) {
+      // The event vouches for the subscription as it is once removed.
+      const row = fromWebhook({ ...toWebhook(found), removedAt: at });
+      await this.db.updateTable('webhooks').set({ removed_at: at, audit_seq: await vouched(vouch, [claimOf('webhooks', row)]) }).where('id', '=', id).execute();
       await this.db
         .updateTable('webhook_deliveries')
         .set({ status: 'failed', last_error: 'the webhook was removed', lease_until: null })

@@ -15,7 +15,8 @@ import type {
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toChecklist, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
-import type { RecordReader, RecordWriter } from './store.js';
+import type { RecordReader, RecordWriter, Vouch } from './store.js';
+import { claimOf, vouched, fromChecklist, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -115,112 +116,40 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
     await this.locks.lockStage(this.db, subject, stage);
   },
 
-  async insertPolicy(p: Omit<PolicyVersion, 'version'>): Promise<PolicyVersion> {
+  async insertPolicy(p: Omit<PolicyVersion, 'version'>, vouch?: Vouch): Promise<PolicyVersion> {
     await this.locks.serialize(this.db, 'policies');
     const last = await this.db.selectFrom('policies').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
-    const version = (last?.version ?? 0) + 1;
-    await this.db
-      .insertInto('policies')
-      .values({
-        version,
-        digest: p.digest,
-        name: p.name,
-        source: p.source,
-        policy_json: JSON.stringify(p.policy),
-        applied_at: p.appliedAt,
-        applied_by: p.appliedBy,
-      })
-      .execute();
-    return { ...p, version };
+    const recorded: PolicyVersion = { ...p, version: (last?.version ?? 0) + 1 };
+    const row = fromPolicyVersion(recorded);
+    await this.db.insertInto('policies').values({ ...row, audit_seq: await vouched(vouch, [claimOf('policies', row)]) }).execute();
+    return recorded;
   },
 
-  async insertRelease(r: Release): Promise<void> {
+  async insertRelease(r: Release, vouch?: Vouch): Promise<void> {
+    const row = fromRelease(r);
     try {
-      await this.db
-        .insertInto('releases')
-        .values({
-          digest: r.digest,
-          subject: r.subject,
-          version: r.version,
-          manifest_json: JSON.stringify(r.manifest),
-          created_at: r.createdAt,
-          created_by: r.createdBy,
-        })
-        .execute();
+      await this.db.insertInto('releases').values({ ...row, audit_seq: await vouched(vouch, [claimOf('releases', row)]) }).execute();
     } catch (err) {
       // Two writers can both find the name free and race to insert; the loser gets the product's
       // error rather than a driver's constraint message.
-      if (isUniqueViolation(err)) {
-        throw tollgateError('TG_RELEASE_CONFLICT', `release ${r.subject}@${r.version} is already registered`, {
-          details: { release: `${r.subject}@${r.version}`, digest: r.digest },
-        });
-      }
+      if (isUniqueViolation(err)) throw releaseConflict(r);
       throw err;
     }
   },
 
-  async insertChecklist(c: ChecklistCompletion): Promise<void> {
-    await this.db
-      .insertInto('checklist_completions')
-      .values({
-        id: c.id,
-        release_digest: c.releaseDigest,
-        stage: c.stage,
-        gate_id: c.gateId,
-        item_id: c.itemId,
-        item_digest: c.itemDigest,
-        by_user: c.by,
-        at: c.at,
-        evidence_json: c.evidence === undefined ? null : JSON.stringify(c.evidence),
-        note: c.note ?? null,
-      })
-      .execute();
+  async insertChecklist(c: ChecklistCompletion, vouch?: Vouch): Promise<void> {
+    const row = fromChecklist(c);
+    await this.db.insertInto('checklist_completions').values({ ...row, audit_seq: await vouched(vouch, [claimOf('checklist_completions', row)]) }).execute();
   },
 
-  async insertSignoff(s: Signoff): Promise<void> {
-    await this.db
-      .insertInto('signoffs')
-      .values({
-        id: s.id,
-        type: s.type,
-        release: s.release,
-        release_digest: s.releaseDigest,
-        stage: s.stage,
-        gate: s.gate,
-        gate_digest: s.gateDigest,
-        role: s.role,
-        decision: s.decision,
-        signer: s.signer,
-        at: s.at,
-        comment: s.comment ?? null,
-        signature: s.signature,
-      })
-      .execute();
+  async insertSignoff(s: Signoff, vouch?: Vouch): Promise<void> {
+    const row = fromSignoff(s);
+    await this.db.insertInto('signoffs').values({ ...row, audit_seq: await vouched(vouch, [claimOf('signoffs', row)]) }).execute();
   },
 
-  async insertValidation(v: ValidationResult): Promise<void> {
-    await this.db
-      .insertInto('validation_results')
-      .values({
-        id: v.id,
-        release_digest: v.releaseDigest,
-        stage: v.stage,
-        gate_id: v.gateId,
-        validation_id: v.validationId,
-        validator: v.validator,
-        validator_version: v.validatorVersion,
-        definition_digest: v.definitionDigest,
-        status: v.status,
-        summary: v.summary,
-        measurements_json: JSON.stringify(v.measurements),
-        thresholds_json: JSON.stringify(v.thresholds),
-        inputs_json: JSON.stringify(v.inputs),
-        details_json: v.details === undefined ? null : JSON.stringify(v.details),
-        duration_ms: Math.round(v.durationMs),
-        by_user: v.by,
-        at: v.at,
-      })
-      .execute();
+  async insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void> {
+    const row = fromValidation(v);
+    await this.db.insertInto('validation_results').values({ ...row, audit_seq: await vouched(vouch, [claimOf('validation_results', row)]) }).execute();
   },
 
   async putBlob(digest: Digest, bytes: Uint8Array): Promise<void> {
@@ -239,46 +168,34 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
       .execute();
   },
 
-  async insertPromotion(p: Promotion): Promise<void> {
+  async insertPromotion(p: Promotion, vouch?: Vouch): Promise<void> {
     await this.locks.serialize(this.db, 'promotions');
     const last = await this.db.selectFrom('promotions').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    await this.db
-      .insertInto('promotions')
-      .values({
-        id: p.id,
-        seq: (last?.seq ?? 0) + 1,
-        subject: p.subject,
-        stage: p.stage,
-        version: p.version,
-        release_digest: p.releaseDigest,
-        policy_version: p.policyVersion,
-        policy_digest: p.policyDigest,
-        kind: p.kind,
-        by_user: p.by,
-        at: p.at,
-        previous_version: p.previousVersion ?? null,
-        reason: p.reason ?? null,
-      })
-      .execute();
+    const row = fromPromotion(p, (last?.seq ?? 0) + 1);
+    const holder = stageHolderOf(p);
+    // One event vouches for both: the move, and who holds the stage after it.
+    const auditSeq = await vouched(vouch, [claimOf('promotions', row), claimOf('stage_holders', holder)]);
+    await this.db.insertInto('promotions').values({ ...row, audit_seq: auditSeq }).execute();
     await this.db
       .insertInto('stage_holders')
-      .values({
-        subject: p.subject,
-        stage: p.stage,
-        version: p.version,
-        release_digest: p.releaseDigest,
-        promotion_id: p.id,
-      })
+      .values({ ...holder, audit_seq: auditSeq })
       .onConflict((oc) =>
         oc.columns(['subject', 'stage']).doUpdateSet((eb) => ({
           version: eb.ref('excluded.version'),
           release_digest: eb.ref('excluded.release_digest'),
           promotion_id: eb.ref('excluded.promotion_id'),
+          audit_seq: eb.ref('excluded.audit_seq'),
         })),
       )
       .execute();
   },
 };
+
+function releaseConflict(r: Release) {
+  return tollgateError('TG_RELEASE_CONFLICT', `release ${r.subject}@${r.version} is already registered`, {
+    details: { release: `${r.subject}@${r.version}`, digest: r.digest },
+  });
+}
 
 /** A unique or primary-key violation, as better-sqlite3 and node-postgres report it. */
 function isUniqueViolation(err: unknown): boolean {

@@ -80,6 +80,7 @@ export function toSignoff(r: SignoffsTable): Signoff {
     signer: r.signer,
     at: r.at,
     ...(r.comment !== null ? { comment: r.comment } : {}),
+    ...(r.evidence_digest !== null ? { evidenceDigest: r.evidence_digest as Digest } : {}),
     signature: r.signature,
   };
 }

@@ -16,6 +16,8 @@ export interface PoliciesTable {
   policy_json: string;
   applied_at: string;
   applied_by: string;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** Releases, immutable: `(subject, version)` names exactly one digest. */
@@ -26,6 +28,8 @@ export interface ReleasesTable {
   manifest_json: string;
   created_at: string;
   created_by: string;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** Content-addressed bytes (evidence files, reports); `content` is BLOB on SQLite, BYTEA on PostgreSQL. */
@@ -47,6 +51,8 @@ export interface ChecklistCompletionsTable {
   /** JSON of an `EvidenceAttachment`. */
   evidence_json: string | null;
   note: string | null;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** Every `SignoffPayload` field, so the signature can be checked again from the row alone. */
@@ -64,6 +70,10 @@ export interface SignoffsTable {
   at: string;
   comment: string | null;
   signature: string;
+  /** The signed digest of the evidence the signer saw (migration 0005). */
+  evidence_digest: string | null;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 export interface ValidationResultsTable {
@@ -84,6 +94,8 @@ export interface ValidationResultsTable {
   duration_ms: number;
   by_user: string;
   at: string;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** Promotions and rollbacks; `seq` orders them even when two share the same `at`. */
@@ -101,6 +113,8 @@ export interface PromotionsTable {
   at: string;
   previous_version: string | null;
   reason: string | null;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** The one release that holds each stage of each subject (DESIGN.md, rule 4). */
@@ -110,6 +124,8 @@ export interface StageHoldersTable {
   version: string;
   release_digest: string;
   promotion_id: string;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 export interface AuditEventsTable {
@@ -144,6 +160,8 @@ export interface ApiTokensTable {
   created_by: string;
   expires_at: string | null;
   revoked_at: string | null;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** Webhook subscriptions (migration 0003). */
@@ -155,6 +173,8 @@ export interface WebhooksTable {
   created_at: string;
   created_by: string;
   removed_at: string | null;
+  /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
+  audit_seq: number | null;
 }
 
 /** The webhook outbox (migration 0003): one row per subscription per event. */
@@ -184,6 +204,13 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** The log's Merkle tree as its complete subtrees (migration 0005): 32-byte SHA-256 each. */
+export interface AuditNodesTable {
+  level: number;
+  idx: number;
+  hash: Uint8Array;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   policies: PoliciesTable;
@@ -196,6 +223,7 @@ export interface Database {
   stage_holders: StageHoldersTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  audit_nodes: AuditNodesTable;
   api_tokens: ApiTokensTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

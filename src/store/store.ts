@@ -7,7 +7,10 @@
  * a reader and a writer), so that a component can depend on just the roles it uses.
  */
 import type { AuditCheckpoint, AuditEvent, NewAuditEvent } from '../audit/events.js';
+import type { SubtreeRef } from '../audit/merkle.js';
 import type { Digest } from '../domain/digest.js';
+import type { RowClaim, VouchedTable } from '../domain/records.js';
+import type { StoredRow } from '../audit/replay.js';
 import type {
   ChecklistCompletion,
   EvidenceSet,
@@ -108,28 +111,46 @@ export interface RecordReader {
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
-/** Writes to the record a decision is read from. */
+/**
+ * How a write is vouched for (docs/state.md): the store hands the claims of the rows it is about to
+ * write (their keys and digests, as stored) to this function, which appends the audit event that
+ * carries them and returns its `seq`; the rows are then written with that `seq`, in the same
+ * transaction. Without one (only tests of the store itself) the rows name no event, and
+ * `audit verify` reports them.
+ */
+export type Vouch = (claims: readonly RowClaim[]) => Promise<number>;
+
+/** Writes to the record a decision is read from; each takes the `Vouch` of the change it belongs to. */
 export interface RecordWriter {
   /**
    * Serializes promotions of one subject and stage until the transaction ends (an advisory lock on
    * PostgreSQL; SQLite lets one writer in at a time anyway).
    */
   lockStage(subject: string, stage: string): Promise<void>;
-  insertPolicy(p: Omit<PolicyVersion, 'version'>): Promise<PolicyVersion>;
-  insertRelease(r: Release): Promise<void>;
-  insertChecklist(c: ChecklistCompletion): Promise<void>;
-  insertSignoff(s: Signoff): Promise<void>;
-  insertValidation(v: ValidationResult): Promise<void>;
+  /** Numbers the version (the next after the newest) and records it. */
+  insertPolicy(p: Omit<PolicyVersion, 'version'>, vouch?: Vouch): Promise<PolicyVersion>;
+  insertRelease(r: Release, vouch?: Vouch): Promise<void>;
+  insertChecklist(c: ChecklistCompletion, vouch?: Vouch): Promise<void>;
+  insertSignoff(s: Signoff, vouch?: Vouch): Promise<void>;
+  insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void>;
   /** Content-addressed: putting the same digest twice keeps one copy. */
   putBlob(digest: Digest, bytes: Uint8Array): Promise<void>;
-  /** Records the promotion and makes its release the holder of the stage. */
-  insertPromotion(p: Promotion): Promise<void>;
+  /** Records the promotion and makes its release the holder of the stage; one claim for each row. */
+  insertPromotion(p: Promotion, vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */
 export interface AuditReader {
   /** The whole audit log in order of `seq`. */
   auditEvents(): Promise<AuditEvent[]>;
+  /** The events with these `seq`s, in order of `seq` (those that exist). */
+  auditEventsAt(seqs: readonly number[]): Promise<AuditEvent[]>;
+  /** At most `limit` events after `afterSeq`, in order: the log page by page, in bounded memory. */
+  auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]>;
+  /** Stored subtrees of the log's Merkle tree, keyed `level/index` (see `nodeKey`); missing ones absent. */
+  auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>>;
+  /** At most `limit` stored subtrees of one level after index `afterIdx`, in order. */
+  auditNodePage(level: number, afterIdx: number, limit: number): Promise<{ idx: number; hash: Buffer }[]>;
   auditHead(): Promise<{ size: number; head: string }>;
   latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
 }
@@ -149,9 +170,9 @@ export interface TokenReader {
 }
 
 export interface TokenWriter {
-  insertToken(t: ApiToken): Promise<void>;
+  insertToken(t: ApiToken, vouch?: Vouch): Promise<void>;
   /** Marks the token revoked at `at`; false when no token has that id. Revoking twice keeps the first time. */
-  revokeToken(id: string, at: string): Promise<boolean>;
+  revokeToken(id: string, at: string, vouch?: Vouch): Promise<boolean>;
 }
 
 /** The webhook outbox: subscriptions, the deliveries owed to them, and the log of tries. */
@@ -165,9 +186,9 @@ export interface OutboxReader {
 }
 
 export interface OutboxWriter {
-  insertWebhook(w: Webhook): Promise<void>;
+  insertWebhook(w: Webhook, vouch?: Vouch): Promise<void>;
   /** Marks the webhook removed at `at` (its pending deliveries are dropped as `failed`); false when no webhook has that id. */
-  removeWebhook(id: string, at: string): Promise<boolean>;
+  removeWebhook(id: string, at: string, vouch?: Vouch): Promise<boolean>;
   /** Adds rows to the outbox (status `pending`, no tries yet). */
   enqueueDeliveries(rows: readonly Omit<WebhookDelivery, 'status' | 'attempts'>[]): Promise<void>;
   /**
@@ -182,6 +203,21 @@ export interface OutboxWriter {
   recordAttempt(attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
 }
 
+/**
+ * What the audit log vouches for, read back: rows of the vouched tables as their key, the event they
+ * name (`audit_seq`) and the digest of their columns as stored (docs/state.md).
+ */
+export interface VouchReader {
+  /** The rows of `table` with these keys (those that exist), by key. */
+  rowVouchers(table: VouchedTable, keys: readonly string[]): Promise<Map<string, StoredRow>>;
+  /** The rows of `table` that name an event from `from` to `to`, in that order. */
+  rowsInRange(table: VouchedTable, from: number, to: number): Promise<StoredRow[]>;
+  /** The rows of `table` that name no event of a log of `size` events (none, or one outside it). */
+  strayRows(table: VouchedTable, size: number): Promise<StoredRow[]>;
+  /** At most `limit` blobs after `afterDigest`, in order of digest: their digest and recorded size. */
+  blobDigests(afterDigest: string, limit: number): Promise<{ digest: string; size: number }[]>;
+}
+
 /** The way in to writing, with `Tx` the roles a transaction callback may use. */
 export interface Transactional<Tx> {
   /** Runs `fn` in one write transaction: all of it commits, or none of it. */
@@ -194,7 +230,7 @@ export interface WebhookOutbox extends OutboxReader, Transactional<OutboxWriter>
 // ----------------------------------------------------------------------------------- compositions
 
 /** Every read, outside a transaction (the `Store`) or inside one (its `tx`). */
-export interface StoreReader extends RecordReader, AuditReader, TokenReader, OutboxReader {}
+export interface StoreReader extends RecordReader, AuditReader, TokenReader, OutboxReader, VouchReader {}
 
 /** What a transaction callback gets: every read and every write, all in the one transaction. */
 export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, OutboxWriter {}

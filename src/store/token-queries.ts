@@ -3,7 +3,8 @@
  */
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toToken } from './rows.js';
-import type { ApiToken, TokenReader, TokenWriter } from './store.js';
+import type { ApiToken, TokenReader, TokenWriter, Vouch } from './store.js';
+import { claimOf, fromToken, vouched } from './vouched-rows.js';
 
 export const tokenReads: TokenReader & ThisType<ReadContext> = {
   async findTokenByHash(hash: string): Promise<ApiToken | undefined> {
@@ -18,25 +19,19 @@ export const tokenReads: TokenReader & ThisType<ReadContext> = {
 };
 
 export const tokenWrites: TokenWriter & ThisType<WriteContext> = {
-  async insertToken(t: ApiToken): Promise<void> {
-    await this.db
-      .insertInto('api_tokens')
-      .values({
-        id: t.id,
-        user_name: t.user,
-        hash: t.hash,
-        created_at: t.createdAt,
-        created_by: t.createdBy,
-        expires_at: t.expiresAt ?? null,
-        revoked_at: t.revokedAt ?? null,
-      })
-      .execute();
+  async insertToken(t: ApiToken, vouch?: Vouch): Promise<void> {
+    const row = fromToken(t);
+    await this.db.insertInto('api_tokens').values({ ...row, audit_seq: await vouched(vouch, [claimOf('api_tokens', row)]) }).execute();
   },
 
-  async revokeToken(id: string, at: string): Promise<boolean> {
-    const row = await this.db.selectFrom('api_tokens').select('revoked_at').where('id', '=', id).executeTakeFirst();
-    if (!row) return false;
-    if (row.revoked_at === null) await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
+  async revokeToken(id: string, at: string, vouch?: Vouch): Promise<boolean> {
+    const found = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!found) return false;
+    if (found.revoked_at === null) {
+      // The event vouches for the token as it is once revoked.
+      const row = fromToken({ ...toToken(found), revokedAt: at });
+      await this.db.updateTable('api_tokens').set({ revoked_at: at, audit_seq: await vouched(vouch, [claimOf('api_tokens', row)]) }).where('id', '=', id).execute();
+    }
     return true;
   },
 };

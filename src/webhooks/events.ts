@@ -71,8 +71,9 @@ export function subscribes(events: readonly string[], type: string): boolean {
 export function deliveryPayload(deliveryId: string, event: WebhookEvent): string {
   const { audit } = event;
   const data = { ...audit.data };
-  // The signature's text is in the audit log; a chat message or ticket does not need it.
+  // The signature's text and the rows' digests are in the audit log; a chat message or ticket does not need them.
   delete data.signature;
+  delete data.rows;
   return JSON.stringify({
     id: deliveryId,
     type: event.type,

@@ -2,7 +2,6 @@ import { TollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import { defineRoute } from '../route.js';
 import { PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
-import { probeOf } from './probe.js';
 
 /** Promotions and rollbacks: the moves of releases between stages. */
 export const promotionRoutes = [
@@ -17,9 +16,8 @@ export const promotionRoutes = [
     status: 201,
     returns: 'PromoteResult: the Decision with promoted and promotion',
     handler: async ({ useCases, params, body, metrics }) => {
-      const probe = probeOf(body.inputs);
       try {
-        const result = await useCases(probe ? { probe } : {}).promote(params.ref, body.stage);
+        const result = await useCases().promote(params.ref, body.stage);
         metrics.promoted(body.stage);
         return result;
       } catch (err) {

@@ -2,7 +2,6 @@ import type { ReleaseManifest } from '../../domain/model.js';
 import { decideWithHorizon } from '../../service/status.js';
 import { defineRoute } from '../route.js';
 import { ListReleasesQuery, RefParams, ReleaseManifestBody, StatusQuery } from '../schemas.js';
-import { parseInputsParam, probeOf } from './probe.js';
 
 /** Releases: register, list, show, and what each needs to enter a stage. */
 export const releaseRoutes = [
@@ -49,10 +48,9 @@ export const releaseRoutes = [
     // What `useCases().status` does (decide, as the caller), kept as its JSON text until the store
     // changes or the decision's horizon passes: status is what dashboards and CI poll.
     handler: async ({ deps, cache, user, params, query, reply }) => {
-      const probe = probeOf(parseInputsParam(query.inputs));
-      const key = JSON.stringify(['status', user ?? null, params.ref, query.stage, query.inputs ?? null]);
+      const key = JSON.stringify(['status', user ?? null, params.ref, query.stage]);
       const text = await cache.get(key, deps.now().getTime(), async () => {
-        const { decision, horizon } = await decideWithHorizon(deps.store, params.ref, query.stage, deps.now(), user, probe);
+        const { decision, horizon } = await decideWithHorizon(deps.store, params.ref, query.stage, deps.now(), user);
         return { value: JSON.stringify(decision), until: horizon };
       });
       void reply.type('application/json; charset=utf-8');

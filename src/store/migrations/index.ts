@@ -8,6 +8,7 @@ import { initial } from './0001-initial.js';
 import { tokens } from './0002-tokens.js';
 import { webhooks } from './0003-webhooks.js';
 import { signoffSignature } from './0004-signoff-signature.js';
+import { vouchedState } from './0005-vouched-state.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0002-tokens', tokens],
   ['0003-webhooks', webhooks],
   ['0004-signoff-signature', signoffSignature],
+  ['0005-vouched-state', vouchedState],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */

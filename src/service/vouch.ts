@@ -1,0 +1,120 @@
+/**
+ * Decisions refuse tampered state (DESIGN.md rule 5; docs/state.md). Every row a decision or an
+ * authorization reads is checked against the audit event that vouches for it before it counts: the
+ * row names its event (`audit_seq`), and that event must claim the row's key with the digest of the
+ * row as stored. One lookup of the rows by key and one of their events by `seq`; no replay. A row
+ * that fails stops the decision with TG_STATE_TAMPERED, naming the table and key.
+ */
+import { eventHash } from '../audit/log.js';
+import type { RowFinding } from '../audit/replay.js';
+import { tollgateError } from '../domain/errors.js';
+import { releaseDigest } from '../domain/manifest.js';
+import type { EvidenceSet, PolicyVersion, Promotion, Release } from '../domain/model.js';
+import { policyDigest } from '../domain/policy.js';
+import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
+import type { ApiToken, StoreReader } from '../store/store.js';
+
+/** A row about to count: its table and key. */
+export interface RowRef {
+  readonly table: VouchedTable;
+  readonly key: string;
+}
+
+/** The findings for rows that the log does not vouch for; empty when every one is. */
+export async function unvouched(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, refs: readonly RowRef[]): Promise<RowFinding[]> {
+  const byTable = new Map<VouchedTable, string[]>();
+  for (const r of refs) byTable.set(r.table, [...(byTable.get(r.table) ?? []), r.key]);
+  const found = new Map<VouchedTable, Map<string, { auditSeq: number | null; digest: string }>>();
+  for (const [table, keys] of byTable) found.set(table, await store.rowVouchers(table, keys));
+  const seqs = [...found.values()].flatMap((m) => [...m.values()].map((r) => r.auditSeq)).filter((s): s is number => s !== null);
+  const events = new Map((await store.auditEventsAt(seqs)).map((e) => [e.seq, e]));
+
+  const findings: RowFinding[] = [];
+  for (const { table, key } of refs) {
+    const row = found.get(table)!.get(key);
+    const bad = (what: RowFinding['what'], reason: string) => findings.push({ table, key, what, reason });
+    if (!row) {
+      bad('deleted', 'the row was read for this decision and is gone');
+      continue;
+    }
+    if (row.auditSeq === null) {
+      bad('inserted', 'no audit event vouches for the row: it was not written by Tollgate');
+      continue;
+    }
+    const event = events.get(row.auditSeq);
+    if (!event) {
+      bad('inserted', `the row names audit event ${row.auditSeq}, which is not in the log`);
+      continue;
+    }
+    // The event's own hash: a claim edited in place is not taken at its word.
+    if (eventHash(event) !== event.hash) {
+      bad('edited', `audit event ${event.seq} (${event.type}), which vouches for the row, was changed`);
+      continue;
+    }
+    const claim = claimsOf(event.data).find((c) => c.table === table && c.key === key);
+    if (!claim) bad('inserted', `the row names audit event ${event.seq} (${event.type}), which does not record it: it was not written by Tollgate`);
+    else if (claim.digest !== row.digest) bad('edited', `its content is not what audit event ${event.seq} (${event.type}) recorded: it was changed after it was written`);
+  }
+  return findings;
+}
+
+/** Throws TG_STATE_TAMPERED naming the first row the log does not vouch for. */
+export async function requireVouched(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, refs: readonly RowRef[]): Promise<void> {
+  const findings = await unvouched(store, refs);
+  if (findings.length === 0) return;
+  const first = findings[0]!;
+  throw tollgateError(
+    'TG_STATE_TAMPERED',
+    `${first.table} ${first.key} is not what the audit log vouches for (${first.what}): ${first.reason}${findings.length > 1 ? `; and ${findings.length - 1} more row${findings.length > 2 ? 's' : ''}` : ''}`,
+    { details: { rows: findings } },
+  );
+}
+
+function tampered(table: VouchedTable, key: string, reason: string) {
+  return tollgateError('TG_STATE_TAMPERED', `${table} ${key} is not what the audit log vouches for (edited): ${reason}`, {
+    details: { rows: [{ table, key, what: 'edited', reason }] },
+  });
+}
+
+/**
+ * A policy version checked before anything is decided on it: its digest recomputed from the stored
+ * policy (a roster key swapped, a member added) and the row as its event recorded it.
+ */
+export async function vouchPolicy(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, policy: PolicyVersion): Promise<PolicyVersion> {
+  const key = String(policy.version);
+  if (policyDigest(policy.policy) !== policy.digest) {
+    throw tampered('policies', key, `the stored policy has digest ${policyDigest(policy.policy)}, not the ${policy.digest} it was applied with`);
+  }
+  await requireVouched(store, [{ table: 'policies', key }]);
+  return policy;
+}
+
+/** A release checked before anything is decided on it: its digest is the digest of its manifest, and its row is vouched for. */
+export async function vouchRelease(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, release: Release): Promise<Release> {
+  if (releaseDigest(release.manifest) !== release.digest) {
+    throw tampered('releases', release.digest, `the stored manifest has digest ${releaseDigest(release.manifest)}, not the release's ${release.digest}`);
+  }
+  await requireVouched(store, [{ table: 'releases', key: release.digest }]);
+  return release;
+}
+
+/** The rows of evidence and history a decision counts. */
+export function decisionRows(evidence: EvidenceSet, history: readonly Promotion[]): RowRef[] {
+  return [
+    ...evidence.checklist.map((c) => ({ table: 'checklist_completions' as const, key: c.id })),
+    ...evidence.signoffs.map((s) => ({ table: 'signoffs' as const, key: s.id })),
+    ...evidence.validations.map((v) => ({ table: 'validation_results' as const, key: v.id })),
+    ...history.map((p) => ({ table: 'promotions' as const, key: p.id })),
+  ];
+}
+
+/** The row of who holds a stage. */
+export function holderRow(subject: string, stage: string): RowRef {
+  return { table: 'stage_holders', key: stageHolderKey(subject, stage) };
+}
+
+/** An API token checked before it identifies anyone. */
+export async function vouchToken(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, token: ApiToken): Promise<ApiToken> {
+  await requireVouched(store, [{ table: 'api_tokens', key: token.id }]);
+  return token;
+}

@@ -1,0 +1,188 @@
+/**
+ * The rows the audit log vouches for (docs/state.md), as the store writes them: one encoder per table
+ * from the model to the row's columns, the row's key, and its digest. The digest is over the row as
+ * stored (every column but `audit_seq`, and but a webhook's secret), so the store can check a row it
+ * reads without decoding it, and any change to any column, whitespace inside a JSON column included,
+ * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
+ */
+import type { Digest } from '../domain/digest.js';
+import type { ChecklistCompletion, PolicyVersion, Promotion, Release, Signoff, ValidationResult } from '../domain/model.js';
+import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
+import type { Database } from './schema.js';
+import type { ApiToken, Vouch, Webhook } from './store.js';
+
+/** A table's row as the store writes it, without `audit_seq` (set from the event that claims it). */
+export type VouchedRow<T extends VouchedTable> = Omit<Database[T], 'audit_seq'>;
+
+/**
+ * Columns that stay out of a row's digest. A webhook's HMAC secret must never reach the audit log (it
+ * travels further than the webhook list), and a changed secret cannot change a decision: receivers
+ * would refuse the deliveries.
+ */
+const UNVOUCHED_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { webhooks: ['secret'] };
+
+/** The digest of a row as stored: canonical JSON of its table and its columns (see above). */
+export function rowDigest(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
+  const columns: Record<string, unknown> = {};
+  const skip = UNVOUCHED_COLUMNS[table];
+  for (const [k, v] of Object.entries(row)) {
+    if (k === 'audit_seq' || skip?.includes(k)) continue;
+    // Both drivers return integers as numbers and text as strings; a blob would be a bug here.
+    columns[k] = v;
+  }
+  return recordDigest(table, columns);
+}
+
+/** The key of a row as its claim names it. */
+export function rowKey(table: VouchedTable, row: Readonly<Record<string, unknown>>): string {
+  switch (table) {
+    case 'policies':
+      return String(row.version);
+    case 'releases':
+      return String(row.digest);
+    case 'stage_holders':
+      return stageHolderKey(String(row.subject), String(row.stage));
+    default:
+      return String(row.id);
+  }
+}
+
+/** The claim an audit event makes for a row it writes. */
+export function claimOf<T extends VouchedTable>(table: T, row: VouchedRow<T>): RowClaim {
+  const r = row as unknown as Record<string, unknown>;
+  return { table, key: rowKey(table, r), digest: rowDigest(table, r) };
+}
+
+/** The `seq` of the event that vouches for rows about to be written; null without one (tests of the store itself). */
+export async function vouched(vouch: Vouch | undefined, claims: readonly RowClaim[]): Promise<number | null> {
+  return vouch ? vouch(claims) : null;
+}
+
+// ------------------------------------------------------------------------- the model to its rows
+
+export function fromPolicyVersion(p: PolicyVersion): VouchedRow<'policies'> {
+  return {
+    version: p.version,
+    digest: p.digest,
+    name: p.name,
+    source: p.source,
+    policy_json: JSON.stringify(p.policy),
+    applied_at: p.appliedAt,
+    applied_by: p.appliedBy,
+  };
+}
+
+export function fromRelease(r: Release): VouchedRow<'releases'> {
+  return {
+    digest: r.digest,
+    subject: r.subject,
+    version: r.version,
+    manifest_json: JSON.stringify(r.manifest),
+    created_at: r.createdAt,
+    created_by: r.createdBy,
+  };
+}
+
+export function fromChecklist(c: ChecklistCompletion): VouchedRow<'checklist_completions'> {
+  return {
+    id: c.id,
+    release_digest: c.releaseDigest,
+    stage: c.stage,
+    gate_id: c.gateId,
+    item_id: c.itemId,
+    item_digest: c.itemDigest,
+    by_user: c.by,
+    at: c.at,
+    evidence_json: c.evidence === undefined ? null : JSON.stringify(c.evidence),
+    note: c.note ?? null,
+  };
+}
+
+export function fromSignoff(s: Signoff): VouchedRow<'signoffs'> {
+  return {
+    id: s.id,
+    type: s.type,
+    release: s.release,
+    release_digest: s.releaseDigest,
+    stage: s.stage,
+    gate: s.gate,
+    gate_digest: s.gateDigest,
+    role: s.role,
+    decision: s.decision,
+    signer: s.signer,
+    at: s.at,
+    comment: s.comment ?? null,
+    signature: s.signature,
+    evidence_digest: s.evidenceDigest ?? null,
+  };
+}
+
+export function fromValidation(v: ValidationResult): VouchedRow<'validation_results'> {
+  return {
+    id: v.id,
+    release_digest: v.releaseDigest,
+    stage: v.stage,
+    gate_id: v.gateId,
+    validation_id: v.validationId,
+    validator: v.validator,
+    validator_version: v.validatorVersion,
+    definition_digest: v.definitionDigest,
+    status: v.status,
+    summary: v.summary,
+    measurements_json: JSON.stringify(v.measurements),
+    thresholds_json: JSON.stringify(v.thresholds),
+    inputs_json: JSON.stringify(v.inputs),
+    details_json: v.details === undefined ? null : JSON.stringify(v.details),
+    duration_ms: Math.round(v.durationMs),
+    by_user: v.by,
+    at: v.at,
+  };
+}
+
+/** A promotion's row; `seq` numbers promotions in the order they happened (`nextNumber('promotions')`). */
+export function fromPromotion(p: Promotion, seq: number): VouchedRow<'promotions'> {
+  return {
+    id: p.id,
+    seq,
+    subject: p.subject,
+    stage: p.stage,
+    version: p.version,
+    release_digest: p.releaseDigest,
+    policy_version: p.policyVersion,
+    policy_digest: p.policyDigest,
+    kind: p.kind,
+    by_user: p.by,
+    at: p.at,
+    previous_version: p.previousVersion ?? null,
+    reason: p.reason ?? null,
+  };
+}
+
+/** The row saying that the promotion's release holds its stage now. */
+export function stageHolderOf(p: Promotion): VouchedRow<'stage_holders'> {
+  return { subject: p.subject, stage: p.stage, version: p.version, release_digest: p.releaseDigest, promotion_id: p.id };
+}
+
+export function fromToken(t: ApiToken): VouchedRow<'api_tokens'> {
+  return {
+    id: t.id,
+    user_name: t.user,
+    hash: t.hash,
+    created_at: t.createdAt,
+    created_by: t.createdBy,
+    expires_at: t.expiresAt ?? null,
+    revoked_at: t.revokedAt ?? null,
+  };
+}
+
+export function fromWebhook(w: Webhook): VouchedRow<'webhooks'> {
+  return {
+    id: w.id,
+    url: w.url,
+    events_json: JSON.stringify(w.events),
+    secret: w.secret,
+    created_at: w.createdAt,
+    created_by: w.createdBy,
+    removed_at: w.removedAt ?? null,
+  };
+}
