@@ -150,6 +150,8 @@ const SignedSignoff = z.strictObject({
   signer: Name,
   at: z.string().min(1).max(100),
   comment: Text.optional(),
+  /** The digest of the evidence the signer saw, signed with the rest. */
+  evidenceDigest: Digest.optional(),
   /** base64 Ed25519 signature over the payload's canonical JSON. */
   signature: z.base64().max(1 * KiB),
 });

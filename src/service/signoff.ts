@@ -4,11 +4,25 @@ import { conditionHolds } from '../domain/cel.js';
 import { tollgateError } from '../domain/errors.js';
 import { gateDigest } from '../domain/policy.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
-import { releaseName, type Policy, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
+import {
+  releaseName,
+  type EvidenceSet,
+  type GateDef,
+  type Policy,
+  type PolicyVersion,
+  type Promotion,
+  type Release,
+  type Signoff,
+  type SignoffDecision,
+  type SignoffPayload,
+} from '../domain/model.js';
+import { unmetPreconditions } from '../domain/preconditions.js';
+import { evidenceSetDigest } from '../domain/records.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+import { decisionRows, requireVouched } from './vouch.js';
 
 export interface SignoffRequest {
   readonly release: string;
@@ -50,6 +64,10 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   if (gates.length === 0) {
     throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `no gate of ${req.stage} that applies to ${releaseName(release)} asks for a sign-off by ${req.role}`);
   }
+  const { evidence, history } = await recordOf(store, release);
+  for (const g of gates) requirePreconditions(active, release, evidence, history, now, g, req.role, req.decision);
+  // What the signer is shown is what they sign: the evidence of the stage as it stands now.
+  const evidenceDigest = evidenceSetDigest(evidence, release.digest, req.stage);
   const at = now.toISOString();
   return {
     rosterKey: policy.roster[signer]!.key,
@@ -66,9 +84,45 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
         signer,
         at,
         ...(req.comment !== undefined ? { comment: req.comment } : {}),
+        evidenceDigest,
       }),
     ),
   };
+}
+
+/** The release's evidence and its subject's promotions, each row vouched for by the audit log. */
+async function recordOf(store: StoreReader, release: Release): Promise<{ evidence: EvidenceSet; history: Promotion[] }> {
+  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
+  await requireVouched(store, decisionRows(evidence, history));
+  return { evidence, history };
+}
+
+/**
+ * An approval is given only in the state its rule asks for (`after`: gates satisfied; `inStage`: the
+ * release holds a stage): TG_SIGNOFF_PRECONDITION saying what is unmet. A rejection may always be
+ * given: a reviewer who sees the automated checks fail must be able to say no.
+ */
+function requirePreconditions(
+  active: PolicyVersion,
+  release: Release,
+  evidence: EvidenceSet,
+  history: readonly Promotion[],
+  now: Date,
+  gate: GateDef,
+  role: string,
+  decision: SignoffDecision,
+): void {
+  if (decision !== 'approve') return;
+  const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
+  const ctx = { policyDigest: active.digest, policyVersion: active.version, history };
+  const unmet = (gate.signoffs ?? [])
+    .filter((r) => r.role === role && holds(r.when))
+    .flatMap((rule) => unmetPreconditions(active.policy, release, evidence, now, ctx, rule));
+  if (unmet.length > 0) {
+    throw tollgateError('TG_SIGNOFF_PRECONDITION', `a ${role} sign-off on gate ${gate.id} of ${gate.stage} is given only once ${unmet.join('; ')}`, {
+      details: { gate: gate.id, role, unmet },
+    });
+  }
 }
 
 /**
@@ -113,6 +167,9 @@ export async function recordSignoffs(
         out.push(recorded);
         continue;
       }
+      // The preconditions again, in the transaction: the state may have changed since the draft.
+      const { evidence, history } = await recordOf(tx, release);
+      requirePreconditions(active, release, evidence, history, now, gate, s.role, s.decision);
       await tx.insertSignoff(
         signoff,
         vouch('SignoffRecorded', actorOf(by), {
@@ -124,6 +181,7 @@ export async function recordSignoffs(
           gateDigest: s.gateDigest,
           role: s.role,
           decision: s.decision,
+          ...(s.evidenceDigest !== undefined ? { evidenceDigest: s.evidenceDigest } : {}),
           signature: s.signature,
         }),
       );
