@@ -475,6 +475,23 @@ describe.concurrent('verify exits 4 on a tampered bundle', () => {
       },
       deeper: /^the statement subjects are not the release artifacts with their sha256 digests$/,
     },
+    {
+      name: 'a carried input file (eval/metrics.json, as validate copied it) edited',
+      edit: (st) => {
+        const files = st.predicate.files as Record<string, string>;
+        const [digest, content] = Object.entries(files).find(([, c]) => Buffer.from(c, 'base64').toString('utf8').includes('latency_p95_ms'))!;
+        files[digest] = Buffer.from(Buffer.from(content, 'base64').toString('utf8').replace('"latency_p95_ms": 41', '"latency_p95_ms": 4')).toString('base64');
+      },
+      deeper: /^the file carried as sha256:[0-9a-f]{64} does not have that digest$/,
+    },
+    {
+      name: 'a file added to the bundle that no evidence names',
+      edit: (st) => {
+        const extra = Buffer.from('a better model card');
+        st.predicate.files[`sha256:${createHash('sha256').update(extra).digest('hex')}`] = extra.toString('base64');
+      },
+      deeper: /^the file sha256:[0-9a-f]{64} is not named by any evidence in the bundle$/,
+    },
   ];
 
   /** The re-signed form must be accepted by the envelope check, so the deeper check is what fails. */

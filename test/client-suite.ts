@@ -218,7 +218,16 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const results = await passAll(c.ci, V1, 'staging');
         await expectError(c.alice.recordValidations(V1, results), 'TG_NOT_ALLOWED');
         await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, definitionDigest: digestBytes('other') }]), 'TG_RESULT_INVALID');
-        const recorded = await c.ci.recordValidations(V1, results);
+        // A copy of an input is kept only when a result names it and its bytes have that digest.
+        const input = new TextEncoder().encode(`input of tests`);
+        const stranger = new TextEncoder().encode('not an input of any result');
+        await expectError(c.ci.recordValidations(V1, results, [{ digest: digestBytes(stranger), bytes: stranger }]), 'TG_RESULT_INVALID');
+        await expectError(c.ci.recordValidations(V1, results, [{ digest: digestBytes('other bytes'), bytes: input }]), 'TG_RESULT_INVALID');
+        expect(await c.ci.blob(digestBytes(input))).toBeUndefined();
+        const recorded = await c.ci.recordValidations(V1, results, [{ digest: digestBytes(input), bytes: input }]);
+        expect(await c.alice.blob(digestBytes(input))).toEqual(input);
+        // Not a digest: exit 2 either way (TG_USAGE here, TG_REQUEST_INVALID from the API's schema).
+        await expect(c.alice.blob('not a digest')).rejects.toMatchObject({ exit: 2 });
         expect(recorded.map((r) => [r.validationId, r.status, r.by])).toEqual([
           ['tests', 'passed', 'ci'],
           ['quality', 'passed', 'ci'],
@@ -311,6 +320,12 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const verdict = verifyAttestation(JSON.parse(JSON.stringify(envelope)), createPublicKey(deps.serverKey));
         expect(verdict.failure).toBeUndefined();
         expect(verdict.ok).toBe(true);
+        // It carries the copy of the tests' input that validate kept, and the checklist's evidence file,
+        // each under the digest the evidence names (the quality input was recorded by digest only).
+        const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+        expect(Object.keys(statement.predicate.files)).toHaveLength(2);
+        expect(statement.predicate.files[digestBytes('input of tests')]).toBe(Buffer.from('input of tests').toString('base64'));
+        expect(verdict.checked).toContain('2 evidence files carried, each with the digest the evidence names');
         await expectError(c.bob.attest(V2, 'production'), 'TG_NOT_PROMOTED');
       });
 

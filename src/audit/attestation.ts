@@ -6,7 +6,7 @@
  * `verifyAttestation` is pure: the bundle and the server's public key in, a verdict out.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Digest } from '../domain/digest.js';
+import { digestBytes, type Digest } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { TollgateError } from '../domain/errors.js';
 import { releaseDigest } from '../domain/manifest.js';
@@ -42,6 +42,12 @@ export interface PromotionPredicate {
   readonly promotion: Promotion;
   /** Datasets and code to model, as the manifest states it. */
   readonly lineage: ReleaseManifest['lineage'];
+  /**
+   * The bytes of small files the evidence names by digest (validation inputs, checklist evidence),
+   * base64 by digest, so an auditor holds what was checked and not only its hash. Absent in bundles
+   * made before they were kept.
+   */
+  readonly files?: Readonly<Record<string, string>>;
   /** Where the promotion sits in the audit log. */
   readonly log: {
     readonly event: AuditEvent;
@@ -138,6 +144,19 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
       must(signoffSignatureValid(parsed.policy, s), `the sign-off by ${s.signer} as ${s.role} (gate ${s.gate}) does not verify against ${s.signer}'s key in the policy`);
     }
     checked.push(`${p.evidence.signoffs.length} sign-off signatures against the policy's roster keys`);
+
+    if (p.files !== undefined) {
+      must(isObj(p.files), 'the files of the bundle are not a map of digest to base64');
+      const named = new Set([
+        ...p.evidence.validations.flatMap((v) => Object.values(v.inputs)),
+        ...p.evidence.checklist.flatMap((c) => (c.evidence?.digest ? [c.evidence.digest] : [])),
+      ]);
+      for (const [digest, content] of Object.entries(p.files)) {
+        must(typeof content === 'string' && digestBytes(Buffer.from(content, 'base64')) === digest, `the file carried as ${digest} does not have that digest`);
+        must(named.has(digest as Digest), `the file ${digest} is not named by any evidence in the bundle`);
+      }
+      checked.push(`${Object.keys(p.files).length} evidence files carried, each with the digest the evidence names`);
+    }
 
     const promotion = p.promotion;
     const release = { subject: p.release.manifest.subject, version: p.release.manifest.version, digest, manifest: p.release.manifest, createdAt: p.release.createdAt, createdBy: p.release.createdBy };

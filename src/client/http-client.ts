@@ -59,8 +59,14 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       return out;
     },
     planValidations: (ref, stage, only) => call<ValidationPlan>('GET', `/api/releases/${seg(ref)}/validation-plan`, { query: { stage, only } }),
-    recordValidations: async (ref, results) =>
-      (await call<{ results: ValidationResult[] }>('POST', `/api/releases/${seg(ref)}/validations`, { body: { results } })).results,
+    recordValidations: async (ref, results, inputs = []) => {
+      const copies = inputs.map((c) => ({ digest: c.digest, content: Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength).toString('base64') }));
+      return (await call<{ results: ValidationResult[] }>('POST', `/api/releases/${seg(ref)}/validations`, { body: { results, ...(copies.length > 0 ? { inputs: copies } : {}) } })).results;
+    },
+    blob: async (digest) => {
+      const { blob } = await call<{ blob: { content: string } | null }>('GET', `/api/blobs/${seg(digest)}`);
+      return blob ? new Uint8Array(Buffer.from(blob.content, 'base64')) : undefined;
+    },
     baselineMetrics: async (subject, ref) =>
       (await call<{ baseline: { release: string; metrics: Record<string, unknown> } | null }>('GET', `/api/subjects/${seg(subject)}/baselines/${seg(ref)}`))
         .baseline ?? undefined,

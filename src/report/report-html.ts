@@ -23,6 +23,8 @@ export interface ReportInput {
   /** The decision for each stage of the policy, in path order. */
   readonly decisions: readonly Decision[];
   readonly generatedAt: string;
+  /** Stored copies of input files by digest: each becomes a download link in the page. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
 
 const REF = '#7c8da6';
@@ -154,7 +156,7 @@ function listView(items: unknown, headers: string[], pick: (x: Json) => unknown[
   return table(headers, (items as Json[]).slice(0, 50).map(pick));
 }
 
-function resultView(r: ValidationResult): string {
+function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8Array>): string {
   const d = isObj(r.details) ? r.details : {};
   const specific =
     r.validator === 'drift'
@@ -177,7 +179,12 @@ function resultView(r: ValidationResult): string {
   const flat = scalars(r.measurements).filter(([, v]) => typeof v !== 'object' || v === null);
   const thresholds = Object.keys(r.thresholds).length > 0 ? `<p class="muted">thresholds: <code>${h(JSON.stringify(r.thresholds))}</code></p>` : '';
   const inputs = Object.entries(r.inputs)
-    .map(([k, v]) => `<li><code>${h(k)}</code> ${h(v)}</li>`)
+    .map(([k, v]) => {
+      const bytes = files.get(v);
+      // The copy the validation recorded, inside the page: the record stays whole without the server.
+      const link = bytes ? ` <a download="${h(k.split('/').pop() ?? 'input')}" href="data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}">download (${bytes.byteLength} bytes)</a>` : '';
+      return `<li><code>${h(k)}</code> ${h(v)}${link}</li>`;
+    })
     .join('');
   return `<section class="result ${r.status}">
   <h4><span class="badge ${r.status}">${r.status}</span> ${h(r.gateId)} / ${h(r.validationId)} <span class="muted">(${h(r.validator)} ${h(r.validatorVersion)}, ${(r.durationMs / 1000).toFixed(1)} s, by ${h(r.by)} at ${h(r.at)})</span></h4>
@@ -229,7 +236,7 @@ ${lineage ? `<p>Lineage:</p><ul>${lineage}</ul>` : ''}
 <h2>Gates by stage</h2>
 ${input.decisions.map(decisionView).join('\n')}
 <h2>Validation results</h2>
-${results.length === 0 ? '<p class="muted">No validation has been run for this release yet: <code>tollgate validate RELEASE --to STAGE</code>.</p>' : results.map(resultView).join('\n')}
+${results.length === 0 ? '<p class="muted">No validation has been run for this release yet: <code>tollgate validate RELEASE --to STAGE</code>.</p>' : results.map((r) => resultView(r, input.files ?? new Map())).join('\n')}
 </body></html>
 `;
 }

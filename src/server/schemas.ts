@@ -177,7 +177,13 @@ const NewValidationResult = z.strictObject({
   durationMs: z.number().min(0).max(1e12),
 });
 
-export const RecordValidationsBody = z.strictObject({ results: z.array(NewValidationResult).max(1000) });
+export const RecordValidationsBody = z.strictObject({
+  results: z.array(NewValidationResult).max(1000),
+  /** Copies of small input files, kept with the results (service/validate.ts: MAX_INPUT_COPY_BYTES). */
+  inputs: z.array(z.strictObject({ digest: Digest, content: z.base64().max(Math.ceil((256 * KiB * 4) / 3) + 4) })).max(256).optional(),
+});
+
+export const BlobParams = z.strictObject({ digest: Digest });
 
 export const PromoteBody = z.strictObject({ stage: Name });
 

@@ -5,7 +5,9 @@ import type { AuditCheckpoint, AuditEvent } from '../audit/events.js';
 import { auditLeafHash } from '../audit/tree.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError } from '../domain/errors.js';
-import { releaseName } from '../domain/model.js';
+import { releaseName, type EvidenceSet } from '../domain/model.js';
+import { digestBytes } from '../domain/digest.js';
+import { MAX_INPUT_COPY_BYTES } from './validate.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
 import { serverKeyId } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -68,6 +70,7 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     history: before,
     promotion,
     lineage: release.manifest.lineage ?? [],
+    files: await filesOf(store, evidence),
     log: {
       event,
       leafIndex: event.seq - 1,
@@ -101,4 +104,32 @@ async function storedInclusionProof(store: StoreReader, event: AuditEvent, check
     });
   }
   return proof;
+}
+
+/** The most bytes of evidence files one attestation carries (each at most MAX_INPUT_COPY_BYTES). */
+const MAX_ATTESTED_FILES_BYTES = 8 * 1024 * 1024;
+
+/** The stored bytes of the small files the evidence names, base64 by digest (see PromotionPredicate.files). */
+async function filesOf(store: StoreReader, evidence: EvidenceSet): Promise<Record<string, string>> {
+  const digests = [
+    ...new Set([
+      ...evidence.validations.flatMap((v) => Object.values(v.inputs)),
+      ...evidence.checklist.flatMap((c) => (c.evidence?.digest && (c.evidence.size ?? 0) <= MAX_INPUT_COPY_BYTES ? [c.evidence.digest] : [])),
+    ]),
+  ].sort();
+  const out: Record<string, string> = {};
+  let total = 0;
+  for (const digest of digests) {
+    const bytes = await store.blob(digest);
+    if (!bytes || bytes.byteLength > MAX_INPUT_COPY_BYTES || total + bytes.byteLength > MAX_ATTESTED_FILES_BYTES) continue;
+    // The bytes must be what they are kept under: an attestation never carries changed evidence.
+    if (digestBytes(bytes) !== digest) {
+      throw tollgateError('TG_STATE_TAMPERED', `blobs ${digest} is not what the audit log vouches for (edited): its bytes have digest ${digestBytes(bytes)}`, {
+        details: { rows: [{ table: 'blobs', key: digest, what: 'edited' }] },
+      });
+    }
+    out[digest] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    total += bytes.byteLength;
+  }
+  return out;
 }

@@ -16,7 +16,9 @@ import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } fr
 import { rollback, type RollbackResult } from './rollback.js';
 import { draftSignoffs, recordSignoffs, type SignoffDraft, type SignoffRequest } from './signoff.js';
 import { decide } from './status.js';
-import { baselineMetrics, planValidations, recordValidations, requireValidator, type NewValidationResult, type ValidationPlan } from './validate.js';
+import { baselineMetrics, planValidations, recordValidations, requireValidator, type InputCopy, type NewValidationResult, type ValidationPlan } from './validate.js';
+import { DIGEST_PATTERN, type Digest } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
 import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
 
 export interface PolicyInfo {
@@ -47,7 +49,10 @@ export interface UseCases {
   recordSignoffs(signed: readonly (SignoffPayload & { signature: string })[]): Promise<Signoff[]>;
   /** The validations to run for a stage; refuses a caller who may not submit results. */
   planValidations(ref: string, stage: string, only?: string): Promise<ValidationPlan>;
-  recordValidations(ref: string, results: readonly NewValidationResult[]): Promise<ValidationResult[]>;
+  /** Records results; `inputs` are copies of small input files (InputCopy) kept for reports and attestations. */
+  recordValidations(ref: string, results: readonly NewValidationResult[], inputs?: readonly InputCopy[]): Promise<ValidationResult[]>;
+  /** Stored bytes (evidence files, copies of validation inputs) by digest; undefined when none are stored. */
+  blob(digest: string): Promise<Uint8Array | undefined>;
   baselineMetrics(subject: string, ref: string): Promise<{ release: string; metrics: Record<string, unknown> } | undefined>;
   /** Everything recorded for a release: evidence and promotions, for reports. */
   evidence(ref: string): Promise<ReleaseEvidence>;
@@ -80,7 +85,11 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       requireValidator((await requirePolicy(deps.store)).policy, actor);
       return planValidations(deps.store, ref, stage, only);
     },
-    recordValidations: (ref, results) => recordValidations(deps, actor, ref, results),
+    recordValidations: (ref, results, inputs) => recordValidations(deps, actor, ref, results, inputs),
+    blob: async (digest) => {
+      if (!DIGEST_PATTERN.test(digest)) throw tollgateError('TG_USAGE', `"${digest}" is not a digest: expected sha256: and 64 lowercase hex digits`);
+      return deps.store.blob(digest as Digest);
+    },
     baselineMetrics: (subject, ref) => baselineMetrics(deps.store, subject, ref),
     evidence: async (ref) => {
       const release = await requireRelease(deps.store, ref);

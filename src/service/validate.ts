@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
-import type { Digest } from '../domain/digest.js';
+import { digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { validationDigest } from '../domain/policy.js';
 import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
@@ -65,6 +65,17 @@ export async function planValidations(store: StoreReader, ref: string, stage: st
 /** A result as a validator run produced it, before it is recorded. */
 export type NewValidationResult = Omit<ValidationResult, 'id' | 'by' | 'at'>;
 
+/** The bytes of an input a result names, kept with it so that reports and attestations carry them. */
+export interface InputCopy {
+  readonly digest: Digest;
+  readonly bytes: Uint8Array;
+}
+
+/** The largest input kept with a result; larger ones are recorded by digest only. */
+export const MAX_INPUT_COPY_BYTES = 256 * 1024;
+/** The most input bytes kept with one submission. */
+export const MAX_INPUT_COPIES_BYTES = 4 * 1024 * 1024;
+
 /**
  * Records results submitted by a member of the `validator` role. Each must name the release's digest
  * and the current definition of its validation: a result for something else is refused, not stored.
@@ -74,7 +85,18 @@ export async function recordValidations(
   actor: string | undefined,
   ref: string,
   results: readonly NewValidationResult[],
+  inputs: readonly InputCopy[] = [],
 ): Promise<ValidationResult[]> {
+  const named = new Set(results.flatMap((r) => Object.values(r.inputs)));
+  let total = 0;
+  for (const copy of inputs) {
+    total += copy.bytes.byteLength;
+    if (copy.bytes.byteLength > MAX_INPUT_COPY_BYTES || total > MAX_INPUT_COPIES_BYTES) {
+      throw tollgateError('TG_RESULT_INVALID', `input copies are kept up to ${MAX_INPUT_COPY_BYTES} bytes each and ${MAX_INPUT_COPIES_BYTES} in all; record larger inputs by digest only`);
+    }
+    if (digestBytes(copy.bytes) !== copy.digest) throw tollgateError('TG_RESULT_INVALID', `an input copy has digest ${digestBytes(copy.bytes)}, not the ${copy.digest} it is sent as`);
+    if (!named.has(copy.digest)) throw tollgateError('TG_RESULT_INVALID', `the input copy ${copy.digest} is not an input of any of the results`);
+  }
   return change(deps, async ({ tx, at, vouch }) => {
     const active = await requirePolicy(tx);
     const by = requireValidator(active.policy, actor);
@@ -108,6 +130,8 @@ export async function recordValidations(
       );
       out.push(result);
     }
+    // Content-addressed and named by the results' vouched inputs: the bytes vouch for themselves.
+    for (const copy of inputs) await tx.putBlob(copy.digest, copy.bytes);
     return out;
   });
 }

@@ -16,7 +16,13 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const { release, evidence } = await client.evidence(ref);
       const policy = await client.activePolicy();
       const decisions = await Promise.all((policy?.stages ?? []).map((stage) => client.status(ref, stage)));
-      const html = renderReport({ release, evidence, decisions, generatedAt: new Date().toISOString() });
+      // The copies of small input files the validations recorded, so the page carries them.
+      const files = new Map<string, Uint8Array>();
+      for (const digest of new Set(evidence.validations.flatMap((v) => Object.values(v.inputs)))) {
+        const bytes = await client.blob(digest);
+        if (bytes) files.set(digest, bytes);
+      }
+      const html = renderReport({ release, evidence, decisions, generatedAt: new Date().toISOString(), files });
       const file = path.resolve(config.cwd, opts.output ?? `${release.subject}-${release.version}-report.html`);
       // Written whole or not at all: a temporary file renamed into place.
       fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import type { NewValidationResult } from '../../service/validate.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { digestBytes } from '../../domain/digest.js';
+import { MAX_INPUT_COPIES_BYTES, MAX_INPUT_COPY_BYTES, type InputCopy, type NewValidationResult } from '../../service/validate.js';
 import type { ReleaseManifest } from '../../domain/model.js';
-import { nameArtifactInputs, resolveArtifactInputs } from '../../validators/artifact-inputs.js';
+import { ARTIFACT_PREFIX, nameArtifactInputs, resolveArtifactInputs } from '../../validators/artifact-inputs.js';
 import { InputError } from '../../validators/inputs.js';
 import { VALIDATORS } from '../../validators/registry.js';
 import { runValidator } from '../../validators/run.js';
@@ -11,6 +14,34 @@ import type { CliContext } from '../context.js';
 const MARK = { passed: '✔', failed: '✘', errored: '!' } as const;
 
 type RunOutcome = Awaited<ReturnType<typeof runValidator>>;
+
+/**
+ * Copies of the results' small input files (up to MAX_INPUT_COPY_BYTES each), recorded with them so
+ * that the report and the attestation carry what the validation read; larger ones, URIs and release
+ * artifacts are recorded by digest only. A file that changed since it was read is not copied.
+ */
+function copiesOf(results: readonly NewValidationResult[], cwd: string): InputCopy[] {
+  const copies = new Map<string, InputCopy>();
+  let total = 0;
+  for (const [key, digest] of results.flatMap((r) => Object.entries(r.inputs))) {
+    if (copies.has(digest) || key.startsWith(ARTIFACT_PREFIX) || /^[a-z][a-z0-9+.-]*:\/\//i.test(key)) continue;
+    const file = path.resolve(cwd, key);
+    let size: number;
+    try {
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) continue;
+      size = stat.size;
+    } catch {
+      continue;
+    }
+    if (size > MAX_INPUT_COPY_BYTES || total + size > MAX_INPUT_COPIES_BYTES) continue;
+    const bytes = fs.readFileSync(file);
+    if (digestBytes(bytes) !== digest) continue;
+    copies.set(digest, { digest, bytes });
+    total += size;
+  }
+  return [...copies.values()];
+}
 
 /**
  * Runs a validator with its `artifact:NAME` inputs resolved to the release's registered files (an
@@ -90,7 +121,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       } finally {
         process.off('SIGINT', onSigint);
       }
-      const recorded = results.length > 0 ? await client.recordValidations(ref, results) : [];
+      const recorded = results.length > 0 ? await client.recordValidations(ref, results, copiesOf(results, config.cwd)) : [];
       const bad = recorded.filter((r) => r.status !== 'passed');
       ctx.emit(
         {

@@ -1,6 +1,7 @@
 import type { NewValidationResult } from '../../service/validate.js';
 import { defineRoute } from '../route.js';
-import { BODY_LIMITS, RecordValidationsBody, RefParams, SubjectRefParams, ValidationPlanQuery } from '../schemas.js';
+import type { Digest } from '../../domain/digest.js';
+import { BlobParams, BODY_LIMITS, RecordValidationsBody, RefParams, SubjectRefParams, ValidationPlanQuery } from '../schemas.js';
 
 /** Validations run where the data is (a CI job, `tollgate validate`); the server plans and records. */
 export const validationRoutes = [
@@ -27,9 +28,23 @@ export const validationRoutes = [
     status: 201,
     returns: '{results: ValidationResult[]}',
     handler: async ({ useCases, params, body, metrics }) => {
-      const results = await useCases().recordValidations(params.ref, body.results as NewValidationResult[]);
+      const inputs = (body.inputs ?? []).map((c) => ({ digest: c.digest as Digest, bytes: new Uint8Array(Buffer.from(c.content, 'base64')) }));
+      const results = await useCases().recordValidations(params.ref, body.results as NewValidationResult[], inputs);
       metrics.validations(results);
       return { results };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/blobs/:digest',
+    summary: 'Stored bytes by their digest (checklist evidence files, copies of validation inputs), base64, or null',
+    tag: 'validations',
+    access: 'member',
+    params: BlobParams,
+    returns: '{blob: {digest, size, content} | null}',
+    handler: async ({ useCases, params }) => {
+      const bytes = await useCases().blob(params.digest);
+      return { blob: bytes ? { digest: params.digest, size: bytes.byteLength, content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } : null };
     },
   }),
   defineRoute({
