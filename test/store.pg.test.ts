@@ -235,6 +235,18 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       expect(await a!.transaction(async () => a!.changeMarker().catch(() => 'refused'))).not.toEqual(expect.stringMatching(/^\d/));
     }));
 
+  it('moves its change marker when a row is changed behind its back, not only when Tollgate commits', () =>
+    withStores(1, async ([store], schema) => {
+      await store!.transaction((tx) => tx.insertPolicy(policyInput()));
+      const before = await store!.changeMarker();
+      // As someone with the database's password would: an UPDATE from another session, no audit event.
+      await admin.query(`update ${pg.escapeIdentifier(schema)}.policies set applied_by = 'mallory'`);
+      const after = await store!.changeMarker();
+      expect(after).not.toBe(before);
+      await admin.query(`delete from ${pg.escapeIdentifier(schema)}.audit_checkpoints`);
+      expect(await store!.changeMarker()).not.toBe(after);
+    }));
+
   it('returns integer columns as JS numbers', () =>
     withStores(1, async ([store]) => {
       const bytes = new TextEncoder().encode('size me');

@@ -94,12 +94,14 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     locks: POSTGRES_LOCKS,
     // Kysely ends the pool, closing every connection.
     close: () => db.destroy(),
-    // Every change appends to the audit log under its lock, so commits become visible in `seq`
-    // order: the head moves exactly when another replica (or this one) commits. One index lookup,
-    // shared by the callers that arrive while it is being asked.
+    // A counter that every write to the record and the audit log moves (statement triggers, migration
+    // 0005), whoever writes: another replica's commit, or a row changed behind Tollgate's back, which
+    // must then be read again and refused rather than served from a cache. It is a row updated in the
+    // writing transaction, so its new value is visible exactly when that commit is. One lookup by
+    // key, shared by the callers that arrive while it is being asked.
     externalVersion: coalesce(async () => {
-      const { rows } = await sql<{ seq: number | null }>`select max(seq) as seq from audit_events`.execute(db);
-      return String(rows[0]?.seq ?? 0);
+      const { rows } = await sql<{ n: number }>`select n from tollgate_changes where id = 1`.execute(db);
+      return String(rows[0]?.n ?? 0);
     }),
   });
 }
