@@ -1,6 +1,7 @@
 import { releaseName, type Promotion, type Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requireRelease } from './lookup.js';
+import { decisionRows, holderRow, requireVouched } from './vouch.js';
 
 export interface ReleaseSummary {
   readonly release: string;
@@ -48,8 +49,15 @@ export async function listReleases(store: StoreReader, filter: { subject?: strin
   return Promise.all(releases.map(async (r) => summary(r, await holdsOf(store, r))));
 }
 
+/**
+ * One release with its promotion and rollback history and the stages it holds: all of it what the
+ * audit log vouches for (a promotion inserted by hand is refused, not shown as history).
+ */
 export async function showRelease(store: StoreReader, ref: string): Promise<ReleaseDetail> {
   const r = await requireRelease(store, ref);
-  const promotions = (await store.promotions({ subject: r.subject })).filter((p) => p.releaseDigest === r.digest);
-  return { ...summary(r, await holdsOf(store, r)), manifest: r.manifest, createdBy: r.createdBy, promotions };
+  const history = await store.promotions({ subject: r.subject });
+  const promotions = history.filter((p) => p.releaseDigest === r.digest);
+  const holds = await holdsOf(store, r);
+  await requireVouched(store, [...decisionRows({ checklist: [], signoffs: [], validations: [] }, history), ...holds.map((stage) => holderRow(r.subject, stage))]);
+  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions };
 }

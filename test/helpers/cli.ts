@@ -3,7 +3,7 @@
  * with its own TOLLGATE_HOME and no TOLLGATE_USER inherited from the environment. Assumes
  * `npm run build` has been done (npm test runs it as pretest).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,42 @@ export function runIn(dir: string, home: string, args: readonly string[], opts: 
       }
     },
   };
+}
+
+/**
+ * Like `runIn`, but without blocking this process while the command runs: for tests that keep a
+ * server child running meanwhile (whose output must keep draining), or run commands side by side.
+ */
+export function runInAsync(dir: string, home: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const env = baseEnv(home);
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ? path.resolve(dir, opts.cwd) : dir, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? -1,
+        stdout,
+        stderr,
+        json() {
+          try {
+            return JSON.parse(stdout);
+          } catch {
+            throw new Error(`tollgate ${args.join(' ')}: stdout is not JSON (exit ${code})\nstdout: ${stdout}\nstderr: ${stderr}`);
+          }
+        },
+      });
+    });
+  });
 }
 
 const created: string[] = [];
