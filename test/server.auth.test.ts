@@ -61,6 +61,7 @@ const TABLE: Record<string, Row> = {
     call: async (s) => ({ url: `/api/releases/${ref}/validations`, body: { results: await passingResults(s.deps, V1, 'staging') } }),
   },
   'GET /api/subjects/:subject/baselines/:ref': { member: 200, call: () => ({ url: `/api/subjects/${SUBJECT}/baselines/staging` }) },
+  'GET /api/blobs/:digest': { member: 200, call: () => ({ url: `/api/blobs/sha256:${'0'.repeat(64)}` }) },
   // Bob and carol signed V1 off: with separation of duties their own promotion does not count them,
   // so it is refused (409); anyone else promotes it.
   'POST /api/releases/:ref/promotions': {
