@@ -162,10 +162,11 @@ function addGlobalOptions(cmd: Command): void {
 }
 
 /**
- * The program with the commands in `load` registered in full and every other one as a stand-in (its
- * name and description from COMMANDS, accepting anything, reporting that it was reached).
+ * The program with the commands `load` picks registered in full and every other one as a stand-in
+ * (its name and description from COMMANDS, accepting anything, reporting that it was reached).
+ * Exported for main.test.ts, which checks that both give the same root help.
  */
-async function buildProgram(io: Io, load: (name: string) => boolean): Promise<{ program: Command; ctx: CliContext & { closeAll(): Promise<void> } }> {
+export async function buildProgram(io: Io, load: (name: string) => boolean): Promise<{ program: Command; ctx: CliContext & { closeAll(): Promise<void> } }> {
   const registers = await Promise.all(COMMANDS.map((c) => (load(c.name) ? c.load() : undefined)));
   // Usage errors carry their stable code like every other error.
   const output = {
