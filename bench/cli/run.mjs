@@ -7,7 +7,11 @@
 // `--help` ≤ 2×.
 //
 //   npm run bench:cli                         # builds dist/, then runs this
-//   node bench/cli/run.mjs [--rounds 15] [--bin bin/tollgate.js] [--out FILE.json]
+//   node bench/cli/run.mjs [--rounds 15] [--bin [LABEL=]FILE …] [--out FILE.json]
+//
+// `--bin` (default bin/tollgate.js) may be given more than once, to compare builds in one run (each
+// as LABEL=FILE, e.g. `--bin before=/tmp/old/bin/tollgate.js --bin after=bin/tollgate.js`); the home
+// is made with the first.
 //
 // Wall time is taken around each child process; CPU time (user + system) is the child's own, read
 // from the growth of this process's reaped-children counters in /proc/self/stat (Linux; 10 ms ticks)
@@ -29,14 +33,19 @@ const repo = path.resolve(here, '../..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
-    bin: { type: 'string', default: path.join(repo, 'bin/tollgate.js') },
+    bin: { type: 'string', multiple: true, default: [path.join(repo, 'bin/tollgate.js')] },
     out: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a whole number of at least 1, got ${args.rounds}`);
-const BIN = path.resolve(args.bin);
-if (!fs.existsSync(BIN)) fail(`${BIN} is missing`);
+const BINS = args.bin.map((arg) => {
+  const [label, file] = /^[\w.-]+=/.test(arg) ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [undefined, arg];
+  const bin = path.resolve(file);
+  if (!fs.existsSync(bin)) fail(`${bin} is missing`);
+  return { label: label ?? (args.bin.length > 1 ? path.relative(repo, bin) : undefined), bin };
+});
+const BIN = BINS[0].bin;
 
 function fail(message) {
   console.error(`bench:cli: ${message}`);
@@ -44,15 +53,20 @@ function fail(message) {
 }
 
 const REL = 'fraud-detector@2.4.0';
-/** What is measured: a label, the arguments to `node`, and the exit code it must end with. */
+/** The commands measured (each with the exit code it must end with) and their goals, as ratios to `node -e 0`. */
+const COMMANDS = [
+  { args: ['--version'], exit: 0, goal: 2 },
+  { args: ['--help'], exit: 0, goal: 2 },
+  { args: ['status', REL, '--to', 'staging', '--json'], exit: 3, goal: 3 },
+  { args: ['release', 'list', '--json'], exit: 0 },
+];
+/** What is measured: a label, the arguments to `node`, the exit code it must end with, the goal. */
 const CASES = [
   { label: 'node -e 0', argv: ['-e', '0'], exit: 0 },
-  { label: 'tollgate --version', argv: [BIN, '--version'], exit: 0 },
-  { label: 'tollgate --help', argv: [BIN, '--help'], exit: 0 },
-  { label: `tollgate status ${REL} --to staging --json`, argv: [BIN, 'status', REL, '--to', 'staging', '--json'], exit: 3 },
-  { label: 'tollgate release list --json', argv: [BIN, 'release', 'list', '--json'], exit: 0 },
+  ...BINS.flatMap(({ label, bin }) =>
+    COMMANDS.map((c) => ({ label: `${label ? `${label}: ` : ''}tollgate ${c.args.join(' ')}`, argv: [bin, ...c.args], exit: c.exit, goal: c.goal })),
+  ),
 ];
-const GOALS = { 'tollgate --version': 2, 'tollgate --help': 2, [`tollgate status ${REL} --to staging --json`]: 3 };
 
 /** CPU seconds (user + system) of the children this process has waited for; undefined off Linux. */
 function childrenCpu() {
@@ -111,12 +125,13 @@ try {
     const xs = samples.get(c.label);
     const wall = median(xs.map((s) => s.wall));
     const cpu = hasCpu ? median(xs.map((s) => s.cpu)) : undefined;
-    return { command: c.label, wall, cpu, wallRatio: wall / baseWall, cpuRatio: cpu !== undefined ? cpu / baseCpu : undefined, goal: GOALS[c.label] };
+    return { command: c.label, wall, cpu, wallRatio: wall / baseWall, cpuRatio: cpu !== undefined ? cpu / baseCpu : undefined, goal: c.goal };
   });
 
   const ms = (s) => `${Math.round(s * 1000)} ms`;
   const x = (r) => `${r.toFixed(1)}×`;
   console.log(`tollgate CLI start: medians of ${ROUNDS} interleaved rounds; node ${process.version}, ${os.cpus().length} CPUs`);
+  for (const { label, bin } of BINS) if (label) console.log(`${label}: ${bin}`);
   console.log(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after`);
   console.log('');
   console.log('| command | wall | CPU | wall / node | CPU / node | goal |');
