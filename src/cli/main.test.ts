@@ -37,6 +37,11 @@ describe('the command table', () => {
     expect(none).toBe(all);
     for (const c of COMMANDS) expect(none).toContain(`  ${c.term} `);
   });
+
+  it('has stand-ins that refuse to run, so a command line whose command was not loaded is parsed again, not ignored', async () => {
+    const { program } = await buildProgram(io, () => false);
+    await expect(program.parseAsync(['status', 'x@1', '--to', 'staging'], { from: 'user' })).rejects.toThrow('status');
+  });
 });
 
 describe('commandsNamed: which commands a command line loads', () => {
