@@ -6,10 +6,10 @@
  *
  * Why (issue 9): a local `status` spent most of its start loading modules, and Node's ESM loader pays
  * for every file: kysely alone is 263 files, zod 95, yaml 73. Loading main.ts's commands on demand
- * took `status` from about 960 files to 530, still 4× `node -e 0`; as a few dozen chunks the same
- * code starts in about half that time (bench/README.md, "CLI start"). Code splitting keeps
- * what is loaded on demand on demand: each command's module, the store, the HTTP client, the server,
- * the validators and the report are chunks of their own, imported when a command reaches them.
+ * took `status` from about 960 files to 530, still about 6× `node -e 0`; as 24 chunks the same code
+ * starts in half that time (bench/README.md, "CLI start"). Code splitting keeps what is loaded on
+ * demand on demand: each command's module, the store, the HTTP client, the server, the validators
+ * and the report are chunks of their own, imported when a command reaches them.
  *
  * Packages stay in node_modules unless BUNDLED lists them: the native addons (better-sqlite3, DuckDB)
  * and the packages only the server, the validators or PostgreSQL use are imported from there as
