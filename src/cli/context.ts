@@ -1,13 +1,15 @@
+/**
+ * What every command gets. The client, the store and the admin pieces are imported when a command
+ * opens them, not when the CLI starts: a local `status` never loads the HTTP client, `--version`
+ * loads neither (issue 9: start-up time is mostly module loading).
+ */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { createHttpTokenAdmin, createHttpWebhookAdmin, createLocalTokenAdmin, createLocalWebhookAdmin, type TokenAdmin, type WebhookAdmin } from '../client/admin.js';
+import type { TokenAdmin, WebhookAdmin } from '../client/admin.js';
 import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
-import { createHttpClient } from '../client/http-client.js';
 import type { HttpOptions } from '../client/http-transport.js';
-import { createLocalClient } from '../client/local-client.js';
 import { tollgateError } from '../domain/errors.js';
-import { openStore } from '../store/open.js';
 import { loadConfig, type CliConfig, type GlobalFlags } from './config.js';
 import { loadOrigin, loadPreviousServerKeys, loadServerKey } from './home.js';
 
@@ -92,6 +94,7 @@ export function createContext(program: Command, io: Io): CliContext {
       }
       const serverKey = loadServerKey(config.home);
       // The home holds the server key either way; the database is its SQLite file or a PostgreSQL URL.
+      const { openStore } = await import('../store/open.js');
       const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
       return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => new Date() };
@@ -99,16 +102,22 @@ export function createContext(program: Command, io: Io): CliContext {
     // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {
       const config = ctx.config();
-      if (config.server) return createHttpClient(remote(config.server));
+      if (config.server) {
+        const { createHttpClient } = await import('../client/http-client.js');
+        return createHttpClient(remote(config.server));
+      }
+      const { createLocalClient } = await import('../client/local-client.js');
       return createLocalClient(await ctx.openDeps(), config.user);
     },
     async openTokenAdmin() {
       const config = ctx.config();
-      return config.server ? createHttpTokenAdmin(remote(config.server)) : createLocalTokenAdmin(await ctx.openDeps(), config.user);
+      const admin = await import('../client/admin.js');
+      return config.server ? admin.createHttpTokenAdmin(remote(config.server)) : admin.createLocalTokenAdmin(await ctx.openDeps(), config.user);
     },
     async openWebhookAdmin() {
       const config = ctx.config();
-      return config.server ? createHttpWebhookAdmin(remote(config.server)) : createLocalWebhookAdmin(await ctx.openDeps(), config.user);
+      const admin = await import('../client/admin.js');
+      return config.server ? admin.createHttpWebhookAdmin(remote(config.server)) : admin.createLocalWebhookAdmin(await ctx.openDeps(), config.user);
     },
     async closeAll() {
       await Promise.all(closers.splice(0).map((close) => close()));

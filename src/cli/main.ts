@@ -2,28 +2,123 @@
  * The `tollgate` command. Exit codes (DESIGN.md): 0 done; 1 unexpected error; 2 bad usage or invalid
  * input; 3 blocked by policy; 4 verification failed.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { formatProblem, TollgateError } from '../domain/errors.js';
-import { registerAttest } from './commands/attest.js';
-import { registerAudit } from './commands/audit.js';
-import { registerCheck } from './commands/check.js';
-import { registerInit } from './commands/init.js';
-import { registerKeys } from './commands/keys.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerPromote } from './commands/promote.js';
-import { registerRelease } from './commands/release.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerSignoff } from './commands/signoff.js';
-import { registerReport } from './commands/report.js';
-import { registerServe } from './commands/serve.js';
-import { registerStatus } from './commands/status.js';
-import { registerToken } from './commands/token.js';
-import { registerWebhook } from './commands/webhook.js';
-import { registerValidate } from './commands/validate.js';
-import { registerVerify } from './commands/verify.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
+
+/** Adds a command, its options and its action to `program` (each `commands/*.ts` exports one). */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+/** A command as the root help lists it, and where its code is. */
+export interface CommandEntry {
+  readonly name: string;
+  /** Its line in the root help: the name, `[options]` and its arguments, as commander writes them. */
+  readonly term: string;
+  readonly description: string;
+  readonly load: () => Promise<RegisterCommand>;
+}
+
+/**
+ * Every command, in the order the root help lists them. Only the module of the command being run is
+ * imported (issue 9: start-up was almost all module loading, of code a `status` does not need); the
+ * others are stand-ins made from these lines, enough for the root help, `help` and the suggestion
+ * after a mistyped command. main.test.ts keeps each line equal to what the command registers.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'init',
+    term: 'init [options]',
+    description: "write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users' keys)",
+    load: async () => (await import('./commands/init.js')).registerInit,
+  },
+  { name: 'policy', term: 'policy', description: 'policy as code: lint and record versions', load: async () => (await import('./commands/policy.js')).registerPolicy },
+  { name: 'keys', term: 'keys', description: 'Ed25519 key pairs for sign-offs', load: async () => (await import('./commands/keys.js')).registerKeys },
+  { name: 'release', term: 'release', description: 'immutable, digest-named releases', load: async () => (await import('./commands/release.js')).registerRelease },
+  {
+    name: 'status',
+    term: 'status [options] <release>',
+    description: 'every gate and requirement for entering a stage, with its outcome and why; exit 3 if not promotable',
+    load: async () => (await import('./commands/status.js')).registerStatus,
+  },
+  {
+    name: 'check',
+    term: 'check [options] <release> <item>',
+    description: 'complete a checklist item, with evidence when the item asks for it',
+    load: async () => (await import('./commands/check.js')).registerCheck,
+  },
+  {
+    name: 'signoff',
+    term: 'signoff [options] <release>',
+    description: 'sign off (or reject) a release for a stage in one of your roles, signed with your own key',
+    load: async () => (await import('./commands/signoff.js')).registerSignoff,
+  },
+  {
+    name: 'validate',
+    term: 'validate [options] <release>',
+    description: "run the stage's validations here, where the files are, and record the results; exit 3 if any failed or could not run",
+    load: async () => (await import('./commands/validate.js')).registerValidate,
+  },
+  {
+    name: 'promote',
+    term: 'promote [options] <release>',
+    description: 'promote a release into a stage, or exit 3 naming every unmet requirement',
+    load: async () => (await import('./commands/promote.js')).registerPromote,
+  },
+  {
+    name: 'rollback',
+    term: 'rollback [options] <subject>',
+    description: 'put back the release that held the stage before the current one',
+    load: async () => (await import('./commands/rollback.js')).registerRollback,
+  },
+  {
+    name: 'report',
+    term: 'report [options] <release>',
+    description: "write the release's validation record as one self-contained HTML page with charts",
+    load: async () => (await import('./commands/report.js')).registerReport,
+  },
+  {
+    name: 'audit',
+    term: 'audit',
+    description: 'the append-only, hash-linked audit log and its signed checkpoints',
+    load: async () => (await import('./commands/audit.js')).registerAudit,
+  },
+  {
+    name: 'attest',
+    term: 'attest [options] <release>',
+    description: "export the signed attestation (DSSE, in-toto Statement v1) of a release's promotion into a stage",
+    load: async () => (await import('./commands/attest.js')).registerAttest,
+  },
+  {
+    name: 'verify',
+    term: 'verify [options] <file>',
+    description: 'verify an attestation offline: signatures, policy, re-evaluated decision, inclusion proof, checkpoint; exit 4 naming what fails',
+    load: async () => (await import('./commands/verify.js')).registerVerify,
+  },
+  {
+    name: 'serve',
+    term: 'serve [options]',
+    description:
+      'serve the HTTP API (/api/…, OpenAPI at /openapi.json), /healthz, /readyz and /metrics over the database of the home (SQLite, or PostgreSQL with --database postgres://… for several replicas), and send webhook deliveries; stops cleanly on SIGTERM or Ctrl-C',
+    load: async () => {
+      const { registerServe } = await import('./commands/serve.js');
+      return (program, ctx) => registerServe(program, ctx, VERSION);
+    },
+  },
+  {
+    name: 'token',
+    term: 'token',
+    description: 'API tokens for the HTTP API of `tollgate serve` (printed once, stored only as a hash)',
+    load: async () => (await import('./commands/token.js')).registerToken,
+  },
+  {
+    name: 'webhook',
+    term: 'webhook',
+    description: 'webhooks: POST signed JSON to a URL on promotion events (sent by `tollgate serve`)',
+    load: async () => (await import('./commands/webhook.js')).registerWebhook,
+  },
+];
 
 const GLOBAL_OPTIONS: readonly [flags: string, description: string][] = [
   ['--home <dir>', 'the Tollgate home folder (env TOLLGATE_HOME; default .tollgate)'],
@@ -33,6 +128,31 @@ const GLOBAL_OPTIONS: readonly [flags: string, description: string][] = [
   ['--json', 'machine output: one JSON document'],
 ];
 
+/** Global options that take a value: the word after one is its value, not a command. */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(GLOBAL_OPTIONS.filter(([flags]) => flags.includes('<')).map(([flags]) => flags.split(' ')[0]!));
+
+/**
+ * The commands `argv` names, as commander will read it: the first word that is neither an option nor
+ * a global option's value, and after `help` the word it asks about. Only these are loaded. A guess
+ * that misses is safe: commander then reaches a stand-in, and the whole program is built (below).
+ */
+export function commandsNamed(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('-') && arg !== '-') {
+      if (VALUE_OPTIONS.has(arg)) i++;
+      continue;
+    }
+    words.push(arg);
+    if (arg !== 'help') break;
+  }
+  return words;
+}
+
+/** Thrown when commander reaches a stand-in: the command's module was not loaded. */
+class StandInReached extends Error {}
+
 /** Adds the global options a command does not define itself. */
 function addGlobalOptions(cmd: Command): void {
   for (const [flags, description] of GLOBAL_OPTIONS) {
@@ -41,44 +161,58 @@ function addGlobalOptions(cmd: Command): void {
   }
 }
 
-function buildProgram(io: Io): { program: Command; ctx: CliContext & { closeAll(): Promise<void> } } {
+/**
+ * The program with the commands `load` picks registered in full and every other one as a stand-in
+ * (its name and description from COMMANDS, accepting anything, reporting that it was reached).
+ * Exported for main.test.ts, which checks that both give the same root help.
+ */
+export async function buildProgram(io: Io, load: (name: string) => boolean): Promise<{ program: Command; ctx: CliContext & { closeAll(): Promise<void> } }> {
+  const registers = await Promise.all(COMMANDS.map((c) => (load(c.name) ? c.load() : undefined)));
   // Usage errors carry their stable code like every other error.
   const output = {
     writeOut: io.stdout,
     writeErr: io.stderr,
     outputError: (text: string, write: (t: string) => void) => write(text.replace(/^error:/, 'error TG_USAGE:')),
   };
+  const standIns = new Map<Command, string>();
   const program = new Command('tollgate')
     .description('Guarded promotion of ML models and software: policy gates, signed sign-offs, validations, a tamper-evident record.')
     .version(VERSION)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput(output);
+    .configureOutput(output)
+    .configureHelp({
+      // A stand-in declares no options or arguments: the root help shows the term of the real command.
+      subcommandTerm(cmd: Command): string {
+        return standIns.get(cmd) ?? Help.prototype.subcommandTerm.call(this, cmd);
+      },
+    });
   addGlobalOptions(program);
   // Global options may stand before or after the command. Each command declares them itself (below)
   // so that a command's own flag of the same name wins: `keys show --server` is DESIGN.md's flag,
   // not the remote-mode `--server URL`.
   program.enablePositionalOptions(true);
   const ctx = createContext(program, io) as CliContext & { closeAll(): Promise<void> };
-  registerInit(program, ctx);
-  registerPolicy(program, ctx);
-  registerKeys(program, ctx);
-  registerRelease(program, ctx);
-  registerStatus(program, ctx);
-  registerCheck(program, ctx);
-  registerSignoff(program, ctx);
-  registerValidate(program, ctx);
-  registerPromote(program, ctx);
-  registerRollback(program, ctx);
-  registerReport(program, ctx);
-  registerAudit(program, ctx);
-  registerAttest(program, ctx);
-  registerVerify(program, ctx);
-  registerServe(program, ctx, VERSION);
-  registerToken(program, ctx);
-  registerWebhook(program, ctx);
+  COMMANDS.forEach((entry, i) => {
+    const register = registers[i];
+    if (register) {
+      register(program, ctx);
+      return;
+    }
+    const standIn = program
+      .command(entry.name)
+      .description(entry.description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new StandInReached(entry.name);
+      });
+    standIns.set(standIn, entry.term);
+  });
   // Subcommands report usage errors through the same override, so every one exits 2.
   for (const c of program.commands) {
+    if (standIns.has(c)) continue;
     c.exitOverride().configureOutput(output);
     if (c.commands.length === 0) addGlobalOptions(c);
     else c.enablePositionalOptions(true);
@@ -117,10 +251,19 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
     cwd: io?.cwd ?? process.cwd(),
     interactive: io?.interactive ?? (process.stderr.isTTY === true && !process.env.CI),
   };
-  const { program, ctx } = buildProgram(fullIo);
+  const named = commandsNamed(argv);
+  let { program, ctx } = await buildProgram(fullIo, (name) => named.includes(name));
   const json = argv.includes('--json');
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+    } catch (err) {
+      if (!(err instanceof StandInReached)) throw err;
+      // The guess missed (nothing was printed or opened yet): parse again with every command loaded.
+      await ctx.closeAll();
+      ({ program, ctx } = await buildProgram(fullIo, () => true));
+      await program.parseAsync(argv, { from: 'user' });
+    }
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -3,7 +3,6 @@
  * else for the SQLite file at that path. The one place the CLI and `serve` decide which store to use
  * (DESIGN.md: `--database URL`, the SQLite file in the home folder by default, or `postgres://…`).
  */
-import { createPostgresStore } from './postgres-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 import { tollgateError } from '../domain/errors.js';
@@ -38,6 +37,8 @@ export function splitPostgresUrl(url: string): { url: string; schema?: string } 
 export async function openStore(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
   if (!isPostgresUrl(url)) return createSqliteStore(url);
   const { url: connection, schema } = splitPostgresUrl(url);
+  // Imported here, not above: node-postgres is not loaded by a CLI run on the SQLite file (issue 9).
+  const { createPostgresStore } = await import('./postgres-store.js');
   try {
     return await createPostgresStore(connection, { ...(schema !== undefined ? { schema } : {}), ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}) });
   } catch (err) {

@@ -8,7 +8,19 @@ import { isPostgresUrl, openStore } from '../../store/open.js';
 import type { CliContext } from '../context.js';
 import { createOrigin, createServerKey, createUserKey, loadServerKey } from '../home.js';
 
-const EXAMPLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/project');
+/**
+ * The example project the package ships in examples/. Found upwards from this module, which is in
+ * src/cli/commands/ under vitest, dist/cli/commands/ when compiled, and dist/bundle/ in the bundled
+ * CLI that bin/tollgate.js runs.
+ */
+function exampleDir(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'examples', 'project');
+    if (fs.existsSync(path.join(candidate, 'tollgate.yaml'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`the example project (examples/project) is missing above ${fileURLToPath(import.meta.url)}`);
+  }
+}
+
 const EXAMPLE_USERS = ['alice', 'bob', 'carol', 'dave', 'ci'] as const;
 
 function copyTree(from: string, to: string, skip: (rel: string) => boolean, written: string[], rel = ''): void {
@@ -32,6 +44,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (fs.existsSync(path.join(config.home, 'server.key'))) {
         throw tollgateError('TG_ALREADY_INITIALIZED', `${config.home} already holds a Tollgate home`);
       }
+      const examples = exampleDir();
       // A PostgreSQL database is opened before anything is written, so an unreachable one leaves no
       // half-made home behind; the SQLite file lives in the home, which must exist first.
       const early = isPostgresUrl(config.databaseUrl) ? await openStore(config.databaseUrl) : undefined;
@@ -45,11 +58,11 @@ export function registerInit(program: Command, ctx: CliContext): void {
       if (!keepPolicy) {
         // The example roster gets real keys, so the walkthrough's sign-offs verify.
         for (const user of EXAMPLE_USERS) users[user] = createUserKey(config.home, user).publicKey;
-        const template = fs.readFileSync(path.join(EXAMPLE_DIR, 'tollgate.yaml'), 'utf8');
+        const template = fs.readFileSync(path.join(examples, 'tollgate.yaml'), 'utf8');
         fs.writeFileSync(policyFile, template.replace(/\$\{(\w+)\}/g, (_, u: string) => users[u] ?? ''));
         written.push('tollgate.yaml');
       }
-      copyTree(EXAMPLE_DIR, config.cwd, (rel) => rel === 'tollgate.yaml', written);
+      copyTree(examples, config.cwd, (rel) => rel === 'tollgate.yaml', written);
 
       const store = early ?? (await openStore(config.databaseUrl));
       const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);
