@@ -29,8 +29,8 @@ export interface ChangeScope {
 }
 
 /**
- * Runs `fn` as one state change. Changes asked for while another transaction is running wait for it
- * and then commit together, in one transaction, each under its own savepoint (group commit): one
+ * Runs `fn` as one state change. On SQLite, changes asked for while another transaction is running
+ * wait for it and then commit together, in one transaction, each under its own savepoint (group commit): one
  * fsync and one signed checkpoint for all of them, so writers under load share the disk's pace
  * instead of queueing for it one by one. Each change still succeeds or fails on its own: one that
  * throws is rolled back to its savepoint and only its caller sees the error. A change alone (a CLI
@@ -38,12 +38,21 @@ export interface ChangeScope {
  */
 export function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    const item = { deps, fn, resolve: resolve as (value: unknown) => void, reject } as Pending;
+    // Only on SQLite, whose one writer at a time pays an fsync per transaction. On PostgreSQL each
+    // change keeps a transaction and a connection of its own, as concurrent as the database allows:
+    // a group there would hold the audit log's lock while a later change in it takes a stage's lock,
+    // the reverse of the order a lone promotion on another server takes them in: a deadlock.
+    if (deps.store.dialect !== 'sqlite') {
+      void runGroup(deps, [item]);
+      return;
+    }
     let queue = queues.get(deps.store);
     if (!queue) {
       queue = { pending: [], running: false };
       queues.set(deps.store, queue);
     }
-    queue.pending.push({ deps, fn, resolve: resolve as (value: unknown) => void, reject } as Pending);
+    queue.pending.push(item);
     if (!queue.running) void drain(queue);
   });
 }
