@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import { tollgateError } from '../domain/errors.js';
-import { gateDigest } from '../domain/policy.js';
+import { gateDigest } from '../domain/policy-digests.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
 import {
   releaseName,

@@ -9,9 +9,9 @@ import { eventHash } from '../audit/log.js';
 import type { RowFinding } from '../audit/replay.js';
 import { tollgateError } from '../domain/errors.js';
 import { digestOfFrozen } from '../domain/memo.js';
-import { releaseDigest } from '../domain/manifest.js';
+import { releaseDigest } from '../domain/release-digest.js';
 import type { EvidenceSet, PolicyVersion, Promotion, Release } from '../domain/model.js';
-import { policyDigest } from '../domain/policy.js';
+import { policyDigest } from '../domain/policy-digests.js';
 import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
 
