@@ -49,6 +49,12 @@ export interface ServeConfig {
   readonly oidcFile?: string;
   /** The webhook dispatcher's timings (only those set; the rest are DISPATCH_DEFAULTS), or false: this replica sends none. */
   readonly webhooks: false | Readonly<Partial<Record<WebhookTiming, number>>>;
+  /**
+   * The URL browsers reach this server at, as its origin (`https://tollgate.example.com`): passkeys
+   * are bound to its host name (the WebAuthn RP ID) and sign-offs to its origin. Absent:
+   * `http://localhost:PORT`, the port the server listens on.
+   */
+  readonly publicUrl?: string;
 }
 
 export interface ServeFlags {
@@ -56,6 +62,8 @@ export interface ServeFlags {
   readonly oidc?: string;
   /** False with `--no-webhooks`. */
   readonly webhooks: boolean;
+  /** `--public-url URL`. */
+  readonly publicUrl?: string;
 }
 
 /** The dispatcher timings the environment may set, by their variable's suffix: TOLLGATE_WEBHOOK_POLL_MS … */
@@ -76,6 +84,7 @@ const OIDC_FILE = 'oidc.yaml';
 //   sending webhooks             --no-webhooks   -                         on
 //   dispatcher timings           -               TOLLGATE_WEBHOOK_POLL_MS, _LEASE_MS, _TIMEOUT_MS,
 //                                                _BACKOFF_MS, _BACKOFF_MAX_MS, _MAX_ATTEMPTS     DISPATCH_DEFAULTS
+//   public URL (passkeys)        --public-url    TOLLGATE_PUBLIC_URL       http://localhost:PORT
 //
 // Read only for `serve`, when it starts: a bad TOLLGATE_WEBHOOK_* value stops the server, and no
 // other command (nor `serve --no-webhooks`, which sends nothing) is refused for it.
@@ -83,7 +92,26 @@ export function loadServeConfig(env: NodeJS.ProcessEnv, flags: ServeFlags, confi
   const webhooks = flags.webhooks ? webhookTimings(env) : false;
   const named = flags.oidc ?? (env.TOLLGATE_OIDC || undefined);
   const oidcFile = named !== undefined ? path.resolve(config.cwd, named) : defaultOidcFile(config.home);
-  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}) });
+  const url = flags.publicUrl ?? (env.TOLLGATE_PUBLIC_URL || undefined);
+  const publicUrl = url !== undefined ? publicOrigin(url, flags.publicUrl !== undefined ? '--public-url' : 'TOLLGATE_PUBLIC_URL') : undefined;
+  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) });
+}
+
+/**
+ * The origin of the public URL: http or https, a host name, no user name or password. Browsers hold
+ * passkeys for a host name (the RP ID), so an IP address is refused by them; it is taken here, for a
+ * server that serves only the API, and docs/passkeys.md says so.
+ */
+function publicOrigin(text: string, from: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw tollgateError('TG_USAGE', `${from} ${text} is not a URL; give where browsers reach this server, e.g. https://tollgate.example.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw tollgateError('TG_USAGE', `${from} ${text} must start with https:// (or http://)`);
+  if (url.username !== '' || url.password !== '') throw tollgateError('TG_USAGE', `${from} ${text} must not hold a user name or password`);
+  return url.origin;
 }
 
 function webhookTimings(env: NodeJS.ProcessEnv): Readonly<Partial<Record<WebhookTiming, number>>> {

@@ -9,10 +9,12 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type * as z from 'zod';
 import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
+import { ADMIN_ROLE } from '../domain/model.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { activePolicy } from '../service/lookup.js';
 import { vouchToken } from '../service/vouch.js';
-import { createUseCases } from '../service/use-cases.js';
+import { createPasskeyUseCases, createUseCases } from '../service/use-cases.js';
+import { relyingPartyOf, type RelyingParty } from '../service/passkeys.js';
 import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
@@ -24,6 +26,7 @@ import { promotionRoutes } from './routes/promotions.js';
 import { releaseRoutes } from './routes/releases.js';
 import { signoffRoutes } from './routes/signoffs.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { validationRoutes } from './routes/validations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
@@ -32,8 +35,8 @@ import { BODY_LIMITS, Empty } from './schemas.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 
-/** The role that may apply policies and manage API tokens over the API. */
-export const ADMIN_ROLE = 'admin';
+/** The role that may apply policies and manage API tokens over the API (defined with the model). */
+export { ADMIN_ROLE };
 
 export interface ServerConfig {
   /**
@@ -57,6 +60,11 @@ export interface ServerConfig {
   readonly readCache?: boolean;
   /** Verifies OIDC bearer tokens (JWTs); without it only `tg_` API tokens are accepted. */
   readonly oidc?: OidcVerifier;
+  /**
+   * This server as browsers see it (the WebAuthn relying party: RP ID, origin, name), for passkeys and
+   * passkey sign-offs; asked when needed, since `serve --port 0` knows its port only once listening.
+   */
+  readonly relyingParty?: () => RelyingParty;
 }
 
 // Defaults, one table:   option            default
@@ -64,7 +72,8 @@ export interface ServerConfig {
 //                        processMetrics    false (`serve` turns them on)
 //                        version           0.1.0
 //                        readCache         true
-const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true } as const;
+//                        relyingParty      http://localhost (RP ID localhost): `serve` passes its public URL
+const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true, relyingParty: () => relyingPartyOf('http://localhost') } as const;
 
 /** Secrets that must never reach a log line, whatever a serializer is told to include. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
@@ -81,6 +90,7 @@ function allRoutes(version: string): RouteSpec[] {
     ...auditRoutes,
     ...tokenRoutes,
     ...webhookRoutes,
+    ...passkeyRoutes,
   ];
   const all: RouteSpec[] = [...healthRoutes(() => all, version), ...api];
   return all;
@@ -230,6 +240,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           cache: cacheOf(req),
           reply,
           useCases: () => createUseCases(deps, user),
+          passkeyUseCases: () => createPasskeyUseCases(deps, user),
         });
         if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
         return result;

@@ -18,6 +18,7 @@ import { vouchReads } from './vouch-queries.js';
 import type { Database } from './schema.js';
 import { TransactionLost, type Savepoints, type Store, type StoreReader, type StoreTx } from './store.js';
 import { tokenReads, tokenWrites } from './token-queries.js';
+import { passkeyReads, passkeyWrites } from './passkey-queries.js';
 
 /** How a dialect plugs into the shared Kysely store. */
 export interface KyselyStoreOptions {
@@ -42,7 +43,7 @@ export interface KyselyStoreOptions {
 
 // Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
 // types keep them complete: a method missing from a role's queries does not compile.
-const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads, ...vouchReads };
+const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...passkeyReads, ...outboxReads, ...vouchReads };
 /** Savepoints: the same SQL on both dialects. Names only need to be unique among open ones. */
 let savepoints = 0;
 const SAVEPOINTS: Savepoints & ThisType<WriteContext> = {
@@ -68,7 +69,7 @@ const SAVEPOINTS: Savepoints & ThisType<WriteContext> = {
     return result;
   },
 };
-const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites, ...SAVEPOINTS };
+const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...passkeyWrites, ...outboxWrites, ...SAVEPOINTS };
 
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions): Store {

@@ -22,9 +22,15 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
-    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean }) => {
+    .option('--public-url <url>', 'where browsers reach this server: passkeys are bound to its host name, sign-offs to its origin (env TOLLGATE_PUBLIC_URL; default http://localhost:PORT; docs/passkeys.md)')
+    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean; publicUrl?: string }) => {
       const port = parsePort(opts.port);
-      const { webhooks, oidcFile } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const { webhooks, oidcFile, publicUrl } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const { relyingPartyOf } = await import('../../service/passkeys.js');
+      // Without a public URL, the port the server listens on (known once it does, with --port 0).
+      let listening = port;
+      const configured = publicUrl !== undefined ? relyingPartyOf(publicUrl) : undefined;
+      const relyingParty = () => configured ?? relyingPartyOf(`http://localhost:${listening}`);
       const oidc = oidcFile !== undefined ? createOidcVerifier(loadOidcConfig(oidcFile)) : undefined;
       const deps = await ctx.openDeps();
       // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
@@ -33,6 +39,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         processMetrics: true,
         version,
         webhooks,
+        relyingParty,
         ...(oidc ? { oidc } : {}),
       });
       try {
@@ -46,12 +53,13 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         throw err;
       }
       const address = app.server.address();
+      if (address && typeof address === 'object') listening = address.port;
       const url =
         address && typeof address === 'object'
           ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
           : `http://${opts.host}:${port}`;
       // stderr, so stdout stays pure JSON log lines.
-      ctx.io.stderr(`tollgate serving ${url} (API ${url}/api, OpenAPI ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`);
+      ctx.io.stderr(`tollgate serving ${url} (API ${url}/api, OpenAPI ${url}/openapi.json; passkeys for ${relyingParty().origin}); stop with Ctrl-C or SIGTERM\n`);
 
       // In-flight requests finish, then the listener and the store close; a second signal is not needed.
       await new Promise<void>((resolve) => {
