@@ -22,6 +22,9 @@ import {
 } from './yaml-source.js';
 
 /** Roster user names, roles, stage names and ids: they travel as CLI arguments and in URLs. */
+/** The role that may change the policy (`policy apply`) and, over the API, manage tokens and webhooks. */
+export const ADMIN_ROLE = 'admin';
+
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAME_RULE = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
 
