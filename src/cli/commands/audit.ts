@@ -68,12 +68,21 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     });
 }
 
-/** One line per event: number, time, actor, type and what it names (`rows`, the row claims, left to --json). */
+/** What an event is about, first on its line; other plain fields follow in the order of its data. */
+const FIRST = ['release', 'subject', 'stage', 'gate', 'item', 'validation', 'role', 'decision', 'status', 'from', 'to', 'reason', 'name', 'version', 'user', 'url', 'code'];
+
+/**
+ * One line per event: number, time, actor, type and its plain fields, what it is about first. Digests,
+ * lists and nested records (the row claims, a decision's gates) are left to --json.
+ */
 function describeEvent(e: AuditEvent): string {
-  const { rows: _rows, ...data } = e.data;
-  const pairs = Object.entries(data)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  const text = pairs.join(' ');
+  const plain = Object.entries(e.data).filter(
+    ([k, v]) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && !/digest$/i.test(k) && k !== 'digest',
+  );
+  const rank = (k: string) => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
+  const text = plain
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
   return `${String(e.seq).padStart(6)}  ${e.at}  ${e.actor}  ${e.type}${text ? `  ${text.length > 200 ? `${text.slice(0, 199)}…` : text}` : ''}`;
 }
