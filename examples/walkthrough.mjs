@@ -48,4 +48,7 @@ step('dave promotes to production', ['promote', 'fraud-detector@2.4.0', '--to', 
 step('the validation record as one page with charts', ['report', 'fraud-detector@2.4.0', '-o', 'report.html']);
 step('the release and where it is', ['release', 'show', 'fraud-detector@2.4.0']);
 step('every step is in the hash-linked audit log, under a checkpoint signed by the server key', ['audit', 'verify']);
+step('an auditor reads it without sqlite3: who promoted what, when', ['audit', 'log', '--type', 'ReleasePromoted']);
+step('dave holds the admin role, so he may change the policy; first he sees what a change would do', ['policy', 'diff', 'tollgate.yaml']);
+step('the policy versions, newest first', ['policy', 'list']);
 console.log(`\nDone. The project is in ${dir}; try: cd ${dir} && ${bin} status fraud-detector@2.4.0 --to production`);
