@@ -5,7 +5,7 @@
 import type { Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { evaluate } from '../domain/evaluate.js';
-import { releaseName, type Decision, type EvidenceSet, type Policy, type Promotion, type Release } from '../domain/model.js';
+import { releaseName, type Decision, type EvidenceSet, type Policy, type Promotion, type Release, type Signoff } from '../domain/model.js';
 import { gateDigest, parsePolicy } from '../domain/policy.js';
 import type { PolicyVersionInfo, StoreReader } from '../store/store.js';
 import { requirePolicy } from './lookup.js';
@@ -162,12 +162,16 @@ function compare(release: Release, stage: string, before: Decision | undefined, 
 }
 
 /**
- * The release's sign-offs that count against their gate in the active policy (bound to its current
- * definition) and would be stale under the new one: rule 2 of DESIGN.md, applied ahead of time.
+ * The release's sign-offs in effect that are bound to their gate's current definition in the active
+ * policy and would be stale under the new one: rule 2 of DESIGN.md, applied ahead of time.
  */
 function goingStale(release: Release, evidence: EvidenceSet, before: Policy, after: Policy): StaleSignoff[] {
+  // A person's newest sign-off in a role for a gate is the one in effect (a later approval lifts
+  // their rejection): only those can go stale; evidence comes oldest first.
+  const latest = new Map<string, Signoff>();
+  for (const s of evidence.signoffs) latest.set(JSON.stringify([s.stage, s.gate, s.role, s.signer]), s);
   const out: StaleSignoff[] = [];
-  for (const s of evidence.signoffs) {
+  for (const s of latest.values()) {
     const was = before.gates.find((g) => g.id === s.gate && g.stage === s.stage);
     if (!was || gateDigest(was) !== s.gateDigest) continue;
     const will = after.gates.find((g) => g.id === s.gate && g.stage === s.stage);
