@@ -47,8 +47,8 @@ export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, 
 
 /**
  * The caller may change the policy: a member of the active policy's roster holding `admin`. Checked
- * inside the transaction, against the version about to be replaced, so a concurrent apply that
- * removes the caller's role wins.
+ * inside the transaction that records the new version, against the version it replaces (not the new
+ * one: nobody grants themselves `admin` by writing it into the file they apply).
  */
 export function requireAdmin(active: PolicyVersion, actor: string | undefined): string {
   const user = requireMember(active.policy, actor);
