@@ -339,6 +339,8 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const err = await expectError(c.dave.applyPolicy(POLICY.replace('count: 1 }', 'count: 2 }'), 'tollgate.yaml'), 'TG_NOT_ALLOWED');
         expect(err.message).toContain('"admin" role');
         await expectError(c.mallory.applyPolicy(POLICY, 'tollgate.yaml'), 'TG_USER_UNKNOWN');
+        // The active version decides, not the one applied: nobody makes themselves admin.
+        await expectError(c.alice.applyPolicy(POLICY.replace('alice: { roles: [ml-engineer]', 'alice: { roles: [ml-engineer, admin]'), 'tollgate.yaml'), 'TG_NOT_ALLOWED');
         expect((await c.bob.listPolicies()).map((v) => v.version)).toEqual([1]);
       });
 
