@@ -5,11 +5,12 @@
 import type { Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { evaluate } from '../domain/evaluate.js';
-import { releaseName, type Decision, type EvidenceSet, type Policy, type Promotion, type Release, type Signoff } from '../domain/model.js';
+import { releaseName, type Decision, type EvidenceSet, type Policy, type Release, type Signoff } from '../domain/model.js';
 import { gateDigest, parsePolicy } from '../domain/policy.js';
 import type { PolicyVersionInfo, StoreReader } from '../store/store.js';
 import { requirePolicy } from './lookup.js';
-import { decisionRows, requireVouched, vouchPolicy, vouchRelease } from './vouch.js';
+import { decisionInputs } from './status.js';
+import { vouchPolicy, vouchRelease } from './vouch.js';
 
 /** A version as `policy list` prints it. */
 export interface PolicyListEntry extends PolicyVersionInfo {
@@ -105,21 +106,15 @@ export async function diffPolicy(store: StoreReader, source: string, file: strin
   const stages = [...new Set([...before.stages.map((s) => s.name), ...after.stages.map((s) => s.name)])];
 
   const releases = await store.listReleases();
-  const histories = new Map<string, Promise<readonly Promotion[]>>();
-  const historyOf = (subject: string) => {
-    let h = histories.get(subject);
-    if (!h) histories.set(subject, (h = store.promotions({ subject })));
-    return h;
-  };
   const changes: OutcomeChange[] = [];
   const staleSignoffs: StaleSignoff[] = [];
   for (const stored of releases) {
     const release = await vouchRelease(store, stored);
-    const [evidence, history] = await Promise.all([store.evidence(release.digest), historyOf(release.subject)]);
-    await requireVouched(store, decisionRows(evidence, history));
+    // What status reads (decisionInputs), so the two decide alike.
+    const { evidence, record } = await decisionInputs(store, release);
     const decideUnder = (policy: Policy, digest: Digest, version: number | undefined, stage: string): Decision | undefined =>
       policy.stages.some((s) => s.name === stage)
-        ? evaluate(policy, release, evidence, now, { stage, policyDigest: digest, ...(version !== undefined ? { policyVersion: version } : {}), history })
+        ? evaluate(policy, release, evidence, now, { stage, policyDigest: digest, ...(version !== undefined ? { policyVersion: version } : {}), ...record })
         : undefined;
     for (const stage of stages) {
       const change = compare(
