@@ -48,4 +48,11 @@ step('dave promotes to production', ['promote', 'fraud-detector@2.4.0', '--to', 
 step('the validation record as one page with charts', ['report', 'fraud-detector@2.4.0', '-o', 'report.html']);
 step('the release and where it is', ['release', 'show', 'fraud-detector@2.4.0']);
 step('every step is in the hash-linked audit log, under a checkpoint signed by the server key', ['audit', 'verify']);
+step('an auditor reads it without sqlite3: who promoted what, when', ['audit', 'log', '--type', 'ReleasePromoted']);
+// A policy change: production sign-offs expire after 72h instead of 168h.
+fs.writeFileSync(path.join(dir, 'tollgate.next.yaml'), fs.readFileSync(path.join(dir, 'tollgate.yaml'), 'utf8').replace('expires: 168h', 'expires: 72h'));
+step('before changing the policy, see what it would change: the approvals gate changes, so its sign-offs would go stale', ['policy', 'diff', 'tollgate.next.yaml']);
+step('only an admin of the active policy may change it: alice is refused (exit 2)', ['policy', 'apply', 'tollgate.next.yaml', '--as', 'alice'], 2);
+step('dave holds the admin role', ['policy', 'apply', 'tollgate.next.yaml', '--as', 'dave']);
+step('the policy versions, newest first; `policy show 1` prints the old text', ['policy', 'list']);
 console.log(`\nDone. The project is in ${dir}; try: cd ${dir} && ${bin} status fraud-detector@2.4.0 --to production`);

@@ -394,14 +394,14 @@ describe.concurrent('verify exits 4 on a tampered bundle', () => {
     },
     {
       name: 'the policy text edited (security role given to dave), digest left as it was',
-      edit: (st) => editPolicy(st, 'dave:  { roles: [release-manager]', 'dave:  { roles: [release-manager, security]'),
+      edit: (st) => editPolicy(st, 'dave:  { roles: [release-manager, admin]', 'dave:  { roles: [release-manager, admin, security]'),
       deeper: /^the policy text has digest sha256:[0-9a-f]{64}, but the bundle says sha256:[0-9a-f]{64}: the policy was edited$/,
     },
     {
       name: "the policy text edited (carol's role security → ml-engineer, dave made security) and its digest recomputed",
       edit: (st) => {
         editPolicy(st, 'carol: { roles: [security]', 'carol: { roles: [ml-engineer]');
-        editPolicy(st, 'dave:  { roles: [release-manager]', 'dave:  { roles: [release-manager, security]');
+        editPolicy(st, 'dave:  { roles: [release-manager, admin]', 'dave:  { roles: [release-manager, admin, security]');
         st.predicate.policy.digest = digestOfPolicy(st.predicate.policy.source);
       },
       deeper: /was not promotable to production: approvals\/signoff:security missing$/,

@@ -214,7 +214,7 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
   beforeAll(() => {
     p = createProject();
     p.write('signoffs.yaml', policy({ securityExpires: '168h', releaseChecklist: false }));
-    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--json']);
+    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--as', 'dave', '--json']);
     if (a.code !== 0 || a.json().version !== 2) throw new Error(`policy apply failed: ${a.stdout}${a.stderr}`);
     const r = p.run(['release', 'create', 'release.yaml', '--as', 'alice']);
     if (r.code !== 0) throw new Error(`release create failed: ${r.stdout}${r.stderr}`);
@@ -299,7 +299,7 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
 
   it('changing a gate (its expires) makes its sign-offs stale; the other gates keep theirs', () => {
     p.write('signoffs.yaml', policy({ securityExpires: '72h', releaseChecklist: false }));
-    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--json']);
+    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--as', 'dave', '--json']);
     expect(a.code).toBe(0);
     expect(a.json()).toMatchObject({ version: 3, changed: true });
 
@@ -321,7 +321,7 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
 
   it('adding a checklist item to a gate makes its sign-offs stale; a fresh sign-off on the changed gate counts', () => {
     p.write('signoffs.yaml', policy({ securityExpires: '72h', releaseChecklist: true }));
-    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--json']);
+    const a = p.run(['policy', 'apply', 'signoffs.yaml', '--as', 'dave', '--json']);
     expect(a.code).toBe(0);
     expect(a.json()).toMatchObject({ version: 4, changed: true });
     expect(signoff('approve', 'security', 'carol').code).toBe(0);

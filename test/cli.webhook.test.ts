@@ -36,7 +36,7 @@ gates:
       - { role: security, count: 1 }
 `,
   );
-  expect(p.run(['policy', 'apply', 'hooks.yaml', '--as', 'ops']).code).toBe(0);
+  expect(p.run(['policy', 'apply', 'hooks.yaml', '--as', 'dave']).code).toBe(0);
   expect(p.run(['release', 'create', 'release.yaml', '--as', 'alice']).code).toBe(0);
   receiver = await startReceiver();
 });
@@ -81,7 +81,7 @@ describe('tollgate webhook', () => {
   it('works over the API for an admin, and refuses anyone else with 403 and a code', async () => {
     expect(server).toBeDefined();
     const ops = p.run(['token', 'create', 'ops', '--json']).json().token as string;
-    const dave = p.run(['token', 'create', 'dave', '--json']).json().token as string;
+    const bob = p.run(['token', 'create', 'bob', '--json']).json().token as string;
     const remote = (token: string, args: string[]) => p.run(args, { env: { TOLLGATE_SERVER: server!.url, TOLLGATE_TOKEN: token } });
 
     const added = remote(ops, ['webhook', 'add', 'https://chat.example.com/hooks/2', '--events', '*', '--secret', 'a-secret-of-sixteen+', '--json']);
@@ -98,19 +98,19 @@ describe('tollgate webhook', () => {
     expect(await waitFor(() => receiver.got.length === received + 1, 20_000)).toBe(true);
     expect(receiver.got.at(-1)!.headers['tollgate-delivery']).toBe(all[0].id);
 
-    const refused = remote(dave, ['webhook', 'list', '--json']);
+    const refused = remote(bob, ['webhook', 'list', '--json']);
     expect(refused.code).toBe(2);
     expect(refused.json().error.code).toBe('TG_NOT_ALLOWED');
     const removed = remote(ops, ['webhook', 'remove', added.json().id, '--json']);
     expect(removed.code).toBe(0);
     expect(removed.json().removedAt).toEqual(expect.any(String));
-    // The refusal is in the audit log, under dave's name.
+    // The refusal is in the audit log, under bob's name.
     const verify = p.run(['audit', 'verify', '--json']);
     expect(verify.json().ok).toBe(true);
     const db = p.openDb();
     try {
       const denied = db.prepare("select actor, data_json from audit_events where type = 'AccessDenied'").all() as { actor: string; data_json: string }[];
-      expect(denied.map((d) => [d.actor, JSON.parse(d.data_json).route])).toEqual([['user:dave', '/api/webhooks']]);
+      expect(denied.map((d) => [d.actor, JSON.parse(d.data_json).route])).toEqual([['user:bob', '/api/webhooks']]);
     } finally {
       db.close();
     }

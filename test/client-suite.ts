@@ -334,6 +334,68 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
       });
     });
 
+    describe('policy history and the audit log', () => {
+      it('refuses a policy change by a member without the admin role, locally as over the API', async () => {
+        const err = await expectError(c.dave.applyPolicy(POLICY.replace('count: 1 }', 'count: 2 }'), 'tollgate.yaml'), 'TG_NOT_ALLOWED');
+        expect(err.message).toContain('"admin" role');
+        await expectError(c.mallory.applyPolicy(POLICY, 'tollgate.yaml'), 'TG_USER_UNKNOWN');
+        // The active version decides, not the one applied: nobody makes themselves admin.
+        await expectError(c.alice.applyPolicy(POLICY.replace('alice: { roles: [ml-engineer]', 'alice: { roles: [ml-engineer, admin]'), 'tollgate.yaml'), 'TG_NOT_ALLOWED');
+        expect((await c.bob.listPolicies()).map((v) => v.version)).toEqual([1]);
+      });
+
+      it('lists the versions and shows one with its text as applied', async () => {
+        const list = await c.bob.listPolicies();
+        expect(list).toEqual([{ version: 1, digest: expect.stringMatching(/^sha256:/), name: 'suite', appliedAt: expect.any(String), appliedBy: 'root', active: true }]);
+        const shown = await c.bob.showPolicy();
+        expect(shown).toMatchObject({ ...list[0], source: POLICY });
+        expect(shown.policy.stages.map((s) => s.name)).toEqual(['staging', 'production']);
+        expect(await c.bob.showPolicy(1)).toEqual(shown);
+        await expectError(c.bob.showPolicy(2), 'TG_USAGE');
+      });
+
+      it('diffs a policy without applying it: the decisions that change and the sign-offs that would go stale', async () => {
+        const size = (await deps.store.auditHead()).size;
+        // Sign-offs of the approvals gate expire: the gate changes, so bob's and carol's sign-offs on
+        // V1 (which holds production) go stale; V2 has none, and stays missing.
+        const diff = await c.bob.diffPolicy(POLICY.replace('    separationOfDuties: true\n', '    separationOfDuties: true\n    expires: 720h\n'), 'next.yaml');
+        expect(diff).toMatchObject({ active: { version: 1, name: 'suite' }, proposed: { file: 'next.yaml', same: false }, releases: 2, stages: ['staging', 'production'] });
+        expect(diff.changes).toEqual([
+          {
+            release: V1,
+            stage: 'production',
+            before: expect.objectContaining({ promotable: false }),
+            after: expect.objectContaining({ promotable: false }),
+            gates: [{ id: 'approvals', before: 'satisfied', after: 'stale' }],
+          },
+        ]);
+        expect(diff.staleSignoffs.map((s) => [s.release, s.gate, s.signer, s.why]).sort()).toEqual([
+          [V1, 'approvals', 'bob', 'gate-changed'],
+          [V1, 'approvals', 'carol', 'gate-changed'],
+        ]);
+        expect(await c.bob.diffPolicy(POLICY, 'same.yaml')).toMatchObject({ proposed: { same: true }, changes: [], staleSignoffs: [] });
+        await expectError(c.bob.diffPolicy(POLICY.replace('count: 1 }', 'count: many }'), 'bad.yaml'), 'TG_POLICY_INVALID');
+        expect((await deps.store.auditHead()).size).toBe(size);
+      });
+
+      it('reads the audit log filtered and page by page, as the store holds it', async () => {
+        const log = await deps.store.auditEvents();
+        const promoted = log.filter((e) => e.type === 'ReleasePromoted');
+        expect(promoted.length).toBeGreaterThanOrEqual(3);
+        expect((await c.bob.auditLog({ type: 'ReleasePromoted' })).events).toEqual(promoted);
+        expect((await c.bob.auditLog({ actor: 'carol', type: 'SignoffRecorded' })).events.map((e) => e.data.release)).toEqual([V1]);
+        expect((await c.bob.auditLog({ subject: SUBJECT, type: 'ReleaseRolledBack' })).events.map((e) => e.data.reason)).toEqual(['precision dropped']);
+        expect((await c.bob.auditLog({ since: '2999-01-01' })).events).toEqual([]);
+        const first = await c.bob.auditLog({ type: 'ReleasePromoted', limit: 2 });
+        expect(first.events).toEqual(promoted.slice(0, 2));
+        expect(first.next).toBe(promoted[1]!.seq);
+        const rest = await c.bob.auditLog({ type: 'ReleasePromoted', after: first.next!, limit: 1000 });
+        expect(rest).toEqual({ events: promoted.slice(2), next: null });
+        await expectError(c.bob.auditLog({ type: 'Promoted' }), 'TG_USAGE');
+        await expect(c.bob.auditLog({ limit: 0 })).rejects.toMatchObject({ exit: 2 });
+      });
+    });
+
     describe('errors', () => {
       it('unknown release, malformed release name, unknown stage', async () => {
         const err = await expectError(c.bob.showRelease(`${SUBJECT}@9.9.9`), 'TG_RELEASE_NOT_FOUND');

@@ -36,6 +36,9 @@ const TABLE: Record<string, Row> = {
 
   'POST /api/policies': { ...adminOnly(201), call: () => ({ url: '/api/policies', body: { source: POLICY, file: 'tollgate.yaml' } }) },
   'GET /api/policy': { member: 200, call: () => ({ url: '/api/policy' }) },
+  'GET /api/policies': { member: 200, call: () => ({ url: '/api/policies' }) },
+  'GET /api/policies/:version': { member: 200, call: () => ({ url: '/api/policies/1' }) },
+  'POST /api/policies/diff': { member: 200, call: () => ({ url: '/api/policies/diff', body: { source: POLICY.replace('count: 1 }', 'count: 2 }'), file: 'new.yaml' } }) },
   'POST /api/releases': { member: 201, call: () => ({ url: '/api/releases', body: manifest('3.0.0') }) },
   'GET /api/releases': { member: 200, call: () => ({ url: '/api/releases' }) },
   'GET /api/releases/:ref': { member: 200, call: () => ({ url: `/api/releases/${ref}` }) },
@@ -72,6 +75,7 @@ const TABLE: Record<string, Row> = {
   'POST /api/subjects/:subject/rollbacks': { member: 201, call: () => ({ url: `/api/subjects/${SUBJECT}/rollbacks`, body: { stage: 'staging', reason: 'latency regression' } }) },
   'POST /api/audit/verify': { member: 200, call: () => ({ url: '/api/audit/verify', body: {} }) },
   'GET /api/audit/checkpoint': { member: 200, call: () => ({ url: '/api/audit/checkpoint' }) },
+  'GET /api/audit/events': { member: 200, call: () => ({ url: '/api/audit/events?type=ReleaseCreated&limit=5' }) },
   'GET /api/releases/:ref/attestations/:stage': { member: 200, call: () => ({ url: `/api/releases/${ref}/attestations/staging` }) },
   'POST /api/tokens': { ...adminOnly(201), call: () => ({ url: '/api/tokens', body: { user: 'bob', expires: '30d' } }) },
   'GET /api/tokens': { ...adminOnly(200), call: () => ({ url: '/api/tokens' }) },

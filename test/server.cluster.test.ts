@@ -64,7 +64,7 @@ gates:
       - { role: security, count: 1 }
 `,
     );
-    expect(p.run(['policy', 'apply', 'cluster.yaml', '--as', 'alice'], { env }).code).toBe(0);
+    expect(p.run(['policy', 'apply', 'cluster.yaml', '--as', 'dave'], { env }).code).toBe(0);
     expect(p.run(['release', 'create', 'release.yaml', '--as', 'alice'], { env }).code).toBe(0);
     for (const user of ['bob', 'carol', 'dave']) tokens[user] = p.run(['token', 'create', user, '--json'], { env }).json().token;
     receiver = await startReceiver();

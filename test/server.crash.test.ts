@@ -78,7 +78,7 @@ gates:
       - { role: security, count: 1 }
 `,
       );
-      expect(p.run(['policy', 'apply', 'crash.yaml', '--as', 'alice'], { env }).code).toBe(0);
+      expect(p.run(['policy', 'apply', 'crash.yaml', '--as', 'dave'], { env }).code).toBe(0);
       expect(p.run(['release', 'create', 'release.yaml', '--as', 'alice'], { env }).code).toBe(0);
       const token = p.run(['token', 'create', 'carol', '--json'], { env }).json().token as string;
       const receiver = await startReceiver();

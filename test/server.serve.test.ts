@@ -89,7 +89,7 @@ describe('tollgate serve and remote mode', () => {
     expect([bad.code, bad.json().error.code]).toEqual([2, 'TG_TOKEN_INVALID']);
     const none = p.run(['release', 'list', '--json'], { env: { TOLLGATE_SERVER: url } });
     expect([none.code, none.json().error.code]).toEqual([2, 'TG_TOKEN_INVALID']);
-    const notAdmin = remote('dave', ['token', 'create', 'bob', '--json']);
+    const notAdmin = remote('bob', ['token', 'create', 'alice', '--json']);
     expect([notAdmin.code, notAdmin.json().error.code]).toEqual([2, 'TG_NOT_ALLOWED']);
   });
 

@@ -28,7 +28,7 @@ roster:
   alice: { roles: [ml-engineer], key: "${KEYS.alice.publicKey}" }
   bob: { roles: [ml-engineer], key: "${KEYS.bob.publicKey}" }
   carol: { roles: [security], key: "${KEYS.carol.publicKey}" }
-  dave: { roles: [release-manager], key: "${KEYS.dave.publicKey}" }
+  dave: { roles: [release-manager, admin], key: "${KEYS.dave.publicKey}" }
 stages:
   - name: staging
 gates:

@@ -204,6 +204,7 @@ function delivery(id: string, webhookId: string, seq: number, extra: { nextAttem
 const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknown> } = {
   activePolicy: (r) => r.activePolicy(),
   policyVersion: (r) => r.policyVersion(1),
+  policyVersions: (r) => r.policyVersions(),
   findRelease: (r) => r.findRelease('fraud-detector', '2.4.0'),
   listReleases: (r) => r.listReleases(),
   findSignoff: (r) => r.findSignoff(dg('0'), 'carol', 'c2lnbmF0dXJl'),
@@ -215,6 +216,7 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   auditHead: (r) => r.auditHead(),
   auditEventsAt: (r) => r.auditEventsAt([1, 2]),
   auditPage: (r) => r.auditPage(0, 10),
+  auditSearch: (r) => r.auditSearch({ type: 'PolicyApplied' }, 0, 10),
   auditNodes: (r) => r.auditNodes([{ level: 0, index: 0 }]),
   auditNodePage: (r) => r.auditNodePage(0, -1, 10),
   latestCheckpoint: (r) => r.latestCheckpoint(),
@@ -274,6 +276,9 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(await store.policyVersion(1)).toStrictEqual(v1);
         expect(await store.policyVersion(2)).toStrictEqual(v2);
         expect(await store.policyVersion(4)).toBeUndefined();
+        const { policy: _p, source: _s, ...info } = v3;
+        expect((await store.policyVersions()).map((v) => v.version)).toEqual([3, 2, 1]);
+        expect((await store.policyVersions())[0]).toStrictEqual(info);
       }));
 
     it('round-trips releases and filters them by subject', () =>
@@ -597,6 +602,37 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(e.data).toStrictEqual({ z: 1, a: { y: [3, 'x', null] }, n: 1.5e-7, s: 'é\u2028"' });
         expect(await store.auditEvents()).toStrictEqual([e]);
         expect(verifyAuditLog([e], undefined, checkSignature).ok).toBe(true);
+      }));
+
+    it('searches the audit log by type, actor, time and subject, page by page in order of seq', () =>
+      withStore(async (store) => {
+        // Subjects whose names hold LIKE's wildcards, and one that differs only by case.
+        const rows = [
+          { at: at(1), actor: 'user:alice', type: 'ReleaseCreated', data: { release: 'fraud_x@1.0.0' } },
+          { at: at(2), actor: 'user:alice', type: 'ReleaseCreated', data: { release: 'fraudXx@1.0.0' } },
+          { at: at(3), actor: 'user:dave', type: 'ReleasePromoted', data: { release: 'fraud_x@1.0.0', stage: 'staging' } },
+          { at: at(4), actor: 'user:dave', type: 'ReleaseRolledBack', data: { subject: 'fraud_x', stage: 'staging', from: 'fraud_x@1.0.0' } },
+          { at: at(5), actor: 'system', type: 'PolicyApplied', data: { version: 2, nested: { release: 'fraud_x@9' } } },
+          { at: at(6), actor: 'user:dave', type: 'ReleasePromoted', data: { release: 'FRAUD_X@2.0.0', stage: 'staging' } },
+          { at: at(7), actor: 'user:bob', type: 'ReleaseCreated', data: { release: 'fraud_x@2.0.0', note: 'a "subject":"other" in text' } },
+        ];
+        await store.transaction(async (tx) => {
+          for (const r of rows) await tx.appendAudit(r);
+        });
+        const seqs = async (filter: Parameters<Store['auditSearch']>[0], after = 0, limit = 100) => (await store.auditSearch(filter, after, limit)).map((e) => e.seq);
+        expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        expect(await seqs({ subject: 'fraud_x' })).toEqual([1, 3, 4, 7]);
+        expect(await seqs({ subject: 'FRAUD_X' })).toEqual([6]);
+        expect(await seqs({ subject: 'fraud%' })).toEqual([]);
+        expect(await seqs({ subject: 'other' })).toEqual([]);
+        expect(await seqs({ type: 'ReleasePromoted' })).toEqual([3, 6]);
+        expect(await seqs({ actor: 'user:dave', since: at(4) })).toEqual([4, 6]);
+        expect(await seqs({ type: 'ReleaseCreated', subject: 'fraud_x' })).toEqual([1, 7]);
+        // Pages: at most `limit`, after a cursor.
+        expect(await seqs({ subject: 'fraud_x' }, 0, 2)).toEqual([1, 3]);
+        expect(await seqs({ subject: 'fraud_x' }, 3, 2)).toEqual([4, 7]);
+        expect(await seqs({ subject: 'fraud_x' }, 7, 2)).toEqual([]);
+        expect((await store.auditSearch({ type: 'PolicyApplied' }, 0, 10))[0]).toStrictEqual((await store.auditEventsAt([5]))[0]);
       }));
 
     it('round-trips checkpoints, and the newest is the latest', () =>

@@ -65,6 +65,17 @@ export interface AuditEvent {
   readonly hash: string;
 }
 
+/**
+ * The subject an event is about, as its data names it: `subject`, or the subject of `release`
+ * (`SUBJECT@VERSION`); undefined for events about no release (a policy, a token, a webhook).
+ */
+export function eventSubject(event: Pick<AuditEvent, 'data'>): string | undefined {
+  const { subject, release } = event.data;
+  if (typeof subject === 'string') return subject;
+  if (typeof release === 'string' && release.lastIndexOf('@') > 0) return release.slice(0, release.lastIndexOf('@'));
+  return undefined;
+}
+
 /** An event as handed to the store, which keeps whatever it is given (the vocabulary is checked above it). */
 export type NewAuditEvent = Pick<AuditEvent, 'at' | 'actor' | 'type' | 'data'>;
 

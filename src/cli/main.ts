@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users' keys)",
     load: async () => (await import('./commands/init.js')).registerInit,
   },
-  { name: 'policy', term: 'policy', description: 'policy as code: lint and record versions', load: async () => (await import('./commands/policy.js')).registerPolicy },
+  { name: 'policy', term: 'policy', description: 'policy as code: lint, record versions, read the history, preview a change', load: async () => (await import('./commands/policy.js')).registerPolicy },
   { name: 'keys', term: 'keys', description: 'Ed25519 key pairs for sign-offs', load: async () => (await import('./commands/keys.js')).registerKeys },
   { name: 'release', term: 'release', description: 'immutable, digest-named releases', load: async () => (await import('./commands/release.js')).registerRelease },
   {

@@ -15,6 +15,7 @@ import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
 import type { DsseEnvelope } from '../audit/dsse.js';
+import type { AuditLogPage, PolicyDetail, PolicyDiff, PolicyListEntry } from '../service/use-cases.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
 import { createTransport, seg, type HttpOptions } from './http-transport.js';
 
@@ -27,6 +28,9 @@ export function createHttpClient(opts: HttpClientOptions): Client {
   return {
     applyPolicy: (source, file) => call<ApplyPolicyResult>('POST', '/api/policies', { body: { source, file } }),
     activePolicy: async () => (await call<{ policy: PolicyInfo | null }>('GET', '/api/policy')).policy ?? undefined,
+    listPolicies: async () => (await call<{ policies: PolicyListEntry[] }>('GET', '/api/policies')).policies,
+    showPolicy: (version) => call<PolicyDetail>('GET', `/api/policies/${version === undefined ? 'active' : seg(String(version))}`),
+    diffPolicy: (source, file) => call<PolicyDiff>('POST', '/api/policies/diff', { body: { source, file } }),
     createRelease: (manifest) => call<CreateReleaseResult>('POST', '/api/releases', { body: manifest }),
     listReleases: async (filter = {}) => (await call<{ releases: ReleaseSummary[] }>('GET', '/api/releases', { query: { subject: filter.subject } })).releases,
     showRelease: (ref) => call<ReleaseDetail>('GET', `/api/releases/${seg(ref)}`),
@@ -74,6 +78,17 @@ export function createHttpClient(opts: HttpClientOptions): Client {
     promote: (ref, stage) => call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage } }),
     rollback: (subject, stage, reason) => call<RollbackResult>('POST', `/api/subjects/${seg(subject)}/rollbacks`, { body: { stage, reason } }),
     auditVerify: (o = {}) => call<AuditVerifyResult>('POST', '/api/audit/verify', { body: o.since !== undefined ? { since: o.since } : {} }),
+    auditLog: async (q) =>
+      call<AuditLogPage>('GET', '/api/audit/events', {
+        query: {
+          type: q.type,
+          subject: q.subject,
+          actor: q.actor,
+          since: q.since,
+          after: q.after !== undefined ? String(q.after) : undefined,
+          limit: q.limit !== undefined ? String(q.limit) : undefined,
+        },
+      }),
     auditCheckpoint: async () =>
       (await call<{ checkpoint: { size: number; root: string; at: string; note: string } | null }>('GET', '/api/audit/checkpoint')).checkpoint ?? undefined,
     attest: (ref, stage) => call<DsseEnvelope>('GET', `/api/releases/${seg(ref)}/attestations/${seg(stage)}`),

@@ -23,6 +23,7 @@ import {
 
 // The digests and roster lookups live apart from the parser (zod, YAML), so that a decision loads
 // neither; they are re-exported here for the parser's callers.
+export { ADMIN_ROLE } from './model.js';
 export { gateDigest, holdersOf, itemDigest, NAME_PATTERN, policyDigest, rolesOf, validationDigest } from './policy-digests.js';
 import { NAME_PATTERN, policyDigest } from './policy-digests.js';
 const NAME_RULE = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';

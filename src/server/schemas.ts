@@ -56,6 +56,22 @@ export const ApplyPolicyBody = z.strictObject({
   file: z.string().min(1).max(1 * KiB),
 });
 
+/** A policy version number, or `active`. */
+export const PolicyVersionParams = z.strictObject({ version: z.string().regex(/^([1-9][0-9]{0,9}|active)$/, 'must be a version number or "active"') });
+
+/** `GET /api/audit/events`: every filter optional (see service/read-audit.ts). */
+export const AuditEventsQuery = z.strictObject({
+  type: Name.optional(),
+  subject: Name.optional(),
+  actor: Name.optional(),
+  /** A date, a time with its zone, or a duration back from now (`24h`). */
+  since: Name.optional(),
+  /** The `next` of the previous page. */
+  after: z.coerce.number().int().min(0).optional(),
+  /** 1 to 1000; default 100. */
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const ManifestText = z.string().min(1).max(1 * KiB);
 

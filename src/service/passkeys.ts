@@ -23,7 +23,7 @@ import { actorOf } from '../audit/events.js';
 import { DIGEST_PATTERN } from '../domain/digest.js';
 import { tollgateError, type ErrorCode } from '../domain/errors.js';
 import { ADMIN_ROLE, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
-import { gateDigest } from '../domain/policy.js';
+import { gateDigest } from '../domain/policy-digests.js';
 import { evidenceSetDigest } from '../domain/records.js';
 import { signoffPayload } from '../domain/signoff.js';
 import { originMatchesRpId, signoffChallenge, signoffChallengeBytes, webauthnProblem, type WebauthnProblemKind } from '../domain/webauthn.js';

@@ -1,6 +1,7 @@
 import { evaluate } from '../domain/evaluate.js';
 import { decisionHorizon } from '../domain/horizon.js';
-import type { Decision } from '../domain/model.js';
+import type { EvaluateContext } from '../domain/evaluate.js';
+import type { Decision, EvidenceSet, Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
 import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
@@ -26,16 +27,30 @@ export async function decideWithHorizon(
   const active = await requirePolicy(store);
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
-  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
-  await requireVouched(store, decisionRows(evidence, history));
-  const passkeys = await evidencePasskeys(store, evidence.signoffs, now.toISOString());
+  const { evidence, record } = await decisionInputs(store, release, now);
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,
     policyVersion: active.version,
-    history,
-    passkeys,
+    ...record,
     ...(promoter !== undefined ? { promoter } : {}),
   });
   return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };
+}
+
+/**
+ * What a decision about `release` reads besides the policy and the time: its evidence, and the part
+ * of the evaluation context that comes from the record (its subject's promotions), every row checked
+ * against the audit log. One place, so that `status` and `policy diff` decide on the same record
+ * (promote.ts reads the same inside its transaction, under the stage lock).
+ */
+export async function decisionInputs(
+  store: StoreReader,
+  release: Release,
+  now: Date,
+): Promise<{ evidence: EvidenceSet; record: Pick<EvaluateContext, 'history' | 'passkeys'> }> {
+  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
+  await requireVouched(store, decisionRows(evidence, history));
+  const passkeys = await evidencePasskeys(store, evidence.signoffs, now.toISOString());
+  return { evidence, record: { history, passkeys } };
 }

@@ -34,6 +34,10 @@ import {
   type RegistrationResponseJSON,
   type RelyingParty,
 } from './passkeys.js';
+import { diffPolicy, listPolicies, showPolicy, type PolicyDetail, type PolicyDiff, type PolicyListEntry } from './policy-history.js';
+import { readAuditLog, type AuditLogPage, type AuditLogQuery } from './read-audit.js';
+
+export type { AuditLogPage, AuditLogQuery, PolicyDetail, PolicyDiff, PolicyListEntry };
 
 export interface PolicyInfo {
   readonly name: string;
@@ -54,6 +58,12 @@ export interface ReleaseEvidence {
 export interface UseCases {
   applyPolicy(source: string, file: string): Promise<ApplyPolicyResult>;
   activePolicy(): Promise<PolicyInfo | undefined>;
+  /** Every recorded policy version, newest first. */
+  listPolicies(): Promise<PolicyListEntry[]>;
+  /** One version's text and parsed policy; the active one when `version` is undefined. */
+  showPolicy(version?: number): Promise<PolicyDetail>;
+  /** Which releases would change outcome in which stages, and which sign-offs would go stale, were `source` applied; writes nothing. */
+  diffPolicy(source: string, file: string): Promise<PolicyDiff>;
   createRelease(manifest: ReleaseManifest): Promise<CreateReleaseResult>;
   listReleases(filter?: { subject?: string }): Promise<ReleaseSummary[]>;
   showRelease(ref: string): Promise<ReleaseDetail>;
@@ -73,6 +83,8 @@ export interface UseCases {
   promote(ref: string, stage: string): Promise<PromoteResult>;
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
   auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
+  /** One page of the audit log's events that match the query, oldest first. */
+  auditLog(query: AuditLogQuery): Promise<AuditLogPage>;
   /** The newest signed checkpoint of the audit log. */
   auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
   /** The DSSE-signed attestation of the release's promotion into the stage. */
@@ -87,6 +99,9 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       const p = await activePolicy(deps.store);
       return p && { name: p.name, version: p.version, digest: p.digest, appliedAt: p.appliedAt, appliedBy: p.appliedBy, stages: p.policy.stages.map((s) => s.name) };
     },
+    listPolicies: () => listPolicies(deps.store),
+    showPolicy: (version) => showPolicy(deps.store, version),
+    diffPolicy: (source, file) => diffPolicy(deps.store, source, file, deps.now()),
     createRelease: (manifest) => createRelease(deps, actor, manifest),
     listReleases: (filter) => listReleases(deps.store, filter),
     showRelease: (ref) => showRelease(deps.store, ref),
@@ -112,6 +127,7 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
     promote: (ref, stage) => promote(deps, actor, ref, stage),
     rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
     auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
+    auditLog: (query) => readAuditLog(deps.store, query, deps.now()),
     auditCheckpoint: async () => {
       const c = await deps.store.latestCheckpoint();
       return c && { size: c.size, root: c.root, at: c.at, note: c.note };

@@ -1,7 +1,8 @@
 /**
  * The audit log: hash-linked events, appended one writer at a time, and their signed checkpoints.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { eventSubject } from '../audit/events.js';
 import { GENESIS_HASH, eventHash } from '../audit/log.js';
 import { completedBy, nodeHash, type SubtreeRef } from '../audit/merkle.js';
 import { auditLeafHash } from '../audit/tree.js';
@@ -9,7 +10,7 @@ import { canonicalJson } from '../domain/digest.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toAuditEvent, toCheckpoint } from './rows.js';
 import type { Database } from './schema.js';
-import type { AuditCheckpoint, AuditEvent, AuditReader, AuditWriter, NewAuditEvent } from './store.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditReader, AuditWriter, NewAuditEvent } from './store.js';
 
 export const auditReads: AuditReader & ThisType<ReadContext> = {
   async auditEvents(): Promise<AuditEvent[]> {
@@ -35,6 +36,37 @@ export const auditReads: AuditReader & ThisType<ReadContext> = {
   async auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]> {
     const rows = await this.db.selectFrom('audit_events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
     return rows.map(toAuditEvent);
+  },
+
+  async auditSearch(filter: AuditFilter, afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    let after = afterSeq;
+    // Type, actor and time are columns, matched by the database. The subject is in the event's data:
+    // the database narrows by the text of its canonical JSON (no spaces, so `"subject":"S"` is
+    // literal), and the exact rule is checked here, since LIKE is case-insensitive on SQLite and a
+    // key of a nested object could match too. So a page may need more than one query.
+    const subjectLike =
+      filter.subject === undefined
+        ? undefined
+        : [`%"subject":${likeEscape(JSON.stringify(filter.subject))}%`, `%"release":${likeEscape(JSON.stringify(filter.subject).slice(0, -1))}@%`];
+    for (;;) {
+      const want = limit - out.length;
+      const pageSize = subjectLike ? Math.max(want, 100) : want;
+      let q = this.db.selectFrom('audit_events').selectAll().where('seq', '>', after);
+      if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+      if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
+      if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
+      if (subjectLike) q = q.where((eb) => eb.or(subjectLike.map((p) => sql<boolean>`${eb.ref('data_json')} like ${p} escape '\\'`)));
+      const rows = await q.orderBy('seq').limit(pageSize).execute();
+      for (const row of rows) {
+        const event = toAuditEvent(row);
+        if (filter.subject !== undefined && eventSubject(event) !== filter.subject) continue;
+        out.push(event);
+        if (out.length === limit) return out;
+      }
+      if (rows.length < pageSize) return out;
+      after = rows[rows.length - 1]!.seq;
+    }
   },
 
   async auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>> {
@@ -119,6 +151,11 @@ export const auditWrites: AuditWriter & ThisType<WriteContext> = {
       .execute();
   },
 };
+
+/** `text` with LIKE's wildcards (and the escape character) escaped by a backslash. */
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 /** How `auditNodes` keys what it returns: `level/index`. */
 export function nodeKey(level: number, index: number): string {

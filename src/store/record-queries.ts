@@ -15,7 +15,7 @@ import type {
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toChecklist, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
-import type { RecordReader, RecordWriter, Vouch } from './store.js';
+import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
 import { claimOf, vouched, fromChecklist, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
@@ -27,6 +27,15 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
   async policyVersion(version: number): Promise<PolicyVersion | undefined> {
     const row = await this.db.selectFrom('policies').selectAll().where('version', '=', version).executeTakeFirst();
     return row && toPolicyVersion(row);
+  },
+
+  async policyVersions(): Promise<PolicyVersionInfo[]> {
+    const rows = await this.db
+      .selectFrom('policies')
+      .select(['version', 'digest', 'name', 'applied_at', 'applied_by'])
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map((r) => ({ version: r.version, digest: r.digest as Digest, name: r.name, appliedAt: r.applied_at, appliedBy: r.applied_by }));
   },
 
   async findRelease(subject: string, version: string): Promise<Release | undefined> {

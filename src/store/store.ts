@@ -23,6 +23,23 @@ import type {
 import type { SqlDialectName } from './dialect.js';
 export type { AuditCheckpoint, AuditEvent, NewAuditEvent };
 
+/** A policy version as listed: its number, digest, name and who applied it when (not its text). */
+export type PolicyVersionInfo = Pick<PolicyVersion, 'version' | 'digest' | 'name' | 'appliedAt' | 'appliedBy'>;
+
+/**
+ * Which events `auditSearch` returns; every field given must hold. `subject` matches an event whose
+ * data names the subject (`subject`) or one of its releases (`release`: `SUBJECT@VERSION`), as
+ * `eventSubject` (audit/events.ts) reads it.
+ */
+export interface AuditFilter {
+  readonly type?: string;
+  /** A typed actor exactly: `user:alice`, `validator:drift`, `system`. */
+  readonly actor?: string;
+  /** ISO 8601 time (as written, UTC `…Z`): events at or after it. */
+  readonly since?: string;
+  readonly subject?: string;
+}
+
 /** An API token as stored: who it speaks for and when it stops; never the secret itself. */
 export interface ApiToken {
   readonly id: string;
@@ -124,6 +141,8 @@ export interface RecordReader {
   /** The newest applied policy version, or undefined before any `policy apply`. */
   activePolicy(): Promise<PolicyVersion | undefined>;
   policyVersion(version: number): Promise<PolicyVersion | undefined>;
+  /** Every recorded policy version, newest first: what it is and who applied it when, not its text. */
+  policyVersions(): Promise<PolicyVersionInfo[]>;
   findRelease(subject: string, version: string): Promise<Release | undefined>;
   listReleases(filter?: { subject?: string }): Promise<Release[]>;
   /** The sign-off of this release by `signer` with exactly this signature, if one is recorded. */
@@ -177,6 +196,8 @@ export interface AuditReader {
   auditEventsAt(seqs: readonly number[]): Promise<AuditEvent[]>;
   /** At most `limit` events after `afterSeq`, in order: the log page by page, in bounded memory. */
   auditPage(afterSeq: number, limit: number): Promise<AuditEvent[]>;
+  /** At most `limit` events after `afterSeq` that match `filter`, in order of `seq`: one page of a filtered read. */
+  auditSearch(filter: AuditFilter, afterSeq: number, limit: number): Promise<AuditEvent[]>;
   /** Stored subtrees of the log's Merkle tree, keyed `level/index` (see `nodeKey`); missing ones absent. */
   auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>>;
   /** At most `limit` stored subtrees of one level after index `afterIdx`, in order. */

@@ -170,7 +170,7 @@ export function createProject(opts: CreateProjectOptions = {}): Project {
 export function rosterYaml(project: Project): string {
   const users = project.init?.users as Record<string, string> | undefined;
   if (!users) throw new Error('the project was not initialized with init --json');
-  const roles: Record<string, string> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager', ci: 'validator' };
+  const roles: Record<string, string> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager, admin', ci: 'validator' };
   return [
     'roster:',
     ...Object.entries(roles).map(([u, role]) => `  ${u}: { roles: [${role}], key: "${users[u]}" }`),

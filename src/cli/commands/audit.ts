@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
+import type { AuditEvent } from '../../audit/events.js';
+import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX } from '../../service/read-audit.js';
 import type { CliContext } from '../context.js';
 import { readTextFile } from '../files.js';
 
@@ -35,4 +37,52 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       if (!c) throw tollgateError('TG_AUDIT_BROKEN', 'the audit log has no checkpoint yet');
       ctx.emit(c, () => c.note.replace(/\n$/, ''));
     });
+  audit
+    .command('log')
+    .description('read the audit log, oldest first, a page at a time: filter by type, subject, actor and time; --after SEQ for the next page')
+    .option('--type <type>', 'an event type: ReleasePromoted, SignoffRecorded, PolicyApplied, …')
+    .option('--subject <subject>', 'events about this subject or one of its releases')
+    .option('--actor <actor>', 'a roster user (alice) or a typed actor (validator:drift, system)')
+    .option('--since <when>', 'a date (2026-12-01), a time with its zone (2026-12-01T09:00:00Z), or a duration back from now (24h, 7d)')
+    .option('--after <seq>', 'only events after this one (the `next` of the previous page)')
+    .option('--limit <n>', `at most this many events (1 to ${AUDIT_PAGE_MAX})`, String(AUDIT_PAGE_DEFAULT))
+    .action(async (opts: { type?: string; subject?: string; actor?: string; since?: string; after?: string; limit: string }) => {
+      const whole = (flag: string, text: string): number => {
+        if (!/^[0-9]+$/.test(text)) throw tollgateError('TG_USAGE', `${flag} must be a whole number, not "${text}"`);
+        return Number(text);
+      };
+      const query = {
+        ...(opts.type !== undefined ? { type: opts.type } : {}),
+        ...(opts.subject !== undefined ? { subject: opts.subject } : {}),
+        ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        ...(opts.after !== undefined ? { after: whole('--after', opts.after) } : {}),
+        limit: whole('--limit', opts.limit),
+      };
+      const client = await ctx.openClient();
+      const page = await client.auditLog(query);
+      ctx.emit(page, () => [
+        ...(page.events.length === 0 ? ['no events match'] : page.events.map(describeEvent)),
+        ...(page.next !== null ? [`more may follow: add --after ${page.next}`] : []),
+      ]);
+    });
+}
+
+/** What an event is about, first on its line; other plain fields follow in the order of its data. */
+const FIRST = ['release', 'subject', 'stage', 'gate', 'item', 'validation', 'role', 'decision', 'status', 'from', 'to', 'reason', 'name', 'version', 'user', 'url', 'code'];
+
+/**
+ * One line per event: number, time, actor, type and its plain fields, what it is about first. Digests,
+ * lists and nested records (the row claims, a decision's gates) are left to --json.
+ */
+function describeEvent(e: AuditEvent): string {
+  const plain = Object.entries(e.data).filter(
+    ([k, v]) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && !/digest$/i.test(k) && k !== 'digest',
+  );
+  const rank = (k: string) => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
+  const text = plain
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return `${String(e.seq).padStart(6)}  ${e.at}  ${e.actor}  ${e.type}${text ? `  ${text.length > 200 ? `${text.slice(0, 199)}…` : text}` : ''}`;
 }

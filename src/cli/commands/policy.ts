@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { formatProblem, TollgateError } from '../../domain/errors.js';
+import { formatProblem, TollgateError, tollgateError } from '../../domain/errors.js';
 import { parsePolicy } from '../../domain/policy.js';
 import { VALIDATOR_SCHEMAS } from '../../validators/registry.js';
+import type { PolicyDiff } from '../../service/policy-history.js';
 import type { CliContext } from '../context.js';
 import { readTextFile } from '../files.js';
 
 export function registerPolicy(program: Command, ctx: CliContext): void {
-  const policy = program.command('policy').description('policy as code: lint and record versions');
+  const policy = program.command('policy').description('policy as code: lint, record versions, read the history, preview a change');
   policy
     .command('check')
     .description('lint a policy file; every problem as file:line:col, exit 2 if any')
@@ -40,4 +41,67 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
           : `policy ${result.name} unchanged: version ${result.version} already has digest ${result.digest}`,
       );
     });
+  policy
+    .command('list')
+    .description('every recorded policy version, newest first: version, digest, name, applied at and by')
+    .action(async () => {
+      const client = await ctx.openClient();
+      const versions = await client.listPolicies();
+      ctx.emit({ policies: versions }, () =>
+        versions.length === 0
+          ? 'no policy has been applied yet'
+          : versions.map((v) => `${v.active ? '*' : ' '} ${String(v.version).padStart(3)}  ${v.digest.slice(0, 'sha256:'.length + 12)}  ${v.name}  ${v.appliedAt}  ${v.appliedBy}`),
+      );
+    });
+  policy
+    .command('show')
+    .description('the text of a recorded policy version as it was applied (default: the active one); --json gives the parsed policy too')
+    .argument('[version]', 'a version number from `policy list`')
+    .action(async (version: string | undefined) => {
+      if (version !== undefined && !/^[1-9][0-9]{0,9}$/.test(version)) throw tollgateError('TG_USAGE', `"${version}" is not a policy version number: \`tollgate policy list\` lists them`);
+      const client = await ctx.openClient();
+      const p = await client.showPolicy(version === undefined ? undefined : Number(version));
+      if (ctx.config().json) ctx.emit(p, () => '');
+      else {
+        ctx.note(`# policy ${p.name} version ${p.version}${p.active ? ' (active)' : ''}, ${p.digest}, applied ${p.appliedAt} by ${p.appliedBy}`);
+        ctx.io.stdout(p.source.endsWith('\n') ? p.source : `${p.source}\n`);
+      }
+    });
+  policy
+    .command('diff')
+    .description('what applying FILE would change, without applying it: releases whose outcome changes in which stage, sign-offs that would go stale')
+    .argument('[file]', 'the new policy file', 'tollgate.yaml')
+    .action(async (file: string) => {
+      const source = readTextFile(path.resolve(ctx.config().cwd, file));
+      const client = await ctx.openClient();
+      const diff = await client.diffPolicy(source, file);
+      ctx.emit(diff, () => describeDiff(diff));
+    });
+}
+
+const outcomeText = (o: string | null): string => o ?? 'not applicable';
+
+/** The diff for people: one line per changed decision and per sign-off that would go stale. */
+function describeDiff(diff: PolicyDiff): string[] {
+  const head = `${diff.proposed.file} (${diff.proposed.name}, ${diff.proposed.digest}) against active version ${diff.active.version} (${diff.active.digest}): ${diff.releases} release${diff.releases === 1 ? '' : 's'} decided in ${diff.stages.join(', ')}`;
+  if (diff.proposed.same) return [head, 'same content as the active version: nothing would change'];
+  const lines = [head];
+  if (diff.changes.length === 0) lines.push('no release would change outcome');
+  else {
+    lines.push(`${diff.changes.length} decision${diff.changes.length === 1 ? '' : 's'} would change:`);
+    for (const c of diff.changes) {
+      const promotable = (o: PolicyDiff['changes'][number]['before']) => (o === null ? 'stage not in policy' : o.promotable ? 'promotable' : 'not promotable');
+      const was = promotable(c.before);
+      const will = promotable(c.after);
+      lines.push(`  ${c.release} → ${c.stage}: ${was === will ? `still ${will}` : `${was} → ${will}`}`);
+      for (const g of c.gates) lines.push(`      gate ${g.id}: ${outcomeText(g.before)} → ${outcomeText(g.after)}`);
+    }
+  }
+  if (diff.staleSignoffs.length > 0) {
+    lines.push(`${diff.staleSignoffs.length} sign-off${diff.staleSignoffs.length === 1 ? '' : 's'} would go stale:`);
+    for (const s of diff.staleSignoffs) {
+      lines.push(`  ${s.release} ${s.stage}/${s.gate}: ${s.signer} as ${s.role} (${s.decision}, ${s.at}) — gate ${s.why === 'gate-removed' ? 'removed' : 'changed'}`);
+    }
+  } else lines.push('no sign-off would go stale');
+  return lines;
 }

@@ -1,5 +1,5 @@
 import { defineRoute } from '../route.js';
-import { AuditVerifyBody, RefStageParams } from '../schemas.js';
+import { AuditEventsQuery, AuditVerifyBody, RefStageParams } from '../schemas.js';
 
 /** The audit log and what it vouches for: verification, checkpoints, attestations. */
 export const auditRoutes = [
@@ -12,6 +12,16 @@ export const auditRoutes = [
     body: AuditVerifyBody,
     returns: 'AuditVerifyResult: {ok, events, head, root?, firstBad?, since?}',
     handler: ({ useCases, body }) => useCases().auditVerify(body.since !== undefined ? { since: body.since } : {}),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/audit/events',
+    summary: "One page of the audit log's events, oldest first, filtered by type, subject, actor and time; page on with after=next",
+    tag: 'audit',
+    access: 'member',
+    query: AuditEventsQuery,
+    returns: 'AuditLogPage: {events: [{seq, at, actor, type, data, prev, hash}], next: number | null}',
+    handler: ({ useCases, query }) => useCases().auditLog(query),
   }),
   defineRoute({
     method: 'GET',
