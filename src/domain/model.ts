@@ -26,6 +26,12 @@ export interface StageDef {
   readonly after?: string;
   /** ISO 8601 intervals `start/end` during which nothing is promoted into the stage. */
   readonly freeze?: readonly string[];
+  /** Roles that may promote into the stage; any roster member when absent. */
+  readonly promoters?: readonly string[];
+  /** Roles that may roll the stage back; any roster member when absent. */
+  readonly rollback?: readonly string[];
+  /** Roles that may clear a rollback's hold on a release (`release clear`); `release-manager` and `admin` when absent. */
+  readonly clear?: readonly string[];
 }
 
 export interface ChecklistItemDef {

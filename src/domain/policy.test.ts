@@ -134,6 +134,11 @@ describe('parsePolicy: a valid policy', () => {
     expect(Object.isFrozen(policy.gates[2]?.signoffs?.[1])).toBe(true);
   });
 
+  it('reads who may promote, roll back and clear per stage', () => {
+    const { policy } = parsePolicy(edit('    after: staging ', '    promoters: [security]\n    rollback: [security, ml-engineer]\n    clear: [security]\n    after: staging '), 'tollgate.yaml');
+    expect(policy.stages[1]).toMatchObject({ promoters: ['security'], rollback: ['security', 'ml-engineer'], clear: ['security'] });
+  });
+
   it('lists roles and who holds them', () => {
     const { policy } = parsePolicy(BASE, 'tollgate.yaml');
     expect(rolesOf(policy)).toEqual(['ml-engineer', 'security', 'validator']);
@@ -246,6 +251,24 @@ const CASES: readonly Case[] = [
     text: edit('  - name: production\n', '  - name: staging\n'),
     code: 'TG_POLICY_INVALID',
     first: '10:11: stage "staging" is defined twice (first at line 9)',
+  },
+  {
+    name: 'a role nobody holds in a stage\'s promoters',
+    text: edit('    after: staging ', '    promoters: [release-manager]\n    after: staging '),
+    code: 'TG_POLICY_INVALID',
+    first: '11:17: stage "production": unknown role "release-manager" in "promoters" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
+    name: 'a role nobody holds in a stage\'s rollback',
+    text: edit('  - name: staging\n', '  - name: staging\n    rollback: [security, sre]\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:26: stage "staging": unknown role "sre" in "rollback" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
+    name: 'an empty clear list',
+    text: edit('  - name: staging\n', '  - name: staging\n    clear: []\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:12: stage "staging", clear: must not be empty',
   },
   {
     name: 'a freeze window that ends before it starts',

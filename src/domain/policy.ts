@@ -51,6 +51,9 @@ const StageSchema = z.strictObject({
   name: identifier,
   after: identifier.optional(),
   freeze: z.array(checkedString(checkInterval)).optional(),
+  promoters: z.array(identifier).min(1).optional(),
+  rollback: z.array(identifier).min(1).optional(),
+  clear: z.array(identifier).min(1).optional(),
 });
 
 const ChecklistItemSchema = z.strictObject({
@@ -122,6 +125,9 @@ const PolicySchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------- parse and check
+
+/** The stage fields that name roles (who may act on the stage). */
+const STAGE_ROLE_FIELDS = ['promoters', 'rollback', 'clear'] as const;
 
 /**
  * Parses and checks a policy. Throws TG_YAML_SYNTAX for broken YAML and TG_POLICY_INVALID with
@@ -281,6 +287,18 @@ function crossCheck(src: YamlSource): Problem[] {
     if (after === undefined) return;
     if (!stageIndex.has(after)) report(['stages', i, 'after'], `stage "${n ?? i + 1}": "after" names unknown stage "${after}" (${knownStages})`);
     else if (n !== undefined && stageIndex.get(n) === i) afterOf.set(n, after);
+  });
+  // Who may act on a stage: roles someone holds, or nobody could ever promote, roll back or clear.
+  stages.forEach((stage, i) => {
+    const n = ident(field(stage, 'name'));
+    for (const key of STAGE_ROLE_FIELDS) {
+      list(field(stage, key)).forEach((role, k) => {
+        const known = ident(role);
+        if (known !== undefined && !holders.has(known)) {
+          report(['stages', i, key, k], `stage "${n ?? i + 1}": unknown role "${known}" in "${key}" (${knownRoles})`);
+        }
+      });
+    }
   });
   for (const cycle of cyclesOf(afterOf, stageNames)) {
     const start = cycle[0] as string;

@@ -3,6 +3,7 @@ import { actorOf } from '../audit/events.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type Decision, type Promotion } from '../domain/model.js';
+import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
@@ -25,6 +26,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       const active = await requirePolicy(tx);
       const by = requireMember(active.policy, actor);
       requireStage(active.policy, stage);
+      requireStageRole(active.policy, stage, by, 'promote');
       const release = await requireRelease(tx, ref);
       await tx.lockStage(release.subject, stage);
       const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);

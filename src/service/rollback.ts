@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { tollgateError } from '../domain/errors.js';
 import type { Promotion } from '../domain/model.js';
+import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireStage } from './lookup.js';
@@ -26,6 +27,7 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
     const active = await requirePolicy(tx);
     const by = requireMember(active.policy, actor);
     requireStage(active.policy, stage);
+    requireStageRole(active.policy, stage, by, 'rollback');
     await tx.lockStage(subject, stage);
     const holder = await tx.stageHolder(subject, stage);
     if (!holder) throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
