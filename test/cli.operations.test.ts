@@ -86,3 +86,123 @@ describe('who may act: promoters and rollback per stage', () => {
     expect(r.stderr + r.stdout).toContain('bad.yaml:14:17: stage "production": unknown role "release-managers" in "promoters"');
   });
 });
+
+describe('rollback that holds, until `release clear`', () => {
+  const stages = `  - name: staging
+  - name: production
+    after: staging`;
+  let p: Project;
+  const T0 = '2026-03-02T09:00:00Z';
+  const T1 = '2026-03-02T10:00:00Z';
+  const T2 = '2026-03-02T11:00:00Z';
+  const T3 = '2026-03-02T12:00:00Z';
+
+  it('rolls production back from 1.2.0 to 1.1.0 in one command, with the reason, and says the release is held', () => {
+    p = setUp(stages, 3);
+    for (const n of [1, 2]) {
+      expect(at(p, T0)(['promote', V(n), '--to', 'staging', '--as', 'dave']).code).toBe(0);
+      expect(at(p, T0)(['promote', V(n), '--to', 'production', '--as', 'dave']).code).toBe(0);
+    }
+    const r = p.run(['rollback', 'fraud-detector', '--stage', 'production', '--reason', 'precision dropped', '--as', 'dave'], { env: { TOLLGATE_NOW: T1 } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rolled back production: fraud-detector@1.2.0 → fraud-detector@1.1.0');
+    expect(r.stdout).toContain(`fraud-detector@1.2.0 is held out of production`);
+    expect(p.run(['release', 'show', V(1), '--json']).json().holds).toEqual(['production']);
+  });
+
+  it('status of the rolled-back release: held (exit 3), saying when, by whom and why, and how to clear it', () => {
+    const r = at(p, T2)(['status', V(2), '--to', 'production']);
+    expect(r.code).toBe(3);
+    const d = r.json();
+    expect(d.promotable).toBe(false);
+    const stageGate = d.gates.find((g: any) => g.id === 'stage');
+    expect(stageGate.outcome).toBe('failed');
+    const hold = requirement(d, 'stage', 'hold');
+    expect(hold).toMatchObject({ kind: 'stage', outcome: 'failed' });
+    expect(hold.reason).toContain(`rolled back out of production at 2026-03-02T10:00:00.000Z by dave ("precision dropped")`);
+    expect(hold.reason).toContain(`tollgate release clear ${V(2)} --stage production`);
+    expect(hold.reason).toContain('roles: release-manager, admin');
+    // Staging is untouched: the release still went through it.
+    expect(requirement(d, 'stage', 'order').outcome).toBe('satisfied');
+  });
+
+  it('release show and the report say it was rolled back, when, by whom and why; the promotion is a failed change', () => {
+    const show = p.run(['release', 'show', V(2), '--json']);
+    expect(show.code).toBe(0);
+    const s = show.json();
+    expect(s.rollbacks).toEqual([
+      { stage: 'production', at: '2026-03-02T10:00:00.000Z', by: 'dave', reason: 'precision dropped', rollback: expect.any(String), failedPromotion: expect.any(String), held: true },
+    ]);
+    const pulled = s.promotions.find((x: any) => x.id === s.rollbacks[0].failedPromotion);
+    expect(pulled).toMatchObject({ stage: 'production', kind: 'promotion', rolledBack: { at: '2026-03-02T10:00:00.000Z', by: 'dave', reason: 'precision dropped' } });
+    const text = p.run(['release', 'show', V(2)]).stdout;
+    expect(text).toContain('ROLLED BACK at 2026-03-02T10:00:00.000Z by dave: "precision dropped" (a failed change)');
+    expect(text).toContain('HELD out of production');
+    const rep = p.run(['report', V(2), '-o', 'report.html']);
+    expect(rep.code).toBe(0);
+    const html = p.read('report.html');
+    expect(html).toContain('<h2>Rolled back</h2>');
+    expect(html).toMatch(/<td>production<\/td><td>2026-03-02T10:00:00.000Z<\/td><td>dave<\/td><td>precision dropped<\/td><td>held out of production until cleared<\/td>/);
+  });
+
+  it('the promotion is refused while held; an ml-engineer may not clear it, naming the roles; the release manager clears it with a reason', () => {
+    const blocked = at(p, T2)(['promote', V(2), '--to', 'production', '--as', 'dave']);
+    expect(blocked.code).toBe(3);
+    expect(blocked.json().error.message).toContain('stage/hold failed');
+    const refused = at(p, T2)(['release', 'clear', V(2), '--stage', 'production', '--reason', 'fixed', '--as', 'alice']);
+    expect(refused.code).toBe(2);
+    expect(refused.json().error.code).toBe('TG_NOT_ALLOWED');
+    expect(refused.json().error.message).toContain('alice may not clear a rollback hold on production: that needs the role "release-manager" or "admin"');
+    const ok = at(p, T2)(['release', 'clear', V(2), '--stage', 'production', '--reason', 'threshold recalibrated', '--as', 'dave']);
+    expect(ok.code).toBe(0);
+    expect(ok.json().cleared).toHaveLength(1);
+    expect(ok.json().cleared[0].cleared).toEqual({ by: 'dave', at: '2026-03-02T11:00:00.000Z', reason: 'threshold recalibrated' });
+    const again = at(p, T2)(['release', 'clear', V(2), '--stage', 'production', '--reason', 'twice', '--as', 'dave']);
+    expect(again.code).toBe(2);
+    expect(again.json().error.code).toBe('TG_NOT_HELD');
+  });
+
+  it('once cleared, status says so and the release may be promoted again; the log vouches for every row', () => {
+    const d = at(p, T3)(['status', V(2), '--to', 'production']);
+    expect(d.code).toBe(0);
+    expect(requirement(d.json(), 'stage', 'hold')).toMatchObject({ outcome: 'satisfied' });
+    expect(requirement(d.json(), 'stage', 'hold').reason).toContain('cleared by dave at 2026-03-02T11:00:00.000Z ("threshold recalibrated")');
+    expect(p.run(['release', 'show', V(2), '--json']).json().rollbacks[0]).toMatchObject({ held: false, cleared: { by: 'dave' } });
+    const audit = p.run(['audit', 'verify', '--json']);
+    expect(audit.code).toBe(0);
+    expect(audit.json().ok).toBe(true);
+  });
+
+  it('a release rolled back out of staging is held out of production too, and its staging promotion no longer satisfies the order', () => {
+    expect(at(p, T3)(['promote', V(3), '--to', 'staging', '--as', 'dave']).code).toBe(0);
+    expect(at(p, T3)(['rollback', 'fraud-detector', '--stage', 'staging', '--reason', 'schema drift', '--as', 'carol']).code).toBe(0);
+    const d = at(p, T3)(['status', V(3), '--to', 'production']).json();
+    expect(requirement(d, 'stage', 'hold').outcome).toBe('failed');
+    expect(requirement(d, 'stage', 'hold').reason).toContain('held out of staging, which production comes after,');
+    expect(requirement(d, 'stage', 'order').outcome).toBe('failed');
+    expect(requirement(d, 'stage', 'order').reason).toContain('was rolled back out of staging at 2026-03-02T12:00:00.000Z; a rolled-back promotion does not count');
+    // Cleared, the old staging promotion still does not count: it must go through staging again.
+    expect(at(p, T3)(['release', 'clear', V(3), '--stage', 'staging', '--reason', 'contract updated', '--as', 'dave']).code).toBe(0);
+    const after = at(p, T3)(['status', V(3), '--to', 'production']).json();
+    expect(requirement(after, 'stage', 'hold').outcome).toBe('satisfied');
+    expect(requirement(after, 'stage', 'order').outcome).toBe('failed');
+    expect(at(p, T3)(['promote', V(3), '--to', 'staging', '--as', 'dave']).code).toBe(0);
+    expect(at(p, T3)(['promote', V(3), '--to', 'production', '--as', 'dave']).code).toBe(0);
+  });
+
+  it('a hold edited behind Tollgate\'s back (cleared by hand) stops the decision: exit 4, TG_STATE_TAMPERED naming the row', () => {
+    const q = p.clone();
+    const db = q.openDb();
+    db.prepare("UPDATE stage_holds SET cleared_by = 'mallory', cleared_at = '2026-03-02T12:00:00.000Z', clear_reason = 'x' WHERE cleared_at IS NULL").run();
+    // The first rollback's hold was cleared by dave; forge that it was cleared by someone else.
+    db.prepare("UPDATE stage_holds SET cleared_by = 'mallory' WHERE stage = 'production'").run();
+    db.close();
+    const r = q.run(['status', V(2), '--to', 'production', '--json']);
+    expect(r.code).toBe(4);
+    expect(r.json().error.code).toBe('TG_STATE_TAMPERED');
+    expect(r.json().error.message).toMatch(/^stage_holds \S+ is not what the audit log vouches for \(edited\)/);
+    const audit = q.run(['audit', 'verify', '--json']);
+    expect(audit.code).toBe(4);
+    expect(audit.json().firstBad).toMatchObject({ table: 'stage_holds', what: 'edited' });
+  });
+});

@@ -248,6 +248,27 @@ export interface Promotion {
   readonly reason?: string;
 }
 
+/**
+ * What a rollback leaves behind: the release it took out of the stage is held out of that stage (and
+ * of the stages whose order goes through it) until a person with a role the stage's `clear` names
+ * lifts the hold with a reason. The promotion it undid counts as a failed change.
+ */
+export interface StageHold {
+  /** The id of the rollback that made it (its promotion row). */
+  readonly id: string;
+  readonly subject: string;
+  readonly stage: string;
+  /** The release rolled back out of the stage. */
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  /** The promotion that was undone: a failed change. */
+  readonly promotionId: string;
+  readonly by: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
+}
+
 // ---------------------------------------------------------------- decision
 
 export interface RequirementResult {

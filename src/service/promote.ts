@@ -29,14 +29,19 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       requireStageRole(active.policy, stage, by, 'promote');
       const release = await requireRelease(tx, ref);
       await tx.lockStage(release.subject, stage);
-      const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);
+      const [evidence, history, holds] = await Promise.all([
+        tx.evidence(release.digest),
+        tx.promotions({ subject: release.subject }),
+        tx.stageHolds({ subject: release.subject }),
+      ]);
       // Nothing counts that the audit log does not vouch for: a forged row never promotes.
-      await requireVouched(tx, decisionRows(evidence, history));
+      await requireVouched(tx, decisionRows(evidence, history, holds));
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
         policyDigest: active.digest,
         policyVersion: active.version,
         history,
+        holds,
         promoter: by,
       });
       if (!decision.promotable) {

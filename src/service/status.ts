@@ -26,13 +26,18 @@ export async function decideWithHorizon(
   const active = await requirePolicy(store);
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
-  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
-  await requireVouched(store, decisionRows(evidence, history));
+  const [evidence, history, holds] = await Promise.all([
+    store.evidence(release.digest),
+    store.promotions({ subject: release.subject }),
+    store.stageHolds({ subject: release.subject }),
+  ]);
+  await requireVouched(store, decisionRows(evidence, history, holds));
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,
     policyVersion: active.version,
     history,
+    holds,
     ...(promoter !== undefined ? { promoter } : {}),
   });
   return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };
