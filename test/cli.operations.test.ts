@@ -206,3 +206,26 @@ describe('rollback that holds, until `release clear`', () => {
     expect(audit.json().firstBad).toMatchObject({ table: 'stage_holds', what: 'edited' });
   });
 });
+
+describe('soak: the release must have held the stage before for a while', () => {
+  it('blocks until the soak is over, saying when it will be allowed, then lets it through', () => {
+    const p = setUp(`  - name: staging
+  - name: production
+    after: staging
+    soak: 24h`, 1);
+    expect(at(p, '2026-03-02T09:00:00Z')(['promote', V(1), '--to', 'staging', '--as', 'dave']).code).toBe(0);
+    const early = at(p, '2026-03-02T21:30:00Z')(['status', V(1), '--to', 'production']);
+    expect(early.code).toBe(3);
+    const soak = requirement(early.json(), 'stage', 'soak');
+    expect(soak).toMatchObject({ kind: 'stage', outcome: 'missing', allowedAt: '2026-03-03T09:00:00.000Z' });
+    expect(soak.reason).toBe(`${V(1)} has held staging for 12h30m of the 24h soak; it may enter production from 2026-03-03T09:00:00.000Z`);
+    const text = p.run(['status', V(1), '--to', 'production'], { env: { TOLLGATE_NOW: '2026-03-02T21:30:00Z' } });
+    expect(text.stdout).toContain('it may enter production from 2026-03-03T09:00:00.000Z');
+    const blocked = at(p, '2026-03-03T08:59:59Z')(['promote', V(1), '--to', 'production', '--as', 'dave']);
+    expect(blocked.code).toBe(3);
+    expect(blocked.json().error.message).toContain('stage/soak missing');
+    const ok = at(p, '2026-03-03T09:00:00Z')(['promote', V(1), '--to', 'production', '--as', 'dave']);
+    expect(ok.code).toBe(0);
+    expect(requirement(ok.json(), 'stage', 'soak')).toMatchObject({ outcome: 'satisfied' });
+  });
+});

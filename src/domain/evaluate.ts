@@ -5,7 +5,7 @@
  */
 import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
-import { parseDuration, parseInterval } from './duration.js';
+import { describeDuration, parseDuration, parseInterval } from './duration.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy.js';
 import { DEFAULT_CLEAR_ROLES } from './stage-roles.js';
@@ -145,6 +145,7 @@ function evaluateStage(policy: Policy, release: Release, ctx: EvaluateContext, s
             },
     );
   }
+  if (after !== undefined && stage.soak !== undefined) out.push(evaluateSoak(release, ctx, after, stage.soak, holds, now));
   if (freeze.length > 0) {
     const active = freeze.map(parseInterval).find((w) => w.start <= now && now < w.end);
     out.push(
@@ -159,6 +160,65 @@ function evaluateStage(policy: Policy, release: Release, ctx: EvaluateContext, s
     );
   }
   return out;
+}
+
+/**
+ * Soak: the release must have held the `after` stage for `soak` without a break: from a promotion
+ * there (not rolled back) until the next release took the stage, or until now while it still holds
+ * it. While the clock runs, the requirement is `missing` with the moment it will be met
+ * (`allowedAt`); a release that left the stage too early must be promoted there again.
+ */
+function evaluateSoak(release: Release, ctx: EvaluateContext, after: string, soak: string, holds: readonly StageHold[], now: Date): RequirementResult {
+  const name = releaseName(release);
+  const need = parseDuration(soak);
+  const undone = new Set(holds.map((h) => h.promotionId));
+  const mine = stageStays(ctx.history, after, now).filter((s) => s.releaseDigest === release.digest && !undone.has(s.id));
+  const base = { id: 'soak', kind: 'stage' as const };
+  const long = mine.find((s) => s.end - s.start >= need);
+  if (long) {
+    return {
+      ...base,
+      outcome: 'satisfied',
+      reason: `held ${after} for ${describeDuration(long.end - long.start)} from ${new Date(long.start).toISOString()}${long.current ? ' (and holds it now)' : ''}; the soak is ${soak}`,
+    };
+  }
+  const current = mine.find((s) => s.current);
+  if (current) {
+    const allowedAt = new Date(current.start + need).toISOString();
+    return {
+      ...base,
+      outcome: 'missing',
+      reason: `${name} has held ${after} for ${describeDuration(Math.max(0, current.end - current.start))} of the ${soak} soak; it may enter ${ctx.stage} from ${allowedAt}`,
+      allowedAt,
+    };
+  }
+  return {
+    ...base,
+    outcome: 'failed',
+    reason:
+      mine.length > 0
+        ? `${name} left ${after} after ${describeDuration(Math.max(...mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
+        : `${ctx.stage} needs ${name} to have held ${after} for ${soak}, and it has not held ${after}`,
+  };
+}
+
+/** One time a release held a stage: from its promotion there until the next move into the stage, or now. */
+export interface StageStay {
+  readonly id: string;
+  readonly releaseDigest: string;
+  readonly start: number;
+  readonly end: number;
+  /** It still holds the stage. */
+  readonly current: boolean;
+}
+
+/** Each time a release held `stage`, in the order of the history, in milliseconds since the epoch. */
+export function stageStays(history: readonly Promotion[], stage: string, now: Date): StageStay[] {
+  const moves = history.filter((p) => p.stage === stage);
+  return moves.map((p, i) => {
+    const next = moves[i + 1];
+    return { id: p.id, releaseDigest: p.releaseDigest, start: Date.parse(p.at), end: next ? Date.parse(next.at) : now.getTime(), current: next === undefined };
+  });
 }
 
 /**

@@ -26,6 +26,11 @@ export interface StageDef {
   readonly after?: string;
   /** ISO 8601 intervals `start/end` during which nothing is promoted into the stage. */
   readonly freeze?: readonly string[];
+  /**
+   * A duration (`24h`): the release must have held the `after` stage this long, without a break,
+   * before it may enter this one.
+   */
+  readonly soak?: string;
   /** Roles that may promote into the stage; any roster member when absent. */
   readonly promoters?: readonly string[];
   /** Roles that may roll the stage back; any roster member when absent. */
@@ -284,6 +289,8 @@ export interface RequirementResult {
   readonly signers?: readonly string[];
   /** Who can provide what is missing. */
   readonly canProvide?: readonly string[];
+  /** When time alone will satisfy it (a soak still running), ISO 8601. */
+  readonly allowedAt?: string;
 }
 
 export interface GateResult {

@@ -271,6 +271,18 @@ const CASES: readonly Case[] = [
     first: '10:12: stage "staging", clear: must not be empty',
   },
   {
+    name: 'a soak on a stage without "after"',
+    text: edit('  - name: staging\n', '  - name: staging\n    soak: 24h\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:11: stage "staging": "soak" needs "after": it is how long the release must have held the stage before this one',
+  },
+  {
+    name: 'a soak that is not a duration',
+    text: edit('    after: staging ', '    soak: 1 day\n    after: staging '),
+    code: 'TG_POLICY_INVALID',
+    first: '11:11: stage "production", soak: invalid duration "1 day": write a number and a unit, e.g. 30m, 24h, 7d or 1h30m',
+  },
+  {
     name: 'a freeze window that ends before it starts',
     text: edit('2026-12-24T00:00:00Z/2026-12-27T00:00:00Z', '2026-12-27T00:00:00Z/2026-12-24T00:00:00Z'),
     code: 'TG_POLICY_INVALID',

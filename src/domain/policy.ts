@@ -51,6 +51,9 @@ const StageSchema = z.strictObject({
   name: identifier,
   after: identifier.optional(),
   freeze: z.array(checkedString(checkInterval)).optional(),
+  soak: checkedString((v) =>
+    isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 24h, 7d or 1h30m`,
+  ).optional(),
   promoters: z.array(identifier).min(1).optional(),
   rollback: z.array(identifier).min(1).optional(),
   clear: z.array(identifier).min(1).optional(),
@@ -291,6 +294,10 @@ function crossCheck(src: YamlSource): Problem[] {
   // Who may act on a stage: roles someone holds, or nobody could ever promote, roll back or clear.
   stages.forEach((stage, i) => {
     const n = ident(field(stage, 'name'));
+    // A soak is time spent in the stage before: without `after` there is no stage before.
+    if (field(stage, 'soak') !== undefined && field(stage, 'after') === undefined) {
+      report(['stages', i, 'soak'], `stage "${n ?? i + 1}": "soak" needs "after": it is how long the release must have held the stage before this one`);
+    }
     for (const key of STAGE_ROLE_FIELDS) {
       list(field(stage, key)).forEach((role, k) => {
         const known = ident(role);

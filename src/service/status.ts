@@ -40,5 +40,5 @@ export async function decideWithHorizon(
     holds,
     ...(promoter !== undefined ? { promoter } : {}),
   });
-  return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };
+  return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now, { history, releaseDigest: release.digest }) };
 }
