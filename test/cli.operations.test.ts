@@ -229,3 +229,35 @@ describe('soak: the release must have held the stage before for a while', () => 
     expect(requirement(ok.json(), 'stage', 'soak')).toMatchObject({ outcome: 'satisfied' });
   });
 });
+
+describe('recurring freeze windows: cron in a time zone, across a change of daylight saving time', () => {
+  it('the weekend freeze starts at 16:00 Berlin time before and after the clocks go forward, and ends Monday 08:00 local', () => {
+    const p = setUp(`  - name: staging
+    freeze:
+      - "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"
+      - { cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlin }`, 1);
+    const freezeAt = (now: string) => requirement(at(p, now)(['status', V(1), '--to', 'staging']).json(), 'stage', 'freeze');
+    // CET (UTC+1), before the change on Sunday 29 March: 16:00 local is 15:00Z.
+    expect(freezeAt('2026-03-27T14:59:59Z').outcome).toBe('satisfied');
+    const open = freezeAt('2026-03-27T15:00:00Z');
+    expect(open).toMatchObject({ outcome: 'failed', allowedAt: '2026-03-30T06:00:00.000Z' });
+    expect(open.reason).toBe('staging is frozen from 2026-03-27T15:00:00.000Z until 2026-03-30T06:00:00.000Z (cron "0 16 * * FRI" in Europe/Berlin for 64h); promote after the freeze ends');
+    // CEST (UTC+2), after the change: 16:00 local is 14:00Z.
+    expect(freezeAt('2026-04-03T14:30:00Z')).toMatchObject({ outcome: 'failed', allowedAt: '2026-04-06T06:00:00.000Z' });
+    // Monday 08:00 CEST (06:00Z) the window is over.
+    const blocked = at(p, '2026-03-30T05:59:59Z')(['promote', V(1), '--to', 'staging', '--as', 'dave']);
+    expect(blocked.code).toBe(3);
+    expect(blocked.json().error.message).toContain('stage/freeze failed');
+    expect(at(p, '2026-03-30T06:00:00Z')(['promote', V(1), '--to', 'staging', '--as', 'dave']).code).toBe(0);
+  });
+
+  it('policy check refuses a cron that cannot fire and a zone that does not exist, at their positions', () => {
+    const p = createProject();
+    p.write('bad.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${roster(p)}\nstages:\n  - name: staging\n    freeze:\n      - { cron: "0 25 * * FRI", duration: 64h, timezone: Europe/Berlin }\n      - { cron: "0 16 * * FRI", duration: 64h, timezone: Mars/Olympus }\ngates: []\n`);
+    const r = p.run(['policy', 'check', 'bad.yaml']);
+    expect(r.code).toBe(2);
+    const out = r.stdout + r.stderr;
+    expect(out).toMatch(/bad\.yaml:13:9: stage "staging", freeze\[0\]: invalid cron expression "0 25 \* \* FRI"/);
+    expect(out).toContain('bad.yaml:14:9: stage "staging", freeze[1]: unknown time zone "Mars/Olympus"');
+  });
+});

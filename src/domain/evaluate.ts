@@ -5,7 +5,8 @@
  */
 import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
-import { describeDuration, parseDuration, parseInterval } from './duration.js';
+import { describeDuration, parseDuration } from './duration.js';
+import { activeFreeze } from './freeze.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy.js';
 import { DEFAULT_CLEAR_ROLES } from './stage-roles.js';
@@ -147,14 +148,15 @@ function evaluateStage(policy: Policy, release: Release, ctx: EvaluateContext, s
   }
   if (after !== undefined && stage.soak !== undefined) out.push(evaluateSoak(release, ctx, after, stage.soak, holds, now));
   if (freeze.length > 0) {
-    const active = freeze.map(parseInterval).find((w) => w.start <= now && now < w.end);
+    const active = activeFreeze(freeze, now);
     out.push(
       active
         ? {
             id: 'freeze',
             kind: 'stage',
             outcome: 'failed',
-            reason: `${ctx.stage} is frozen from ${active.start.toISOString()} until ${active.end.toISOString()}; promote after the freeze ends`,
+            reason: `${ctx.stage} is frozen from ${active.start.toISOString()} until ${active.end.toISOString()}${active.source ? ` (${active.source})` : ''}; promote after the freeze ends`,
+            allowedAt: active.end.toISOString(),
           }
         : { id: 'freeze', kind: 'stage', outcome: 'satisfied', reason: `no freeze window is open for ${ctx.stage}` },
     );

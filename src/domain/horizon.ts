@@ -4,7 +4,8 @@
  * horizon is the first such moment after `now`; a cached decision is good until then (and until the
  * store changes).
  */
-import { parseDuration, parseInterval } from './duration.js';
+import { parseDuration } from './duration.js';
+import { nextFreezeChange } from './freeze.js';
 import type { EvidenceSet, Policy, Promotion } from './model.js';
 
 /**
@@ -23,11 +24,7 @@ export function decisionHorizon(
   const consider = (at: number): void => {
     if (at > t && at < horizon) horizon = at;
   };
-  for (const window of policy.stages.find((s) => s.name === stage)?.freeze ?? []) {
-    const { start, end } = parseInterval(window);
-    consider(start.getTime());
-    consider(end.getTime());
-  }
+  consider(nextFreezeChange(policy.stages.find((s) => s.name === stage)?.freeze ?? [], now));
   const def = policy.stages.find((s) => s.name === stage);
   if (def?.soak !== undefined && def.after !== undefined && soak) {
     // The soak is met the moment a stay in `after` reaches it; a stay's end is a store change.

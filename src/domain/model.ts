@@ -24,8 +24,11 @@ export interface StageDef {
   readonly name: string;
   /** The release must have been promoted into this stage before. */
   readonly after?: string;
-  /** ISO 8601 intervals `start/end` during which nothing is promoted into the stage. */
-  readonly freeze?: readonly string[];
+  /**
+   * Windows during which nothing is promoted into the stage: ISO 8601 intervals `start/end`, or
+   * recurring windows (a cron expression in a time zone, for a duration).
+   */
+  readonly freeze?: readonly FreezeDef[];
   /**
    * A duration (`24h`): the release must have held the `after` stage this long, without a break,
    * before it may enter this one.
@@ -38,6 +41,17 @@ export interface StageDef {
   /** Roles that may clear a rollback's hold on a release (`release clear`); `release-manager` and `admin` when absent. */
   readonly clear?: readonly string[];
 }
+
+/** A recurring freeze window: from each time `cron` fires in `timezone`, for `duration` on the local clock. */
+export interface RecurringFreeze {
+  readonly cron: string;
+  readonly duration: string;
+  /** IANA zone name: `Europe/Berlin`, `America/New_York`, `UTC`. */
+  readonly timezone: string;
+}
+
+/** A freeze window as the policy writes it: an interval `start/end`, or a recurring window. */
+export type FreezeDef = string | RecurringFreeze;
 
 export interface ChecklistItemDef {
   readonly id: string;

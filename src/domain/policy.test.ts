@@ -134,6 +134,11 @@ describe('parsePolicy: a valid policy', () => {
     expect(Object.isFrozen(policy.gates[2]?.signoffs?.[1])).toBe(true);
   });
 
+  it('reads one-off and recurring freeze windows', () => {
+    const { policy } = parsePolicy(edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z", { cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlin }]'), 'x');
+    expect(policy.stages[1]?.freeze).toEqual(['2026-12-24T00:00:00Z/2026-12-27T00:00:00Z', { cron: '0 16 * * FRI', duration: '64h', timezone: 'Europe/Berlin' }]);
+  });
+
   it('reads who may promote, roll back and clear per stage', () => {
     const { policy } = parsePolicy(edit('    after: staging ', '    promoters: [security]\n    rollback: [security, ml-engineer]\n    clear: [security]\n    after: staging '), 'tollgate.yaml');
     expect(policy.stages[1]).toMatchObject({ promoters: ['security'], rollback: ['security', 'ml-engineer'], clear: ['security'] });
@@ -281,6 +286,18 @@ const CASES: readonly Case[] = [
     text: edit('    after: staging ', '    soak: 1 day\n    after: staging '),
     code: 'TG_POLICY_INVALID',
     first: '11:11: stage "production", soak: invalid duration "1 day": write a number and a unit, e.g. 30m, 24h, 7d or 1h30m',
+  },
+  {
+    name: 'a recurring freeze window in a time zone that does not exist',
+    text: edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: [{ cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlni }]'),
+    code: 'TG_POLICY_INVALID',
+    first: '12:14: stage "production", freeze[0]: unknown time zone "Europe/Berlni": write an IANA zone name, e.g. Europe/Berlin or UTC',
+  },
+  {
+    name: 'a recurring freeze window without a duration',
+    text: edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: [{ cron: "0 16 * * FRI", timezone: UTC }]'),
+    code: 'TG_POLICY_INVALID',
+    first: /^12:14: stage "production", freeze\[0\]/,
   },
   {
     name: 'a freeze window that ends before it starts',

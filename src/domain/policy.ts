@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { checkCondition } from './cel.js';
 import { digestOf, type Digest } from './digest.js';
 import { checkInterval, isValidDuration } from './duration.js';
+import { checkRecurring } from './freeze.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
 import type { ChecklistItemDef, GateDef, Policy, ValidationDef } from './model.js';
 import {
@@ -47,10 +48,17 @@ const RosterEntrySchema = z.strictObject({
   key: checkedString(checkPublicKey),
 });
 
+const RecurringFreezeSchema = z
+  .strictObject({ cron: text, duration: text, timezone: text })
+  .superRefine((v, ctx) => {
+    const message = checkRecurring(v);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
+
 const StageSchema = z.strictObject({
   name: identifier,
   after: identifier.optional(),
-  freeze: z.array(checkedString(checkInterval)).optional(),
+  freeze: z.array(z.union([checkedString(checkInterval), RecurringFreezeSchema])).optional(),
   soak: checkedString((v) =>
     isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 24h, 7d or 1h30m`,
   ).optional(),
