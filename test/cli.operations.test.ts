@@ -188,6 +188,11 @@ describe('rollback that holds, until `release clear`', () => {
     expect(requirement(after, 'stage', 'order').outcome).toBe('failed');
     expect(at(p, T3)(['promote', V(3), '--to', 'staging', '--as', 'dave']).code).toBe(0);
     expect(at(p, T3)(['promote', V(3), '--to', 'production', '--as', 'dave']).code).toBe(0);
+    // The attestation carries the holds the decision read, and verifies offline.
+    expect(p.run(['attest', V(3), '--stage', 'production', '-o', 'att.json']).code).toBe(0);
+    expect(JSON.parse(Buffer.from(JSON.parse(p.read('att.json')).payload, 'base64').toString()).predicate.holds.map((h: any) => `${h.version}/${h.stage}`)).toEqual(['1.2.0/production', '1.3.0/staging']);
+    const key = p.run(['keys', 'show', '--server']).stdout.trim();
+    expect(p.run(['verify', 'att.json', '--key', key]).code).toBe(0);
   });
 
   it('a hold edited behind Tollgate\'s back (cleared by hand) stops the decision: exit 4, TG_STATE_TAMPERED naming the row', () => {
