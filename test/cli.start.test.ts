@@ -97,7 +97,7 @@ const NOT_FOR_A_LOCAL_READ = {
 
 /** What `--version` and `--help` need none of: the store, the use cases, the domain's parsers, any command. */
 const NOT_FOR_HELP = {
-  packages: ['kysely', 'zod', 'yaml', '@marcbachmann/cel-js', 'better-sqlite3', ...NOT_FOR_A_LOCAL_READ.packages],
+  packages: ['kysely', 'zod', 'yaml', '@marcbachmann/cel-js', 'croner', 'better-sqlite3', ...NOT_FOR_A_LOCAL_READ.packages],
   modules: [/^dist\/(store|service|client|audit|validators|server|report)\//, /^dist\/cli\/commands\//, /^dist\/domain\/(policy|manifest|evaluate|cel)\.js$/],
 };
 

@@ -291,6 +291,19 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const back = await c.dave.rollback(SUBJECT, 'staging', 'precision dropped');
         expect(back).toMatchObject({ subject: SUBJECT, stage: 'staging', from: V2, to: V1 });
         expect(back.promotion).toMatchObject({ kind: 'rollback', reason: 'precision dropped', by: 'dave' });
+        expect(back.hold).toMatchObject({ stage: 'staging', version: '2.0.0', reason: 'precision dropped', by: 'dave' });
+      });
+
+      it('holds the rolled-back release out of the stage until a release manager clears it', async () => {
+        const held = await c.dave.status(V2, 'staging');
+        expect(held.gates[0]?.requirements.find((r) => r.id === 'hold')).toMatchObject({ kind: 'stage', outcome: 'failed' });
+        expect((await c.bob.showRelease(V2)).rollbacks).toMatchObject([{ stage: 'staging', by: 'dave', reason: 'precision dropped', held: true }]);
+        await expectError(c.bob.clearHold(V2, 'staging', 'fixed'), 'TG_NOT_ALLOWED');
+        await expectError(c.dave.clearHold(V1, 'staging', 'fixed'), 'TG_NOT_HELD');
+        const cleared = await c.dave.clearHold(V2, 'staging', 'fixed');
+        expect(cleared).toMatchObject({ release: V2, stage: 'staging', cleared: [{ cleared: { by: 'dave', reason: 'fixed' } }] });
+        const after = await c.dave.status(V2, 'staging');
+        expect(after.gates[0]?.requirements.find((r) => r.id === 'hold')).toMatchObject({ outcome: 'satisfied' });
       });
 
       it('returns everything recorded for a release', async () => {

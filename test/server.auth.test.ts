@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../src/server/app.js';
 import { manifest, POLICY, SUBJECT } from './client-suite.js';
-import { buildTemplate, carolSignoff, IDENTITIES, passingResults, serve, USER_OF, V1, type Identity, type Served, type Template } from './server-fixture.js';
+import { createLocalClient } from '../src/client/local-client.js';
+import { buildTemplate, carolSignoff, IDENTITIES, passingResults, serve, USER_OF, V1, V2, type Identity, type Served, type Template } from './server-fixture.js';
 
 interface Call {
   readonly url: string;
@@ -73,6 +74,15 @@ const TABLE: Record<string, Row> = {
     call: () => ({ url: `/api/releases/${ref}/promotions`, body: { stage: 'production' } }),
   },
   'POST /api/subjects/:subject/rollbacks': { member: 201, call: () => ({ url: `/api/subjects/${SUBJECT}/rollbacks`, body: { stage: 'staging', reason: 'latency regression' } }) },
+  // dave rolls V2 out of staging first; clearing its hold takes release-manager or admin (the default `clear`).
+  'POST /api/releases/:ref/clearances': {
+    member: 403,
+    except: { admin: 201, 'release-manager': 201 },
+    call: async (s) => {
+      await createLocalClient(s.deps, 'dave').rollback(SUBJECT, 'staging', 'latency regression');
+      return { url: `/api/releases/${encodeURIComponent(V2)}/clearances`, body: { stage: 'staging', reason: 'fixed in the runtime' } };
+    },
+  },
   'POST /api/audit/verify': { member: 200, call: () => ({ url: '/api/audit/verify', body: {} }) },
   'GET /api/audit/checkpoint': { member: 200, call: () => ({ url: '/api/audit/checkpoint' }) },
   'GET /api/audit/events': { member: 200, call: () => ({ url: '/api/audit/events?type=ReleaseCreated&limit=5' }) },

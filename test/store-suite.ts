@@ -211,6 +211,7 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   evidence: (r) => r.evidence(dg('0')),
   promotions: (r) => r.promotions(),
   stageHolder: (r) => r.stageHolder('fraud-detector', 'staging'),
+  stageHolds: (r) => r.stageHolds({ subject: 'fraud-detector' }),
   blob: (r) => r.blob(dg('0')),
   auditEvents: (r) => r.auditEvents(),
   auditHead: (r) => r.auditHead(),

@@ -10,7 +10,7 @@ import { digestBytes, type Digest } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { TollgateError } from '../domain/errors.js';
 import { releaseDigest } from '../domain/release-digest.js';
-import type { Decision, EvidenceSet, PasskeyKey, Promotion, ReleaseManifest } from '../domain/model.js';
+import type { Decision, EvidenceSet, PasskeyKey, Promotion, ReleaseManifest, StageHold } from '../domain/model.js';
 import { parsePolicy } from '../domain/policy.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
 import { webauthnProblem } from '../domain/webauthn.js';
@@ -41,6 +41,12 @@ export interface PromotionPredicate {
   readonly evidence: EvidenceSet;
   /** Promotions and rollbacks of the subject before this one: what the stage order was judged on. */
   readonly history: readonly Promotion[];
+  /**
+   * Rollback holds on releases of the subject made before this promotion, as they stood (cleared, or
+   * the promotion would not have been allowed): what the stage order and holds were judged on.
+   * Absent when there were none.
+   */
+  readonly holds?: readonly StageHold[];
   readonly promotion: Promotion;
   /** Datasets and code to model, as the manifest states it. */
   readonly lineage: ReleaseManifest['lineage'];
@@ -215,6 +221,7 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
         policyDigest: parsed.digest,
         policyVersion: p.policy.version,
         history: p.history,
+        holds: p.holds ?? [],
         promoter: promotion.by,
         passkeys,
       });

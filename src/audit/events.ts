@@ -15,6 +15,7 @@ export const AUDIT_EVENT_TYPES = [
   'ReleasePromoted',
   'PromotionBlocked',
   'ReleaseRolledBack',
+  'ReleaseCleared',
   'ServerKeyRotated',
   'TokenCreated',
   'TokenRevoked',

@@ -11,6 +11,12 @@ export interface CliConfig {
   readonly server?: string;
   readonly token?: string;
   readonly cwd: string;
+  /**
+   * A fixed clock (TOLLGATE_NOW, an ISO 8601 time with a zone): every decision and record of the run
+   * is made as at that moment. For tests and for replaying a decision as it stood; local mode only
+   * (a server keeps its own clock).
+   */
+  readonly now?: Date;
 }
 
 export interface GlobalFlags {
@@ -27,11 +33,13 @@ export interface GlobalFlags {
 //   user                          --as          TOLLGATE_USER           none
 //   server (remote mode)          --server      TOLLGATE_SERVER         none (local mode)
 //   token                         -             TOLLGATE_TOKEN          none
+//   clock                         -             TOLLGATE_NOW            the system clock
 export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: string): CliConfig {
   const home = path.resolve(cwd, flags.home ?? env.TOLLGATE_HOME ?? '.tollgate');
   const databaseUrl = flags.database ?? env.TOLLGATE_DATABASE_URL ?? path.join(home, 'tollgate.db');
   const user = flags.as ?? env.TOLLGATE_USER;
   const server = flags.server ?? env.TOLLGATE_SERVER;
+  const now = fixedClock(env.TOLLGATE_NOW);
   return Object.freeze({
     home,
     databaseUrl,
@@ -40,7 +48,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
     ...(user ? { user } : {}),
     ...(server ? { server } : {}),
     ...(env.TOLLGATE_TOKEN ? { token: env.TOLLGATE_TOKEN } : {}),
+    ...(now ? { now } : {}),
   });
+}
+
+/** TOLLGATE_NOW as a time, or TG_USAGE: a clock half understood would record the wrong times. */
+function fixedClock(text: string | undefined): Date | undefined {
+  if (text === undefined || text === '') return undefined;
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : undefined;
+  if (at === undefined || Number.isNaN(at.getTime())) {
+    throw tollgateError('TG_USAGE', `TOLLGATE_NOW=${text} is not a time with a zone, e.g. 2026-12-24T09:00:00Z`);
+  }
+  return at;
 }
 
 /** What `tollgate serve` reads besides the global settings, read once, validated and frozen like them. */

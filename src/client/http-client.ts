@@ -11,6 +11,7 @@ import type { CreateReleaseResult } from '../service/create-release.js';
 import type { PromoteResult } from '../service/promote.js';
 import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
 import type { RollbackResult } from '../service/rollback.js';
+import type { ClearResult } from '../service/clear-hold.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
@@ -77,6 +78,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
     evidence: (ref) => call<ReleaseEvidence>('GET', `/api/releases/${seg(ref)}/evidence`),
     promote: (ref, stage) => call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage } }),
     rollback: (subject, stage, reason) => call<RollbackResult>('POST', `/api/subjects/${seg(subject)}/rollbacks`, { body: { stage, reason } }),
+    clearHold: (ref, stage, reason) => call<ClearResult>('POST', `/api/releases/${seg(ref)}/clearances`, { body: { stage, reason } }),
     auditVerify: (o = {}) => call<AuditVerifyResult>('POST', '/api/audit/verify', { body: o.since !== undefined ? { since: o.since } : {} }),
     auditLog: async (q) =>
       call<AuditLogPage>('GET', '/api/audit/events', {

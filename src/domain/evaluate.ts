@@ -5,9 +5,11 @@
  */
 import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
-import { parseDuration, parseInterval } from './duration.js';
+import { describeDuration, parseDuration } from './duration.js';
+import { activeFreeze } from './freeze.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
+import { DEFAULT_CLEAR_ROLES } from './stage-roles.js';
 import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
 import {
@@ -25,6 +27,8 @@ import {
   type RequirementResult,
   type Signoff,
   type SignoffRuleDef,
+  type StageDef,
+  type StageHold,
   type ValidationDef,
 } from './model.js';
 
@@ -38,6 +42,8 @@ export interface EvaluateContext {
   readonly promoter?: string;
   /** The passkeys whose sign-offs may count (registered, vouched for, not revoked); none: passkey sign-offs do not count. */
   readonly passkeys?: PasskeyKeys;
+  /** Rollback holds on releases of the subject (cleared ones included), oldest first. */
+  readonly holds?: readonly StageHold[];
 }
 
 /** The id of the pseudo-gate that carries stage-level blocks: order, freeze windows. */
@@ -57,7 +63,7 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
   const gates: GateResult[] = [];
   const notApplicable: string[] = [];
 
-  const stageRequirements = evaluateStage(release, ctx, stage.after, stage.freeze ?? [], now);
+  const stageRequirements = evaluateStage(policy, release, ctx, stage, now);
   if (stageRequirements.length > 0) gates.push(gateOf(STAGE_GATE_ID, undefined, stageRequirements));
 
   for (const gate of policy.gates) {
@@ -102,15 +108,12 @@ function gateOf(id: string, digest: Digest | undefined, requirements: Requiremen
 
 // ---------------------------------------------------------------- stage: order and freeze
 
-function evaluateStage(
-  release: Release,
-  ctx: EvaluateContext,
-  after: string | undefined,
-  freeze: readonly string[],
-  now: Date,
-): RequirementResult[] {
+function evaluateStage(policy: Policy, release: Release, ctx: EvaluateContext, stage: StageDef, now: Date): RequirementResult[] {
   const out: RequirementResult[] = [];
   const name = releaseName(release);
+  const after = stage.after;
+  const freeze = stage.freeze ?? [];
+  const holds = (ctx.holds ?? []).filter((h) => h.releaseDigest === release.digest);
   const holder = [...ctx.history].reverse().find((p) => p.stage === ctx.stage);
   if (holder && holder.releaseDigest === release.digest) {
     out.push({
@@ -120,32 +123,139 @@ function evaluateStage(
       reason: `${name} already holds ${ctx.stage} (since ${holder.at}); there is nothing to promote`,
     });
   }
+  const hold = evaluateHold(policy, name, ctx.stage, holds);
+  if (hold) out.push(hold);
   if (after !== undefined) {
-    const was = ctx.history.find((p) => p.stage === after && p.releaseDigest === release.digest);
+    // A promotion that was rolled back is a failed change: it no longer shows the release went through `after`.
+    const undone = new Set(holds.map((h) => h.promotionId));
+    const arrivals = ctx.history.filter((p) => p.stage === after && p.releaseDigest === release.digest);
+    const was = arrivals.find((p) => !undone.has(p.id));
+    const pulled = holds.filter((h) => h.stage === after).at(-1);
     out.push(
       was
         ? { id: 'order', kind: 'stage', outcome: 'satisfied', reason: `was promoted to ${after} at ${was.at}` }
-        : {
-            id: 'order',
-            kind: 'stage',
-            outcome: 'failed',
-            reason: `${ctx.stage} comes after ${after}, and ${name} has not been promoted to ${after}; promote it to ${after} first`,
-          },
+        : pulled
+          ? {
+              id: 'order',
+              kind: 'stage',
+              outcome: 'failed',
+              reason: `${ctx.stage} comes after ${after}, and ${name} was rolled back out of ${after} at ${pulled.at}; a rolled-back promotion does not count, promote it to ${after} again first`,
+            }
+          : {
+              id: 'order',
+              kind: 'stage',
+              outcome: 'failed',
+              reason: `${ctx.stage} comes after ${after}, and ${name} has not been promoted to ${after}; promote it to ${after} first`,
+            },
     );
   }
+  if (after !== undefined && stage.soak !== undefined) out.push(evaluateSoak(release, ctx, after, stage.soak, holds, now));
   if (freeze.length > 0) {
-    const active = freeze.map(parseInterval).find((w) => w.start <= now && now < w.end);
+    const active = activeFreeze(freeze, now);
     out.push(
       active
         ? {
             id: 'freeze',
             kind: 'stage',
             outcome: 'failed',
-            reason: `${ctx.stage} is frozen from ${active.start.toISOString()} until ${active.end.toISOString()}; promote after the freeze ends`,
+            reason: `${ctx.stage} is frozen from ${active.start.toISOString()} until ${active.end.toISOString()}${active.source ? ` (${active.source})` : ''}; promote after the freeze ends`,
+            allowedAt: active.end.toISOString(),
           }
         : { id: 'freeze', kind: 'stage', outcome: 'satisfied', reason: `no freeze window is open for ${ctx.stage}` },
     );
   }
+  return out;
+}
+
+/**
+ * Soak: the release must have held the `after` stage for `soak` without a break: from a promotion
+ * there (not rolled back) until the next release took the stage, or until now while it still holds
+ * it. While the clock runs, the requirement is `missing` with the moment it will be met
+ * (`allowedAt`); a release that left the stage too early must be promoted there again.
+ */
+function evaluateSoak(release: Release, ctx: EvaluateContext, after: string, soak: string, holds: readonly StageHold[], now: Date): RequirementResult {
+  const name = releaseName(release);
+  const need = parseDuration(soak);
+  const undone = new Set(holds.map((h) => h.promotionId));
+  const mine = stageStays(ctx.history, after, now).filter((s) => s.releaseDigest === release.digest && !undone.has(s.id));
+  const base = { id: 'soak', kind: 'stage' as const };
+  const long = mine.find((s) => s.end - s.start >= need);
+  if (long) {
+    return {
+      ...base,
+      outcome: 'satisfied',
+      reason: `held ${after} for ${describeDuration(long.end - long.start)} from ${new Date(long.start).toISOString()}${long.current ? ' (and holds it now)' : ''}; the soak is ${soak}`,
+    };
+  }
+  const current = mine.find((s) => s.current);
+  if (current) {
+    const allowedAt = new Date(current.start + need).toISOString();
+    return {
+      ...base,
+      outcome: 'missing',
+      reason: `${name} has held ${after} for ${describeDuration(Math.max(0, current.end - current.start))} of the ${soak} soak; it may enter ${ctx.stage} from ${allowedAt}`,
+      allowedAt,
+    };
+  }
+  return {
+    ...base,
+    outcome: 'failed',
+    reason:
+      mine.length > 0
+        ? `${name} left ${after} after ${describeDuration(Math.max(...mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
+        : `${ctx.stage} needs ${name} to have held ${after} for ${soak}, and it has not held ${after}`,
+  };
+}
+
+/** One time a release held a stage: from its promotion there until the next move into the stage, or now. */
+export interface StageStay {
+  readonly id: string;
+  readonly releaseDigest: string;
+  readonly start: number;
+  readonly end: number;
+  /** It still holds the stage. */
+  readonly current: boolean;
+}
+
+/** Each time a release held `stage`, in the order of the history, in milliseconds since the epoch. */
+export function stageStays(history: readonly Promotion[], stage: string, now: Date): StageStay[] {
+  const moves = history.filter((p) => p.stage === stage);
+  return moves.map((p, i) => {
+    const next = moves[i + 1];
+    return { id: p.id, releaseDigest: p.releaseDigest, start: Date.parse(p.at), end: next ? Date.parse(next.at) : now.getTime(), current: next === undefined };
+  });
+}
+
+/**
+ * A rollback holds its release out of the stage it was pulled from and out of every stage whose
+ * order (`after`, followed back) goes through that stage, until someone clears it. Shown only for a
+ * release that was ever rolled back where it matters, so other decisions read as before.
+ */
+function evaluateHold(policy: Policy, name: string, stage: string, holds: readonly StageHold[]): RequirementResult | undefined {
+  const path = new Set(stagePath(policy, stage));
+  const relevant = holds.filter((h) => path.has(h.stage));
+  if (relevant.length === 0) return undefined;
+  const active = relevant.filter((h) => h.cleared === undefined);
+  const describe = (h: StageHold) => `rolled back out of ${h.stage} at ${h.at} by ${h.by} ("${h.reason}")`;
+  if (active.length > 0) {
+    const h = active.at(-1)!;
+    const where = h.stage === stage ? stage : `${h.stage}, which ${stage} comes after,`;
+    const roles = policy.stages.find((s) => s.name === h.stage)?.clear ?? DEFAULT_CLEAR_ROLES;
+    return {
+      id: 'hold',
+      kind: 'stage',
+      outcome: 'failed',
+      reason: `${name} was ${describe(h)}; it is held out of ${where} until cleared: \`tollgate release clear ${name} --stage ${h.stage} --reason "…"\` (roles: ${roles.join(', ')})`,
+    };
+  }
+  const h = relevant.at(-1)!;
+  return { id: 'hold', kind: 'stage', outcome: 'satisfied', reason: `${name} was ${describe(h)}; cleared by ${h.cleared!.by} at ${h.cleared!.at} ("${h.cleared!.reason}")` };
+}
+
+/** The stage and every stage its order goes through (`after`, followed back), nearest first. */
+export function stagePath(policy: Policy, stage: string): string[] {
+  const out: string[] = [];
+  for (let cur: string | undefined = stage; cur !== undefined && !out.includes(cur); cur = policy.stages.find((s) => s.name === cur)?.after) out.push(cur);
   return out;
 }
 

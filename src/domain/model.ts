@@ -24,9 +24,34 @@ export interface StageDef {
   readonly name: string;
   /** The release must have been promoted into this stage before. */
   readonly after?: string;
-  /** ISO 8601 intervals `start/end` during which nothing is promoted into the stage. */
-  readonly freeze?: readonly string[];
+  /**
+   * Windows during which nothing is promoted into the stage: ISO 8601 intervals `start/end`, or
+   * recurring windows (a cron expression in a time zone, for a duration).
+   */
+  readonly freeze?: readonly FreezeDef[];
+  /**
+   * A duration (`24h`): the release must have held the `after` stage this long, without a break,
+   * before it may enter this one.
+   */
+  readonly soak?: string;
+  /** Roles that may promote into the stage; any roster member when absent. */
+  readonly promoters?: readonly string[];
+  /** Roles that may roll the stage back; any roster member when absent. */
+  readonly rollback?: readonly string[];
+  /** Roles that may clear a rollback's hold on a release (`release clear`); `release-manager` and `admin` when absent. */
+  readonly clear?: readonly string[];
 }
+
+/** A recurring freeze window: from each time `cron` fires in `timezone`, for `duration` on the local clock. */
+export interface RecurringFreeze {
+  readonly cron: string;
+  readonly duration: string;
+  /** IANA zone name: `Europe/Berlin`, `America/New_York`, `UTC`. */
+  readonly timezone: string;
+}
+
+/** A freeze window as the policy writes it: an interval `start/end`, or a recurring window. */
+export type FreezeDef = string | RecurringFreeze;
 
 export interface ChecklistItemDef {
   readonly id: string;
@@ -284,6 +309,27 @@ export interface Promotion {
   readonly reason?: string;
 }
 
+/**
+ * What a rollback leaves behind: the release it took out of the stage is held out of that stage (and
+ * of the stages whose order goes through it) until a person with a role the stage's `clear` names
+ * lifts the hold with a reason. The promotion it undid counts as a failed change.
+ */
+export interface StageHold {
+  /** The id of the rollback that made it (its promotion row). */
+  readonly id: string;
+  readonly subject: string;
+  readonly stage: string;
+  /** The release rolled back out of the stage. */
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  /** The promotion that was undone: a failed change. */
+  readonly promotionId: string;
+  readonly by: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
+}
+
 // ---------------------------------------------------------------- decision
 
 export interface RequirementResult {
@@ -299,6 +345,8 @@ export interface RequirementResult {
   readonly signers?: readonly string[];
   /** Who can provide what is missing. */
   readonly canProvide?: readonly string[];
+  /** When time alone will satisfy it (a soak still running), ISO 8601. */
+  readonly allowedAt?: string;
 }
 
 export interface GateResult {

@@ -134,6 +134,16 @@ describe('parsePolicy: a valid policy', () => {
     expect(Object.isFrozen(policy.gates[2]?.signoffs?.[1])).toBe(true);
   });
 
+  it('reads one-off and recurring freeze windows', () => {
+    const { policy } = parsePolicy(edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z", { cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlin }]'), 'x');
+    expect(policy.stages[1]?.freeze).toEqual(['2026-12-24T00:00:00Z/2026-12-27T00:00:00Z', { cron: '0 16 * * FRI', duration: '64h', timezone: 'Europe/Berlin' }]);
+  });
+
+  it('reads who may promote, roll back and clear per stage', () => {
+    const { policy } = parsePolicy(edit('    after: staging ', '    promoters: [security]\n    rollback: [security, ml-engineer]\n    clear: [security]\n    after: staging '), 'tollgate.yaml');
+    expect(policy.stages[1]).toMatchObject({ promoters: ['security'], rollback: ['security', 'ml-engineer'], clear: ['security'] });
+  });
+
   it('lists roles and who holds them', () => {
     const { policy } = parsePolicy(BASE, 'tollgate.yaml');
     expect(rolesOf(policy)).toEqual(['ml-engineer', 'security', 'validator']);
@@ -246,6 +256,48 @@ const CASES: readonly Case[] = [
     text: edit('  - name: production\n', '  - name: staging\n'),
     code: 'TG_POLICY_INVALID',
     first: '10:11: stage "staging" is defined twice (first at line 9)',
+  },
+  {
+    name: 'a role nobody holds in a stage\'s promoters',
+    text: edit('    after: staging ', '    promoters: [release-manager]\n    after: staging '),
+    code: 'TG_POLICY_INVALID',
+    first: '11:17: stage "production": unknown role "release-manager" in "promoters" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
+    name: 'a role nobody holds in a stage\'s rollback',
+    text: edit('  - name: staging\n', '  - name: staging\n    rollback: [security, sre]\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:26: stage "staging": unknown role "sre" in "rollback" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
+    name: 'an empty clear list',
+    text: edit('  - name: staging\n', '  - name: staging\n    clear: []\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:12: stage "staging", clear: must not be empty',
+  },
+  {
+    name: 'a soak on a stage without "after"',
+    text: edit('  - name: staging\n', '  - name: staging\n    soak: 24h\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:11: stage "staging": "soak" needs "after": it is how long the release must have held the stage before this one',
+  },
+  {
+    name: 'a soak that is not a duration',
+    text: edit('    after: staging ', '    soak: 1 day\n    after: staging '),
+    code: 'TG_POLICY_INVALID',
+    first: '11:11: stage "production", soak: invalid duration "1 day": write a number and a unit, e.g. 30m, 24h, 7d or 1h30m',
+  },
+  {
+    name: 'a recurring freeze window in a time zone that does not exist',
+    text: edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: [{ cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlni }]'),
+    code: 'TG_POLICY_INVALID',
+    first: '12:14: stage "production", freeze[0]: unknown time zone "Europe/Berlni": write an IANA zone name, e.g. Europe/Berlin or UTC',
+  },
+  {
+    name: 'a recurring freeze window without a duration',
+    text: edit('freeze: ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]', 'freeze: [{ cron: "0 16 * * FRI", timezone: UTC }]'),
+    code: 'TG_POLICY_INVALID',
+    first: /^12:14: stage "production", freeze\[0\]/,
   },
   {
     name: 'a freeze window that ends before it starts',

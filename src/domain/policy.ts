@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { checkCondition } from './cel.js';
 import type { Digest } from './digest.js';
 import { checkInterval, isValidDuration } from './duration.js';
+import { checkRecurring } from './freeze.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
 import type { Policy } from './model.js';
 import {
@@ -50,10 +51,23 @@ const RosterEntrySchema = z.strictObject({
   key: checkedString(checkPublicKey),
 });
 
+const RecurringFreezeSchema = z
+  .strictObject({ cron: text, duration: text, timezone: text })
+  .superRefine((v, ctx) => {
+    const message = checkRecurring(v);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
+
 const StageSchema = z.strictObject({
   name: identifier,
   after: identifier.optional(),
-  freeze: z.array(checkedString(checkInterval)).optional(),
+  freeze: z.array(z.union([checkedString(checkInterval), RecurringFreezeSchema])).optional(),
+  soak: checkedString((v) =>
+    isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 24h, 7d or 1h30m`,
+  ).optional(),
+  promoters: z.array(identifier).min(1).optional(),
+  rollback: z.array(identifier).min(1).optional(),
+  clear: z.array(identifier).min(1).optional(),
 });
 
 const ChecklistItemSchema = z.strictObject({
@@ -125,6 +139,9 @@ const PolicySchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------- parse and check
+
+/** The stage fields that name roles (who may act on the stage). */
+const STAGE_ROLE_FIELDS = ['promoters', 'rollback', 'clear'] as const;
 
 /**
  * Parses and checks a policy. Throws TG_YAML_SYNTAX for broken YAML and TG_POLICY_INVALID with
@@ -251,6 +268,22 @@ function crossCheck(src: YamlSource): Problem[] {
     if (after === undefined) return;
     if (!stageIndex.has(after)) report(['stages', i, 'after'], `stage "${n ?? i + 1}": "after" names unknown stage "${after}" (${knownStages})`);
     else if (n !== undefined && stageIndex.get(n) === i) afterOf.set(n, after);
+  });
+  // Who may act on a stage: roles someone holds, or nobody could ever promote, roll back or clear.
+  stages.forEach((stage, i) => {
+    const n = ident(field(stage, 'name'));
+    // A soak is time spent in the stage before: without `after` there is no stage before.
+    if (field(stage, 'soak') !== undefined && field(stage, 'after') === undefined) {
+      report(['stages', i, 'soak'], `stage "${n ?? i + 1}": "soak" needs "after": it is how long the release must have held the stage before this one`);
+    }
+    for (const key of STAGE_ROLE_FIELDS) {
+      list(field(stage, key)).forEach((role, k) => {
+        const known = ident(role);
+        if (known !== undefined && !holders.has(known)) {
+          report(['stages', i, key, k], `stage "${n ?? i + 1}": unknown role "${known}" in "${key}" (${knownRoles})`);
+        }
+      });
+    }
   });
   for (const cycle of cyclesOf(afterOf, stageNames)) {
     const start = cycle[0] as string;

@@ -19,6 +19,7 @@ export const VOUCHED_TABLES = [
   'validation_results',
   'promotions',
   'stage_holders',
+  'stage_holds',
   'api_tokens',
   'webhooks',
   'passkeys',

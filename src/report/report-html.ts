@@ -14,6 +14,15 @@ export interface ReportInput {
     readonly owner: string;
     readonly createdAt: string;
     readonly holds: readonly string[];
+    /** Rollbacks of the release out of a stage (`release show`); absent from older servers. */
+    readonly rollbacks?: readonly {
+      readonly stage: string;
+      readonly at: string;
+      readonly by: string;
+      readonly reason: string;
+      readonly held: boolean;
+      readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
+    }[];
     readonly manifest: {
       readonly artifacts: readonly { name: string; kind: string; path?: string; uri?: string; sha256: string }[];
       readonly lineage?: readonly { from: readonly string[]; to: string; step?: string }[];
@@ -203,6 +212,17 @@ function decisionView(d: Decision): string {
   ${d.notApplicable.length > 0 ? `<p class="muted">gates not applicable to this release: ${h(d.notApplicable.join(', '))}</p>` : ''}</section>`;
 }
 
+/** Each rollback of the release: when, by whom, why, and whether it still holds the release out. */
+function rollbacksView(rollbacks: NonNullable<ReportInput['release']['rollbacks']>): string {
+  if (rollbacks.length === 0) return '';
+  return `<h2>Rolled back</h2>
+<p class="muted">A rolled-back promotion is a failed change, and it no longer counts for a later stage's order.</p>
+${table(
+  ['stage', 'rolled back at', 'by', 'why', 'hold'],
+  rollbacks.map((b) => [b.stage, b.at, b.by, b.reason, b.cleared ? `cleared by ${b.cleared.by} at ${b.cleared.at}: ${b.cleared.reason}` : `held out of ${b.stage} until cleared`]),
+)}`;
+}
+
 export function renderReport(input: ReportInput): string {
   const { release, evidence } = input;
   // The latest result per validation: what the decisions judged.
@@ -233,6 +253,7 @@ table{border-collapse:collapse;margin:.5rem 0;width:100%}th,td{border:1px solid 
 <h2>Artifacts</h2>
 ${table(['name', 'kind', 'location', 'sha256'], release.manifest.artifacts.map((a) => [a.name, a.kind, a.path ?? a.uri, a.sha256]))}
 ${lineage ? `<p>Lineage:</p><ul>${lineage}</ul>` : ''}
+${rollbacksView(release.rollbacks ?? [])}
 <h2>Gates by stage</h2>
 ${input.decisions.map(decisionView).join('\n')}
 <h2>Validation results</h2>

@@ -55,13 +55,18 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     validations: all.validations.filter((v) => upTo(v.at)),
   };
   const before = history.slice(0, history.findIndex((p) => p.id === promotion.id));
+  // The holds of rollbacks before the promotion (a hold is named by its rollback); one still active
+  // would have refused the promotion, so what is read now is what the decision read.
+  const earlier = new Set(before.map((p) => p.id));
+  const holds = (await store.stageHolds({ subject: release.subject })).filter((h) => earlier.has(h.id));
   // Everything the attestation carries must be what the audit log vouches for.
-  await requireVouched(store, [...decisionRows(evidence, before), { table: 'promotions', key: promotion.id }]);
+  await requireVouched(store, [...decisionRows(evidence, before, holds), { table: 'promotions', key: promotion.id }]);
   const decision = evaluate(policy.policy, release, evidence, new Date(promotion.at), {
     stage,
     policyDigest: policy.digest,
     policyVersion: policy.version,
     history: before,
+    holds,
     promoter: promotion.by,
     passkeys,
   });
@@ -73,6 +78,7 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     decision,
     evidence,
     history: before,
+    ...(holds.length > 0 ? { holds } : {}),
     promotion,
     lineage: release.manifest.lineage ?? [],
     files: await filesOf(store, evidence),

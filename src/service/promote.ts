@@ -3,6 +3,7 @@ import { actorOf } from '../audit/events.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type Decision, type Promotion } from '../domain/model.js';
+import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
@@ -25,11 +26,16 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       const active = await requirePolicy(tx);
       const by = requireMember(active.policy, actor);
       requireStage(active.policy, stage);
+      requireStageRole(active.policy, stage, by, 'promote');
       const release = await requireRelease(tx, ref);
       await tx.lockStage(release.subject, stage);
-      const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);
+      const [evidence, history, holds] = await Promise.all([
+        tx.evidence(release.digest),
+        tx.promotions({ subject: release.subject }),
+        tx.stageHolds({ subject: release.subject }),
+      ]);
       // Nothing counts that the audit log does not vouch for: a forged row never promotes.
-      await requireVouched(tx, decisionRows(evidence, history));
+      await requireVouched(tx, decisionRows(evidence, history, holds));
       const passkeys = await evidencePasskeys(tx, evidence.signoffs, at);
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
@@ -37,6 +43,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         policyVersion: active.version,
         history,
         passkeys,
+        holds,
         promoter: by,
       });
       if (!decision.promotable) {

@@ -1,4 +1,4 @@
-import { releaseName, type Promotion, type Release } from '../domain/model.js';
+import { releaseName, type Promotion, type Release, type StageHold } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requireRelease } from './lookup.js';
 import { decisionRows, holderRow, requireVouched } from './vouch.js';
@@ -15,10 +15,29 @@ export interface ReleaseSummary {
   readonly holds: string[];
 }
 
+/** A promotion of the release as `release show` lists it: a rolled-back one says so (a failed change). */
+export type PromotionRecord = Promotion & { readonly rolledBack?: { readonly at: string; readonly by: string; readonly reason: string } };
+
+/** A rollback of the release out of a stage, and whether it still holds the release out. */
+export interface RollbackRecord {
+  readonly stage: string;
+  readonly at: string;
+  readonly by: string;
+  readonly reason: string;
+  /** The rollback's own promotion id, and the promotion it undid (a failed change). */
+  readonly rollback: string;
+  readonly failedPromotion: string;
+  /** True until someone clears it with `release clear`. */
+  readonly held: boolean;
+  readonly cleared?: StageHold['cleared'];
+}
+
 export interface ReleaseDetail extends ReleaseSummary {
   readonly manifest: Release['manifest'];
   readonly createdBy: string;
-  readonly promotions: Promotion[];
+  readonly promotions: PromotionRecord[];
+  /** Rollbacks that took this release out of a stage, oldest first. */
+  readonly rollbacks: RollbackRecord[];
 }
 
 async function holdsOf(store: StoreReader, r: Release): Promise<string[]> {
@@ -56,8 +75,28 @@ export async function listReleases(store: StoreReader, filter: { subject?: strin
 export async function showRelease(store: StoreReader, ref: string): Promise<ReleaseDetail> {
   const r = await requireRelease(store, ref);
   const history = await store.promotions({ subject: r.subject });
-  const promotions = history.filter((p) => p.releaseDigest === r.digest);
+  const stageHolds = await store.stageHolds({ subject: r.subject, releaseDigest: r.digest });
+  const undone = new Map(stageHolds.map((h) => [h.promotionId, h]));
+  const promotions: PromotionRecord[] = history
+    .filter((p) => p.releaseDigest === r.digest)
+    .map((p) => {
+      const h = undone.get(p.id);
+      return h ? { ...p, rolledBack: { at: h.at, by: h.by, reason: h.reason } } : p;
+    });
+  const rollbacks: RollbackRecord[] = stageHolds.map((h) => ({
+    stage: h.stage,
+    at: h.at,
+    by: h.by,
+    reason: h.reason,
+    rollback: h.id,
+    failedPromotion: h.promotionId,
+    held: h.cleared === undefined,
+    ...(h.cleared ? { cleared: h.cleared } : {}),
+  }));
   const holds = await holdsOf(store, r);
-  await requireVouched(store, [...decisionRows({ checklist: [], signoffs: [], validations: [] }, history), ...holds.map((stage) => holderRow(r.subject, stage))]);
-  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions };
+  await requireVouched(store, [
+    ...decisionRows({ checklist: [], signoffs: [], validations: [] }, history, stageHolds),
+    ...holds.map((stage) => holderRow(r.subject, stage)),
+  ]);
+  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions, rollbacks };
 }

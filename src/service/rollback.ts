@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { tollgateError } from '../domain/errors.js';
-import type { Promotion } from '../domain/model.js';
+import type { Promotion, StageHold } from '../domain/model.js';
+import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireStage } from './lookup.js';
@@ -13,12 +14,15 @@ export interface RollbackResult {
   readonly from: string;
   readonly to: string;
   readonly promotion: Promotion;
+  /** The hold on the release rolled back, until `release clear`. */
+  readonly hold: StageHold;
 }
 
 /**
  * Puts back the release that held the stage before the current one. Gates are not asked again and
  * freeze windows do not apply: a rollback restores something that was already allowed there, and it
- * is how a bad release is taken out fast. It counts as a failed change and needs a reason.
+ * is how a bad release is taken out fast. It counts as a failed change and needs a reason, and it
+ * holds the release it took out away from the stage until someone clears it (clear-hold.ts).
  */
 export async function rollback(deps: ServiceDeps, actor: string | undefined, subject: string, stage: string, reason: string): Promise<RollbackResult> {
   if (reason.trim() === '') throw tollgateError('TG_USAGE', 'a rollback needs a reason: --reason "…"');
@@ -26,6 +30,7 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
     const active = await requirePolicy(tx);
     const by = requireMember(active.policy, actor);
     requireStage(active.policy, stage);
+    requireStageRole(active.policy, stage, by, 'rollback');
     await tx.lockStage(subject, stage);
     const holder = await tx.stageHolder(subject, stage);
     if (!holder) throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
@@ -51,6 +56,19 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
       reason,
       ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
     };
+    // The release taken out stays out of this stage (and the stages after it) until someone clears
+    // it, and the promotion that put it here is a failed change.
+    const hold: StageHold = {
+      id: promotion.id,
+      subject,
+      stage,
+      version: holder.version,
+      releaseDigest: holder.releaseDigest,
+      promotionId: holder.id,
+      by,
+      at,
+      reason,
+    };
     await tx.insertPromotion(
       promotion,
       vouch('ReleaseRolledBack', actorOf(by), {
@@ -60,9 +78,13 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
         from: `${subject}@${holder.version}`,
         to: `${subject}@${target.version}`,
         releaseDigest: target.digest,
+        rolledBackDigest: holder.releaseDigest,
+        // The failed change: the promotion this rollback undid.
+        failedPromotion: holder.id,
         reason,
       }),
+      hold,
     );
-    return { subject, stage, from: `${subject}@${holder.version}`, to: `${subject}@${target.version}`, promotion };
+    return { subject, stage, from: `${subject}@${holder.version}`, to: `${subject}@${target.version}`, promotion, hold };
   });
 }

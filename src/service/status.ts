@@ -35,7 +35,7 @@ export async function decideWithHorizon(
     ...record,
     ...(promoter !== undefined ? { promoter } : {}),
   });
-  return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };
+  return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now, { history: record.history, releaseDigest: release.digest }) };
 }
 
 /**
@@ -48,9 +48,13 @@ export async function decisionInputs(
   store: StoreReader,
   release: Release,
   now: Date,
-): Promise<{ evidence: EvidenceSet; record: Pick<EvaluateContext, 'history' | 'passkeys'> }> {
-  const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
-  await requireVouched(store, decisionRows(evidence, history));
+): Promise<{ evidence: EvidenceSet; record: Pick<EvaluateContext, 'history' | 'passkeys' | 'holds'> }> {
+  const [evidence, history, holds] = await Promise.all([
+    store.evidence(release.digest),
+    store.promotions({ subject: release.subject }),
+    store.stageHolds({ subject: release.subject }),
+  ]);
+  await requireVouched(store, decisionRows(evidence, history, holds));
   const passkeys = await evidencePasskeys(store, evidence.signoffs, now.toISOString());
-  return { evidence, record: { history, passkeys } };
+  return { evidence, record: { history, passkeys, holds } };
 }

@@ -13,6 +13,7 @@ import { activePolicy, requirePolicy, requireRelease } from './lookup.js';
 import { promote, type PromoteResult } from './promote.js';
 import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
 import { rollback, type RollbackResult } from './rollback.js';
+import { clearHold, type ClearResult } from './clear-hold.js';
 import { draftSignoffs, recordSignoffs, type SignoffDraft, type SignoffRequest } from './signoff.js';
 import { decide } from './status.js';
 import { baselineMetrics, planValidations, recordValidations, requireValidator, type InputCopy, type NewValidationResult, type ValidationPlan } from './validate.js';
@@ -82,6 +83,8 @@ export interface UseCases {
   evidence(ref: string): Promise<ReleaseEvidence>;
   promote(ref: string, stage: string): Promise<PromoteResult>;
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
+  /** Lifts the hold a rollback put on the release for the stage. */
+  clearHold(ref: string, stage: string, reason: string): Promise<ClearResult>;
   auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
   /** One page of the audit log's events that match the query, oldest first. */
   auditLog(query: AuditLogQuery): Promise<AuditLogPage>;
@@ -126,6 +129,7 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
     },
     promote: (ref, stage) => promote(deps, actor, ref, stage),
     rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
+    clearHold: (ref, stage, reason) => clearHold(deps, actor, ref, stage, reason),
     auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
     auditLog: (query) => readAuditLog(deps.store, query, deps.now()),
     auditCheckpoint: async () => {

@@ -10,7 +10,7 @@ import type { RowFinding } from '../audit/replay.js';
 import { tollgateError } from '../domain/errors.js';
 import { digestOfFrozen } from '../domain/memo.js';
 import { releaseDigest } from '../domain/release-digest.js';
-import type { EvidenceSet, PasskeyKeys, PolicyVersion, Promotion, Release, Signoff } from '../domain/model.js';
+import type { EvidenceSet, PasskeyKeys, PolicyVersion, Promotion, Release, Signoff, StageHold } from '../domain/model.js';
 import { policyDigest } from '../domain/policy-digests.js';
 import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
@@ -99,9 +99,10 @@ export async function vouchRelease(store: Pick<StoreReader, 'rowVouchers' | 'aud
   return release;
 }
 
-/** The rows of evidence and history a decision counts. */
-export function decisionRows(evidence: EvidenceSet, history: readonly Promotion[]): RowRef[] {
+/** The rows of evidence, history and rollback holds a decision counts. */
+export function decisionRows(evidence: EvidenceSet, history: readonly Promotion[], holds: readonly StageHold[] = []): RowRef[] {
   return [
+    ...holds.map((h) => ({ table: 'stage_holds' as const, key: h.id })),
     ...evidence.checklist.map((c) => ({ table: 'checklist_completions' as const, key: c.id })),
     ...evidence.signoffs.map((s) => ({ table: 'signoffs' as const, key: s.id })),
     ...evidence.validations.map((v) => ({ table: 'validation_results' as const, key: v.id })),

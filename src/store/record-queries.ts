@@ -11,12 +11,13 @@ import type {
   Promotion,
   Release,
   Signoff,
+  StageHold,
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
+import { toChecklist, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -118,6 +119,15 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
     return row && toPromotion(row);
   },
 
+  async stageHolds(filter: { subject?: string; stage?: string; releaseDigest?: Digest } = {}): Promise<StageHold[]> {
+    let q = this.db.selectFrom('stage_holds').selectAll();
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    if (filter.releaseDigest !== undefined) q = q.where('release_digest', '=', filter.releaseDigest);
+    const rows = await q.orderBy('at').orderBy('id').execute();
+    return rows.map(toStageHold);
+  },
+
   async blob(digest: Digest): Promise<Uint8Array | undefined> {
     const row = await this.db.selectFrom('blobs').select('content').where('digest', '=', digest).executeTakeFirst();
     // Both drivers hand back a Node Buffer; callers get a plain Uint8Array, as the interface says.
@@ -192,14 +202,16 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
       .execute();
   },
 
-  async insertPromotion(p: Promotion, vouch?: Vouch): Promise<void> {
+  async insertPromotion(p: Promotion, vouch?: Vouch, hold?: StageHold): Promise<void> {
     await this.locks.serialize(this.db, 'promotions');
     const last = await this.db.selectFrom('promotions').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
     const row = fromPromotion(p, (last?.seq ?? 0) + 1);
     const holder = stageHolderOf(p);
-    // One event vouches for both: the move, and who holds the stage after it.
-    const auditSeq = await vouched(vouch, [claimOf('promotions', row), claimOf('stage_holders', holder)]);
+    const holdRow = hold && fromStageHold(hold);
+    // One event vouches for all: the move, who holds the stage after it, and a rollback's hold.
+    const auditSeq = await vouched(vouch, [claimOf('promotions', row), claimOf('stage_holders', holder), ...(holdRow ? [claimOf('stage_holds', holdRow)] : [])]);
     await this.db.insertInto('promotions').values({ ...row, audit_seq: auditSeq }).execute();
+    if (holdRow) await this.db.insertInto('stage_holds').values({ ...holdRow, audit_seq: auditSeq }).execute();
     await this.db
       .insertInto('stage_holders')
       .values({ ...holder, audit_seq: auditSeq })
@@ -212,6 +224,19 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
         })),
       )
       .execute();
+  },
+
+  async updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void> {
+    if (holds.length === 0) return;
+    const rows = holds.map(fromStageHold);
+    const auditSeq = await vouched(vouch, rows.map((r) => claimOf('stage_holds', r)));
+    for (const row of rows) {
+      await this.db
+        .updateTable('stage_holds')
+        .set({ cleared_by: row.cleared_by, cleared_at: row.cleared_at, clear_reason: row.clear_reason, audit_seq: auditSeq })
+        .where('id', '=', row.id)
+        .execute();
+    }
   },
 };
 

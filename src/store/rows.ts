@@ -9,6 +9,7 @@ import type {
   ChecklistCompletion,
   PolicyVersion,
   Promotion,
+  StageHold,
   Release,
   SignatureKind,
   Signoff,
@@ -23,6 +24,7 @@ import type {
   PasskeysTable,
   PoliciesTable,
   PromotionsTable,
+  StageHoldsTable,
   ReleasesTable,
   SignoffsTable,
   ValidationResultsTable,
@@ -135,6 +137,21 @@ export function toValidation(r: ValidationResultsTable): ValidationResult {
     durationMs: Number(r.duration_ms),
     by: r.by_user,
     at: r.at,
+  };
+}
+
+export function toStageHold(r: StageHoldsTable): StageHold {
+  return {
+    id: r.id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    promotionId: r.promotion_id,
+    by: r.by_user,
+    at: r.at,
+    reason: r.reason,
+    ...(r.cleared_at !== null ? { cleared: { by: r.cleared_by ?? '', at: r.cleared_at, reason: r.clear_reason ?? '' } } : {}),
   };
 }
 

@@ -239,6 +239,26 @@ export interface AuditNodesTable {
 }
 
 /** The whole database, as Kysely sees it. */
+/** Rollback holds (migration 0007): a release held out of a stage until cleared. */
+export interface StageHoldsTable {
+  /** The rollback's promotion id. */
+  id: string;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  /** The promotion the rollback undid. */
+  promotion_id: string;
+  by_user: string;
+  at: string;
+  reason: string;
+  cleared_by: string | null;
+  cleared_at: string | null;
+  clear_reason: string | null;
+  /** The audit event that wrote the row last: the rollback, then the clearance. */
+  audit_seq: number | null;
+}
+
 export interface Database {
   policies: PoliciesTable;
   releases: ReleasesTable;
@@ -248,6 +268,7 @@ export interface Database {
   validation_results: ValidationResultsTable;
   promotions: PromotionsTable;
   stage_holders: StageHoldersTable;
+  stage_holds: StageHoldsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_nodes: AuditNodesTable;

@@ -18,6 +18,7 @@ import type {
   Promotion,
   Release,
   Signoff,
+  StageHold,
   ValidationResult,
 } from '../domain/model.js';
 import type { SqlDialectName } from './dialect.js';
@@ -153,6 +154,8 @@ export interface RecordReader {
   promotions(filter?: { subject?: string; stage?: string; releaseDigest?: Digest }): Promise<Promotion[]>;
   /** The promotion that put the current holder into the stage. */
   stageHolder(subject: string, stage: string): Promise<Promotion | undefined>;
+  /** Rollback holds (cleared ones included), oldest first. */
+  stageHolds(filter?: { subject?: string; stage?: string; releaseDigest?: Digest }): Promise<StageHold[]>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
@@ -184,8 +187,13 @@ export interface RecordWriter {
   insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void>;
   /** Content-addressed: putting the same digest twice keeps one copy. */
   putBlob(digest: Digest, bytes: Uint8Array): Promise<void>;
-  /** Records the promotion and makes its release the holder of the stage; one claim for each row. */
-  insertPromotion(p: Promotion, vouch?: Vouch): Promise<void>;
+  /**
+   * Records the promotion and makes its release the holder of the stage; one claim for each row. A
+   * rollback passes the hold it puts on the release it took out, claimed by the same event.
+   */
+  insertPromotion(p: Promotion, vouch?: Vouch, hold?: StageHold): Promise<void>;
+  /** Rewrites holds with their `cleared` fields set; one event claims every row again. */
+  updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */

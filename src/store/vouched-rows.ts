@@ -6,7 +6,7 @@
  * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
  */
 import type { Digest } from '../domain/digest.js';
-import type { ChecklistCompletion, PolicyVersion, Promotion, Release, Signoff, ValidationResult } from '../domain/model.js';
+import type { ChecklistCompletion, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
@@ -190,6 +190,24 @@ export function fromPromotion(p: Promotion, seq: number): VouchedRow<'promotions
 /** The row saying that the promotion's release holds its stage now. */
 export function stageHolderOf(p: Promotion): VouchedRow<'stage_holders'> {
   return { subject: p.subject, stage: p.stage, version: p.version, release_digest: p.releaseDigest, promotion_id: p.id };
+}
+
+/** A rollback's hold on a release, cleared or not. */
+export function fromStageHold(h: StageHold): VouchedRow<'stage_holds'> {
+  return {
+    id: h.id,
+    subject: h.subject,
+    stage: h.stage,
+    version: h.version,
+    release_digest: h.releaseDigest,
+    promotion_id: h.promotionId,
+    by_user: h.by,
+    at: h.at,
+    reason: h.reason,
+    cleared_by: h.cleared?.by ?? null,
+    cleared_at: h.cleared?.at ?? null,
+    clear_reason: h.cleared?.reason ?? null,
+  };
 }
 
 export function fromToken(t: ApiToken): VouchedRow<'api_tokens'> {

@@ -10,6 +10,7 @@ function event(type: string, data: Record<string, unknown> = {}): AuditEvent {
 // What each audit event type raises; typed by the vocabulary, so a new type needs a row here too.
 const RAISES: Record<AuditEventType, WebhookEventType[]> = {
   PolicyApplied: [],
+  ReleaseCleared: [],
   ReleaseCreated: [],
   ChecklistItemCompleted: [],
   ValidationRecorded: [],

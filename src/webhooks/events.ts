@@ -32,6 +32,7 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
       return Array.isArray(needed) && needed.length > 0 ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
     }
     case 'PolicyApplied':
+    case 'ReleaseCleared':
     case 'ReleaseCreated':
     case 'ChecklistItemCompleted':
     case 'ValidationRecorded':

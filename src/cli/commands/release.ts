@@ -164,6 +164,17 @@ export function registerRelease(program: Command, ctx: CliContext): void {
       if (bad.length > 0) ctx.exitCode = 4;
     });
   release
+    .command('clear')
+    .description('lift the hold a rollback put on a release for a stage (audited; needs a role the stage\'s `clear` names)')
+    .argument('<release>', 'SUBJECT@VERSION')
+    .requiredOption('--stage <stage>', 'the stage the release was rolled back out of')
+    .requiredOption('--reason <text>', 'why it may enter the stage again (kept in the audit log)')
+    .action(async (ref: string, opts: { stage: string; reason: string }) => {
+      const client = await ctx.openClient();
+      const result = await client.clearHold(ref, opts.stage, opts.reason);
+      ctx.emit(result, () => `cleared the hold on ${result.release} for ${result.stage} (reason: ${opts.reason}); it may be promoted there again once its gates are satisfied`);
+    });
+  release
     .command('show')
     .description('one release: digest, artifacts, lineage, promotions')
     .argument('<release>', 'SUBJECT@VERSION')
@@ -178,7 +189,18 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         ...(r.manifest.lineage?.length ? ['  lineage:', ...r.manifest.lineage.map((l) => `    ${l.from.join(' + ')} → ${l.to}${l.step ? ` (${l.step})` : ''}`)] : []),
         ...(r.manifest.testedIn?.length ? [`  tested in: ${r.manifest.testedIn.join(', ')}`] : []),
         `  holds: ${r.holds.join(', ') || 'no stage'}`,
-        ...r.promotions.map((p) => `  ${p.kind === 'rollback' ? 'rolled back into' : 'promoted to'} ${p.stage} at ${p.at} by ${p.by}${p.reason ? ` (${p.reason})` : ''}`),
+        ...r.promotions.map(
+          (p) =>
+            `  ${p.kind === 'rollback' ? 'rolled back into' : 'promoted to'} ${p.stage} at ${p.at} by ${p.by}${p.reason ? ` (${p.reason})` : ''}${
+              p.rolledBack ? ` — ROLLED BACK at ${p.rolledBack.at} by ${p.rolledBack.by}: "${p.rolledBack.reason}" (a failed change)` : ''
+            }`,
+        ),
+        ...(r.rollbacks ?? []).map(
+          (b) =>
+            `  rolled back out of ${b.stage} at ${b.at} by ${b.by}: "${b.reason}"; ${
+              b.cleared ? `hold cleared by ${b.cleared.by} at ${b.cleared.at}: "${b.cleared.reason}"` : `HELD out of ${b.stage} until \`tollgate release clear ${r.release} --stage ${b.stage} --reason "…"\``
+            }`,
+        ),
       ]);
     });
 }

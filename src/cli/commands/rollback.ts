@@ -11,6 +11,9 @@ export function registerRollback(program: Command, ctx: CliContext): void {
     .action(async (subject: string, opts: { stage: string; reason: string }) => {
       const client = await ctx.openClient();
       const result = await client.rollback(subject, opts.stage, opts.reason);
-      ctx.emit(result, () => `rolled back ${opts.stage}: ${result.from} → ${result.to} (reason: ${opts.reason})`);
+      ctx.emit(result, () => [
+        `rolled back ${opts.stage}: ${result.from} → ${result.to} (reason: ${opts.reason})`,
+        `${result.from} is held out of ${opts.stage} (and the stages after it) until cleared: tollgate release clear ${result.from} --stage ${opts.stage} --reason "…"`,
+      ]);
     });
 }

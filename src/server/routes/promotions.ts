@@ -1,7 +1,7 @@
 import { TollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import { defineRoute } from '../route.js';
-import { PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
+import { ClearBody, PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
 
 /** Promotions and rollbacks: the moves of releases between stages. */
 export const promotionRoutes = [
@@ -37,5 +37,17 @@ export const promotionRoutes = [
     status: 201,
     returns: 'RollbackResult: {subject, stage, from, to, promotion}',
     handler: ({ useCases, params, body }) => useCases().rollback(params.subject, body.stage, body.reason),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/releases/:ref/clearances',
+    summary: "Lift the hold a rollback put on the release for a stage, with a reason; only for a role the stage's `clear` names (default release-manager, admin)",
+    tag: 'promotions',
+    access: 'member',
+    params: RefParams,
+    body: ClearBody,
+    status: 201,
+    returns: 'ClearResult: {release, stage, cleared}',
+    handler: ({ useCases, params, body }) => useCases().clearHold(params.ref, body.stage, body.reason),
   }),
 ];

@@ -10,6 +10,7 @@ import { webhooks } from './0003-webhooks.js';
 import { signoffSignature } from './0004-signoff-signature.js';
 import { vouchedState } from './0005-vouched-state.js';
 import { passkeys } from './0006-passkeys.js';
+import { stageHolds } from './0007-stage-holds.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0004-signoff-signature', signoffSignature],
   ['0005-vouched-state', vouchedState],
   ['0006-passkeys', passkeys],
+  ['0007-stage-holds', stageHolds],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */

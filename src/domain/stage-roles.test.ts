@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { TollgateError } from './errors.js';
+import type { Policy } from './model.js';
+import { mayAct, requireStageRole, rolesFor } from './stage-roles.js';
+
+const policy: Policy = {
+  apiVersion: 'tollgate/v1',
+  kind: 'Policy',
+  name: 'p',
+  roster: {
+    alice: { roles: ['ml-engineer'], key: 'k1' },
+    dave: { roles: ['release-manager'], key: 'k2' },
+    erin: { roles: ['sre', 'admin'], key: 'k3' },
+  },
+  stages: [{ name: 'staging' }, { name: 'production', after: 'staging', promoters: ['release-manager'], rollback: ['release-manager', 'sre'], clear: ['sre'] }],
+  gates: [],
+};
+const stage = (name: string) => policy.stages.find((s) => s.name === name)!;
+
+describe('who may act on a stage', () => {
+  it.each([
+    // stage, action, user, allowed
+    ['staging', 'promote', 'alice', true],
+    ['staging', 'rollback', 'alice', true],
+    ['staging', 'clear', 'alice', false],
+    ['staging', 'clear', 'dave', true],
+    ['staging', 'clear', 'erin', true],
+    ['production', 'promote', 'alice', false],
+    ['production', 'promote', 'dave', true],
+    ['production', 'promote', 'erin', false],
+    ['production', 'rollback', 'erin', true],
+    ['production', 'rollback', 'alice', false],
+    ['production', 'clear', 'dave', false],
+    ['production', 'clear', 'erin', true],
+  ] as const)('%s %s by %s: %s', (s, action, user, allowed) => {
+    expect(mayAct(policy, stage(s), user, action)).toBe(allowed);
+    if (allowed) expect(() => requireStageRole(policy, s, user, action)).not.toThrow();
+    else expect(() => requireStageRole(policy, s, user, action)).toThrow(TollgateError);
+  });
+
+  it('defaults: any member promotes and rolls back; release-manager or admin clears', () => {
+    expect(rolesFor(stage('staging'), 'promote')).toBeUndefined();
+    expect(rolesFor(stage('staging'), 'rollback')).toBeUndefined();
+    expect(rolesFor(stage('staging'), 'clear')).toEqual(['release-manager', 'admin']);
+  });
+
+  it('the refusal names the role, who holds it and what the user holds', () => {
+    try {
+      requireStageRole(policy, 'production', 'alice', 'promote');
+      expect.unreachable();
+    } catch (err) {
+      const e = err as TollgateError;
+      expect(e.code).toBe('TG_NOT_ALLOWED');
+      expect(e.exit).toBe(2);
+      expect(e.message).toBe('alice may not promote into production: that needs the role "release-manager" (the policy\'s "promoters" for production); alice holds ml-engineer');
+      expect(e.hint).toBe('Ask dave, or have the policy give alice one of these roles.');
+    }
+  });
+});
