@@ -9,7 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { checkpointMessage, checkpointProblem, createChainVerifier, GENESIS_HASH, type BadEvent } from '../audit/log.js';
 import { emptyRoot, foldPieces, nodeHash, rootPieces } from '../audit/merkle.js';
 import { createStateReplay, type RowFinding, type StoredRow } from '../audit/replay.js';
-import { auditLeafHash, openCheckpoint } from '../audit/tree.js';
+import { openCheckpoint } from '../audit/tree.js';
 import { digestBytes } from '../domain/digest.js';
 import { verifyBytes } from '../domain/keys.js';
 import { claimsOf, VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
@@ -68,9 +68,12 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     const bad = chain.push(page);
     if (bad) return { ...badEvent(bad), events: from - 1 + page.length, head: page[page.length - 1]!.hash };
     const to = chain.size;
-    const leaves = await store.auditNodes(page.map((e) => ({ level: 0, index: e.seq - 1 })));
-    for (const e of page) {
-      if (!leafBad && !leaves.get(nodeKey(0, e.seq - 1))?.equals(auditLeafHash(e))) {
+    // The stored leaves of the page as one range of the level (not a lookup per leaf), against the
+    // leaf hashes the chain check computed with the events' hashes.
+    const stored = new Map((await store.auditNodePage(0, from - 2, page.length)).map((n) => [n.idx, n.hash]));
+    for (let i = 0; i < page.length; i++) {
+      const e = page[i]!;
+      if (!leafBad && !stored.get(e.seq - 1)?.equals(chain.leaves[i]!)) {
         leafBad = { seq: e.seq, reason: `the stored Merkle leaf of event ${e.seq} (${e.type}) is not the event's hash: audit_nodes was changed` };
       }
       if (checkpoint && e.seq === checkpoint.size) headAtCheckpoint = e.hash;
