@@ -63,7 +63,7 @@ describe('eventHash and checkpointMessage', () => {
 describe('canonicalEventTexts: one canonicalisation of data for the hash and the leaf', () => {
   const base = chain(1)[0]!;
   // Events as the store reads them, and as only a hand-edited row could make them (other types).
-  const cases: { name: string; event: Record<string, unknown> }[] = [
+  const cases: { name: string; event: object }[] = [
     { name: 'a plain event', event: base },
     { name: 'nested data with unsorted keys, arrays, numbers, null', event: { ...base, data: { z: [3, 1.5, -0, 1e21, null], a: { y: true, b: 'x' }, rows: [{ table: 't', key: 'k', digest: 'sha256:00' }] } } },
     { name: 'empty data', event: { ...base, data: {} } },

@@ -164,7 +164,9 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
  * `size` leaves, no more. Streams each level beside the one below it.
  */
 async function checkStoredTree(store: StoreReader, size: number, pageSize: number): Promise<BadEvent | undefined> {
-  const leaves = await countLevel(store, 0, pageSize);
+  // Leaves 0 to size - 1 were each read and checked with their events (step 1): only leaves past the
+  // log's end are left to count.
+  const leaves = size + (await countLevel(store, 0, pageSize, size - 1));
   if (leaves !== size) return { seq: Math.min(leaves, size) + 1, reason: `audit_nodes holds ${leaves} leaves for a log of ${size} events: it was changed` };
   for (let level = 1; Math.floor(size / 2 ** level) > 0; level++) {
     const want = Math.floor(size / 2 ** level);
@@ -185,8 +187,7 @@ async function checkStoredTree(store: StoreReader, size: number, pageSize: numbe
   return undefined;
 }
 
-async function* levelNodes(store: StoreReader, level: number, pageSize: number): AsyncGenerator<{ idx: number; hash: Buffer }> {
-  let after = -1;
+async function* levelNodes(store: StoreReader, level: number, pageSize: number, after = -1): AsyncGenerator<{ idx: number; hash: Buffer }> {
   for (;;) {
     const page = await store.auditNodePage(level, after, pageSize);
     if (page.length === 0) return;
@@ -195,9 +196,10 @@ async function* levelNodes(store: StoreReader, level: number, pageSize: number):
   }
 }
 
-async function countLevel(store: StoreReader, level: number, pageSize: number): Promise<number> {
+/** How many stored subtrees of one level come after index `after`. */
+async function countLevel(store: StoreReader, level: number, pageSize: number, after: number): Promise<number> {
   let count = 0;
-  for await (const _ of levelNodes(store, level, pageSize)) count++;
+  for await (const _ of levelNodes(store, level, pageSize, after)) count++;
   return count;
 }
 
