@@ -23,7 +23,7 @@
 // audit verify` checks it like any other. The seed fixes the shape (risks, rejections, which
 // releases stop at staging); ids and keys are random, as Tollgate makes them.
 //
-// The mix, per release (about 13 events): ReleaseCreated; two checklist items for staging; two
+// The mix, per release (about 11 events): ReleaseCreated; two checklist items for staging; two
 // validation results (junit, metrics) in one change; a peer-review sign-off (one in 15 rejected
 // first); the promotion to staging; then for 9 in 10 releases: an ml-engineer sign-off for
 // production, a security sign-off when the risk is high (3 in 10), the rollback-plan item, the
