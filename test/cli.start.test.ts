@@ -77,10 +77,15 @@ function load(args: readonly string[]): Loaded {
 /** Modules among `modules` that match any of `patterns`. */
 const matching = (modules: readonly string[], patterns: readonly RegExp[]) => modules.filter((m) => patterns.some((re) => re.test(m)));
 
-/** What a local read needs none of: the server, PostgreSQL, DuckDB, the validators, the report, the HTTP client. */
+/**
+ * What a local read needs none of: the server, PostgreSQL, DuckDB, the validators, the report, the
+ * HTTP client, the policy and manifest parsers (zod, YAML) and the attestation builder.
+ */
 const NOT_FOR_A_LOCAL_READ = {
-  packages: ['fastify', 'pg', '@duckdb/node-api', 'jose', 'prom-client', 'fast-xml-parser', 'autocannon'],
+  packages: ['fastify', 'pg', '@duckdb/node-api', 'jose', 'prom-client', 'fast-xml-parser', 'autocannon', 'zod', 'yaml'],
   modules: [
+    /^dist\/domain\/(policy|manifest|yaml-source)\.js$/,
+    /^dist\/audit\/attestation\.js$/,
     /^dist\/server\//,
     /^dist\/validators\//,
     /^dist\/report\//,

@@ -7,7 +7,7 @@
 //   npm run bench:server                                  # builds dist/, then runs this
 //   npm run bench:server -- --duration 3 --warmup 1 --rounds 1 --stores sqlite   # a quick look
 //   node bench/server/run.mjs [--connections 10] [--duration 10] [--warmup 2] [--rounds 3]
-//        [--stores sqlite,postgres] [--targets bare,status,write] [--pg URL] [--out FILE]
+//        [--stores sqlite,postgres] [--targets bare,status,write,raw] [--pg URL] [--out FILE]
 //        [--logs] [--cpu-prof DIR] [--presign-rate N]
 //
 // PostgreSQL: --pg, else TOLLGATE_BENCH_PG, else postgres://postgres@127.0.0.1:5432/test; a fresh
@@ -37,8 +37,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     stores: { type: 'string', default: 'sqlite,postgres' },
-    // Which of a store's targets to run (all three by default; the ratios need bare).
-    targets: { type: 'string', default: 'bare,status,write' },
+    // Which of a store's targets to run (all by default; the ratios need bare, and raw for writes).
+    targets: { type: 'string', default: 'bare,status,write,raw' },
     pg: { type: 'string' },
     out: { type: 'string', default: path.join(here, 'result.json') },
     logs: { type: 'boolean', default: false },
@@ -56,7 +56,7 @@ const PRESIGN_RATE = positive('presign-rate');
 const STORES = args.stores.split(',').map((s) => s.trim());
 for (const s of STORES) if (!['sqlite', 'postgres'].includes(s)) fail(`--stores: unknown store "${s}" (sqlite, postgres)`);
 const TARGETS = args.targets.split(',').map((s) => s.trim());
-for (const t of TARGETS) if (!['bare', 'status', 'write'].includes(t)) fail(`--targets: unknown target "${t}" (bare, status, write)`);
+for (const t of TARGETS) if (!['bare', 'status', 'write', 'raw'].includes(t)) fail(`--targets: unknown target "${t}" (bare, status, write, raw)`);
 const PG_URL = args.pg ?? process.env.TOLLGATE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function positive(name) {
@@ -202,6 +202,12 @@ async function settle(target) {
 }
 
 async function measure(target) {
+  if (target.kind === 'raw') {
+    // The disk's pace: durable one-row transactions, one after another, in the server process
+    // (idle meanwhile) on a file of its own beside the store's.
+    const raw = await ask({ type: 'raw', store: target.store, seconds: DURATION });
+    return { rps: raw.count / raw.seconds, requests: raw.count, seconds: raw.seconds, p50: raw.p50, p99: raw.p99, serverCpuMicrosPerRequest: raw.cpuMicros / raw.count };
+  }
   if (WARMUP > 0) {
     await load(target, WARMUP);
     await settle(target);
@@ -285,7 +291,7 @@ for (let r = 1; r <= ROUNDS; r++) {
   for (const store of STORES) {
     // The bare route runs next to each store's targets, and the order flips every round, so that a
     // noisy minute falls on the baseline as often as on what is compared with it.
-    let order = TARGETS.map((kind) => ({ kind, store }));
+    let order = TARGETS.filter((kind) => kind !== 'raw' || store === 'sqlite').map((kind) => ({ kind, store }));
     if (r % 2 === 0) order = order.reverse();
     round[store] = {};
     for (const target of order) {
@@ -299,6 +305,7 @@ for (let r = 1; r <= ROUNDS; r++) {
     const bare = round[store].bare?.rps;
     if (round[store].status) round[store].statusRatio = round[store].status.rps / bare;
     if (round[store].write) round[store].writeRatio = round[store].write.rps / bare;
+    if (round[store].write && round[store].raw) round[store].writeRawRatio = round[store].write.rps / round[store].raw.rps;
   }
   rounds.push(round);
 }
@@ -308,26 +315,35 @@ await stopChild();
 const summary = {};
 for (const store of STORES) {
   const of = (kind) => {
-    if (!TARGETS.includes(kind)) return undefined;
+    if (!TARGETS.includes(kind) || rounds.some((r) => !r[store][kind])) return undefined;
     const m = (field) => median(rounds.map((r) => r[store][kind][field]));
     return { rps: m('rps'), p50: m('p50'), p99: m('p99'), serverCpuMicrosPerRequest: m('serverCpuMicrosPerRequest') };
   };
   const ratio = (name) => (rounds[0][store][name] === undefined || Number.isNaN(rounds[0][store][name]) ? undefined : median(rounds.map((r) => r[store][name])));
-  summary[store] = { bare: of('bare'), status: of('status'), write: of('write'), statusRatio: ratio('statusRatio'), writeRatio: ratio('writeRatio') };
+  summary[store] = {
+    bare: of('bare'),
+    status: of('status'),
+    write: of('write'),
+    raw: of('raw'),
+    statusRatio: ratio('statusRatio'),
+    writeRatio: ratio('writeRatio'),
+    writeRawRatio: ratio('writeRawRatio'),
+  };
   if (summary[store].statusRatio !== undefined) summary[store].goalMet = summary[store].statusRatio >= 0.5;
+  if (summary[store].writeRawRatio !== undefined) summary[store].writeGoalMet = summary[store].writeRawRatio >= 0.5;
 }
 
 const cell = (m) => (m ? `${m.rps.toFixed(0)} (${m.p50} / ${m.p99})` : '–');
 const times = (x) => (x === undefined ? '–' : `${x.toFixed(3)}×`);
 const cpu = (m) => (m ? m.serverCpuMicrosPerRequest.toFixed(0) : '–');
 console.log(`\nmedian of ${ROUNDS} round(s); ratios are per round against the bare route measured next to them, then the median`);
-console.log('| store | bare req/s (p50 / p99 ms) | status req/s (p50 / p99 ms) | sign-off writes/s (p50 / p99 ms) | status / bare | writes / bare | server CPU µs/req: bare, status, write | goal: status ≥ 0.5× bare |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| store | bare req/s (p50 / p99 ms) | status req/s (p50 / p99 ms) | sign-off writes/s (p50 / p99 ms) | raw durable txn/s | status / bare | writes / raw | server CPU µs/req: bare, status, write | goals: status ≥ 0.5× bare, writes ≥ 0.5× raw |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const store of STORES) {
   const s = summary[store];
-  const goal = s.goalMet === undefined ? '–' : s.goalMet ? 'met' : 'NOT met';
+  const verdict = (met) => (met === undefined ? '–' : met ? 'met' : 'NOT met');
   console.log(
-    `| ${store} | ${cell(s.bare)} | ${cell(s.status)} | ${cell(s.write)} | ${times(s.statusRatio)} | ${times(s.writeRatio)} | ${cpu(s.bare)}, ${cpu(s.status)}, ${cpu(s.write)} | ${goal} |`,
+    `| ${store} | ${cell(s.bare)} | ${cell(s.status)} | ${cell(s.write)} | ${s.raw ? s.raw.rps.toFixed(0) : '–'} | ${times(s.statusRatio)} | ${times(s.writeRawRatio)} | ${cpu(s.bare)}, ${cpu(s.status)}, ${cpu(s.write)} | ${verdict(s.goalMet)}, ${verdict(s.writeGoalMet)} |`,
   );
 }
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -219,6 +220,42 @@ async function start() {
   process.send({ type: 'ready', servers, signerKeyPem: KEYS.bob.privateKeyPem, signer: 'bob', readRef: READ_REF, writeRef: WRITE_REF });
 }
 
+/**
+ * The baseline for writes: durable one-row transactions on SQLite (WAL, synchronous=FULL: an fsync
+ * per commit), one after another for `seconds`, on a file of its own in a temporary folder like
+ * the store's. What a sign-off write would cost if it were nothing but its row.
+ */
+function rawTransactions(store, seconds) {
+  if (store !== 'sqlite') throw new Error(`raw: only for sqlite, not ${store}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-raw-'));
+  const db = new BetterSqlite3(path.join(dir, 'raw.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('create table t (id integer primary key, body text not null)');
+    const insert = db.prepare('insert into t (body) values (?)');
+    const once = db.transaction((body) => insert.run(body));
+    const latencies = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let count = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      const t = performance.now();
+      once(`row ${count}`);
+      latencies.push(performance.now() - t);
+      count++;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    latencies.sort((a, b) => a - b);
+    const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 100) / 100;
+    return { count, seconds: elapsed, cpuMicros: cpu.user + cpu.system, p50: at(0.5), p99: at(0.99) };
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 let stopping = false;
 async function stop() {
   if (stopping) return;
@@ -243,6 +280,12 @@ process.on('message', (msg) => {
       (head) => process.send({ type: 'audit', id: msg.id, size: head.size }),
       (err) => process.send({ type: 'audit', id: msg.id, error: String(err) }),
     );
+  } else if (msg.type === 'raw') {
+    try {
+      process.send({ type: 'raw', id: msg.id, ...rawTransactions(msg.store, msg.seconds) });
+    } catch (err) {
+      process.send({ type: 'raw', id: msg.id, error: String(err) });
+    }
   } else if (msg.type === 'stop') {
     void stop();
   }

@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { digestBytes, type Digest } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { TollgateError } from '../domain/errors.js';
-import { releaseDigest } from '../domain/manifest.js';
+import { releaseDigest } from '../domain/release-digest.js';
 import type { Decision, EvidenceSet, Promotion, ReleaseManifest } from '../domain/model.js';
 import { parsePolicy } from '../domain/policy.js';
 import { signoffSignatureValid } from '../domain/signoff.js';

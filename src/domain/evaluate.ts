@@ -7,7 +7,7 @@ import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
 import { parseDuration, parseInterval } from './duration.js';
 import { tollgateError } from './errors.js';
-import { gateDigest, itemDigest, validationDigest } from './policy.js';
+import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
 import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
 import {

@@ -4,16 +4,34 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { tollgateError } from './errors.js';
+import { memoByText } from './memo.js';
 
 export const PUBLIC_KEY_PREFIX = 'ed25519:';
 
+/** Formatted keys by key object: a server formats its own key on every checkpoint. */
+const formatted = new WeakMap<KeyObject, string>();
+
 export function formatPublicKey(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return PUBLIC_KEY_PREFIX + pub.export({ type: 'spki', format: 'der' }).toString('base64');
+  let text = formatted.get(key);
+  if (text === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    text = PUBLIC_KEY_PREFIX + pub.export({ type: 'spki', format: 'der' }).toString('base64');
+    formatted.set(key, text);
+  }
+  return text;
 }
 
-/** Parses `ed25519:BASE64`; throws TG_KEY_INVALID for anything else. */
+/**
+ * Parses `ed25519:BASE64`; throws TG_KEY_INVALID for anything else. Parsed keys are kept by their
+ * text (a key object is immutable), so verifying a sign-off does not parse the roster key again.
+ */
 export function parsePublicKey(text: string): KeyObject {
+  return parseMemo(text);
+}
+
+const parseMemo = memoByText(4096, parseUncached);
+
+function parseUncached(text: string): KeyObject {
   const trimmed = text.trim();
   if (!trimmed.startsWith(PUBLIC_KEY_PREFIX)) {
     throw tollgateError('TG_KEY_INVALID', `not an Ed25519 public key: it must start with "${PUBLIC_KEY_PREFIX}"`);

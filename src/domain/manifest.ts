@@ -19,10 +19,10 @@ import {
   type YamlSource,
 } from './yaml-source.js';
 
-/** A subject: lowercase, because `subject@version` names a release in paths, URLs and CLI arguments. */
-export const SUBJECT_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-/** A version: semver and most other schemes (`2.4.0`, `2024.06.1`, `2.4.0-rc.1+build.5`). */
-export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
+// The digest and the name patterns live apart from the parser (zod, YAML), so that a decision loads
+// neither; re-exported here for the parser's callers.
+export { dropUndefined, normalizeSha256, releaseDigest, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
+import { dropUndefined, normalizeSha256, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
 
 /** An artifact as the manifest gives it: one with a `path` may leave its sha256 to be computed. */
 export interface ArtifactInput extends Omit<Artifact, 'sha256'> {
@@ -137,15 +137,6 @@ export function normalizeManifest(input: ManifestInput, artifactDigests: Readonl
   return dropUndefined({ ...input, artifacts });
 }
 
-/** The release digest: canonical JSON of the normalized manifest, absent fields left out. */
-export function releaseDigest(manifest: ReleaseManifest): Digest {
-  return digestOf(dropUndefined(manifest));
-}
-
-/** A sha256 as stored: 64 lowercase hex digits, without the `sha256:` prefix. */
-export function normalizeSha256(text: string): string {
-  return (text.startsWith('sha256:') ? text.slice('sha256:'.length) : text).toLowerCase();
-}
 
 // ---------------------------------------------------------------- internals
 
@@ -234,15 +225,3 @@ function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** A copy without undefined fields, so an absent field and an undefined one digest the same. */
-function dropUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => dropUndefined(v)) as T;
-  if (isPlainObject(value)) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, dropUndefined(v)]),
-    ) as T;
-  }
-  return value;
-}

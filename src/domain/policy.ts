@@ -5,10 +5,10 @@
 import { createPublicKey } from 'node:crypto';
 import * as z from 'zod';
 import { checkCondition } from './cel.js';
-import { digestOf, type Digest } from './digest.js';
+import type { Digest } from './digest.js';
 import { checkInterval, isValidDuration } from './duration.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
-import type { ChecklistItemDef, GateDef, Policy, ValidationDef } from './model.js';
+import type { Policy } from './model.js';
 import {
   formatPath,
   formatProblems,
@@ -21,8 +21,10 @@ import {
   type YamlSource,
 } from './yaml-source.js';
 
-/** Roster user names, roles, stage names and ids: they travel as CLI arguments and in URLs. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// The digests and roster lookups live apart from the parser (zod, YAML), so that a decision loads
+// neither; they are re-exported here for the parser's callers.
+export { gateDigest, holdersOf, itemDigest, NAME_PATTERN, policyDigest, rolesOf, validationDigest } from './policy-digests.js';
+import { NAME_PATTERN, policyDigest } from './policy-digests.js';
 const NAME_RULE = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
 
 const PUBLIC_KEY_PREFIX = 'ed25519:';
@@ -145,39 +147,6 @@ export function checkPolicy(source: string, file: string, options: PolicyOptions
     if (err instanceof TollgateError && err.code === 'TG_YAML_SYNTAX') return [...err.problems];
     throw err;
   }
-}
-
-/** The digest a promotion records: canonical JSON of the parsed policy. */
-export function policyDigest(policy: Policy): Digest {
-  return digestOf(policy);
-}
-
-/** What a sign-off binds to: a change to this gate makes its sign-offs stale, a change elsewhere does not. */
-export function gateDigest(gate: GateDef): Digest {
-  return digestOf(gate);
-}
-
-/** What a checklist completion binds to; the gate id and stage are in it so a moved item is a new item. */
-export function itemDigest(gate: GateDef, item: ChecklistItemDef): Digest {
-  return digestOf({ gate: gate.id, stage: gate.stage, item });
-}
-
-/** What a validation result binds to: a changed validation (its `with`, say) makes old results stale. */
-export function validationDigest(gate: GateDef, validation: ValidationDef): Digest {
-  return digestOf({ gate: gate.id, stage: gate.stage, validation });
-}
-
-/** Every role some roster member holds, sorted. */
-export function rolesOf(policy: Policy): string[] {
-  return [...new Set(Object.values(policy.roster).flatMap((e) => e.roles))].sort();
-}
-
-/** The roster members who hold `role`, sorted. */
-export function holdersOf(policy: Policy, role: string): string[] {
-  return Object.entries(policy.roster)
-    .filter(([, e]) => e.roles.includes(role))
-    .map(([user]) => user)
-    .sort();
 }
 
 /** What the policy is checked against beyond its own schema. */

@@ -27,7 +27,7 @@ import {
 } from 'jose';
 import * as z from 'zod';
 import { TollgateError, tollgateError, type Problem } from '../domain/errors.js';
-import { NAME_PATTERN } from '../domain/policy.js';
+import { NAME_PATTERN } from '../domain/policy-digests.js';
 import { formatProblems, loadYaml, validateYaml } from '../domain/yaml-source.js';
 
 /** Signature algorithms an issuer may use: asymmetric only (a shared secret would let the server mint tokens). */

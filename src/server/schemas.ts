@@ -7,9 +7,9 @@
  */
 import * as z from 'zod';
 import { DIGEST_PATTERN } from '../domain/digest.js';
-import { SUBJECT_PATTERN, VERSION_PATTERN } from '../domain/manifest.js';
+import { SUBJECT_PATTERN, VERSION_PATTERN } from '../domain/release-digest.js';
 import { ARTIFACT_KINDS, RISK_TIERS } from '../domain/model.js';
-import { NAME_PATTERN } from '../domain/policy.js';
+import { NAME_PATTERN } from '../domain/policy-digests.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

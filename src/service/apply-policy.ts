@@ -1,5 +1,4 @@
 import { actorOf } from '../audit/events.js';
-import { parsePolicy } from '../domain/policy.js';
 import type { Digest } from '../domain/digest.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -14,9 +13,10 @@ export interface ApplyPolicyResult {
 
 /** Records a new policy version, unless the active one has the same content digest. */
 export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, source: string, file: string): Promise<ApplyPolicyResult> {
-  // Imported here, not above: every use case is composed in use-cases.ts, and the validators (with
-  // their parsers and database drivers) are not loaded by a CLI `status` or `release list` (issue 9).
-  const { VALIDATOR_SCHEMAS } = await import('../validators/registry.js');
+  // Imported here, not above: every use case is composed in use-cases.ts, and the policy parser (zod,
+  // YAML) and the validators (with their parsers and database drivers) are not loaded by a CLI
+  // `status` or `release list` (issue 9).
+  const [{ parsePolicy }, { VALIDATOR_SCHEMAS }] = await Promise.all([import('../domain/policy.js'), import('../validators/registry.js')]);
   const { policy, digest } = parsePolicy(source, file, { validators: VALIDATOR_SCHEMAS });
   return change(deps, async ({ tx, at, vouch }) => {
     const active = await tx.activePolicy();

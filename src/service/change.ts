@@ -1,15 +1,16 @@
 /**
  * Every state change goes through `change`: one transaction that holds the change, its audit events
  * and a fresh checkpoint signed by the server key, so the log's head is vouched for and a deleted
- * last event is caught (DESIGN.md rule 5).
+ * last event is caught (DESIGN.md rule 5). Every transaction ends with a checkpoint; changes that
+ * arrive together share one (see `change`).
  */
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Actor, AuditEventType } from '../audit/events.js';
 import { checkpointMessage } from '../audit/log.js';
 import { digestBytes } from '../domain/digest.js';
 import { formatPublicKey, signBytes } from '../domain/keys.js';
 import type { RowClaim } from '../domain/records.js';
-import type { AuditEvent, StoreTx, Vouch } from '../store/store.js';
+import { TransactionLost, type AuditEvent, type StoreTx, type Vouch } from '../store/store.js';
 import { auditLeafHash, extendFrontier, frontierRoot, signCheckpointNote } from '../audit/tree.js';
 import { deliveryPayload, subscribes, webhookEventsOf } from '../webhooks/events.js';
 import type { ServiceDeps } from './deps.js';
@@ -27,30 +28,130 @@ export interface ChangeScope {
   vouch(type: AuditEventType, actor: Actor, data: Record<string, unknown> | ((claims: readonly RowClaim[]) => Record<string, unknown>)): Vouch;
 }
 
-export async function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {
-  return deps.store.transaction(async (tx) => {
-    const now = deps.now();
-    const at = now.toISOString();
-    const appended: AuditEvent[] = [];
-    const scope: ChangeScope = {
-      tx,
-      at,
-      now,
-      audit: async (type, actor, data) => {
-        const event = await tx.appendAudit({ type, actor, at, data });
-        appended.push(event);
-        return event;
-      },
-      vouch: (type, actor, data) => async (claims) =>
-        (await scope.audit(type, actor, { ...(typeof data === 'function' ? data(claims) : data), rows: claims })).seq,
-    };
-    const result = await fn(scope);
-    if (appended.length > 0) {
-      await checkpoint(deps, tx, at, appended);
-      await enqueueWebhooks(tx, at, appended);
+/**
+ * Runs `fn` as one state change. On SQLite, changes asked for while another transaction is running
+ * wait for it and then commit together, in one transaction, each under its own savepoint (group commit): one
+ * fsync and one signed checkpoint for all of them, so writers under load share the disk's pace
+ * instead of queueing for it one by one. Each change still succeeds or fails on its own: one that
+ * throws is rolled back to its savepoint and only its caller sees the error. A change alone (a CLI
+ * command) runs at once, in a transaction of its own, as before.
+ */
+export function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const item = { deps, fn, resolve: resolve as (value: unknown) => void, reject } as Pending;
+    // Only on SQLite, whose one writer at a time pays an fsync per transaction. On PostgreSQL each
+    // change keeps a transaction and a connection of its own, as concurrent as the database allows:
+    // a group there would hold the audit log's lock while a later change in it takes a stage's lock,
+    // the reverse of the order a lone promotion on another server takes them in: a deadlock.
+    if (deps.store.dialect !== 'sqlite') {
+      void runGroup(deps, [item]);
+      return;
     }
-    return result;
+    let queue = queues.get(deps.store);
+    if (!queue) {
+      queue = { pending: [], running: false };
+      queues.set(deps.store, queue);
+    }
+    queue.pending.push(item);
+    if (!queue.running) void drain(queue);
   });
+}
+
+interface Pending {
+  readonly deps: ServiceDeps;
+  readonly fn: (scope: ChangeScope) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Queue {
+  pending: Pending[];
+  running: boolean;
+}
+
+/** The changes waiting for each store's next transaction. */
+const queues = new WeakMap<object, Queue>();
+
+/** At most this many changes share a transaction, so that none waits long behind a crowd. */
+const MAX_GROUP = 64;
+
+async function drain(queue: Queue): Promise<void> {
+  queue.running = true;
+  try {
+    while (queue.pending.length > 0) {
+      // One group signs with one key: changes asked for with another server key (a key rotation in
+      // the same process) wait for the next transaction.
+      const first = queue.pending[0]!;
+      const group: Pending[] = [];
+      while (group.length < MAX_GROUP && queue.pending.length > 0) {
+        const next = queue.pending[0]!;
+        if (next.deps.serverKey !== first.deps.serverKey || next.deps.origin !== first.deps.origin) break;
+        group.push(queue.pending.shift()!);
+      }
+      await runGroup(first.deps, group);
+    }
+  } finally {
+    queue.running = false;
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+async function runGroup(deps: ServiceDeps, group: readonly Pending[]): Promise<void> {
+  let outcomes: Outcome[];
+  try {
+    outcomes = await deps.store.transaction(async (tx) => {
+      const appended: AuditEvent[] = [];
+      const results: Outcome[] = [];
+      let at = '';
+      for (const item of group) {
+        // Alone, a change needs no savepoint: its error ends the transaction.
+        if (group.length === 1) {
+          const run = await runOne(item, tx, item.deps.now());
+          at = run.at;
+          appended.push(...run.appended);
+          results.push({ ok: true, value: run.value });
+          continue;
+        }
+        try {
+          const run = await tx.savepoint(() => runOne(item, tx, item.deps.now()));
+          at = run.at;
+          appended.push(...run.appended);
+          results.push({ ok: true, value: run.value });
+        } catch (error) {
+          if (error instanceof TransactionLost) throw error.cause;
+          results.push({ ok: false, error });
+        }
+      }
+      if (appended.length > 0) await checkpoint(deps, tx, at, appended);
+      return results;
+    });
+  } catch (error) {
+    for (const item of group) item.reject(error);
+    return;
+  }
+  outcomes.forEach((outcome, i) => (outcome.ok ? group[i]!.resolve(outcome.value) : group[i]!.reject(outcome.error)));
+}
+
+/** One change: its function, then the outbox rows its events call for, all in `tx`. */
+async function runOne(item: Pending, tx: StoreTx, now: Date): Promise<{ value: unknown; appended: AuditEvent[]; at: string }> {
+  const at = now.toISOString();
+  const appended: AuditEvent[] = [];
+  const scope: ChangeScope = {
+    tx,
+    at,
+    now,
+    audit: async (type, actor, data) => {
+      const event = await tx.appendAudit({ type, actor, at, data });
+      appended.push(event);
+      return event;
+    },
+    vouch: (type, actor, data) => async (claims) =>
+      (await scope.audit(type, actor, { ...(typeof data === 'function' ? data(claims) : data), rows: claims })).seq,
+  };
+  const value = await item.fn(scope);
+  if (appended.length > 0) await enqueueWebhooks(tx, at, appended);
+  return { value, appended, at };
 }
 
 /**
@@ -98,5 +199,5 @@ async function enqueueWebhooks(tx: StoreTx, at: string, appended: readonly Audit
 
 /** A short stable name for the server key: the digest of its public key. */
 export function serverKeyId(deps: ServiceDeps): string {
-  return digestBytes(formatPublicKey(createPublicKey(deps.serverKey))).slice(0, 'sha256:'.length + 16);
+  return digestBytes(formatPublicKey(deps.serverKey)).slice(0, 'sha256:'.length + 16);
 }

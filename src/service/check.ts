@@ -3,7 +3,7 @@ import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
-import { itemDigest } from '../domain/policy.js';
+import { itemDigest } from '../domain/policy-digests.js';
 import { releaseName, type EvidenceAttachment } from '../domain/model.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';

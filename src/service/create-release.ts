@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/events.js';
-import { releaseDigest } from '../domain/manifest.js';
+import { releaseDigest } from '../domain/release-digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { releaseName, type ReleaseManifest } from '../domain/model.js';
 import type { Digest } from '../domain/digest.js';

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { parseDuration } from '../domain/duration.js';
 import { tollgateError } from '../domain/errors.js';
-import { NAME_PATTERN } from '../domain/policy.js';
+import { NAME_PATTERN } from '../domain/policy-digests.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';

@@ -6,7 +6,6 @@
 import type { DsseEnvelope } from '../audit/dsse.js';
 import type { Decision, EvidenceSet, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
 import { applyPolicy, type ApplyPolicyResult } from './apply-policy.js';
-import { attest } from './attest.js';
 import { completeItem, type CheckInput, type CheckResult } from './check.js';
 import { createRelease, type CreateReleaseResult } from './create-release.js';
 import type { ServiceDeps } from './deps.js';
@@ -102,6 +101,7 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       const c = await deps.store.latestCheckpoint();
       return c && { size: c.size, root: c.root, at: c.at, note: c.note };
     },
-    attest: (ref, stage) => attest(deps, ref, stage),
+    // Loaded when asked for: it builds (and parses) attestations, which no decision needs.
+    attest: async (ref, stage) => (await import('./attest.js')).attest(deps, ref, stage),
   };
 }

@@ -3,7 +3,7 @@ import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
 import { digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
-import { validationDigest } from '../domain/policy.js';
+import { validationDigest } from '../domain/policy-digests.js';
 import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';

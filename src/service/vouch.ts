@@ -8,9 +8,10 @@
 import { eventHash } from '../audit/log.js';
 import type { RowFinding } from '../audit/replay.js';
 import { tollgateError } from '../domain/errors.js';
-import { releaseDigest } from '../domain/manifest.js';
+import { digestOfFrozen } from '../domain/memo.js';
+import { releaseDigest } from '../domain/release-digest.js';
 import type { EvidenceSet, PolicyVersion, Promotion, Release } from '../domain/model.js';
-import { policyDigest } from '../domain/policy.js';
+import { policyDigest } from '../domain/policy-digests.js';
 import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
 
@@ -82,7 +83,7 @@ function tampered(table: VouchedTable, key: string, reason: string) {
  */
 export async function vouchPolicy(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, policy: PolicyVersion): Promise<PolicyVersion> {
   const key = String(policy.version);
-  if (policyDigest(policy.policy) !== policy.digest) {
+  if (digestOfFrozen(policy.policy, policyDigest) !== policy.digest) {
     throw tampered('policies', key, `the stored policy has digest ${policyDigest(policy.policy)}, not the ${policy.digest} it was applied with`);
   }
   await requireVouched(store, [{ table: 'policies', key }]);
@@ -91,7 +92,7 @@ export async function vouchPolicy(store: Pick<StoreReader, 'rowVouchers' | 'audi
 
 /** A release checked before anything is decided on it: its digest is the digest of its manifest, and its row is vouched for. */
 export async function vouchRelease(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, release: Release): Promise<Release> {
-  if (releaseDigest(release.manifest) !== release.digest) {
+  if (digestOfFrozen(release.manifest, releaseDigest) !== release.digest) {
     throw tampered('releases', release.digest, `the stored manifest has digest ${releaseDigest(release.manifest)}, not the release's ${release.digest}`);
   }
   await requireVouched(store, [{ table: 'releases', key: release.digest }]);

@@ -8,7 +8,7 @@
  * puts them together into the store and its transactions.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { auditReads, auditWrites } from './audit-queries.js';
 import type { SqlDialectName, WriteLocks } from './dialect.js';
 import { outboxReads, outboxWrites } from './outbox-queries.js';
@@ -16,7 +16,7 @@ import type { ReadContext, WriteContext } from './query-context.js';
 import { recordReads, recordWrites } from './record-queries.js';
 import { vouchReads } from './vouch-queries.js';
 import type { Database } from './schema.js';
-import type { Store, StoreReader, StoreTx } from './store.js';
+import { TransactionLost, type Savepoints, type Store, type StoreReader, type StoreTx } from './store.js';
 import { tokenReads, tokenWrites } from './token-queries.js';
 
 /** How a dialect plugs into the shared Kysely store. */
@@ -43,7 +43,32 @@ export interface KyselyStoreOptions {
 // Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
 // types keep them complete: a method missing from a role's queries does not compile.
 const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads, ...vouchReads };
-const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites };
+/** Savepoints: the same SQL on both dialects. Names only need to be unique among open ones. */
+let savepoints = 0;
+const SAVEPOINTS: Savepoints & ThisType<WriteContext> = {
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = sql.id(`tg_sp_${++savepoints}`);
+    await sql`savepoint ${name}`.execute(this.db);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      // When the database already ended the transaction (SQLite does on SQLITE_FULL, IOERR…;
+      // PostgreSQL refuses until ROLLBACK after a failed statement only outside savepoints) the
+      // rollback fails too: then the transaction as a whole fails, with the first error.
+      try {
+        await sql`rollback to savepoint ${name}`.execute(this.db);
+        await sql`release savepoint ${name}`.execute(this.db);
+      } catch {
+        throw new TransactionLost(err);
+      }
+      throw err;
+    }
+    await sql`release savepoint ${name}`.execute(this.db);
+    return result;
+  },
+};
+const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites, ...SAVEPOINTS };
 
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions): Store {

@@ -55,12 +55,15 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
   },
 
   async evidence(releaseDigest: Digest): Promise<EvidenceSet> {
-    // `at` first, then `id`, so that the order is the same on every read even when two share a time.
+    // `at` first, then the order they were recorded in (`audit_seq`), so that of two that share a time
+    // the one recorded later is later: evaluate counts the last one of each signer or item. `id` last,
+    // for rows that name no event (refused anyway), so that every read gives one order.
     const checklist = await this.db
       .selectFrom('checklist_completions')
       .selectAll()
       .where('release_digest', '=', releaseDigest)
       .orderBy('at')
+      .orderBy('audit_seq')
       .orderBy('id')
       .execute();
     const signoffs = await this.db
@@ -68,6 +71,7 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
       .selectAll()
       .where('release_digest', '=', releaseDigest)
       .orderBy('at')
+      .orderBy('audit_seq')
       .orderBy('id')
       .execute();
     const validations = await this.db
@@ -75,6 +79,7 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
       .selectAll()
       .where('release_digest', '=', releaseDigest)
       .orderBy('at')
+      .orderBy('audit_seq')
       .orderBy('id')
       .execute();
     return {

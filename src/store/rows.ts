@@ -3,6 +3,7 @@
  * Absent optional fields come back absent (not `null`, not a key set to `undefined`), so a value read
  * back deep-equals the value written.
  */
+import { deepFreeze, memoByText } from '../domain/memo.js';
 import type { Digest } from '../domain/digest.js';
 import type {
   ChecklistCompletion,
@@ -28,12 +29,18 @@ import type {
 } from './schema.js';
 import type { ApiToken, AuditCheckpoint, AuditEvent, DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery } from './store.js';
 
+/**
+ * Policies and manifests, parsed once per text and frozen: every request reads the active policy and
+ * its release, and a frozen document's digest is computed once too (service/vouch.ts).
+ */
+const parsedDocument = memoByText(256, (text) => deepFreeze(JSON.parse(text) as unknown));
+
 export function toPolicyVersion(r: PoliciesTable): PolicyVersion {
   return {
     version: r.version,
     digest: r.digest as Digest,
     name: r.name,
-    policy: JSON.parse(r.policy_json) as PolicyVersion['policy'],
+    policy: parsedDocument(r.policy_json) as PolicyVersion['policy'],
     source: r.source,
     appliedAt: r.applied_at,
     appliedBy: r.applied_by,
@@ -45,7 +52,7 @@ export function toRelease(r: ReleasesTable): Release {
     subject: r.subject,
     version: r.version,
     digest: r.digest as Digest,
-    manifest: JSON.parse(r.manifest_json) as Release['manifest'],
+    manifest: parsedDocument(r.manifest_json) as Release['manifest'],
     createdAt: r.created_at,
     createdBy: r.created_by,
   };

@@ -11,6 +11,8 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type SqliteDatabase,
+  type SqliteStatement,
 } from 'kysely';
 import type { WriteLocks } from './dialect.js';
 import { createKyselyStore } from './kysely-store.js';
@@ -77,13 +79,17 @@ const SQLITE_LOCKS: WriteLocks = {
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #sqlite: BetterSqlite3.Database;
 
+  readonly #statements: StatementCache;
+
   constructor(sqlite: BetterSqlite3.Database) {
-    super({ database: sqlite });
+    const statements = new StatementCache(sqlite);
+    super({ database: statements });
     this.#sqlite = sqlite;
+    this.#statements = statements;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#sqlite);
+    return new ImmediateSqliteDriver(this.#sqlite, this.#statements);
   }
 
   override createAdapter(): DialectAdapter {
@@ -94,8 +100,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
 class ImmediateSqliteDriver extends SqliteDriver {
   readonly #sqlite: BetterSqlite3.Database;
 
-  constructor(sqlite: BetterSqlite3.Database) {
-    super({ database: sqlite });
+  constructor(sqlite: BetterSqlite3.Database, statements: StatementCache) {
+    super({ database: statements });
     this.#sqlite = sqlite;
   }
 
@@ -119,5 +125,43 @@ class ImmediateSqliteDriver extends SqliteDriver {
 class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
     return true;
+  }
+}
+
+/**
+ * Prepared statements kept by their SQL. Kysely prepares every query it runs, and preparing costs
+ * more than running most of Tollgate's (a sign-off's ~20 queries are the same SQL every time). The
+ * queries' texts are few (values are bound, never spliced in), but the cache is bounded anyway. A
+ * statement still being iterated (a streamed read) is busy: another use of the same SQL meanwhile
+ * gets a fresh statement.
+ */
+export class StatementCache implements SqliteDatabase {
+  static readonly LIMIT = 500;
+  readonly #sqlite: BetterSqlite3.Database;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(sqlite: BetterSqlite3.Database) {
+    this.#sqlite = sqlite;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    const cached = this.#statements.get(sql);
+    if (cached && !cached.busy) return cached;
+    const statement = this.#sqlite.prepare(sql);
+    if (!cached) {
+      if (this.#statements.size >= StatementCache.LIMIT) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** How many statements are kept (for tests). */
+  get size(): number {
+    return this.#statements.size;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#sqlite.close();
   }
 }

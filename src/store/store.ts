@@ -232,8 +232,29 @@ export interface WebhookOutbox extends OutboxReader, Transactional<OutboxWriter>
 /** Every read, outside a transaction (the `Store`) or inside one (its `tx`). */
 export interface StoreReader extends RecordReader, AuditReader, TokenReader, OutboxReader, VouchReader {}
 
+/**
+ * A savepoint could not be rolled back: the database had already ended the transaction. Nothing of
+ * the transaction stands; `cause` is the error that ended it.
+ */
+export class TransactionLost extends Error {
+  constructor(cause: unknown) {
+    super(`the transaction was lost: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'TransactionLost';
+  }
+}
+
+/** A part of a transaction that can fail on its own: the rest of the transaction goes on. */
+export interface Savepoints {
+  /**
+   * Runs `fn` under a savepoint: if it throws, what it wrote is undone (the transaction goes on
+   * without it) and the error is rethrown. An error that ended the whole transaction (the database
+   * rolled it back itself) is rethrown as it is, and the transaction then fails as a whole.
+   */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 /** What a transaction callback gets: every read and every write, all in the one transaction. */
-export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, OutboxWriter {}
+export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, OutboxWriter, Savepoints {}
 
 export interface Store extends StoreReader, Transactional<StoreTx> {
   readonly dialect: SqlDialectName;

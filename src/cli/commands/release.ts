@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { tollgateError, type Problem } from '../../domain/errors.js';
-import { parseManifest } from '../../domain/manifest.js';
 import type { Artifact, ReleaseManifest } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { readTextFile, sha256File } from '../files.js';
 
 /** Reads a manifest and digests its local artifact files (paths are relative to the manifest). */
 export async function loadManifest(file: string, shown = file): Promise<ReleaseManifest> {
+  // The parser (zod, YAML) is loaded by `release create` only, not by `release list` or `show`.
+  const { parseManifest } = await import('../../domain/manifest.js');
   const input = parseManifest(readTextFile(file), shown);
   const base = path.dirname(file);
   const problems: Problem[] = [];

@@ -2,7 +2,7 @@
  * Every migration, in order, as a static list (no directory scanning: the list is bundled and checked
  * by the compiler). Append new migrations; never edit or reorder old ones.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialectName } from '../dialect.js';
 import { initial } from './0001-initial.js';
 import { tokens } from './0002-tokens.js';
@@ -35,6 +35,7 @@ export function createMigrationProvider(dialect: SqlDialectName): MigrationProvi
  * in one database would find the first one's table and skip creating its own.
  */
 export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialectName, opts: { schema?: string } = {}): Promise<void> {
+  if (await upToDate(db, opts.schema)) return;
   const migrator = new Migrator({
     db,
     provider: createMigrationProvider(dialect),
@@ -46,5 +47,21 @@ export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialectName, 
     throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * Whether every migration, and nothing else, is already recorded: then there is nothing to do, and
+ * one read replaces the migrator's introspection, lock table and transaction (a CLI command opens
+ * the store every time it runs). Anything else (a new file, a pending or an unknown migration, no
+ * bookkeeping table yet) goes to the migrator, which decides and reports as always.
+ */
+async function upToDate(db: Kysely<any>, schema: string | undefined): Promise<boolean> {
+  try {
+    const table = schema === undefined ? sql.table('kysely_migration') : sql.table(`${schema}.kysely_migration`);
+    const { rows } = await sql<{ name: string }>`select name from ${table} order by name`.execute(db);
+    return rows.length === MIGRATIONS.length && rows.every((r, i) => r.name === MIGRATIONS[i]![0]);
+  } catch {
+    return false;
   }
 }
