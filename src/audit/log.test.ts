@@ -1,7 +1,9 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuditCheckpoint, AuditEvent } from './events.js';
-import { GENESIS_HASH, checkpointMessage, eventHash, verifyAuditLog } from './log.js';
+import { canonicalJson, sha256Hex } from '../domain/digest.js';
+import { GENESIS_HASH, canonicalEventTexts, checkpointMessage, createChainVerifier, eventHash, verifyAuditLog } from './log.js';
+import { auditLeafHash } from './tree.js';
 
 const TYPES = ['PolicyApplied', 'ReleaseCreated', 'ChecklistCompleted', 'ValidationRecorded', 'SignoffRecorded', 'ReleasePromoted'];
 
@@ -55,6 +57,44 @@ describe('eventHash and checkpointMessage', () => {
     expect(checkpointMessage({ size: 3, head: 'ab', at: '2026-01-01T00:00:00Z' })).toBe(
       'tollgate-audit-checkpoint/v1\n3\nab\n2026-01-01T00:00:00Z\n',
     );
+  });
+});
+
+describe('canonicalEventTexts: one canonicalisation of data for the hash and the leaf', () => {
+  const base = chain(1)[0]!;
+  // Events as the store reads them, and as only a hand-edited row could make them (other types).
+  const cases: { name: string; event: object }[] = [
+    { name: 'a plain event', event: base },
+    { name: 'nested data with unsorted keys, arrays, numbers, null', event: { ...base, data: { z: [3, 1.5, -0, 1e21, null], a: { y: true, b: 'x' }, rows: [{ table: 't', key: 'k', digest: 'sha256:00' }] } } },
+    { name: 'empty data', event: { ...base, data: {} } },
+    { name: 'quotes, backslashes, control characters and non-ASCII in every string', event: { ...base, actor: 'user:"a\\b"\n', at: 'é\u2028😀', type: 'T\t"', prev: '\u0000', hash: 'h"\\', data: { 'ü': 'ß', '\u00e9': 1, e: 'é' } } },
+    { name: 'a seq that is not a safe integer', event: { ...base, seq: 2 ** 53 } },
+    { name: 'a seq written as text', event: { ...base, seq: '1' } },
+    { name: 'an actor that is a number', event: { ...base, actor: 7 } },
+    { name: 'data that is null', event: { ...base, data: null } },
+    { name: 'data that is an array', event: { ...base, data: [2, 1] } },
+    { name: 'data that is missing', event: { ...base, data: undefined } },
+    { name: 'a hash that is missing', event: { ...base, hash: undefined } },
+  ];
+  for (const c of cases) {
+    it(`is canonicalJson's own text for ${c.name}`, () => {
+      const e = c.event as unknown as AuditEvent;
+      const fields = { seq: e.seq, at: e.at, actor: e.actor, type: e.type, data: e.data, prev: e.prev };
+      const texts = canonicalEventTexts(e);
+      expect(texts.unhashed).toBe(canonicalJson(fields));
+      expect(texts.hashed).toBe(canonicalJson({ ...fields, hash: e.hash }));
+      expect(sha256Hex(texts.unhashed)).toBe(eventHash(e));
+      expect(canonicalEventTexts(e, false)).toEqual({ unhashed: texts.unhashed });
+    });
+  }
+
+  it('the chain check hands out each event\'s Merkle leaf, as auditLeafHash computes it', () => {
+    const events = chain(25);
+    const verifier = createChainVerifier();
+    expect(verifier.push(events.slice(0, 10))).toBeUndefined();
+    expect(verifier.leaves.map((l) => l.toString('hex'))).toEqual(events.slice(0, 10).map((e) => auditLeafHash(e).toString('hex')));
+    expect(verifier.push(events.slice(10))).toBeUndefined();
+    expect(verifier.leaves.map((l) => l.toString('hex'))).toEqual(events.slice(10).map((e) => auditLeafHash(e).toString('hex')));
   });
 });
 

@@ -6,13 +6,50 @@
  */
 import { canonicalJson, sha256Hex } from '../domain/digest.js';
 import type { AuditCheckpoint, AuditEvent } from './events.js';
+import { leafHash } from './merkle.js';
 
 /** The `prev` of the first event: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** The hash of an event: sha256 hex of the canonical JSON of every field but `hash`, `prev` included. */
 export function eventHash(e: Omit<AuditEvent, 'hash'>): string {
-  return sha256Hex(canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, type: e.type, data: e.data, prev: e.prev }));
+  return sha256Hex(canonicalEventTexts(e, false).unhashed);
+}
+
+/**
+ * The canonical JSON (RFC 8785) of an event's fields, with `hash` or without: what the Merkle leaf
+ * (`auditLeafHash`) and `eventHash` hash. See `canonicalEventTexts`.
+ */
+export function canonicalEventJson(e: Omit<AuditEvent, 'hash'> & { readonly hash?: string }, withHash = false): string {
+  const texts = canonicalEventTexts(e, withHash);
+  return withHash ? texts.hashed! : texts.unhashed;
+}
+
+/**
+ * The two canonical JSON texts of an event, `unhashed` (every field but `hash`: what `eventHash`
+ * hashes) and `hashed` (every field: the Merkle leaf), from one canonicalisation of `data`, which is
+ * most of the cost of either (a verification hashes every event both ways). Assembled around the
+ * canonical `data`: RFC 8785 orders these ASCII keys as written here and writes a string or a safe
+ * integer as JSON.stringify does, so each text is canonicalJson's own; fields of any other type (only a
+ * row edited by hand could have them) go through canonicalJson whole. `hashed` is left out unless
+ * asked for.
+ */
+export function canonicalEventTexts(e: Omit<AuditEvent, 'hash'> & { readonly hash?: string }, withHash = true): { unhashed: string; hashed?: string } {
+  const fields = { seq: e.seq, at: e.at, actor: e.actor, type: e.type, data: e.data, prev: e.prev };
+  const plain =
+    typeof e.actor === 'string' &&
+    typeof e.at === 'string' &&
+    typeof e.prev === 'string' &&
+    typeof e.type === 'string' &&
+    Number.isSafeInteger(e.seq) &&
+    typeof e.data === 'object' &&
+    e.data !== null;
+  const head = plain ? `{"actor":${JSON.stringify(e.actor)},"at":${JSON.stringify(e.at)},"data":${canonicalJson(e.data)},` : '';
+  const tail = `"prev":${JSON.stringify(e.prev)},"seq":${e.seq},"type":${JSON.stringify(e.type)}}`;
+  const unhashed = plain ? head + tail : canonicalJson(fields);
+  if (!withHash) return { unhashed };
+  const hashed = plain && typeof e.hash === 'string' ? `${head}"hash":${JSON.stringify(e.hash)},${tail}` : canonicalJson({ ...fields, hash: e.hash });
+  return { unhashed, hashed };
 }
 
 /**
@@ -53,11 +90,17 @@ export interface ChainVerifier {
   readonly size: number;
   /** The hash of the last event checked (`GENESIS_HASH` before any). */
   readonly head: string;
+  /**
+   * The Merkle leaf hash (`auditLeafHash`) of each event of the last page pushed, in order, up to the
+   * first bad one: computed with the event's hash from one canonicalisation (`canonicalEventTexts`).
+   */
+  readonly leaves: readonly Buffer[];
 }
 
 export function createChainVerifier(): ChainVerifier {
   let size = 0;
   let head = GENESIS_HASH;
+  let leaves: Buffer[] = [];
   return {
     get size() {
       return size;
@@ -65,7 +108,11 @@ export function createChainVerifier(): ChainVerifier {
     get head() {
       return head;
     },
+    get leaves() {
+      return leaves;
+    },
     push(page) {
+      leaves = [];
       for (let i = 0; i < page.length; i++) {
         const e = page[i]!;
         const expected = size + 1;
@@ -80,7 +127,9 @@ export function createChainVerifier(): ChainVerifier {
           const where = expected === 1 ? `the log starts at ${name}` : `${name} follows event ${expected - 1}`;
           return { seq: expected, reason: `${missing} ${one ? 'is' : 'are'} missing: ${where}, so ${one ? 'it was' : 'they were'} deleted` };
         }
-        if (eventHash(e) !== e.hash) return { seq: e.seq, reason: `${name} was changed: its hash does not match its content` };
+        const texts = canonicalEventTexts(e);
+        if (sha256Hex(texts.unhashed) !== e.hash) return { seq: e.seq, reason: `${name} was changed: its hash does not match its content` };
+        leaves.push(leafHash(Buffer.from(texts.hashed!, 'utf8')));
         if (e.prev !== head) {
           const before = size === 0 ? 'the start of the log' : `event ${size}`;
           return { seq: e.seq, reason: `${name} does not link to ${before}: an event before it was changed, replaced or deleted` };

@@ -5,7 +5,7 @@
  * over the whole log.
  */
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson } from '../domain/digest.js';
+import { canonicalEventJson } from './log.js';
 import type { AuditEvent } from './events.js';
 import { emptyRoot, leafHash, nodeHash } from './merkle.js';
 import { formatCheckpointBody, openNote, signNote, type Checkpoint } from './note.js';
@@ -15,7 +15,7 @@ export const SERVER_KEY_NAME = 'tollgate-server';
 
 /** A leaf is the canonical JSON of the whole event, its hash-chain fields included. */
 export function auditLeafHash(e: AuditEvent): Buffer {
-  return Buffer.from(leafHash(Buffer.from(canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, type: e.type, data: e.data, prev: e.prev, hash: e.hash }), 'utf8')));
+  return leafHash(Buffer.from(canonicalEventJson(e, true), 'utf8'));
 }
 
 /** Appends leaf hashes to a frontier of a tree of `size` leaves; returns the new frontier. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 // canonicalize is CommonJS whose types declare an ES default export; load it as what it is.
@@ -9,8 +9,10 @@ export type Digest = `sha256:${string}`;
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
+// One-shot crypto.hash: about twice as fast as createHash().update().digest() for the short texts
+// hashed here by the million (`audit verify` hashes every event and every row it vouches for).
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 export function digestBytes(data: string | Uint8Array): Digest {

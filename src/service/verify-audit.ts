@@ -9,7 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { checkpointMessage, checkpointProblem, createChainVerifier, GENESIS_HASH, type BadEvent } from '../audit/log.js';
 import { emptyRoot, foldPieces, nodeHash, rootPieces } from '../audit/merkle.js';
 import { createStateReplay, type RowFinding, type StoredRow } from '../audit/replay.js';
-import { auditLeafHash, openCheckpoint } from '../audit/tree.js';
+import { openCheckpoint } from '../audit/tree.js';
 import { digestBytes } from '../domain/digest.js';
 import { verifyBytes } from '../domain/keys.js';
 import { claimsOf, VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
@@ -68,9 +68,12 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     const bad = chain.push(page);
     if (bad) return { ...badEvent(bad), events: from - 1 + page.length, head: page[page.length - 1]!.hash };
     const to = chain.size;
-    const leaves = await store.auditNodes(page.map((e) => ({ level: 0, index: e.seq - 1 })));
-    for (const e of page) {
-      if (!leafBad && !leaves.get(nodeKey(0, e.seq - 1))?.equals(auditLeafHash(e))) {
+    // The stored leaves of the page as one range of the level (not a lookup per leaf), against the
+    // leaf hashes the chain check computed with the events' hashes.
+    const stored = new Map((await store.auditNodePage(0, from - 2, page.length)).map((n) => [n.idx, n.hash]));
+    for (let i = 0; i < page.length; i++) {
+      const e = page[i]!;
+      if (!leafBad && !stored.get(e.seq - 1)?.equals(chain.leaves[i]!)) {
         leafBad = { seq: e.seq, reason: `the stored Merkle leaf of event ${e.seq} (${e.type}) is not the event's hash: audit_nodes was changed` };
       }
       if (checkpoint && e.seq === checkpoint.size) headAtCheckpoint = e.hash;
@@ -161,7 +164,9 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
  * `size` leaves, no more. Streams each level beside the one below it.
  */
 async function checkStoredTree(store: StoreReader, size: number, pageSize: number): Promise<BadEvent | undefined> {
-  const leaves = await countLevel(store, 0, pageSize);
+  // Leaves 0 to size - 1 were each read and checked with their events (step 1): only leaves past the
+  // log's end are left to count.
+  const leaves = size + (await countLevel(store, 0, pageSize, size - 1));
   if (leaves !== size) return { seq: Math.min(leaves, size) + 1, reason: `audit_nodes holds ${leaves} leaves for a log of ${size} events: it was changed` };
   for (let level = 1; Math.floor(size / 2 ** level) > 0; level++) {
     const want = Math.floor(size / 2 ** level);
@@ -182,8 +187,7 @@ async function checkStoredTree(store: StoreReader, size: number, pageSize: numbe
   return undefined;
 }
 
-async function* levelNodes(store: StoreReader, level: number, pageSize: number): AsyncGenerator<{ idx: number; hash: Buffer }> {
-  let after = -1;
+async function* levelNodes(store: StoreReader, level: number, pageSize: number, after = -1): AsyncGenerator<{ idx: number; hash: Buffer }> {
   for (;;) {
     const page = await store.auditNodePage(level, after, pageSize);
     if (page.length === 0) return;
@@ -192,9 +196,10 @@ async function* levelNodes(store: StoreReader, level: number, pageSize: number):
   }
 }
 
-async function countLevel(store: StoreReader, level: number, pageSize: number): Promise<number> {
+/** How many stored subtrees of one level come after index `after`. */
+async function countLevel(store: StoreReader, level: number, pageSize: number, after: number): Promise<number> {
   let count = 0;
-  for await (const _ of levelNodes(store, level, pageSize)) count++;
+  for await (const _ of levelNodes(store, level, pageSize, after)) count++;
   return count;
 }
 
