@@ -3,7 +3,7 @@ import { decisionHorizon } from '../domain/horizon.js';
 import type { Decision } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, requireVouched } from './vouch.js';
+import { decisionRows, requireVouched, vouchedHolder } from './vouch.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
 export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
@@ -28,6 +28,8 @@ export async function decideWithHorizon(
   const release = await requireRelease(store, ref);
   const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
   await requireVouched(store, decisionRows(evidence, history));
+  // Who holds the stage must agree with the promotions on record (promote checks it too).
+  await vouchedHolder(store, release.subject, stage, history);
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,

@@ -161,6 +161,14 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
  * `size` leaves, no more. Streams each level beside the one below it.
  */
 async function checkStoredTree(store: StoreReader, size: number, pageSize: number): Promise<BadEvent | undefined> {
+  // Levels and indexes the walk below never reads: none may hold a node (the top level of a tree of
+  // `size` leaves is the highest with a complete subtree).
+  const bounds = await store.auditNodeBounds();
+  let top = -1;
+  while (Math.floor(size / 2 ** (top + 1)) > 0) top++;
+  if (bounds && (bounds.minLevel < 0 || bounds.maxLevel > top || bounds.minIdx < 0)) {
+    return { seq: 1, reason: `audit_nodes holds a subtree at level ${bounds.minLevel < 0 ? bounds.minLevel : bounds.maxLevel > top ? bounds.maxLevel : `${bounds.minLevel}, index ${bounds.minIdx}`} that a log of ${size} events does not have: it was changed` };
+  }
   const leaves = await countLevel(store, 0, pageSize);
   if (leaves !== size) return { seq: Math.min(leaves, size) + 1, reason: `audit_nodes holds ${leaves} leaves for a log of ${size} events: it was changed` };
   for (let level = 1; Math.floor(size / 2 ** level) > 0; level++) {

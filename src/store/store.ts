@@ -151,6 +151,8 @@ export interface AuditReader {
   auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>>;
   /** At most `limit` stored subtrees of one level after index `afterIdx`, in order. */
   auditNodePage(level: number, afterIdx: number, limit: number): Promise<{ idx: number; hash: Buffer }[]>;
+  /** The lowest and highest level and the lowest index among the stored subtrees; undefined when there are none. */
+  auditNodeBounds(): Promise<{ minLevel: number; maxLevel: number; minIdx: number } | undefined>;
   auditHead(): Promise<{ size: number; head: string }>;
   latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
 }
