@@ -4,7 +4,8 @@
 //   could put into a stage a release that never held it; a promote recorded a forged `previous`);
 // - a stored JSON column that no longer parses failed decisions with a parser's error, and failed
 //   `audit verify` itself for an event, instead of naming the row;
-// - a Merkle subtree stored at a level (or index) the walk never reads passed `audit verify`;
+// - a Merkle subtree stored at a level (or index) the walk never reads passed `audit verify`, and so
+//   did a blob kept under the empty string;
 // - an attestation went out without a checklist evidence file that had been deleted.
 import BetterSqlite3 from 'better-sqlite3';
 import fs from 'node:fs';
@@ -148,6 +149,17 @@ describe('audit verify: the stored Merkle tree holds nothing outside the tree of
     const v = await verifyAudit(h.store, h.deps.serverKey);
     expect(v.ok).toBe(false);
     expect(v.firstBad?.reason).toMatch(/^audit_nodes holds a subtree at level -?\d+.* that a log of \d+ events does not have/);
+    await h.close();
+  });
+});
+
+describe('audit verify: every blob', () => {
+  it('reports a blob kept under the empty string (the first page of blobs starts before it)', async () => {
+    const h = await home();
+    h.forge((db) => void db.prepare("update blobs set digest = '' where content = ?").run(Buffer.from('# runbook 1.0.0\n')));
+    const v = await verifyAudit(h.store, h.deps.serverKey);
+    expect(v.ok).toBe(false);
+    expect(v.rows?.map((r) => [r.table, r.key, r.what])).toContainEqual(['blobs', '', 'edited']);
     await h.close();
   });
 });

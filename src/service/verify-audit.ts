@@ -217,7 +217,7 @@ async function rootOf(store: StoreReader, size: number): Promise<Buffer> {
 /** Every blob's bytes against the digest it is kept under. */
 async function checkBlobs(store: StoreReader): Promise<RowFinding[]> {
   const out: RowFinding[] = [];
-  let after = '';
+  let after: string | undefined;
   for (;;) {
     const page = await store.blobDigests(after, 100);
     if (page.length === 0) return out;
