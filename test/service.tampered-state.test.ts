@@ -5,7 +5,8 @@
 // - a stored JSON column that no longer parses failed decisions with a parser's error, and failed
 //   `audit verify` itself for an event, instead of naming the row;
 // - a Merkle subtree stored at a level (or index) the walk never reads passed `audit verify`, and so
-//   did a blob kept under the empty string;
+//   did a blob kept under the empty string, and the newest checkpoint's key id and frontier (which
+//   its signature does not cover, and from which the next change grows the tree);
 // - an attestation went out without a checklist evidence file that had been deleted.
 import BetterSqlite3 from 'better-sqlite3';
 import fs from 'node:fs';
@@ -108,6 +109,14 @@ describe('who holds a stage is vouched for before a change builds on it', () => 
     await h.close();
   });
 
+  it('refuses a rollback when the promotion that brought the release it goes back to was deleted (it would record no `previous`)', async () => {
+    const h = await home();
+    h.forge((db) => void db.prepare("delete from promotions where version = '1.0.0'").run());
+    await expect(rollback(h.deps, 'dave', 'scorer', 'staging', 'bad')).rejects.toMatchObject({ code: 'TG_STATE_TAMPERED', message: expect.stringMatching(/no promotion of that release into staging is on record: a promotion was deleted/) });
+    expect((await h.store.stageHolder('scorer', 'staging'))?.version).toBe('1.1.0');
+    await h.close();
+  });
+
   it('refuses a promotion when the promotion that put the holder there was deleted (it would record a forged `previous`)', async () => {
     const h = await home();
     h.forge((db) => void db.prepare("delete from promotions where version = '1.1.0'").run());
@@ -149,6 +158,21 @@ describe('audit verify: the stored Merkle tree holds nothing outside the tree of
     const v = await verifyAudit(h.store, h.deps.serverKey);
     expect(v.ok).toBe(false);
     expect(v.firstBad?.reason).toMatch(/^audit_nodes holds a subtree at level -?\d+.* that a log of \d+ events does not have/);
+    await h.close();
+  });
+});
+
+describe('audit verify: the newest checkpoint, beyond its signature', () => {
+  it.each([
+    ['its key id', "update audit_checkpoints set key_id = 'sha256:0000000000000000' where size = (select max(size) from audit_checkpoints)", /names key sha256:0000000000000000, not the server key/],
+    ['its frontier', "update audit_checkpoints set frontier_json = '[]' where size = (select max(size) from audit_checkpoints)", /frontier, from which the next change grows the tree, is not the right edge/],
+    ['its frontier, no longer JSON', "update audit_checkpoints set frontier_json = '[' where size = (select max(size) from audit_checkpoints)", /frontier, from which the next change grows the tree, is not the right edge/],
+  ])('reports %s changed', async (_what, statement, reason) => {
+    const h = await home();
+    h.forge((db) => void db.prepare(statement).run());
+    const v = await verifyAudit(h.store, h.deps.serverKey);
+    expect(v.ok).toBe(false);
+    expect(v.firstBad?.reason).toMatch(reason);
     await h.close();
   });
 });

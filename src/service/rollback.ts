@@ -44,6 +44,14 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
     // What held the stage before the target's own latest arrival there: so repeated rollbacks walk back.
     const history = all.filter((p) => p.stage === stage);
     const arrival = [...history].reverse().find((p) => p.releaseDigest === target.digest && p.id !== holder.id);
+    // The holder names the target as the release before it, so the target's arrival is on record:
+    // without it the history was cut (a promotion deleted), and the `previous` recorded here would be wrong.
+    if (!arrival) {
+      const reason = `it names ${subject}@${holder.previousVersion} as the release that held ${stage} before it, but no promotion of that release into ${stage} is on record: a promotion was deleted`;
+      throw tollgateError('TG_STATE_TAMPERED', `promotions ${holder.id} is not what the audit log vouches for (deleted): ${reason}`, {
+        details: { rows: [{ table: 'promotions', key: holder.id, what: 'deleted', reason }] },
+      });
+    }
     const promotion: Promotion = {
       id: randomUUID(),
       subject,
@@ -56,7 +64,7 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
       by,
       at,
       reason,
-      ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
+      ...(arrival.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
     };
     await tx.insertPromotion(
       promotion,

@@ -11,7 +11,7 @@ import { emptyRoot, foldPieces, nodeHash, rootPieces } from '../audit/merkle.js'
 import { createStateReplay, type RowFinding, type StoredRow } from '../audit/replay.js';
 import { auditLeafHash, openCheckpoint } from '../audit/tree.js';
 import { digestBytes } from '../domain/digest.js';
-import { verifyBytes } from '../domain/keys.js';
+import { formatPublicKey, verifyBytes } from '../domain/keys.js';
 import { claimsOf, VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
 import { nodeKey } from '../store/audit-queries.js';
 import type { StoreReader } from '../store/store.js';
@@ -119,6 +119,16 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     if (note.checkpoint.size !== size || !root.equals(Buffer.from(note.checkpoint.rootHash))) {
       return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the Merkle root of the ${size} events is not the one the newest checkpoint signs` } };
     }
+    // What the signature does not cover but is still read: the key id it names, and the frontier the
+    // next change grows the tree from (a changed one would have the next checkpoint sign a wrong root).
+    const keyId = digestBytes(formatPublicKey(publicKey)).slice(0, 'sha256:'.length + 16);
+    if (checkpoint.keyId !== keyId) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint names key ${checkpoint.keyId}, not the server key ${keyId} that signed it: audit_checkpoints was changed` } };
+    }
+    const edge = size === 0 ? [] : await rightEdge(store, size);
+    if (checkpoint.frontier.length !== edge.length || checkpoint.frontier.some((h, i) => h !== edge[i])) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: "the newest checkpoint's frontier, from which the next change grows the tree, is not the right edge of the log's tree: audit_checkpoints was changed" } };
+    }
   }
 
   // 4. Rows that name no event of the log, and claims whose rows are gone; then the blobs.
@@ -204,6 +214,13 @@ async function countLevel(store: StoreReader, level: number, pageSize: number): 
   let count = 0;
   for await (const _ of levelNodes(store, level, pageSize)) count++;
   return count;
+}
+
+/** The complete subtrees of a tree of `size` leaves, largest first, as hex: what a checkpoint's frontier holds. */
+async function rightEdge(store: StoreReader, size: number): Promise<string[]> {
+  const pieces = rootPieces(size);
+  const nodes = await store.auditNodes(pieces);
+  return pieces.map((p) => nodes.get(nodeKey(p.level, p.index))?.toString('hex') ?? '');
 }
 
 /** The root of the first `size` leaves, from the stored subtrees (checked by then). */

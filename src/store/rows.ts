@@ -147,7 +147,7 @@ export function toCheckpoint(r: AuditCheckpointsTable): AuditCheckpoint {
     keyId: r.key_id,
     root: r.root,
     note: r.note,
-    frontier: JSON.parse(r.frontier_json) as string[],
+    frontier: frontierOf(r.frontier_json),
   };
 }
 
@@ -233,4 +233,14 @@ function eventData(text: string): AuditEvent['data'] {
     return { unreadable: text };
   }
   return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as AuditEvent['data']) : { unreadable: text };
+}
+
+/** A checkpoint's frontier; text that is not a list of hashes reads as none, which audit verify reports. */
+function frontierOf(text: string): string[] {
+  try {
+    const list = JSON.parse(text) as unknown;
+    return Array.isArray(list) && list.every((h) => typeof h === 'string') ? list : [];
+  } catch {
+    return [];
+  }
 }
