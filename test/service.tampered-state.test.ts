@@ -5,8 +5,9 @@
 // - a stored JSON column that no longer parses failed decisions with a parser's error, and failed
 //   `audit verify` itself for an event, instead of naming the row;
 // - a Merkle subtree stored at a level (or index) the walk never reads passed `audit verify`, and so
-//   did a blob kept under the empty string, and the newest checkpoint's key id and frontier (which
-//   its signature does not cover, and from which the next change grows the tree);
+//   did a blob kept under the empty string, and the newest checkpoint's key id, root and frontier
+//   (which its signature does not cover; attest proves inclusion against the root, the next change
+//   grows the tree from the frontier) and its signature with a character base64 decoding skips;
 // - an attestation went out without a checklist evidence file that had been deleted.
 import BetterSqlite3 from 'better-sqlite3';
 import fs from 'node:fs';
@@ -165,6 +166,8 @@ describe('audit verify: the stored Merkle tree holds nothing outside the tree of
 describe('audit verify: the newest checkpoint, beyond its signature', () => {
   it.each([
     ['its key id', "update audit_checkpoints set key_id = 'sha256:0000000000000000' where size = (select max(size) from audit_checkpoints)", /names key sha256:0000000000000000, not the server key/],
+    ['its root', "update audit_checkpoints set root = replace(root, substr(root, 1, 1), 'x') where size = (select max(size) from audit_checkpoints)", /records root \S+, not the root of the log's tree/],
+    ['its signature, with a character base64 decoding skips', "update audit_checkpoints set signature = signature || '!' where size = (select max(size) from audit_checkpoints)", /has a signature that does not verify/],
     ['its frontier', "update audit_checkpoints set frontier_json = '[]' where size = (select max(size) from audit_checkpoints)", /frontier, from which the next change grows the tree, is not the right edge/],
     ['its frontier, no longer JSON', "update audit_checkpoints set frontier_json = '[' where size = (select max(size) from audit_checkpoints)", /frontier, from which the next change grows the tree, is not the right edge/],
   ])('reports %s changed', async (_what, statement, reason) => {

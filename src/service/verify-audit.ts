@@ -93,7 +93,10 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     if (!checkpoint) return { ok: false, events: size, head, firstBad: { seq: 1, reason: 'the log has events but no signed checkpoint: the checkpoints were deleted' } };
   }
   if (checkpoint) {
-    const problem = checkpointProblem(checkpoint, size, () => headAtCheckpoint ?? '', (c) => verifyBytes(publicKey, checkpointMessage(c), c.signature));
+    // The signature as Tollgate writes it (canonical base64): a decoder skips characters outside the
+    // alphabet, so text with some added would still verify.
+    const signed = (c: typeof checkpoint) => Buffer.from(c.signature, 'base64').toString('base64') === c.signature && verifyBytes(publicKey, checkpointMessage(c), c.signature);
+    const problem = checkpointProblem(checkpoint, size, () => headAtCheckpoint ?? '', signed);
     if (problem) return { ok: false, events: size, head, firstBad: problem };
     if (checkpoint.size < size) {
       const extra = (await store.auditPage(checkpoint.size, 1))[0]!;
@@ -121,6 +124,9 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     }
     // What the signature does not cover but is still read: the key id it names, and the frontier the
     // next change grows the tree from (a changed one would have the next checkpoint sign a wrong root).
+    if (checkpoint.root !== root.toString('hex')) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint records root ${checkpoint.root}, not the root of the log's tree its note signs: audit_checkpoints was changed` } };
+    }
     const keyId = digestBytes(formatPublicKey(publicKey)).slice(0, 'sha256:'.length + 16);
     if (checkpoint.keyId !== keyId) {
       return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint names key ${checkpoint.keyId}, not the server key ${keyId} that signed it: audit_checkpoints was changed` } };
