@@ -189,6 +189,15 @@ describe('audit verify: every blob', () => {
     expect(v.rows?.map((r) => [r.table, r.key, r.what])).toContainEqual(['blobs', '', 'edited']);
     await h.close();
   });
+
+  it('reports a blob kept under NULL (SQLite lets a text primary key be NULL)', async () => {
+    const h = await home();
+    h.forge((db) => void db.prepare('update blobs set digest = null where content = ?').run(Buffer.from('# runbook 1.0.0\n')));
+    const v = await verifyAudit(h.store, h.deps.serverKey);
+    expect(v.ok).toBe(false);
+    expect(v.rows?.map((r) => [r.table, r.key, r.what])).toContainEqual(['blobs', 'null', 'edited']);
+    await h.close();
+  });
 });
 
 describe('attest', () => {

@@ -245,6 +245,11 @@ async function checkBlobs(store: StoreReader): Promise<RowFinding[]> {
     const page = await store.blobDigests(after, 100);
     if (page.length === 0) return out;
     for (const { digest, size } of page) {
+      // A blob is kept under the digest of its bytes; SQLite even lets a text key be NULL.
+      if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+        out.push({ table: 'blobs', key: String(digest), what: 'edited', reason: `it is kept under ${JSON.stringify(digest)}, which is not a digest of its bytes` });
+        continue;
+      }
       const bytes = await store.blob(digest as `sha256:${string}`);
       if (!bytes) continue;
       const actual = digestBytes(bytes);
