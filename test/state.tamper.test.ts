@@ -751,6 +751,9 @@ function harmless(m: Mutation, latestCheckpoint: Row): string | undefined {
   if (m.table === 'audit_events' && m.kind === 'edit' && m.column === 'data_json' && sameJson(m.before, m.after)) {
     return "whitespace or key order inside audit_events.data_json: an event's hash is over the canonical JSON (RFC 8785) of its data, so the same JSON value written otherwise is the same event";
   }
+  if (m.table === 'audit_checkpoints' && m.kind === 'edit' && m.column === 'frontier_json' && sameJson(m.before, m.after)) {
+    return "whitespace inside the newest checkpoint's frontier_json: it is read as the list of hashes it holds (audit verify compares that list with the log's tree)";
+  }
   if (m.table === 'blobs' && m.kind === 'delete') {
     return "a blob's bytes are read by no status or promote (they decide from the vouched rows, which name each file by digest); the attestation of a promotion whose evidence names it refuses when it is checklist evidence (always kept) and carries the digest alone when it is a validation input copy (kept only when the validate run sent one)";
   }
@@ -946,10 +949,13 @@ describe.each(targets)('tamper suite ($name)', (target) => {
       ...[...perKind.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => line(k, x)),
       '',
       ...[...harmlessReasons.entries()].map(([r, n]) => `harmless ×${n}: ${r}`),
+      ...(failures.length > 0 ? ['FAILURES:', ...failures] : []),
       ...(crashes.size > 0 ? ['decisions that failed with an error other than a TollgateError:', ...[...crashes.entries()].map(([c, n]) => `  ×${n} ${c}`)] : []),
     ].join('\n');
     console.log(report);
     expect(failures, `seed ${SEED}: replay with TOLLGATE_TAMPER_SEED=${SEED}\n${failures.slice(0, 40).join('\n')}`).toEqual([]);
     expect(done).toBe(COUNT);
-  }, 600_000);
+    // A guard, not a goal: 1,000 mutations take ~25 s of CPU on SQLite, ~50 s on PostgreSQL (docs/reliability.md),
+    // and a machine shared with other work may stretch that many times over.
+  }, 1_800_000);
 });
