@@ -800,6 +800,8 @@ describe.each(targets)('tamper suite ($name)', (target) => {
 
   it('the untouched record verifies, and its decisions are the ones the template was built for', async () => {
     expect((await verifyAudit(store, t.deps.serverKey)).ok).toBe(true);
+    // Every table is mutated, so every table needs rows: a table added to VOUCHED_TABLES needs some here.
+    for (const table of TABLES) expect(snapshot.get(table)!.length, `${table} has no row in the template`).toBeGreaterThan(0);
     baseline = await store.transaction((tx) => probe(tx, t, store.dialect));
     const a = baseline.answers;
     expect(baseline.refusals).toEqual([]);
