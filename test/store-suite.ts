@@ -220,6 +220,7 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   auditSearch: (r) => r.auditSearch({ type: 'PolicyApplied' }, 0, 10),
   auditNodes: (r) => r.auditNodes([{ level: 0, index: 0 }]),
   auditNodePage: (r) => r.auditNodePage(0, -1, 10),
+  auditNodeBounds: (r) => r.auditNodeBounds(),
   latestCheckpoint: (r) => r.latestCheckpoint(),
   findTokenByHash: (r) => r.findTokenByHash(hex('0')),
   listTokens: (r) => r.listTokens(),

@@ -129,10 +129,20 @@ async function filesOf(store: StoreReader, evidence: EvidenceSet): Promise<Recor
       ...evidence.checklist.flatMap((c) => (c.evidence?.digest && (c.evidence.size ?? 0) <= MAX_INPUT_COPY_BYTES ? [c.evidence.digest] : [])),
     ]),
   ].sort();
+  // A checklist evidence file is always kept with its completion (check.ts): one that is gone was
+  // deleted, and the attestation must not go out without it. A validation input is kept only when the
+  // validate run sent a copy, so a missing one is carried by digest alone.
+  const alwaysKept = new Set(evidence.checklist.flatMap((c) => (c.evidence?.digest && (c.evidence.size ?? 0) <= MAX_INPUT_COPY_BYTES ? [c.evidence.digest] : [])));
   const out: Record<string, string> = {};
   let total = 0;
   for (const digest of digests) {
     const bytes = await store.blob(digest);
+    if (!bytes && alwaysKept.has(digest)) {
+      const reason = 'a checklist evidence file is kept with its completion, and this one is gone: it was deleted';
+      throw tollgateError('TG_STATE_TAMPERED', `blobs ${digest} is not what the audit log vouches for (deleted): ${reason}`, {
+        details: { rows: [{ table: 'blobs', key: digest, what: 'deleted', reason }] },
+      });
+    }
     if (!bytes || bytes.byteLength > MAX_INPUT_COPY_BYTES || total + bytes.byteLength > MAX_ATTESTED_FILES_BYTES) continue;
     // The bytes must be what they are kept under: an attestation never carries changed evidence.
     if (digestBytes(bytes) !== digest) {

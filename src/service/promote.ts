@@ -7,7 +7,7 @@ import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched, vouchedHolder } from './vouch.js';
 
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
@@ -37,6 +37,10 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       // Nothing counts that the audit log does not vouch for: a forged row never promotes.
       await requireVouched(tx, decisionRows(evidence, history, holds));
       const passkeys = await evidencePasskeys(tx, evidence.signoffs, at);
+      // Who holds the stage, as the log vouches for it: checked before deciding (a holder row that
+      // disagrees with the promotions on record means one of them was changed), and recorded as the
+      // promotion's `previous`.
+      const holder = await vouchedHolder(tx, release.subject, stage, history);
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
         policyDigest: active.digest,
@@ -51,7 +55,6 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
           details: { ...decision, promoted: false },
         });
       }
-      const holder = await tx.stageHolder(release.subject, stage);
       const promotion: Promotion = {
         id: randomUUID(),
         subject: release.subject,

@@ -6,6 +6,7 @@ import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireStage } from './lookup.js';
+import { decisionRows, requireVouched, vouchedHolder, vouchRelease } from './vouch.js';
 
 export interface RollbackResult {
   readonly subject: string;
@@ -32,16 +33,30 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
     requireStage(active.policy, stage);
     requireStageRole(active.policy, stage, by, 'rollback');
     await tx.lockStage(subject, stage);
-    const holder = await tx.stageHolder(subject, stage);
+    // Everything a rollback builds on must be what the log vouches for: the subject's promotions, who
+    // holds the stage, and the release it goes back to (a forged row would otherwise put a release
+    // that never held the stage into it, past every gate).
+    const all = await tx.promotions({ subject });
+    await requireVouched(tx, decisionRows({ checklist: [], signoffs: [], validations: [] }, all));
+    const holder = await vouchedHolder(tx, subject, stage, all);
     if (!holder) throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
     if (holder.previousVersion === undefined) {
       throw tollgateError('TG_NO_PREVIOUS_RELEASE', `${subject}@${holder.version} is the first release of ${subject} in ${stage}; there is nothing to roll back to`);
     }
-    const target = await tx.findRelease(subject, holder.previousVersion);
-    if (!target) throw tollgateError('TG_RELEASE_NOT_FOUND', `the previous release ${subject}@${holder.previousVersion} is not registered`);
+    const found = await tx.findRelease(subject, holder.previousVersion);
+    if (!found) throw tollgateError('TG_RELEASE_NOT_FOUND', `the previous release ${subject}@${holder.previousVersion} is not registered`);
+    const target = await vouchRelease(tx, found);
     // What held the stage before the target's own latest arrival there: so repeated rollbacks walk back.
-    const history = await tx.promotions({ subject, stage });
+    const history = all.filter((p) => p.stage === stage);
     const arrival = [...history].reverse().find((p) => p.releaseDigest === target.digest && p.id !== holder.id);
+    // The holder names the target as the release before it, so the target's arrival is on record:
+    // without it the history was cut (a promotion deleted), and the `previous` recorded here would be wrong.
+    if (!arrival) {
+      const reason = `it names ${subject}@${holder.previousVersion} as the release that held ${stage} before it, but no promotion of that release into ${stage} is on record: a promotion was deleted`;
+      throw tollgateError('TG_STATE_TAMPERED', `promotions ${holder.id} is not what the audit log vouches for (deleted): ${reason}`, {
+        details: { rows: [{ table: 'promotions', key: holder.id, what: 'deleted', reason }] },
+      });
+    }
     const promotion: Promotion = {
       id: randomUUID(),
       subject,
@@ -54,7 +69,7 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
       by,
       at,
       reason,
-      ...(arrival?.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
+      ...(arrival.previousVersion !== undefined ? { previousVersion: arrival.previousVersion } : {}),
     };
     // The release taken out stays out of this stage (and the stages after it) until someone clears
     // it, and the promotion that put it here is a failed change.

@@ -4,7 +4,7 @@ import type { EvaluateContext } from '../domain/evaluate.js';
 import type { Decision, EvidenceSet, Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched, vouchedHolder } from './vouch.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
 export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
@@ -28,6 +28,8 @@ export async function decideWithHorizon(
   requireStage(active.policy, stage);
   const release = await requireRelease(store, ref);
   const { evidence, record } = await decisionInputs(store, release, now);
+  // Who holds the stage must agree with the promotions on record (promote checks it too).
+  await vouchedHolder(store, release.subject, stage, record.history);
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,

@@ -11,7 +11,7 @@ import { emptyRoot, foldPieces, nodeHash, rootPieces } from '../audit/merkle.js'
 import { createStateReplay, type RowFinding, type StoredRow } from '../audit/replay.js';
 import { openCheckpoint } from '../audit/tree.js';
 import { digestBytes } from '../domain/digest.js';
-import { verifyBytes } from '../domain/keys.js';
+import { formatPublicKey, verifyBytes } from '../domain/keys.js';
 import { claimsOf, VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
 import { nodeKey } from '../store/audit-queries.js';
 import type { StoreReader } from '../store/store.js';
@@ -96,7 +96,10 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     if (!checkpoint) return { ok: false, events: size, head, firstBad: { seq: 1, reason: 'the log has events but no signed checkpoint: the checkpoints were deleted' } };
   }
   if (checkpoint) {
-    const problem = checkpointProblem(checkpoint, size, () => headAtCheckpoint ?? '', (c) => verifyBytes(publicKey, checkpointMessage(c), c.signature));
+    // The signature as Tollgate writes it (canonical base64): a decoder skips characters outside the
+    // alphabet, so text with some added would still verify.
+    const signed = (c: typeof checkpoint) => Buffer.from(c.signature, 'base64').toString('base64') === c.signature && verifyBytes(publicKey, checkpointMessage(c), c.signature);
+    const problem = checkpointProblem(checkpoint, size, () => headAtCheckpoint ?? '', signed);
     if (problem) return { ok: false, events: size, head, firstBad: problem };
     if (checkpoint.size < size) {
       const extra = (await store.auditPage(checkpoint.size, 1))[0]!;
@@ -121,6 +124,19 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
     if (!note.ok) return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint note does not verify with the server key: ${note.reason}` } };
     if (note.checkpoint.size !== size || !root.equals(Buffer.from(note.checkpoint.rootHash))) {
       return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the Merkle root of the ${size} events is not the one the newest checkpoint signs` } };
+    }
+    // What the signature does not cover but is still read: the key id it names, and the frontier the
+    // next change grows the tree from (a changed one would have the next checkpoint sign a wrong root).
+    if (checkpoint.root !== root.toString('hex')) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint records root ${checkpoint.root}, not the root of the log's tree its note signs: audit_checkpoints was changed` } };
+    }
+    const keyId = digestBytes(formatPublicKey(publicKey)).slice(0, 'sha256:'.length + 16);
+    if (checkpoint.keyId !== keyId) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: `the newest checkpoint names key ${checkpoint.keyId}, not the server key ${keyId} that signed it: audit_checkpoints was changed` } };
+    }
+    const edge = size === 0 ? [] : await rightEdge(store, size);
+    if (checkpoint.frontier.length !== edge.length || checkpoint.frontier.some((h, i) => h !== edge[i])) {
+      return { ok: false, events: size, head, firstBad: { seq: checkpoint.size, reason: "the newest checkpoint's frontier, from which the next change grows the tree, is not the right edge of the log's tree: audit_checkpoints was changed" } };
     }
   }
 
@@ -164,6 +180,14 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
  * `size` leaves, no more. Streams each level beside the one below it.
  */
 async function checkStoredTree(store: StoreReader, size: number, pageSize: number): Promise<BadEvent | undefined> {
+  // Levels and indexes the walk below never reads: none may hold a node (the top level of a tree of
+  // `size` leaves is the highest with a complete subtree).
+  const bounds = await store.auditNodeBounds();
+  let top = -1;
+  while (Math.floor(size / 2 ** (top + 1)) > 0) top++;
+  if (bounds && (bounds.minLevel < 0 || bounds.maxLevel > top || bounds.minIdx < 0)) {
+    return { seq: 1, reason: `audit_nodes holds a subtree at level ${bounds.minLevel < 0 ? bounds.minLevel : bounds.maxLevel > top ? bounds.maxLevel : `${bounds.minLevel}, index ${bounds.minIdx}`} that a log of ${size} events does not have: it was changed` };
+  }
   // Leaves 0 to size - 1 were each read and checked with their events (step 1): only leaves past the
   // log's end are left to count.
   const leaves = size + (await countLevel(store, 0, pageSize, size - 1));
@@ -203,6 +227,13 @@ async function countLevel(store: StoreReader, level: number, pageSize: number, a
   return count;
 }
 
+/** The complete subtrees of a tree of `size` leaves, largest first, as hex: what a checkpoint's frontier holds. */
+async function rightEdge(store: StoreReader, size: number): Promise<string[]> {
+  const pieces = rootPieces(size);
+  const nodes = await store.auditNodes(pieces);
+  return pieces.map((p) => nodes.get(nodeKey(p.level, p.index))?.toString('hex') ?? '');
+}
+
 /** The root of the first `size` leaves, from the stored subtrees (checked by then). */
 async function rootOf(store: StoreReader, size: number): Promise<Buffer> {
   if (size === 0) return emptyRoot();
@@ -214,11 +245,16 @@ async function rootOf(store: StoreReader, size: number): Promise<Buffer> {
 /** Every blob's bytes against the digest it is kept under. */
 async function checkBlobs(store: StoreReader): Promise<RowFinding[]> {
   const out: RowFinding[] = [];
-  let after = '';
+  let after: string | undefined;
   for (;;) {
     const page = await store.blobDigests(after, 100);
     if (page.length === 0) return out;
     for (const { digest, size } of page) {
+      // A blob is kept under the digest of its bytes; SQLite even lets a text key be NULL.
+      if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+        out.push({ table: 'blobs', key: String(digest), what: 'edited', reason: `it is kept under ${JSON.stringify(digest)}, which is not a digest of its bytes` });
+        continue;
+      }
       const bytes = await store.blob(digest as `sha256:${string}`);
       if (!bytes) continue;
       const actual = digestBytes(bytes);

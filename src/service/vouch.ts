@@ -110,6 +110,33 @@ export function decisionRows(evidence: EvidenceSet, history: readonly Promotion[
   ];
 }
 
+/**
+ * Who holds a stage, checked before a change builds on it (a promotion records the holder it
+ * replaces; a rollback goes back to the one before): the holder's row must be vouched for by the log,
+ * and must name the latest of the subject's promotions into the stage, `history` (rows the caller has
+ * already checked). A holder row deleted, pointed at another promotion, or left behind by a deleted
+ * promotion is refused like any other tampered row.
+ */
+export async function vouchedHolder(
+  store: Pick<StoreReader, 'stageHolder' | 'rowVouchers' | 'auditEventsAt'>,
+  subject: string,
+  stage: string,
+  history: readonly Promotion[],
+): Promise<Promotion | undefined> {
+  const holder = await store.stageHolder(subject, stage);
+  const latest = [...history].reverse().find((p) => p.stage === stage);
+  if (holder?.id !== latest?.id) {
+    const key = stageHolderKey(subject, stage);
+    const what: RowFinding['what'] = holder ? 'edited' : 'deleted';
+    const reason = `who holds ${stage} does not agree with the promotions on record: the holder row names ${holder ? `the promotion ${holder.id}` : 'no promotion on record'}, the latest promotion into ${stage} is ${latest ? latest.id : 'none'}`;
+    throw tollgateError('TG_STATE_TAMPERED', `stage_holders ${key} is not what the audit log vouches for (${what}): ${reason}`, {
+      details: { rows: [{ table: 'stage_holders', key, what, reason }] },
+    });
+  }
+  if (holder) await requireVouched(store, [holderRow(subject, stage), { table: 'promotions', key: holder.id }]);
+  return holder;
+}
+
 /** The row of who holds a stage. */
 export function holderRow(subject: string, stage: string): RowRef {
   return { table: 'stage_holders', key: stageHolderKey(subject, stage) };

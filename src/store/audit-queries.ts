@@ -85,6 +85,15 @@ export const auditReads: AuditReader & ThisType<ReadContext> = {
     return rows.map((r) => ({ idx: r.idx, hash: Buffer.from(r.hash) }));
   },
 
+  async auditNodeBounds(): Promise<{ minLevel: number; maxLevel: number; minIdx: number } | undefined> {
+    const row = await this.db
+      .selectFrom('audit_nodes')
+      .select((eb) => [eb.fn.min('level').as('minLevel'), eb.fn.max('level').as('maxLevel'), eb.fn.min('idx').as('minIdx')])
+      .executeTakeFirst();
+    if (!row || row.minLevel === null || row.minLevel === undefined) return undefined;
+    return { minLevel: Number(row.minLevel), maxLevel: Number(row.maxLevel), minIdx: Number(row.minIdx) };
+  },
+
   async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
     // The largest size through its index first, then the newest checkpoint of that size: ordering the
     // whole table by (size, at) in one query scans and sorts it, a cost that grows with every change.

@@ -5,6 +5,8 @@
  */
 import { deepFreeze, memoByText } from '../domain/memo.js';
 import type { Digest } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
+import type { VouchedTable } from '../domain/records.js';
 import type {
   ChecklistCompletion,
   PolicyVersion,
@@ -45,7 +47,7 @@ export function toPolicyVersion(r: PoliciesTable): PolicyVersion {
     version: r.version,
     digest: r.digest as Digest,
     name: r.name,
-    policy: parsedDocument(r.policy_json) as PolicyVersion['policy'],
+    policy: storedDocument('policies', String(r.version), 'policy_json', r.policy_json) as PolicyVersion['policy'],
     source: r.source,
     appliedAt: r.applied_at,
     appliedBy: r.applied_by,
@@ -57,7 +59,7 @@ export function toRelease(r: ReleasesTable): Release {
     subject: r.subject,
     version: r.version,
     digest: r.digest as Digest,
-    manifest: parsedDocument(r.manifest_json) as Release['manifest'],
+    manifest: storedDocument('releases', r.digest, 'manifest_json', r.manifest_json) as Release['manifest'],
     createdAt: r.created_at,
     createdBy: r.created_by,
   };
@@ -73,7 +75,7 @@ export function toChecklist(r: ChecklistCompletionsTable): ChecklistCompletion {
     itemDigest: r.item_digest as Digest,
     by: r.by_user,
     at: r.at,
-    ...(r.evidence_json !== null ? { evidence: JSON.parse(r.evidence_json) as ChecklistCompletion['evidence'] } : {}),
+    ...(r.evidence_json !== null ? { evidence: stored('checklist_completions', r.id, 'evidence_json', r.evidence_json) as ChecklistCompletion['evidence'] } : {}),
     ...(r.note !== null ? { note: r.note } : {}),
   };
 }
@@ -130,10 +132,10 @@ export function toValidation(r: ValidationResultsTable): ValidationResult {
     definitionDigest: r.definition_digest as Digest,
     status: r.status as ValidationResult['status'],
     summary: r.summary,
-    measurements: JSON.parse(r.measurements_json) as ValidationResult['measurements'],
-    thresholds: JSON.parse(r.thresholds_json) as ValidationResult['thresholds'],
-    inputs: JSON.parse(r.inputs_json) as ValidationResult['inputs'],
-    ...(r.details_json !== null ? { details: JSON.parse(r.details_json) as unknown } : {}),
+    measurements: stored('validation_results', r.id, 'measurements_json', r.measurements_json) as ValidationResult['measurements'],
+    thresholds: stored('validation_results', r.id, 'thresholds_json', r.thresholds_json) as ValidationResult['thresholds'],
+    inputs: stored('validation_results', r.id, 'inputs_json', r.inputs_json) as ValidationResult['inputs'],
+    ...(r.details_json !== null ? { details: stored('validation_results', r.id, 'details_json', r.details_json) } : {}),
     durationMs: Number(r.duration_ms),
     by: r.by_user,
     at: r.at,
@@ -178,7 +180,7 @@ export function toAuditEvent(r: AuditEventsTable): AuditEvent {
     at: r.at,
     actor: r.actor,
     type: r.type,
-    data: JSON.parse(r.data_json) as AuditEvent['data'],
+    data: eventData(r.data_json),
     prev: r.prev,
     hash: r.hash,
   };
@@ -193,7 +195,7 @@ export function toCheckpoint(r: AuditCheckpointsTable): AuditCheckpoint {
     keyId: r.key_id,
     root: r.root,
     note: r.note,
-    frontier: JSON.parse(r.frontier_json) as string[],
+    frontier: frontierOf(r.frontier_json),
   };
 }
 
@@ -213,7 +215,7 @@ export function toWebhook(r: WebhooksTable): Webhook {
   return {
     id: r.id,
     url: r.url,
-    events: JSON.parse(r.events_json) as string[],
+    events: stored('webhooks', r.id, 'events_json', r.events_json) as string[],
     secret: r.secret,
     createdAt: r.created_at,
     createdBy: r.created_by,
@@ -248,4 +250,54 @@ export function toAttempt(r: WebhookAttemptsTable): DeliveryAttempt {
     ...(r.status_code !== null ? { statusCode: r.status_code } : {}),
     ...(r.error !== null ? { error: r.error } : {}),
   };
+}
+
+/**
+ * A JSON column of a vouched row, parsed. Tollgate only ever writes JSON there, so text that does not
+ * parse was written by something else: the row is refused as tampered (TG_STATE_TAMPERED naming it),
+ * as it would be for any other change, rather than failing the read with a parser's message.
+ */
+/** A policy or manifest as stored: parsed once per text and frozen, or refused as tampered (see `stored`). */
+function storedDocument(table: VouchedTable, key: string, column: string, text: string): unknown {
+  try {
+    return parsedDocument(text);
+  } catch {
+    return stored(table, key, column, text);
+  }
+}
+
+function stored(table: VouchedTable, key: string, column: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const reason = `its ${column} is not JSON: it was changed after it was written`;
+    throw tollgateError('TG_STATE_TAMPERED', `${table} ${key} is not what the audit log vouches for (edited): ${reason}`, {
+      details: { rows: [{ table, key, what: 'edited', reason }] },
+    });
+  }
+}
+
+/**
+ * An event's data. Text that does not parse was not written by Tollgate (it stores canonical JSON);
+ * it is read as a value that carries the text and no claim, so the event's hash, recomputed over it,
+ * no longer matches: `audit verify` names the event, and a decision refuses the rows it vouched for.
+ */
+function eventData(text: string): AuditEvent['data'] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { unreadable: text };
+  }
+  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as AuditEvent['data']) : { unreadable: text };
+}
+
+/** A checkpoint's frontier; text that is not a list of hashes reads as none, which audit verify reports. */
+function frontierOf(text: string): string[] {
+  try {
+    const list = JSON.parse(text) as unknown;
+    return Array.isArray(list) && list.every((h) => typeof h === 'string') ? list : [];
+  } catch {
+    return [];
+  }
 }

@@ -210,6 +210,8 @@ export interface AuditReader {
   auditNodes(refs: readonly SubtreeRef[]): Promise<Map<string, Buffer>>;
   /** At most `limit` stored subtrees of one level after index `afterIdx`, in order. */
   auditNodePage(level: number, afterIdx: number, limit: number): Promise<{ idx: number; hash: Buffer }[]>;
+  /** The lowest and highest level and the lowest index among the stored subtrees; undefined when there are none. */
+  auditNodeBounds(): Promise<{ minLevel: number; maxLevel: number; minIdx: number } | undefined>;
   auditHead(): Promise<{ size: number; head: string }>;
   latestCheckpoint(): Promise<AuditCheckpoint | undefined>;
 }
@@ -287,8 +289,8 @@ export interface VouchReader {
   rowsInRange(table: VouchedTable, from: number, to: number): Promise<StoredRow[]>;
   /** The rows of `table` that name no event of a log of `size` events (none, or one outside it). */
   strayRows(table: VouchedTable, size: number): Promise<StoredRow[]>;
-  /** At most `limit` blobs after `afterDigest`, in order of digest: their digest and recorded size. */
-  blobDigests(afterDigest: string, limit: number): Promise<{ digest: string; size: number }[]>;
+  /** At most `limit` blobs after `afterDigest` (from the first without one), in order of digest: their digest and recorded size. */
+  blobDigests(afterDigest: string | undefined, limit: number): Promise<{ digest: string; size: number }[]>;
 }
 
 /** The way in to writing, with `Tx` the roles a transaction callback may use. */

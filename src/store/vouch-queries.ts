@@ -63,8 +63,11 @@ export const vouchReads: VouchReader & ThisType<ReadContext> = {
     return rows.map((r) => storedRow(table, r));
   },
 
-  async blobDigests(afterDigest: string, limit: number): Promise<{ digest: string; size: number }[]> {
-    return this.db.selectFrom('blobs').select(['digest', 'size']).where('digest', '>', afterDigest).orderBy('digest').limit(limit).execute();
+  async blobDigests(afterDigest: string | undefined, limit: number): Promise<{ digest: string; size: number }[]> {
+    let q = this.db.selectFrom('blobs').select(['digest', 'size']);
+    // From the very first: a blob kept under the empty string sorts before any other.
+    if (afterDigest !== undefined) q = q.where('digest', '>', afterDigest);
+    return q.orderBy('digest').limit(limit).execute();
   },
 };
 
