@@ -20,6 +20,9 @@ import { baselineMetrics, planValidations, recordValidations, requireValidator, 
 import { DIGEST_PATTERN, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
+import { auditLog, type AuditLogFilter, type AuditLogPage } from './audit-log.js';
+import { vouchPolicy } from './vouch.js';
+import type { PolicyVersion } from '../domain/model.js';
 
 export interface PolicyInfo {
   readonly name: string;
@@ -63,6 +66,27 @@ export interface UseCases {
   auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
   /** The DSSE-signed attestation of the release's promotion into the stage. */
   attest(ref: string, stage: string): Promise<DsseEnvelope>;
+}
+
+/** The use cases the review desk adds for its pages (the CLI's Client does not offer them). */
+export interface DeskUseCases extends UseCases {
+  /** One page of the audit log, newest first, filtered (the review desk's /audit). */
+  auditLog(filter?: AuditLogFilter): Promise<AuditLogPage>;
+  /** A recorded policy version whole (the active one without a number), vouched for by the audit log. */
+  policy(version?: number): Promise<PolicyVersion | undefined>;
+}
+
+/** The use cases over `deps` acting as `actor`, with the review desk's reads. */
+export function createDeskUseCases(deps: ServiceDeps, actor: string | undefined): DeskUseCases {
+  return {
+    ...createUseCases(deps, actor),
+    auditLog: (filter) => auditLog(deps.store, filter),
+    policy: async (version) => {
+      if (version === undefined) return activePolicy(deps.store);
+      const p = await deps.store.policyVersion(version);
+      return p && vouchPolicy(deps.store, p);
+    },
+  };
 }
 
 /** The use cases over `deps`, acting as `actor` (undefined: nobody named, as in `init`). */

@@ -25,7 +25,8 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean }) => {
       const port = parsePort(opts.port);
       const { webhooks, oidcFile } = loadServeConfig(ctx.io.env, opts, ctx.config());
-      const oidc = oidcFile !== undefined ? createOidcVerifier(loadOidcConfig(oidcFile)) : undefined;
+      const oidcConfig = oidcFile !== undefined ? loadOidcConfig(oidcFile) : undefined;
+      const oidc = oidcConfig ? createOidcVerifier(oidcConfig) : undefined;
       const deps = await ctx.openDeps();
       // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
       const app = createApp(deps, {
@@ -34,6 +35,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         version,
         webhooks,
         ...(oidc ? { oidc } : {}),
+        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}) },
       });
       try {
         await app.listen({ port, host: opts.host });
@@ -51,7 +53,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
           ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
           : `http://${opts.host}:${port}`;
       // stderr, so stdout stays pure JSON log lines.
-      ctx.io.stderr(`tollgate serving ${url} (API ${url}/api, OpenAPI ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`);
+      ctx.io.stderr(`tollgate serving ${url} (review desk ${url}/, API ${url}/api, OpenAPI ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`);
 
       // In-flight requests finish, then the listener and the store close; a second signal is not needed.
       await new Promise<void>((resolve) => {
