@@ -129,7 +129,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     const message = known?.message ?? `internal error (request ${req.id}); the server log has the details`;
     if (wantsJson(req)) return reply.code(status).send({ error: { code, message, ...(known?.hint ? { hint: known.hint } : {}) } });
     const person = people.get(req);
-    const viewer = person ? { ...person, csrf: reply.generateCsrf() } : undefined;
+    const viewer = person ? { ...person, csrf: reply.generateCsrf({ userInfo: person.user }) } : undefined;
     return reply.code(status).type('text/html; charset=utf-8').send(errorPage(viewer, status, code, message, known?.hint));
   });
 

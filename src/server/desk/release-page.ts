@@ -34,7 +34,9 @@ function thresholds(r: ValidationResult): string {
 
 function failuresFirst(view: ReleaseView): string {
   const ref = view.release.release;
-  const items = view.decisions.flatMap((d) =>
+  // A stage the release already entered is history, not something to fix.
+  const entered = new Set(view.release.promotions.map((p) => p.stage));
+  const items = view.decisions.filter((d) => !entered.has(d.stage)).flatMap((d) =>
     d.gates.flatMap((g) =>
       g.requirements
         .filter((r) => r.outcome === 'failed' || r.outcome === 'errored')
