@@ -18,7 +18,8 @@ import type {
   Signoff,
   ValidationResult,
 } from '../src/domain/model.js';
-import type { ApiToken, AuditCheckpoint, Store, StoreReader, StoreTx, Webhook } from '../src/store/store.js';
+import type { ApiToken, AuditCheckpoint, Passkey, Store, StoreReader, StoreTx, Vouch, Webhook } from '../src/store/store.js';
+import { recordDigest, type RowClaim } from '../src/domain/records.js';
 
 // ------------------------------------------------------------------------------------- fixtures
 
@@ -147,6 +148,31 @@ function token(id: string, extra: Partial<ApiToken> = {}): ApiToken {
   return { id, user: 'alice', hash: hex(id.slice(-1)), createdAt: at(0), createdBy: 'root', ...extra };
 }
 
+function passkey(id: string, extra: Partial<Passkey> = {}): Passkey {
+  return {
+    id,
+    user: 'carol',
+    publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE',
+    coseKey: 'pQECAyYgASFYIA',
+    algorithm: -7,
+    signCount: 0,
+    transports: ['internal', 'hybrid'],
+    rpId: 'desk.example',
+    origin: 'https://desk.example',
+    createdAt: at(3),
+    createdBy: 'carol',
+    ...extra,
+  };
+}
+
+/** A `Vouch` that appends an event carrying the claims, as the service's `change` does, and keeps them. */
+function recordingVouch(tx: StoreTx, seen: RowClaim[][], type = 'SignoffRecorded'): Vouch {
+  return async (claims) => {
+    seen.push([...claims]);
+    return (await tx.appendAudit({ at: at(60), actor: 'user:carol', type, data: { rows: claims } })).seq;
+  };
+}
+
 function hook(id: string, extra: Partial<Webhook> = {}): Webhook {
   return {
     id,
@@ -194,6 +220,8 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   latestCheckpoint: (r) => r.latestCheckpoint(),
   findTokenByHash: (r) => r.findTokenByHash(hex('0')),
   listTokens: (r) => r.listTokens(),
+  findPasskey: (r) => r.findPasskey('cred-a'),
+  listPasskeys: (r) => r.listPasskeys({ user: 'carol' }),
   listWebhooks: (r) => r.listWebhooks(),
   webhookDeliveries: (r) => r.webhookDeliveries(),
   deliveryAttempts: (r) => r.deliveryAttempts(['d1']),
@@ -694,6 +722,72 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
           expect(await store.deliveryAttempts(['d1'])).toHaveLength(1);
           const claimed = await store.transaction((tx) => tx.claimDeliveries({ now: at(20), leaseUntil: at(21), limit: 10 }));
           expect(claimed.map((d) => d.id)).toEqual(['d1', 'd2']);
+        }));
+    });
+
+    describe('passkeys', () => {
+      it('round-trips passkeys, found by id, listed by user or ids oldest first, absent fields absent', () =>
+        withStore(async (store) => {
+          const a = passkey('cred-a', { createdAt: at(5), transports: [] });
+          const b = passkey('cred-b', { user: 'dave', createdAt: at(4), signCount: 7, algorithm: -8 });
+          const c = passkey('cred-c', { createdAt: at(6) });
+          await store.transaction(async (tx) => {
+            for (const p of [a, b, c]) await tx.insertPasskey(p);
+          });
+          expect(await store.findPasskey('cred-a')).toStrictEqual(a);
+          expect(Object.keys((await store.findPasskey('cred-a'))!)).not.toContain('revokedAt');
+          expect(await store.findPasskey('cred-none')).toBeUndefined();
+          expect(await store.listPasskeys()).toStrictEqual([b, a, c]);
+          expect(await store.listPasskeys({ user: 'carol' })).toStrictEqual([a, c]);
+          expect(await store.listPasskeys({ ids: ['cred-c', 'cred-b', 'cred-none'] })).toStrictEqual([b, c]);
+          expect(await store.listPasskeys({ ids: [] })).toStrictEqual([]);
+          await expect(store.transaction((tx) => tx.insertPasskey(passkey('cred-a')))).rejects.toThrow();
+        }));
+
+      it('revokes a passkey once, vouched by its event: revoking again keeps the first and records nothing', () =>
+        withStore(async (store) => {
+          await store.transaction((tx) => tx.insertPasskey(passkey('cred-a')));
+          const seen: RowClaim[][] = [];
+          expect(await store.transaction((tx) => tx.revokePasskey('cred-a', at(7), 'dave', recordingVouch(tx, seen, 'PasskeyRevoked')))).toBe(true);
+          expect(await store.transaction((tx) => tx.revokePasskey('cred-a', at(8), 'carol', recordingVouch(tx, seen, 'PasskeyRevoked')))).toBe(true);
+          expect(await store.transaction((tx) => tx.revokePasskey('cred-none', at(8), 'dave'))).toBe(false);
+          expect(await store.findPasskey('cred-a')).toStrictEqual(passkey('cred-a', { revokedAt: at(7), revokedBy: 'dave' }));
+          expect(seen).toHaveLength(1);
+          const row = (await store.rowVouchers('passkeys', ['cred-a'])).get('cred-a')!;
+          expect(row.digest).toBe(seen[0]![0]!.digest);
+          expect(row.auditSeq).toBe(1);
+        }));
+
+      it('records a passkey sign-off and the passkey counter under one event; an Ed25519 row keeps its pre-0006 digest', () =>
+        withStore(async (store) => {
+          const r = release('2.4.0');
+          const webauthn = { credentialId: 'cred-a', authenticatorData: 'YXV0aA', clientDataJSON: 'Y2xpZW50', rpId: 'desk.example', origin: 'https://desk.example' };
+          const passkeySignoff = signoff(r, 's-pk', { signatureKind: 'webauthn', webauthn, signature: 'c2ln' });
+          const plain = signoff(r, 's-ed', { evidenceDigest: dg('7') });
+          const seen: RowClaim[][] = [];
+          await store.transaction(async (tx) => {
+            await seed(tx, r);
+            await tx.insertPasskey(passkey('cred-a'));
+            await tx.insertSignoff(passkeySignoff, recordingVouch(tx, seen), { id: 'cred-a', signCount: 12 });
+            await tx.insertSignoff(plain, recordingVouch(tx, seen));
+          });
+          expect((await store.evidence(r.digest)).signoffs).toStrictEqual([passkeySignoff, plain].sort((x, y) => x.id.localeCompare(y.id)));
+          expect(await store.findSignoff(r.digest, 'carol', 'c2ln')).toStrictEqual(passkeySignoff);
+          expect((await store.findPasskey('cred-a'))!.signCount).toBe(12);
+          // One event, two claims: the sign-off and the passkey as its counter now stands.
+          expect(seen[0]!.map((c) => `${c.table}/${c.key}`)).toEqual(['signoffs/s-pk', 'passkeys/cred-a']);
+          const signoffs = await store.rowVouchers('signoffs', ['s-pk', 's-ed']);
+          const passkeys = await store.rowVouchers('passkeys', ['cred-a']);
+          expect(signoffs.get('s-pk')).toEqual({ key: 's-pk', auditSeq: 1, digest: seen[0]![0]!.digest });
+          expect(passkeys.get('cred-a')).toEqual({ key: 'cred-a', auditSeq: 1, digest: seen[0]![1]!.digest });
+          // The columns 0006 added are not part of an Ed25519 sign-off's digest: rows vouched for before it still match.
+          const before0006 = {
+            id: 's-ed', type: plain.type, release: plain.release, release_digest: plain.releaseDigest, stage: plain.stage, gate: plain.gate,
+            gate_digest: plain.gateDigest, role: plain.role, decision: plain.decision, signer: plain.signer, at: plain.at, comment: null,
+            signature: plain.signature, evidence_digest: plain.evidenceDigest,
+          };
+          expect(signoffs.get('s-ed')!.digest).toBe(recordDigest('signoffs', before0006));
+          expect(seen[1]![0]!.digest).toBe(recordDigest('signoffs', before0006));
         }));
     });
 

@@ -18,6 +18,8 @@ export const AUDIT_EVENT_TYPES = [
   'ServerKeyRotated',
   'TokenCreated',
   'TokenRevoked',
+  'PasskeyRegistered',
+  'PasskeyRevoked',
   'WebhookCreated',
   'WebhookRemoved',
   'WebhookRedelivered',

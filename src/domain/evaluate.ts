@@ -17,6 +17,7 @@ import {
   type EvidenceSet,
   type GateDef,
   type GateResult,
+  type PasskeyKeys,
   type Outcome,
   type Policy,
   type Promotion,
@@ -35,6 +36,8 @@ export interface EvaluateContext {
   readonly history: readonly Promotion[];
   /** Who would promote: under separation of duties their own sign-offs do not count. */
   readonly promoter?: string;
+  /** The passkeys whose sign-offs may count (registered, vouched for, not revoked); none: passkey sign-offs do not count. */
+  readonly passkeys?: PasskeyKeys;
 }
 
 /** The id of the pseudo-gate that carries stage-level blocks: order, freeze windows. */
@@ -263,8 +266,12 @@ function evaluateSignoffs(
     // Verify first: a row whose signature does not verify never supersedes a genuine one.
     const latestBySigner = new Map<string, Signoff>();
     for (const s of mine) {
-      if (!signoffSignatureValid(policy, s)) {
-        state.ignored.push(`a sign-off as ${s.signer} whose signature does not verify against the roster key`);
+      if (!signoffSignatureValid(policy, s, ctx.passkeys)) {
+        state.ignored.push(
+          s.signatureKind === 'webauthn'
+            ? `a passkey sign-off as ${s.signer} that does not verify against a registered, unrevoked passkey of theirs`
+            : `a sign-off as ${s.signer} whose signature does not verify against the roster key`,
+        );
         continue;
       }
       if (!policy.roster[s.signer]?.roles.includes(rule.role)) {

@@ -167,6 +167,9 @@ export interface ChecklistCompletion {
 
 export type SignoffDecision = 'approve' | 'reject';
 
+/** The roster role that may apply policies and manage tokens, webhooks and anyone's passkeys. */
+export const ADMIN_ROLE = 'admin';
+
 /** The exact fields a signer signs (canonical JSON); see `signoff.ts`. */
 export interface SignoffPayload {
   readonly type: 'tollgate/signoff/v1';
@@ -188,11 +191,50 @@ export interface SignoffPayload {
   readonly evidenceDigest?: Digest;
 }
 
+/**
+ * How a sign-off is signed: `ed25519` (the CLI, with the key the roster holds; the default, and what
+ * a sign-off without a kind is) or `webauthn` (a passkey assertion in the browser, whose challenge is
+ * the digest of the same payload; see `webauthn.ts`).
+ */
+export type SignatureKind = 'ed25519' | 'webauthn';
+
+/**
+ * A WebAuthn assertion over a sign-off, as the browser returned it (base64url, unchanged), with the
+ * relying party the server checked it for. The signature is the sign-off's `signature`.
+ */
+export interface WebauthnAssertion {
+  /** The passkey's credential id, base64url: which registered passkey signed. */
+  readonly credentialId: string;
+  readonly authenticatorData: string;
+  readonly clientDataJSON: string;
+  /** The RP ID the server was configured with (its public URL's host name). */
+  readonly rpId: string;
+  /** The origin the server was configured with (its public URL's origin). */
+  readonly origin: string;
+}
+
 export interface Signoff extends SignoffPayload {
   readonly id: string;
-  /** base64 Ed25519 signature over the canonical JSON of the payload. */
+  /** base64 Ed25519 signature over the canonical JSON of the payload; for `webauthn`, the assertion's signature, base64url. */
   readonly signature: string;
+  /** Absent: `ed25519`. */
+  readonly signatureKind?: SignatureKind;
+  /** With `signatureKind: 'webauthn'`: the rest of the assertion. */
+  readonly webauthn?: WebauthnAssertion;
 }
+
+/** A registered passkey's public key as a decision needs it: whose it is, and for which relying party. */
+export interface PasskeyKey {
+  /** The credential id, base64url. */
+  readonly credentialId: string;
+  readonly user: string;
+  /** The public key as base64 of its SubjectPublicKeyInfo DER (EC P-256, Ed25519 or RSA). */
+  readonly publicKey: string;
+  readonly rpId: string;
+}
+
+/** The passkeys a decision may count sign-offs of, by credential id: registered, vouched for, not revoked then. */
+export type PasskeyKeys = ReadonlyMap<string, PasskeyKey>;
 
 export type ValidationStatus = 'passed' | 'failed' | 'errored';
 

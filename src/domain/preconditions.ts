@@ -7,13 +7,15 @@
  */
 import type { Digest } from './digest.js';
 import { evaluate } from './evaluate.js';
-import { releaseName, type Decision, type EvidenceSet, type Policy, type Promotion, type Release, type SignoffRuleDef } from './model.js';
+import { releaseName, type Decision, type PasskeyKeys, type EvidenceSet, type Policy, type Promotion, type Release, type SignoffRuleDef } from './model.js';
 
 export interface PreconditionContext {
   readonly policyDigest: Digest;
   readonly policyVersion?: number;
   /** Promotions and rollbacks of the release's subject, oldest first. */
   readonly history: readonly Promotion[];
+  /** The passkeys whose sign-offs may count (see EvaluateContext). */
+  readonly passkeys?: PasskeyKeys;
 }
 
 /** Every unmet precondition of `rule`, in words a reviewer can act on; empty when it may be given. */
@@ -35,6 +37,7 @@ export function unmetPreconditions(
         stage,
         policyDigest: ctx.policyDigest,
         history: ctx.history,
+        ...(ctx.passkeys !== undefined ? { passkeys: ctx.passkeys } : {}),
         ...(ctx.policyVersion !== undefined ? { policyVersion: ctx.policyVersion } : {}),
       });
       decisions.set(stage, d);

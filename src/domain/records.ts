@@ -21,6 +21,7 @@ export const VOUCHED_TABLES = [
   'stage_holders',
   'api_tokens',
   'webhooks',
+  'passkeys',
 ] as const;
 export type VouchedTable = (typeof VOUCHED_TABLES)[number];
 

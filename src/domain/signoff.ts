@@ -6,7 +6,8 @@
 import { canonicalJson } from './digest.js';
 import { signBytes, tryParsePublicKey, verifyBytes } from './keys.js';
 import type { KeyObject } from 'node:crypto';
-import type { Policy, Signoff, SignoffPayload } from './model.js';
+import type { PasskeyKeys, Policy, Signoff, SignoffPayload } from './model.js';
+import { webauthnProblem } from './webauthn.js';
 
 /** The exact fields a signature covers; anything else on the row is not trusted. */
 export function signoffPayload(s: SignoffPayload): SignoffPayload {
@@ -34,8 +35,14 @@ export function signSignoff(payload: SignoffPayload, privateKey: KeyObject): str
   return signBytes(privateKey, signoffMessage(payload));
 }
 
-/** True only when the signature verifies against the key the policy's roster holds for the signer. */
-export function signoffSignatureValid(policy: Policy, s: Signoff): boolean {
+/**
+ * True only when the signature verifies: an Ed25519 sign-off against the key the policy's roster
+ * holds for the signer; a passkey sign-off (`webauthn`) against the signer's registered passkey in
+ * `passkeys` (see webauthn.ts), which must be given for such a sign-off to count at all.
+ */
+export function signoffSignatureValid(policy: Policy, s: Signoff, passkeys?: PasskeyKeys): boolean {
+  if (s.signatureKind === 'webauthn') return webauthnProblem(s, s.webauthn && passkeys?.get(s.webauthn.credentialId)) === undefined;
+  if (s.signatureKind !== undefined && s.signatureKind !== 'ed25519') return false;
   const entry = policy.roster[s.signer];
   if (!entry) return false;
   const key = tryParsePublicKey(entry.key);

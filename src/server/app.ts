@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type * as z from 'zod';
 import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
+import { ADMIN_ROLE } from '../domain/model.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { activePolicy } from '../service/lookup.js';
 import { vouchToken } from '../service/vouch.js';
@@ -33,8 +34,8 @@ import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
 
-/** The role that may apply policies and manage API tokens over the API. */
-export const ADMIN_ROLE = 'admin';
+/** The role that may apply policies and manage API tokens over the API (defined with the model). */
+export { ADMIN_ROLE };
 
 export interface ServerConfig {
   /**

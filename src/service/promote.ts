@@ -6,7 +6,7 @@ import { releaseName, type Decision, type Promotion } from '../domain/model.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, requireVouched } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
 
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
@@ -30,11 +30,13 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       const [evidence, history] = await Promise.all([tx.evidence(release.digest), tx.promotions({ subject: release.subject })]);
       // Nothing counts that the audit log does not vouch for: a forged row never promotes.
       await requireVouched(tx, decisionRows(evidence, history));
+      const passkeys = await evidencePasskeys(tx, evidence.signoffs, at);
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
         policyDigest: active.digest,
         policyVersion: active.version,
         history,
+        passkeys,
         promoter: by,
       });
       if (!decision.promotable) {

@@ -8,6 +8,7 @@ import {
   releaseName,
   type EvidenceSet,
   type GateDef,
+  type PasskeyKeys,
   type Policy,
   type PolicyVersion,
   type Promotion,
@@ -19,10 +20,10 @@ import {
 import { unmetPreconditions } from '../domain/preconditions.js';
 import { evidenceSetDigest } from '../domain/records.js';
 import type { StoreReader } from '../store/store.js';
-import { change } from './change.js';
+import { change, type ChangeScope } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, requireVouched } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
 
 export interface SignoffRequest {
   readonly release: string;
@@ -64,8 +65,8 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   if (gates.length === 0) {
     throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `no gate of ${req.stage} that applies to ${releaseName(release)} asks for a sign-off by ${req.role}`);
   }
-  const { evidence, history } = await recordOf(store, release);
-  for (const g of gates) requirePreconditions(active, release, evidence, history, now, g, req.role, req.decision);
+  const { evidence, history, passkeys } = await recordOf(store, release, now);
+  for (const g of gates) requirePreconditions(active, release, evidence, history, now, g, req.role, req.decision, passkeys);
   // What the signer is shown is what they sign: the evidence of the stage as it stands now.
   const evidenceDigest = evidenceSetDigest(evidence, release.digest, req.stage);
   const at = now.toISOString();
@@ -90,11 +91,14 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   };
 }
 
-/** The release's evidence and its subject's promotions, each row vouched for by the audit log. */
-async function recordOf(store: StoreReader, release: Release): Promise<{ evidence: EvidenceSet; history: Promotion[] }> {
+/**
+ * The release's evidence and its subject's promotions, each row vouched for by the audit log, and
+ * the passkeys its passkey sign-offs were signed with, as they stand at `now`.
+ */
+export async function recordOf(store: StoreReader, release: Release, now: Date): Promise<{ evidence: EvidenceSet; history: Promotion[]; passkeys: PasskeyKeys }> {
   const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
   await requireVouched(store, decisionRows(evidence, history));
-  return { evidence, history };
+  return { evidence, history, passkeys: await evidencePasskeys(store, evidence.signoffs, now.toISOString()) };
 }
 
 /**
@@ -111,10 +115,11 @@ function requirePreconditions(
   gate: GateDef,
   role: string,
   decision: SignoffDecision,
+  passkeys: PasskeyKeys,
 ): void {
   if (decision !== 'approve') return;
   const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
-  const ctx = { policyDigest: active.digest, policyVersion: active.version, history };
+  const ctx = { policyDigest: active.digest, policyVersion: active.version, history, passkeys };
   const unmet = (gate.signoffs ?? [])
     .filter((r) => r.role === role && holds(r.when))
     .flatMap((rule) => unmetPreconditions(active.policy, release, evidence, now, ctx, rule));
@@ -136,57 +141,85 @@ export async function recordSignoffs(
   signed: readonly (SignoffPayload & { signature: string })[],
 ): Promise<Signoff[]> {
   if (signed.length === 0) throw tollgateError('TG_USAGE', 'no sign-off to record');
-  return change(deps, async ({ tx, now, vouch }) => {
-    const active = await requirePolicy(tx);
-    const policy = active.policy;
-    const by = requireMember(policy, actor);
+  return change(deps, async (scope) => {
+    const active = await requirePolicy(scope.tx);
+    const by = requireMember(active.policy, actor);
     const out: Signoff[] = [];
     for (const s of signed) {
-      if (s.signer !== by) throw tollgateError('TG_NOT_ALLOWED', `${by} cannot record a sign-off in the name of ${s.signer}`);
-      requireRole(policy, by, s.role);
-      const release = await requireRelease(tx, s.release);
-      if (release.digest !== s.releaseDigest) {
-        throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off names digest ${s.releaseDigest}, but ${s.release} is ${release.digest}`);
-      }
-      const gate = policy.gates.find((g) => g.id === s.gate && g.stage === s.stage);
-      if (!gate || gateDigest(gate) !== s.gateDigest) {
-        throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `gate ${s.gate} of ${s.stage} is not what was signed (the policy changed meanwhile); sign off again`);
-      }
-      const skew = Math.abs(Date.parse(s.at) - now.getTime());
-      if (!Number.isFinite(skew) || skew > MAX_CLOCK_SKEW_MS) {
-        throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off is dated ${s.at}, too far from the server's time ${now.toISOString()}; check your clock`);
-      }
       const signoff: Signoff = { ...signoffPayload(s), id: randomUUID(), signature: s.signature };
-      if (!signoffSignatureValid(policy, signoff)) {
-        throw tollgateError('TG_SIGNATURE_INVALID', `the signature does not verify against the roster key of ${by}`);
-      }
-      // The same signed sign-off sent again (a client retrying after a lost answer) is the one
-      // already recorded: Ed25519 signatures are deterministic, so the signature names the payload.
-      const recorded = await tx.findSignoff(release.digest, by, s.signature);
-      if (recorded) {
-        out.push(recorded);
-        continue;
-      }
-      // The preconditions again, in the transaction: the state may have changed since the draft.
-      const { evidence, history } = await recordOf(tx, release);
-      requirePreconditions(active, release, evidence, history, now, gate, s.role, s.decision);
-      await tx.insertSignoff(
-        signoff,
-        vouch('SignoffRecorded', actorOf(by), {
-          id: signoff.id,
-          release: s.release,
-          releaseDigest: s.releaseDigest,
-          stage: s.stage,
-          gate: s.gate,
-          gateDigest: s.gateDigest,
-          role: s.role,
-          decision: s.decision,
-          ...(s.evidenceDigest !== undefined ? { evidenceDigest: s.evidenceDigest } : {}),
-          signature: s.signature,
+      out.push(
+        await recordSigned(scope, active, by, signoff, async () => {
+          if (!signoffSignatureValid(active.policy, signoff)) {
+            throw tollgateError('TG_SIGNATURE_INVALID', `the signature does not verify against the roster key of ${by}`);
+          }
+          return {};
         }),
       );
-      out.push(signoff);
     }
     return out;
   });
+}
+
+/** What a signature check may hand back: a passkey's new signature counter, written with the sign-off. */
+export interface SignatureChecked {
+  readonly passkeyCounter?: { readonly id: string; readonly signCount: number };
+}
+
+/**
+ * One signed sign-off, checked and recorded in the transaction of `scope`, whichever way it was
+ * signed (an Ed25519 key, a passkey): the signer is the caller and holds the role, the release and
+ * gate digests are the current ones, the time is now, `verify` accepts the signature, and the
+ * preconditions hold in the state as it is now. The same sign-off sent again is the one recorded.
+ */
+export async function recordSigned(
+  scope: ChangeScope,
+  active: PolicyVersion,
+  by: string,
+  signoff: Signoff,
+  verify: () => Promise<SignatureChecked>,
+): Promise<Signoff> {
+  const { tx, now, vouch } = scope;
+  const policy = active.policy;
+  const s = signoff;
+  if (s.signer !== by) throw tollgateError('TG_NOT_ALLOWED', `${by} cannot record a sign-off in the name of ${s.signer}`);
+  requireRole(policy, by, s.role);
+  const release = await requireRelease(tx, s.release);
+  if (release.digest !== s.releaseDigest) {
+    throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off names digest ${s.releaseDigest}, but ${s.release} is ${release.digest}`);
+  }
+  const gate = policy.gates.find((g) => g.id === s.gate && g.stage === s.stage);
+  if (!gate || gateDigest(gate) !== s.gateDigest) {
+    throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `gate ${s.gate} of ${s.stage} is not what was signed (the policy changed meanwhile); sign off again`);
+  }
+  const skew = Math.abs(Date.parse(s.at) - now.getTime());
+  if (!Number.isFinite(skew) || skew > MAX_CLOCK_SKEW_MS) {
+    throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off is dated ${s.at}, too far from the server's time ${now.toISOString()}; check your clock`);
+  }
+  const checked = await verify();
+  // The same signed sign-off sent again (a client retrying after a lost answer) is the one already
+  // recorded: Ed25519 signatures are deterministic, so the signature names the payload; a passkey
+  // assertion is one set of bytes, sent again as it was.
+  const recorded = await tx.findSignoff(release.digest, by, s.signature);
+  if (recorded) return recorded;
+  // The preconditions again, in the transaction: the state may have changed since the draft.
+  const { evidence, history, passkeys } = await recordOf(tx, release, now);
+  requirePreconditions(active, release, evidence, history, now, gate, s.role, s.decision, passkeys);
+  await tx.insertSignoff(
+    signoff,
+    vouch('SignoffRecorded', actorOf(by), {
+      id: signoff.id,
+      release: s.release,
+      releaseDigest: s.releaseDigest,
+      stage: s.stage,
+      gate: s.gate,
+      gateDigest: s.gateDigest,
+      role: s.role,
+      decision: s.decision,
+      ...(s.evidenceDigest !== undefined ? { evidenceDigest: s.evidenceDigest } : {}),
+      signature: s.signature,
+      ...(s.signatureKind === 'webauthn' && s.webauthn ? { signatureKind: s.signatureKind, passkey: s.webauthn.credentialId } : {}),
+    }),
+    checked.passkeyCounter,
+  );
+  return signoff;
 }

@@ -3,7 +3,7 @@ import { decisionHorizon } from '../domain/horizon.js';
 import type { Decision } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, requireVouched } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched } from './vouch.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
 export async function decide(store: StoreReader, ref: string, stage: string, now: Date, promoter?: string): Promise<Decision> {
@@ -28,11 +28,13 @@ export async function decideWithHorizon(
   const release = await requireRelease(store, ref);
   const [evidence, history] = await Promise.all([store.evidence(release.digest), store.promotions({ subject: release.subject })]);
   await requireVouched(store, decisionRows(evidence, history));
+  const passkeys = await evidencePasskeys(store, evidence.signoffs, now.toISOString());
   const decision = evaluate(active.policy, release, evidence, now, {
     stage,
     policyDigest: active.digest,
     policyVersion: active.version,
     history,
+    passkeys,
     ...(promoter !== undefined ? { promoter } : {}),
   });
   return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now) };

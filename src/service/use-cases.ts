@@ -23,6 +23,21 @@ import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
 import { auditLog, type AuditLogFilter, type AuditLogPage } from './audit-log.js';
 import { vouchPolicy } from './vouch.js';
 import type { PolicyVersion } from '../domain/model.js';
+import {
+  listPasskeysAs,
+  passkeyRegistrationOptions,
+  passkeySignoffOptions,
+  recordPasskeySignoff,
+  registerPasskey,
+  revokePasskey,
+  type AuthenticationResponseJSON,
+  type PasskeyInfo,
+  type PasskeySignoffRequest,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  type RelyingParty,
+} from './passkeys.js';
 
 export interface PolicyInfo {
   readonly name: string;
@@ -127,5 +142,40 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       return c && { size: c.size, root: c.root, at: c.at, note: c.note };
     },
     attest: (ref, stage) => attest(deps, ref, stage),
+  };
+}
+
+/**
+ * Passkeys and passkey sign-offs, acting for one signed-in user: what the review desk's pages and
+ * the passkey API routes call. Kept apart from `UseCases` because they need a browser (a WebAuthn
+ * ceremony): the CLI's clients do not offer them, except listing and revoking (client/admin.ts).
+ */
+export interface PasskeyUseCases {
+  /** Registration options for the user; keep `challenge` (in the session) for `register`. */
+  registrationOptions(rp: Pick<RelyingParty, 'id' | 'name'>): Promise<{ options: PublicKeyCredentialCreationOptionsJSON; challenge: string }>;
+  register(req: { response: RegistrationResponseJSON; expectedChallenge: string; rp: Pick<RelyingParty, 'id' | 'origin'> }): Promise<{ credentialId: string }>;
+  /** Everyone's passkeys for an admin, else the user's own; `user` narrows (TG_NOT_ALLOWED for someone else's without admin). */
+  list(user?: string): Promise<PasskeyInfo[]>;
+  /** Revokes a passkey: an admin's right, or its owner's. */
+  revoke(credentialId: string): Promise<PasskeyInfo>;
+  /** The user's sign-off as WebAuthn request options and the exact payload the assertion will sign. */
+  signoffOptions(req: Omit<PasskeySignoffRequest, 'signer'>): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; draft: SignoffPayload }>;
+  /** Records the user's passkey sign-off: the same result as `recordSignoffs`. */
+  recordSignoff(req: { draft: SignoffPayload; response: AuthenticationResponseJSON; rp: Pick<RelyingParty, 'id' | 'origin'> }): Promise<Signoff[]>;
+}
+
+/** The passkey use cases over `deps`, acting as `actor` (the signed-in user). */
+export function createPasskeyUseCases(deps: ServiceDeps, actor: string | undefined): PasskeyUseCases {
+  const me = (): string => {
+    if (!actor) throw tollgateError('TG_IDENTITY_REQUIRED', 'passkeys belong to a signed-in roster member');
+    return actor;
+  };
+  return {
+    registrationOptions: async (rp) => passkeyRegistrationOptions(deps, { user: me(), rp }),
+    register: async (req) => registerPasskey(deps, { user: me(), ...req }),
+    list: (user) => listPasskeysAs(deps, actor, user),
+    revoke: (credentialId) => revokePasskey(deps, { actor, credentialId }),
+    signoffOptions: async (req) => passkeySignoffOptions(deps, { ...req, signer: me() }),
+    recordSignoff: async (req) => recordPasskeySignoff(deps, { ...req, actor: me() }),
   };
 }

@@ -9,7 +9,7 @@ import { eventHash } from '../audit/log.js';
 import type { RowFinding } from '../audit/replay.js';
 import { tollgateError } from '../domain/errors.js';
 import { releaseDigest } from '../domain/manifest.js';
-import type { EvidenceSet, PolicyVersion, Promotion, Release } from '../domain/model.js';
+import type { EvidenceSet, PasskeyKeys, PolicyVersion, Promotion, Release, Signoff } from '../domain/model.js';
 import { policyDigest } from '../domain/policy.js';
 import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
 import type { ApiToken, StoreReader } from '../store/store.js';
@@ -117,4 +117,21 @@ export function holderRow(subject: string, stage: string): RowRef {
 export async function vouchToken(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, token: ApiToken): Promise<ApiToken> {
   await requireVouched(store, [{ table: 'api_tokens', key: token.id }]);
   return token;
+}
+
+/**
+ * The passkeys the passkey sign-offs among `signoffs` were signed with, each row vouched for by the
+ * audit log (a public key swapped in the database never verifies a forged assertion), keeping those
+ * not revoked at `at`: a revoked passkey's sign-offs stop counting from its revocation on.
+ */
+export async function evidencePasskeys(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt' | 'listPasskeys'>, signoffs: readonly Signoff[], at: string): Promise<PasskeyKeys> {
+  const ids = [...new Set(signoffs.flatMap((s) => (s.signatureKind === 'webauthn' && s.webauthn ? [s.webauthn.credentialId] : [])))];
+  if (ids.length === 0) return new Map();
+  const found = await store.listPasskeys({ ids });
+  await requireVouched(store, found.map((p) => ({ table: 'passkeys' as const, key: p.id })));
+  return new Map(
+    found
+      .filter((p) => p.revokedAt === undefined || p.revokedAt > at)
+      .map((p) => [p.id, { credentialId: p.id, user: p.user, publicKey: p.publicKey, rpId: p.rpId }]),
+  );
 }

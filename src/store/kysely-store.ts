@@ -18,6 +18,7 @@ import { vouchReads } from './vouch-queries.js';
 import type { Database } from './schema.js';
 import type { Store, StoreReader, StoreTx } from './store.js';
 import { tokenReads, tokenWrites } from './token-queries.js';
+import { passkeyReads, passkeyWrites } from './passkey-queries.js';
 
 /** How a dialect plugs into the shared Kysely store. */
 export interface KyselyStoreOptions {
@@ -42,8 +43,8 @@ export interface KyselyStoreOptions {
 
 // Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
 // types keep them complete: a method missing from a role's queries does not compile.
-const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...outboxReads, ...vouchReads };
-const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...outboxWrites };
+const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...passkeyReads, ...outboxReads, ...vouchReads };
+const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...passkeyWrites, ...outboxWrites };
 
 /** A `Store` over a migrated Tollgate database (see `migrations/`). */
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions): Store {

@@ -14,9 +14,9 @@ import type {
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
+import { toChecklist, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toValidation } from './rows.js';
 import type { RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -142,9 +142,19 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
     await this.db.insertInto('checklist_completions').values({ ...row, audit_seq: await vouched(vouch, [claimOf('checklist_completions', row)]) }).execute();
   },
 
-  async insertSignoff(s: Signoff, vouch?: Vouch): Promise<void> {
+  async insertSignoff(s: Signoff, vouch?: Vouch, passkeyCounter?: { readonly id: string; readonly signCount: number }): Promise<void> {
     const row = fromSignoff(s);
-    await this.db.insertInto('signoffs').values({ ...row, audit_seq: await vouched(vouch, [claimOf('signoffs', row)]) }).execute();
+    if (!passkeyCounter) {
+      await this.db.insertInto('signoffs').values({ ...row, audit_seq: await vouched(vouch, [claimOf('signoffs', row)]) }).execute();
+      return;
+    }
+    const found = await this.db.selectFrom('passkeys').selectAll().where('id', '=', passkeyCounter.id).executeTakeFirst();
+    if (!found) throw new Error(`insertSignoff: no passkey ${passkeyCounter.id}`);
+    // One event vouches for both: the sign-off, and the passkey as its counter stands after it.
+    const passkey = fromPasskey({ ...toPasskey(found), signCount: passkeyCounter.signCount });
+    const auditSeq = await vouched(vouch, [claimOf('signoffs', row), claimOf('passkeys', passkey)]);
+    await this.db.insertInto('signoffs').values({ ...row, audit_seq: auditSeq }).execute();
+    await this.db.updateTable('passkeys').set({ sign_count: passkeyCounter.signCount, audit_seq: auditSeq }).where('id', '=', passkeyCounter.id).execute();
   },
 
   async insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void> {

@@ -9,14 +9,17 @@ import type {
   PolicyVersion,
   Promotion,
   Release,
+  SignatureKind,
   Signoff,
   ValidationResult,
+  WebauthnAssertion,
 } from '../domain/model.js';
 import type {
   ApiTokensTable,
   AuditCheckpointsTable,
   AuditEventsTable,
   ChecklistCompletionsTable,
+  PasskeysTable,
   PoliciesTable,
   PromotionsTable,
   ReleasesTable,
@@ -26,7 +29,7 @@ import type {
   WebhookDeliveriesTable,
   WebhooksTable,
 } from './schema.js';
-import type { ApiToken, AuditCheckpoint, AuditEvent, DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery } from './store.js';
+import type { ApiToken, AuditCheckpoint, AuditEvent, DeliveryAttempt, DeliveryStatus, Passkey, Webhook, WebhookDelivery } from './store.js';
 
 export function toPolicyVersion(r: PoliciesTable): PolicyVersion {
   return {
@@ -82,6 +85,27 @@ export function toSignoff(r: SignoffsTable): Signoff {
     ...(r.comment !== null ? { comment: r.comment } : {}),
     ...(r.evidence_digest !== null ? { evidenceDigest: r.evidence_digest as Digest } : {}),
     signature: r.signature,
+    // Older rows have neither column (null): Ed25519, as every sign-off was before passkeys.
+    ...(r.signature_kind !== null && r.signature_kind !== undefined ? { signatureKind: r.signature_kind as SignatureKind } : {}),
+    ...(r.webauthn_json !== null && r.webauthn_json !== undefined ? { webauthn: JSON.parse(r.webauthn_json) as WebauthnAssertion } : {}),
+  };
+}
+
+export function toPasskey(r: PasskeysTable): Passkey {
+  return {
+    id: r.id,
+    user: r.user_name,
+    publicKey: r.public_key,
+    coseKey: r.cose_key,
+    algorithm: r.algorithm,
+    signCount: r.sign_count,
+    transports: JSON.parse(r.transports_json) as string[],
+    rpId: r.rp_id,
+    origin: r.origin,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),
+    ...(r.revoked_by !== null ? { revokedBy: r.revoked_by } : {}),
   };
 }
 

@@ -74,6 +74,33 @@ export interface SignoffsTable {
   evidence_digest: string | null;
   /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
   audit_seq: number | null;
+  /** `webauthn` for a passkey sign-off; null: `ed25519` (migration 0006). */
+  signature_kind: string | null;
+  /** JSON of the `WebauthnAssertion` of a passkey sign-off (migration 0006). */
+  webauthn_json: string | null;
+}
+
+/** Passkeys (migration 0006): WebAuthn credentials bound to roster users. */
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  user_name: string;
+  /** base64 SubjectPublicKeyInfo DER. */
+  public_key: string;
+  /** base64url COSE_Key, as the authenticator gave it. */
+  cose_key: string;
+  /** COSE algorithm identifier (-7 ES256, -8 EdDSA, -257 RS256). */
+  algorithm: number;
+  sign_count: number;
+  transports_json: string;
+  rp_id: string;
+  origin: string;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  /** The audit event that wrote the row last. */
+  audit_seq: number | null;
 }
 
 export interface ValidationResultsTable {
@@ -226,6 +253,7 @@ export interface Database {
   audit_nodes: AuditNodesTable;
   api_tokens: ApiTokensTable;
   webhooks: WebhooksTable;
+  passkeys: PasskeysTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
 }

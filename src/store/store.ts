@@ -35,6 +35,32 @@ export interface ApiToken {
   readonly revokedAt?: string;
 }
 
+/**
+ * A passkey (WebAuthn credential) bound to a roster user: what signs that user's sign-offs in the
+ * browser. Registered and revoked like a token, each with its audit event (docs/passkeys.md).
+ */
+export interface Passkey {
+  /** The credential id, base64url. */
+  readonly id: string;
+  readonly user: string;
+  /** base64 SubjectPublicKeyInfo DER: what node:crypto and `tollgate verify` check signatures with. */
+  readonly publicKey: string;
+  /** base64url COSE_Key as the authenticator gave it: what @simplewebauthn/server checks with. */
+  readonly coseKey: string;
+  /** COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256). */
+  readonly algorithm: number;
+  /** The authenticator's signature counter as last seen (0 for authenticators that keep none). */
+  readonly signCount: number;
+  readonly transports: readonly string[];
+  /** The relying party it was registered for: the RP ID (a host name) and the origin. */
+  readonly rpId: string;
+  readonly origin: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly revokedAt?: string;
+  readonly revokedBy?: string;
+}
+
 /** A webhook subscription. `secret` is the HMAC key; only the store and the dispatcher see it. */
 export interface Webhook {
   readonly id: string;
@@ -131,7 +157,11 @@ export interface RecordWriter {
   insertPolicy(p: Omit<PolicyVersion, 'version'>, vouch?: Vouch): Promise<PolicyVersion>;
   insertRelease(r: Release, vouch?: Vouch): Promise<void>;
   insertChecklist(c: ChecklistCompletion, vouch?: Vouch): Promise<void>;
-  insertSignoff(s: Signoff, vouch?: Vouch): Promise<void>;
+  /**
+   * Records a sign-off. A passkey sign-off passes the passkey's new signature counter too: the
+   * passkey's row is updated in the same write, and the one event vouches for both rows.
+   */
+  insertSignoff(s: Signoff, vouch?: Vouch, passkeyCounter?: { readonly id: string; readonly signCount: number }): Promise<void>;
   insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void>;
   /** Content-addressed: putting the same digest twice keeps one copy. */
   putBlob(digest: Digest, bytes: Uint8Array): Promise<void>;
@@ -173,6 +203,20 @@ export interface TokenWriter {
   insertToken(t: ApiToken, vouch?: Vouch): Promise<void>;
   /** Marks the token revoked at `at`; false when no token has that id. Revoking twice keeps the first time. */
   revokeToken(id: string, at: string, vouch?: Vouch): Promise<boolean>;
+}
+
+/** Passkeys, by credential id. */
+export interface PasskeyReader {
+  /** One passkey by credential id, revoked ones included. */
+  findPasskey(id: string): Promise<Passkey | undefined>;
+  /** Passkeys (of one user, or with these ids), revoked ones included, oldest first. */
+  listPasskeys(filter?: { user?: string; ids?: readonly string[] }): Promise<Passkey[]>;
+}
+
+export interface PasskeyWriter {
+  insertPasskey(p: Passkey, vouch?: Vouch): Promise<void>;
+  /** Marks the passkey revoked; false when no passkey has that id. Revoking twice keeps the first time and records nothing. */
+  revokePasskey(id: string, at: string, by: string, vouch?: Vouch): Promise<boolean>;
 }
 
 /** The webhook outbox: subscriptions, the deliveries owed to them, and the log of tries. */
@@ -230,10 +274,10 @@ export interface WebhookOutbox extends OutboxReader, Transactional<OutboxWriter>
 // ----------------------------------------------------------------------------------- compositions
 
 /** Every read, outside a transaction (the `Store`) or inside one (its `tx`). */
-export interface StoreReader extends RecordReader, AuditReader, TokenReader, OutboxReader, VouchReader {}
+export interface StoreReader extends RecordReader, AuditReader, TokenReader, PasskeyReader, OutboxReader, VouchReader {}
 
 /** What a transaction callback gets: every read and every write, all in the one transaction. */
-export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, OutboxWriter {}
+export interface StoreTx extends StoreReader, RecordWriter, AuditWriter, TokenWriter, PasskeyWriter, OutboxWriter {}
 
 export interface Store extends StoreReader, Transactional<StoreTx> {
   readonly dialect: SqlDialectName;

@@ -9,7 +9,7 @@ import type { Digest } from '../domain/digest.js';
 import type { ChecklistCompletion, PolicyVersion, Promotion, Release, Signoff, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
 import type { Database } from './schema.js';
-import type { ApiToken, Vouch, Webhook } from './store.js';
+import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
 
 /** A table's row as the store writes it, without `audit_seq` (set from the event that claims it). */
 export type VouchedRow<T extends VouchedTable> = Omit<Database[T], 'audit_seq'>;
@@ -21,12 +21,21 @@ export type VouchedRow<T extends VouchedTable> = Omit<Database[T], 'audit_seq'>;
  */
 const UNVOUCHED_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { webhooks: ['secret'] };
 
+/**
+ * Columns added to a vouched table after its rows were first vouched for, which count only when set:
+ * a null one is left out of the digest, so a row written before the column existed keeps the digest
+ * its event recorded (migration 0006: an Ed25519 sign-off has neither).
+ */
+const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { signoffs: ['signature_kind', 'webauthn_json'] };
+
 /** The digest of a row as stored: canonical JSON of its table and its columns (see above). */
 export function rowDigest(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
   const columns: Record<string, unknown> = {};
   const skip = UNVOUCHED_COLUMNS[table];
+  const later = LATER_COLUMNS[table];
   for (const [k, v] of Object.entries(row)) {
     if (k === 'audit_seq' || skip?.includes(k)) continue;
+    if ((v === null || v === undefined) && later?.includes(k)) continue;
     // Both drivers return integers as numbers and text as strings; a blob would be a bug here.
     columns[k] = v;
   }
@@ -114,6 +123,26 @@ export function fromSignoff(s: Signoff): VouchedRow<'signoffs'> {
     comment: s.comment ?? null,
     signature: s.signature,
     evidence_digest: s.evidenceDigest ?? null,
+    signature_kind: s.signatureKind === undefined || s.signatureKind === 'ed25519' ? null : s.signatureKind,
+    webauthn_json: s.webauthn === undefined ? null : JSON.stringify(s.webauthn),
+  };
+}
+
+export function fromPasskey(p: Passkey): VouchedRow<'passkeys'> {
+  return {
+    id: p.id,
+    user_name: p.user,
+    public_key: p.publicKey,
+    cose_key: p.coseKey,
+    algorithm: p.algorithm,
+    sign_count: p.signCount,
+    transports_json: JSON.stringify(p.transports),
+    rp_id: p.rpId,
+    origin: p.origin,
+    created_at: p.createdAt,
+    created_by: p.createdBy,
+    revoked_at: p.revokedAt ?? null,
+    revoked_by: p.revokedBy ?? null,
   };
 }
 

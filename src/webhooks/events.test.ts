@@ -20,6 +20,8 @@ const RAISES: Record<AuditEventType, WebhookEventType[]> = {
   ServerKeyRotated: [],
   TokenCreated: [],
   TokenRevoked: [],
+  PasskeyRegistered: [],
+  PasskeyRevoked: [],
   WebhookCreated: [],
   WebhookRemoved: [],
   WebhookRedelivered: [],

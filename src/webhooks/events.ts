@@ -38,6 +38,8 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     case 'ServerKeyRotated':
     case 'TokenCreated':
     case 'TokenRevoked':
+    case 'PasskeyRegistered':
+    case 'PasskeyRevoked':
     case 'WebhookCreated':
     case 'WebhookRemoved':
     case 'WebhookRedelivered':

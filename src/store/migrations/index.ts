@@ -9,6 +9,7 @@ import { tokens } from './0002-tokens.js';
 import { webhooks } from './0003-webhooks.js';
 import { signoffSignature } from './0004-signoff-signature.js';
 import { vouchedState } from './0005-vouched-state.js';
+import { passkeys } from './0006-passkeys.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0003-webhooks', webhooks],
   ['0004-signoff-signature', signoffSignature],
   ['0005-vouched-state', vouchedState],
+  ['0006-passkeys', passkeys],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */
