@@ -94,14 +94,15 @@ beforeAll(async () => {
   await createDemoHome(dir);
   for (const u of ['bob', 'carol', 'dave']) tokens[u] = await demoToken(dir, u);
   const [deskPort, idpPort] = [await freePort(), await freePort()];
-  url = `http://127.0.0.1:${deskPort}`;
+  // localhost, not 127.0.0.1: a passkey's relying party ID is a host name, never an IP address.
+  url = `http://localhost:${deskPort}`;
   idp = await startProvider(idpPort, `${url}/login/oidc/callback`);
   const oidcFile = path.join(dir, 'oidc.yaml');
   fs.writeFileSync(
     oidcFile,
     `issuers:\n  - issuer: ${idp.url}\n    audience: [tollgate-desk]\n    jwks: ${idp.url}/jwks\n    claim: sub\n    login: { clientId: tollgate-desk, name: Test IdP }\n`,
   );
-  server = await startServe(dir, { TOLLGATE_HOME: path.join(dir, '.tollgate') }, ['--port', String(deskPort), '--oidc', oidcFile]);
+  server = await startServe(dir, { TOLLGATE_HOME: path.join(dir, '.tollgate') }, ['--port', String(deskPort), '--oidc', oidcFile, '--public-url', url]);
   fs.mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
 
@@ -200,6 +201,75 @@ describe('review desk in Chromium', () => {
     const href = await link.getAttribute('href');
     const res = await page.request.get(`${url}${href}`);
     expect(await res.text()).toContain('s3://ml/train.parquet');
+  });
+
+  it('registers a passkey, then goes from the notice link to a recorded sign-off in 3 steps; the gate turns satisfied', async () => {
+    const ctx = await browser();
+    const page = await signIn(ctx, 'bob');
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    const notice = releaseUrl(NEXT, 'production', 'gate-production-approvals');
+    await page.goto(notice);
+    const gate = page.locator('#gate-production-approvals');
+    const rule = page.locator('#req-production-approvals-signoff-ml-engineer');
+    expect(await rule.innerText()).toMatch(/missing[\s\S]*0 of 1 sign-off by ml-engineer/);
+    expect(await rule.getByRole('button', { name: 'Sign off' }).isDisabled()).toBe(true);
+    expect(await rule.innerText()).toContain('Register a passkey first');
+    await page.getByRole('button', { name: 'Register a passkey' }).click();
+    await page.waitForFunction(() => document.body.innerText.includes('1 registered'));
+
+    // Step 1: the notice's link. Step 2: Sign off (the passkey asserts, with user verification). Step 3: the recorded sign-off.
+    await page.goto(notice);
+    await rule.getByLabel('Comment (ml-engineer)').fill('checked the diff against 2.4.0');
+    await rule.getByRole('button', { name: 'Sign off' }).click();
+    await page.waitForURL(/done=signed#signoff-/);
+    const recorded = page.locator(':target').locator('xpath=ancestor::tr');
+    expect(await recorded.innerText()).toMatch(/bob\s+ml-engineer\s+approve[\s\S]*checked the diff against 2\.4\.0\s+passkey \(WebAuthn\)/);
+    expect(await gate.locator('h4').innerText()).toMatch(/gate approvals: satisfied/);
+    expect(await page.locator('#stage-production-h').innerText()).toContain('can be promoted to production');
+  });
+
+  it('shows a person without the role the disabled button with the reason; posting anyway answers 403', async () => {
+    const page = await signIn(await browser(), 'carol');
+    await page.goto(releaseUrl(NEXT, 'production', 'gate-production-approvals'));
+    const rule = page.locator('#req-production-approvals-signoff-ml-engineer');
+    const button = rule.getByRole('button', { name: 'Sign off' });
+    expect(await button.isDisabled()).toBe(true);
+    expect(await rule.innerText()).toContain('it needs the role "ml-engineer", and your roles are security');
+    const answer = await page.evaluate(async (ref) => {
+      const token = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value;
+      const res = await fetch(`/releases/${ref}/signoffs/options`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+        body: JSON.stringify({ stage: 'production', gate: 'approvals', role: 'ml-engineer', decision: 'approve' }),
+      });
+      return { status: res.status, body: await res.json() };
+    }, NEXT);
+    expect(answer).toMatchObject({ status: 403, body: { error: { code: 'TG_ROLE_NOT_HELD' } } });
+  });
+
+  it('lets a release manager promote; the pipeline shows it; the passkey sign-off exported with attest passes verify', async () => {
+    const page = await signIn(await browser(), 'dave');
+    await page.goto(releaseUrl(NEXT, 'production'));
+    await page.getByRole('button', { name: 'Promote to production' }).click();
+    await page.waitForURL(/done=promoted/);
+    expect(await page.getByRole('status').innerText()).toContain('Promoted');
+    await page.getByRole('link', { name: 'Pipeline' }).click();
+    const production = page.locator('table.pipeline tbody tr', { hasText: 'fraud-detector' }).locator('td').nth(1);
+    expect(await production.innerText()).toMatch(/2\.5\.0 holds production/);
+
+    const file = path.join(dir, 'att.json');
+    const attest = tg(['attest', NEXT, '--stage', 'production', '-o', file]);
+    expect(attest.status, attest.stderr).toBe(0);
+    const statement = JSON.parse(Buffer.from(JSON.parse(fs.readFileSync(file, 'utf8')).payload, 'base64').toString('utf8'));
+    expect(JSON.stringify(statement)).toContain('webauthn');
+    const key = tg(['keys', 'show', '--server']).stdout.trim();
+    const verified = tg(['verify', file, '--key', key, '--json']);
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout).ok).toBe(true);
   });
 
   it('refuses a form post without the CSRF token with 403, and audits it', async () => {

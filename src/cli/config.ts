@@ -47,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
 export interface ServeConfig {
   /** The OIDC configuration file, absolute; none: only API tokens are accepted. */
   readonly oidcFile?: string;
+  /** The origin people reach the server at (`--public-url`, TOLLGATE_PUBLIC_URL): passkeys are bound to it. */
+  readonly publicUrl?: string;
   /** The webhook dispatcher's timings (only those set; the rest are DISPATCH_DEFAULTS), or false: this replica sends none. */
   readonly webhooks: false | Readonly<Partial<Record<WebhookTiming, number>>>;
 }
@@ -56,6 +58,8 @@ export interface ServeFlags {
   readonly oidc?: string;
   /** False with `--no-webhooks`. */
   readonly webhooks: boolean;
+  /** `--public-url URL`. */
+  readonly publicUrl?: string;
 }
 
 /** The dispatcher timings the environment may set, by their variable's suffix: TOLLGATE_WEBHOOK_POLL_MS … */
@@ -83,7 +87,22 @@ export function loadServeConfig(env: NodeJS.ProcessEnv, flags: ServeFlags, confi
   const webhooks = flags.webhooks ? webhookTimings(env) : false;
   const named = flags.oidc ?? (env.TOLLGATE_OIDC || undefined);
   const oidcFile = named !== undefined ? path.resolve(config.cwd, named) : defaultOidcFile(config.home);
-  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}) });
+  const publicUrl = flags.publicUrl ?? (env.TOLLGATE_PUBLIC_URL || undefined);
+  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl: checkPublicUrl(publicUrl) } : {}) });
+}
+
+/** A public URL is an http(s) origin with nothing after it: what browsers bind passkeys to. */
+function checkPublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw tollgateError('TG_USAGE', `--public-url ${text} is not a URL (e.g. https://tollgate.example.com)`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw tollgateError('TG_USAGE', `--public-url ${text} must be an http:// or https:// origin, without a path (e.g. https://tollgate.example.com)`);
+  }
+  return url.origin;
 }
 
 function webhookTimings(env: NodeJS.ProcessEnv): Readonly<Partial<Record<WebhookTiming, number>>> {

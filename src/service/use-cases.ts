@@ -89,12 +89,19 @@ export interface DeskUseCases extends UseCases {
   auditLog(filter?: AuditLogFilter): Promise<AuditLogPage>;
   /** A recorded policy version whole (the active one without a number), vouched for by the audit log. */
   policy(version?: number): Promise<PolicyVersion | undefined>;
+  /**
+   * The decision as anyone would see it, not as the user would meet it promoting (`status` counts the
+   * user as the promoter, whose own sign-offs do not count under separation of duties): what a
+   * reviewer's page shows.
+   */
+  decision(ref: string, stage: string): Promise<Decision>;
 }
 
 /** The use cases over `deps` acting as `actor`, with the review desk's reads. */
 export function createDeskUseCases(deps: ServiceDeps, actor: string | undefined): DeskUseCases {
   return {
     ...createUseCases(deps, actor),
+    decision: (ref, stage) => decide(deps.store, ref, stage, deps.now()),
     auditLog: (filter) => auditLog(deps.store, filter),
     policy: async (version) => {
       if (version === undefined) return activePolicy(deps.store);

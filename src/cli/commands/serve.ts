@@ -21,10 +21,11 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .option('--port <port>', `TCP port to listen on (0: any free port)`, String(DEFAULT_PORT))
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
+    .option('--public-url <url>', 'the address people reach the review desk at, e.g. https://tollgate.example.com (env TOLLGATE_PUBLIC_URL): passkeys are bound to its host name; without it the desk takes no passkey sign-offs')
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
-    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean }) => {
+    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean; publicUrl?: string }) => {
       const port = parsePort(opts.port);
-      const { webhooks, oidcFile } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const { webhooks, oidcFile, publicUrl } = loadServeConfig(ctx.io.env, opts, ctx.config());
       const oidcConfig = oidcFile !== undefined ? loadOidcConfig(oidcFile) : undefined;
       const oidc = oidcConfig ? createOidcVerifier(oidcConfig) : undefined;
       const deps = await ctx.openDeps();
@@ -35,7 +36,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         version,
         webhooks,
         ...(oidc ? { oidc } : {}),
-        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}) },
+        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) },
       });
       try {
         await app.listen({ port, host: opts.host });

@@ -21,7 +21,7 @@ a{color:var(--accent)}a:focus-visible,button:focus-visible,input:focus-visible,s
 .who{margin-left:auto;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center}.who .muted{color:#d9e2ec}
 .who form{display:inline;margin:0}
 button.link{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
-main{max-width:1180px;margin:0 auto;padding:1rem}main:focus{outline:none}
+main{max-width:1180px;margin:0 auto;padding:1rem;overflow-wrap:anywhere}main:focus{outline:none}
 .foot{max-width:1180px;margin:2rem auto 1rem;padding:0 1rem;color:var(--muted);font-size:13px}
 h1{font-size:1.55rem;margin:.3rem 0 .4rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:1.8rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
 code{font-size:13px;background:#eef2f7;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
@@ -47,10 +47,10 @@ button,.button{font:inherit;padding:.4rem .9rem;border-radius:4px;border:1px sol
 button.secondary{background:#fff;color:#1e3a8a}button.danger{background:#b42318;border-color:#7a271a}
 button[disabled]{background:#e4e7eb;color:#3e4c59;border-color:#9aa5b1;cursor:not-allowed}
 .why{font-size:14px;color:var(--muted);margin:.2rem 0}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(280px,100%),1fr));gap:1rem}.grid>*{min-width:0}
 .pipeline td{min-width:9rem}.waiting{margin:.3rem 0 0;padding-left:1.1rem;font-size:14px}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg,svg.lineage{max-width:100%;height:auto}
-svg .t{font-weight:600;font-size:12px}svg .l{font-size:10px;fill:#3e4c59}svg .axis{stroke:#7b8794}svg .thr{stroke:#b42318;stroke-dasharray:4 3}svg .thrl{fill:#b42318}
+.charts svg{overflow:hidden}svg .t{font-weight:600;font-size:12px}svg .l{font-size:10px;fill:#3e4c59}svg .axis{stroke:#7b8794}svg .thr{stroke:#b42318;stroke-dasharray:4 3}svg .thrl{fill:#b42318}
 svg.lineage rect{fill:#eef2f7;stroke:#52606d}svg.lineage text{font-size:12px;fill:#1f2933}svg.lineage path{stroke:#52606d;fill:none}
 .result{border:1px solid var(--line);border-left-width:5px;border-radius:4px;padding:.25rem 1rem;margin:1rem 0;overflow-wrap:anywhere}
 .result.passed{border-left-color:var(--ok)}.result.failed{border-left-color:var(--bad)}.result.errored{border-left-color:var(--warn)}
@@ -115,7 +115,7 @@ export const DESK_JS = `
     var decision = submitter && submitter.value === 'reject' ? 'reject' : 'approve';
     var token = csrf(form);
     var comment = form.querySelector('[name=comment]');
-    var body = { stage: form.dataset.stage, role: form.dataset.role, decision: decision };
+    var body = { stage: form.dataset.stage, role: form.dataset.role, gate: form.dataset.gate, decision: decision };
     if (comment && comment.value) body.comment = comment.value;
     var buttons = form.querySelectorAll('button');
     buttons.forEach(function (b) { b.disabled = true; });

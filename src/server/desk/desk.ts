@@ -284,7 +284,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
         const detail = await uc.showRelease(r.release);
         const next = nextStage(stages, detail);
         if (r.holds.includes(next)) continue;
-        waiting.push({ release: r, decision: await uc.status(r.release, next) });
+        waiting.push({ release: r, decision: await uc.decision(r.release, next) });
       }
       rows.push({ subject, holders, waiting });
     }
@@ -301,7 +301,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       const detail = await uc.showRelease(r.release);
       const entered = new Set(detail.promotions.filter((p) => p.kind === 'promotion').map((p) => p.stage));
       for (const stage of stages.filter((s) => !entered.has(s))) {
-        const d = await uc.status(r.release, stage);
+        const d = await uc.decision(r.release, stage);
         for (const g of d.gates) {
           for (const q of g.requirements) {
             if (q.outcome === 'satisfied' || q.outcome === 'failed' || !q.canProvide?.includes(me.user)) continue;

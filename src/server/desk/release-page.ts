@@ -97,7 +97,7 @@ function signoffForm(input: ReleasePageInput, stage: string, gate: GateResult, r
   else if (input.passkeys === 0) reason = 'Register a passkey first (the button at the top of this page): a sign-off in the browser is signed with it.';
   const disabled = reason ? ' disabled' : '';
   const describedBy = reason ? ` aria-describedby="${id}-why"` : '';
-  return `<form class="actions" method="post" action="${base(view.release.release)}/signoffs" data-signoff data-stage="${h(stage)}" data-role="${h(role)}" data-status-root>${csrfField(viewer)}
+  return `<form class="actions" method="post" action="${base(view.release.release)}/signoffs" data-signoff data-stage="${h(stage)}" data-gate="${h(gate.id)}" data-role="${h(role)}" data-status-root>${csrfField(viewer)}
 <input type="hidden" name="stage" value="${h(stage)}"><input type="hidden" name="role" value="${h(role)}">
 <div><label for="${id}-comment">Comment (${h(role)})</label><textarea id="${id}-comment" name="comment" rows="2"${disabled}></textarea></div>
 <button type="submit" name="decision" value="approve"${disabled}${describedBy}>Sign off</button>
@@ -127,14 +127,16 @@ function gateView(input: ReleasePageInput, d: Decision, g: GateResult): string {
 
 function stageView(input: ReleasePageInput, d: Decision): string {
   const { view, viewer } = input;
-  const promotable = d.promotable;
-  const unmet = d.gates.flatMap((g) => g.requirements).filter((r) => r.outcome !== 'satisfied').length;
+  // Whether this person may promote: the decision as they would meet it (their own sign-offs aside).
+  const mine = d.stage === view.stage ? view.promoting : d;
+  const promotable = mine.promotable;
+  const unmet = mine.gates.flatMap((g) => g.requirements).filter((r) => r.outcome !== 'satisfied').length;
   const holds = view.release.holds.includes(d.stage);
   const promote = holds
     ? `<p>${h(view.release.release)} holds ${h(d.stage)}.</p>`
     : `<form class="actions" method="post" action="${base(view.release.release)}/promotions">${csrfField(viewer)}<input type="hidden" name="stage" value="${h(d.stage)}">
 <button type="submit"${promotable ? '' : ` disabled aria-describedby="${anchor('promote-why', d.stage)}"`}>Promote to ${h(d.stage)}</button>
-${promotable ? '' : `<p class="why" id="${anchor('promote-why', d.stage)}">Not promotable yet: ${unmet} requirement${unmet === 1 ? '' : 's'} not satisfied.</p>`}</form>`;
+${promotable ? '' : `<p class="why" id="${anchor('promote-why', d.stage)}">${d.promotable ? `You cannot promote it: with separation of duties, your own sign-off would not count (${unmet} requirement${unmet === 1 ? '' : 's'} not satisfied for you as the promoter).` : `Not promotable yet: ${unmet} requirement${unmet === 1 ? '' : 's'} not satisfied.`}</p>`}</form>`;
   return `<section aria-labelledby="${anchor('stage', d.stage)}-h" id="${anchor('stage', d.stage)}"><h3 id="${anchor('stage', d.stage)}-h">${h(decisionHeadline(d))}</h3>
 <p class="muted">policy ${h(d.policy.name)}${d.policy.version !== undefined ? ` v${d.policy.version}` : ''} · evaluated ${when(d.evaluatedAt)}</p>
 ${d.gates.length === 0 ? '<p>No gate applies to this stage.</p>' : d.gates.map((g) => gateView(input, d, g)).join('')}
@@ -143,7 +145,7 @@ ${promote}</section>`;
 }
 
 function signoffKind(s: Signoff): string {
-  return (s as { webauthn?: unknown }).webauthn ? 'passkey (WebAuthn)' : 'Ed25519 key';
+  return s.signatureKind === 'webauthn' ? 'passkey (WebAuthn)' : 'Ed25519 key';
 }
 
 export function releasePage(input: ReleasePageInput): string {

@@ -27,8 +27,10 @@ export interface ReleaseView {
   readonly policy: PolicyVersion;
   /** The stage the page is about: asked for, or the first the release has not entered yet. */
   readonly stage: string;
-  /** One decision per stage of the policy, in its order. */
+  /** One decision per stage of the policy, in its order, as anyone sees it. */
   readonly decisions: readonly Decision[];
+  /** The decision for `stage` as the viewer would meet it promoting (their own sign-offs aside). */
+  readonly promoting: Decision;
   readonly holder?: Base;
   readonly lastSigned?: Base;
 }
@@ -46,7 +48,8 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
   const { release: detail, evidence } = await uc.evidence(ref);
   const release = detail;
   const stage = askedStage && stages.includes(askedStage) ? askedStage : nextStage(stages, release);
-  const decisions = await Promise.all(stages.map((s) => uc.status(ref, s)));
+  const decisions = await Promise.all(stages.map((s) => uc.decision(ref, s)));
+  const promoting = await uc.status(ref, stage);
   const gatesOf = (p: PolicyVersion) => new Map(p.policy.gates.filter((g) => g.stage === stage).map((g) => [g.id, gateDigest(g)]));
 
   // The release that holds the stage now, when it is another one.
@@ -78,7 +81,7 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
       signoff: newest.s,
     };
   }
-  return { release, evidence, policy, stage, decisions, ...(holder ? { holder } : {}), ...(lastSigned ? { lastSigned } : {}) };
+  return { release, evidence, policy, stage, decisions, promoting, ...(holder ? { holder } : {}), ...(lastSigned ? { lastSigned } : {}) };
 }
 
 // ---------------------------------------------------------------- diff
