@@ -7,7 +7,10 @@
  * whoever can write it needs no role.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenAdmin, WebhookAdmin } from '../src/client/admin.js';
+import type { PasskeyAdmin, TokenAdmin, WebhookAdmin } from '../src/client/admin.js';
+import { relyingPartyOf } from '../src/service/passkeys.js';
+import { createPasskeyUseCases } from '../src/service/use-cases.js';
+import { createSoftAuthenticator } from './helpers/soft-authenticator.js';
 import { createUseCases } from '../src/service/use-cases.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import type { CreatedWebhook, WebhookInfo } from '../src/service/webhooks.js';
@@ -19,6 +22,7 @@ export interface AdminHarness {
   /** Token administration acting as `user` (locally `--as USER`; over HTTP a token for USER). */
   tokens(user: string): Promise<TokenAdmin>;
   webhooks(user: string): Promise<WebhookAdmin>;
+  passkeys(user: string): Promise<PasskeyAdmin>;
   close(): Promise<void>;
 }
 
@@ -244,6 +248,39 @@ export function runAdminSuite(suite: AdminSuite): void {
       it('refuses someone outside the roster (TG_USER_UNKNOWN)', async () => {
         await expectError((await harness.tokens('mallory')).list(), 'TG_USER_UNKNOWN');
         await expectError((await harness.webhooks('mallory')).list(), 'TG_USER_UNKNOWN');
+      });
+    });
+
+    describe('passkeys', () => {
+      /** A passkey registered for `user` by a software authenticator, as the review desk would. */
+      const registered = async (user: string): Promise<string> => {
+        const rp = relyingPartyOf('https://desk.example');
+        const auth = createSoftAuthenticator({ rpId: rp.id, origin: rp.origin });
+        const { challenge } = await createPasskeyUseCases(deps, user).registrationOptions(rp);
+        return (await createPasskeyUseCases(deps, user).register({ response: auth.register(challenge), expectedChallenge: challenge, rp })).credentialId;
+      };
+
+      it("lists every passkey for an admin and one user's on request; revokes by id, once, audited", async () => {
+        const bobs = await registered('bob');
+        const carols = await registered('carol');
+        const admin = await harness.passkeys('root');
+        expect((await admin.list()).map((k) => `${k.user} ${k.id}`)).toEqual(expect.arrayContaining([`bob ${bobs}`, `carol ${carols}`]));
+        expect((await admin.list('carol')).map((k) => k.id)).toEqual([carols]);
+        const revoked = await admin.revoke(carols);
+        expect(revoked).toMatchObject({ id: carols, user: 'carol', revokedBy: 'root', revokedAt: new Date(clock.t).toISOString() });
+        expect(await admin.revoke(carols)).toEqual(revoked);
+        expect((await auditTypes()).filter((t) => t.startsWith('PasskeyRevoked'))).toEqual(['PasskeyRevoked user:root']);
+        await expectError(admin.revoke('no-such-passkey'), 'TG_PASSKEY_NOT_FOUND');
+      });
+
+      it("lets an owner list and revoke their own, and nobody else's (TG_NOT_ALLOWED)", async () => {
+        const bobs = await registered('bob');
+        const bob = await harness.passkeys('bob');
+        expect((await bob.list()).every((k) => k.user === 'bob')).toBe(true);
+        await expectError(bob.list('carol'), 'TG_NOT_ALLOWED');
+        const carols = await registered('carol');
+        await expectError(bob.revoke(carols), 'TG_NOT_ALLOWED');
+        expect(await bob.revoke(bobs)).toMatchObject({ id: bobs, revokedBy: 'bob' });
       });
     });
   });

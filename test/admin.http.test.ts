@@ -1,5 +1,5 @@
 // The shared admin suite over the API: a real server on 127.0.0.1 (port 0), each user with a token of their own.
-import { createHttpTokenAdmin, createHttpWebhookAdmin } from '../src/client/admin.js';
+import { createHttpPasskeyAdmin, createHttpTokenAdmin, createHttpWebhookAdmin } from '../src/client/admin.js';
 import { createApp } from '../src/server/app.js';
 import { createApiToken } from '../src/service/tokens.js';
 import { runAdminSuite } from './admin-suite.js';
@@ -18,6 +18,7 @@ runAdminSuite({
     return {
       tokens: async (user) => createHttpTokenAdmin(await as(user)),
       webhooks: async (user) => createHttpWebhookAdmin(await as(user)),
+      passkeys: async (user) => createHttpPasskeyAdmin(await as(user)),
       close: () => app.close(),
     };
   },

@@ -1,5 +1,5 @@
 // The shared admin suite on the local home: the service layer in this process, as `tollgate token|webhook` runs it without --server.
-import { createLocalTokenAdmin, createLocalWebhookAdmin } from '../src/client/admin.js';
+import { createLocalPasskeyAdmin, createLocalTokenAdmin, createLocalWebhookAdmin } from '../src/client/admin.js';
 import { runAdminSuite } from './admin-suite.js';
 
 runAdminSuite({
@@ -8,6 +8,7 @@ runAdminSuite({
   make: async (deps) => ({
     tokens: async (user) => createLocalTokenAdmin(deps, user),
     webhooks: async (user) => createLocalWebhookAdmin(deps, user),
+    passkeys: async (user) => createLocalPasskeyAdmin(deps, user),
     close: async () => {},
   }),
 });

@@ -18,6 +18,9 @@ import { createOidcVerifier, loadOidcConfig, type OidcConfig } from '../src/serv
 import { createApiToken, revokeApiToken } from '../src/service/tokens.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { createWebhook } from '../src/service/webhooks.js';
+import { relyingPartyOf } from '../src/service/passkeys.js';
+import { createPasskeyUseCases } from '../src/service/use-cases.js';
+import { createSoftAuthenticator } from './helpers/soft-authenticator.js';
 import type { NewValidationResult } from '../src/service/validate.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 import { KEYS, POLICY, SUBJECT, manifest, type SuiteUser } from './client-suite.js';
@@ -113,6 +116,8 @@ export interface Template {
   readonly spareWebhookId: string;
   /** One of that webhook's deliveries, for its redelivery. */
   readonly spareDeliveryId: string;
+  /** A passkey of carol's, for DELETE /api/passkeys/:id. */
+  readonly sparePasskeyId: string;
   readonly dir: string;
   /** The test identity provider `serve` trusts, and its configuration as loaded from `<dir>/oidc.yaml`. */
   readonly oidcIssuer: TestIssuer;
@@ -192,6 +197,11 @@ export async function buildTemplate(): Promise<Template> {
   const expired = await createApiToken({ ...deps, now: () => new Date('2025-01-01T00:00:00.000Z') }, undefined, 'dave', '30d');
   headers.expired = `Bearer ${expired.token}`;
   const spare = await createApiToken(deps, undefined, 'bob');
+  // A passkey of carol's, for DELETE /api/passkeys/:id (registered by a software authenticator).
+  const rp = relyingPartyOf('https://desk.tollgate.test');
+  const authenticator = createSoftAuthenticator({ rpId: rp.id, origin: rp.origin });
+  const { challenge } = await createPasskeyUseCases(deps, 'carol').registrationOptions(rp);
+  const passkey = await createPasskeyUseCases(deps, 'carol').register({ response: authenticator.register(challenge), expectedChallenge: challenge, rp });
   const [delivery] = await store.webhookDeliveries({ webhookId: webhook.id });
   await store.close();
 
@@ -216,7 +226,7 @@ export async function buildTemplate(): Promise<Template> {
   headers['oidc-validator'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT })}`;
   headers['oidc-expired'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT }, new Date(Date.now() - 2 * hour * 1000))}`;
   headers['oidc-wrong-audience'] = `Bearer ${await oidcIssuer.sign({ sub: OIDC_CI_SUBJECT, aud: 'another-service' })}`;
-  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, spareWebhookId: webhook.id, spareDeliveryId: delivery!.id, dir, oidcIssuer, oidc };
+  return { file, serverKeyPem, headers: headers as Template['headers'], spareTokenId: spare.id, spareWebhookId: webhook.id, spareDeliveryId: delivery!.id, sparePasskeyId: passkey.credentialId, dir, oidcIssuer, oidc };
 }
 
 let copies = 0;

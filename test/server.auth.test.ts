@@ -82,6 +82,9 @@ const TABLE: Record<string, Row> = {
   'GET /api/webhooks/:id/deliveries': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhooks/${t.spareWebhookId}/deliveries` }) },
   'GET /api/webhook-deliveries': { ...adminOnly(200), call: () => ({ url: '/api/webhook-deliveries?status=pending' }) },
   'POST /api/webhook-deliveries/:id/redeliveries': { ...adminOnly(200), call: (_s, t) => ({ url: `/api/webhook-deliveries/${t.spareDeliveryId}/redeliveries`, body: {} }) },
+  // Everyone lists their own passkeys; carol's passkey is revoked by her or an admin, refused to anyone else.
+  'GET /api/passkeys': { member: 200, call: () => ({ url: '/api/passkeys' }) },
+  'DELETE /api/passkeys/:id': { member: 403, except: { admin: 200, security: 200 }, call: (_s, t) => ({ url: `/api/passkeys/${t.sparePasskeyId}` }) },
 };
 
 const UNAUTHENTICATED: readonly Identity[] = ['none', 'malformed', 'unknown', 'expired', 'revoked', 'oidc-expired', 'oidc-wrong-audience'];

@@ -10,9 +10,11 @@ import { digestBytes, type Digest } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { TollgateError } from '../domain/errors.js';
 import { releaseDigest } from '../domain/manifest.js';
-import type { Decision, EvidenceSet, Promotion, ReleaseManifest } from '../domain/model.js';
+import type { Decision, EvidenceSet, PasskeyKey, Promotion, ReleaseManifest } from '../domain/model.js';
 import { parsePolicy } from '../domain/policy.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
+import { webauthnProblem } from '../domain/webauthn.js';
+import { claimsOf, recordDigest } from '../domain/records.js';
 import { IN_TOTO_PAYLOAD_TYPE, openEnvelope, type DsseEnvelope } from './dsse.js';
 import type { AuditEvent } from './events.js';
 import { eventHash } from './log.js';
@@ -48,6 +50,13 @@ export interface PromotionPredicate {
    * made before they were kept.
    */
   readonly files?: Readonly<Record<string, string>>;
+  /**
+   * The passkeys the evidence's passkey sign-offs were signed with: each passkey's row as stored (its
+   * user, public key, RP ID, registration and revocation) and the audit event that vouches for that
+   * row now, with its inclusion proof under the same checkpoint as the promotion. Absent when no
+   * sign-off was signed with a passkey.
+   */
+  readonly passkeys?: readonly AttestedPasskey[];
   /** Where the promotion sits in the audit log. */
   readonly log: {
     readonly event: AuditEvent;
@@ -57,6 +66,27 @@ export interface PromotionPredicate {
     readonly inclusionProof: readonly string[];
     /** The signed checkpoint (signed-note text) at `treeSize`. */
     readonly checkpoint: string;
+  };
+}
+
+/** A passkey as the audit log vouches for it (see PromotionPredicate.passkeys). */
+export interface AttestedPasskey {
+  /** The `passkeys` row as stored, every column but `audit_seq`: its digest is the event's claim. */
+  readonly row: {
+    readonly id: string;
+    readonly user_name: string;
+    readonly public_key: string;
+    readonly rp_id: string;
+    readonly origin: string;
+    readonly created_at: string;
+    readonly revoked_at: string | null;
+    readonly [column: string]: unknown;
+  };
+  readonly log: {
+    readonly event: AuditEvent;
+    readonly leafIndex: number;
+    /** RFC 9162 inclusion proof under the predicate's checkpoint, hex hashes. */
+    readonly inclusionProof: readonly string[];
   };
 }
 
@@ -140,10 +170,25 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
     must(subjects === artifacts, 'the statement subjects are not the release artifacts with their sha256 digests');
     checked.push(`release ${p.release.name} (${digest}), ${statement.subject.length} subjects`);
 
+    // The checkpoint first opened here (it is checked in full below): passkeys are vouched for under it.
+    const signedCheckpoint = openCheckpoint(p.log.checkpoint, serverKey);
+    must(signedCheckpoint.ok, `the checkpoint does not verify with the given server key: ${signedCheckpoint.ok ? '' : signedCheckpoint.reason}`);
+    const passkeys = attestedPasskeys(p, signedCheckpoint.checkpoint);
+    const byPasskey = p.evidence.signoffs.filter((s) => s.signatureKind === 'webauthn');
     for (const s of p.evidence.signoffs) {
+      if (s.signatureKind === 'webauthn') {
+        const key = s.webauthn && passkeys.get(s.webauthn.credentialId);
+        const problem = webauthnProblem(s, key);
+        must(!problem, `the passkey sign-off by ${s.signer} as ${s.role} (gate ${s.gate}) does not verify: ${problem?.message}`);
+        continue;
+      }
       must(signoffSignatureValid(parsed.policy, s), `the sign-off by ${s.signer} as ${s.role} (gate ${s.gate}) does not verify against ${s.signer}'s key in the policy`);
     }
-    checked.push(`${p.evidence.signoffs.length} sign-off signatures against the policy's roster keys`);
+    if (byPasskey.length > 0) {
+      checked.push(`${passkeys.size} passkey${passkeys.size === 1 ? '' : 's'} vouched for by the audit log under the checkpoint`);
+      checked.push(`${byPasskey.length} passkey sign-off${byPasskey.length === 1 ? '' : 's'}: WebAuthn signature, challenge = the sign-off's digest, origin and RP ID as recorded, user verified`);
+    }
+    checked.push(`${p.evidence.signoffs.length - byPasskey.length} sign-off signatures against the policy's roster keys`);
 
     if (p.files !== undefined) {
       must(isObj(p.files), 'the files of the bundle are not a map of digest to base64');
@@ -168,6 +213,7 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
         policyVersion: p.policy.version,
         history: p.history,
         promoter: promotion.by,
+        passkeys,
       });
     } catch (err) {
       throw new Failed(`the decision cannot be re-evaluated: ${(err as Error).message}`);
@@ -226,4 +272,43 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
     if (err instanceof Failed) return { ok: false, checked, failure: err.message };
     return { ok: false, checked, failure: `the bundle is malformed: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The passkeys of the bundle, each checked against the log: its row's digest is what the audit event
+ * it names claims for it, that event is what its hash says, and it is in the tree the checkpoint
+ * signs. Only passkeys the promotion could count are kept: registered before, not revoked by, the
+ * promotion. Throws Failed for the first that does not hold.
+ */
+function attestedPasskeys(p: PromotionPredicate, cp: { size: number; rootHash: Uint8Array }): Map<string, PasskeyKey> {
+  const out = new Map<string, PasskeyKey>();
+  if (p.passkeys === undefined) return out;
+  must(Array.isArray(p.passkeys), 'the passkeys of the bundle are not a list');
+  for (const entry of p.passkeys) {
+    const e: unknown = entry;
+    must(isObj(e) && isObj(e.row) && isObj(e.log) && isObj(e.log.event) && Array.isArray(e.log.inclusionProof), 'a passkey of the bundle is missing parts');
+    const { row, log } = entry;
+    const id = String(row.id);
+    const event = log.event;
+    must(eventHash(event) === event.hash, `the audit event that vouches for passkey ${id} does not match its own hash`);
+    const claim = claimsOf(event.data).find((c) => c.table === 'passkeys' && c.key === id);
+    must(claim && claim.digest === recordDigest('passkeys', row), `passkey ${id} is not what audit event ${event.seq} (${event.type}) vouches for`);
+    let proof: Buffer[];
+    try {
+      proof = log.inclusionProof.map((h: string) => {
+        if (!/^[0-9a-f]{64}$/.test(h)) throw new Error();
+        return Buffer.from(h, 'hex');
+      });
+    } catch {
+      throw new Failed(`the inclusion proof of passkey ${id} is malformed`);
+    }
+    must(
+      log.leafIndex === event.seq - 1 && verifyInclusion({ index: log.leafIndex, size: cp.size, leafHash: auditLeafHash(event), proof, root: cp.rootHash }),
+      `the inclusion proof does not lead from event ${event.seq}, which vouches for passkey ${id}, to the checkpoint's root`,
+    );
+    must(typeof row.created_at === 'string' && row.created_at <= p.promotion.at, `passkey ${id} was registered after the promotion`);
+    if (row.revoked_at !== null && row.revoked_at <= p.promotion.at) continue;
+    out.set(id, { credentialId: id, user: String(row.user_name), publicKey: String(row.public_key), rpId: String(row.rp_id) });
+  }
+  return out;
 }

@@ -21,6 +21,8 @@ describe('loadServeConfig', () => {
     { name: 'TOLLGATE_OIDC, from the current folder', env: { TOLLGATE_OIDC: 'ci/oidc.yaml' }, flags: ON, config: bare, want: { webhooks: {}, oidcFile: path.join(dir, 'ci/oidc.yaml') } },
     { name: '--oidc over TOLLGATE_OIDC', env: { TOLLGATE_OIDC: 'env.yaml' }, flags: { ...ON, oidc: 'flag.yaml' }, config: bare, want: { webhooks: {}, oidcFile: path.join(dir, 'flag.yaml') } },
     { name: "the home's oidc.yaml when it exists", env: { TOLLGATE_OIDC: '' }, flags: ON, config: withOidc, want: { webhooks: {}, oidcFile: path.join(withOidc.home, 'oidc.yaml') } },
+    { name: 'TOLLGATE_PUBLIC_URL, as its origin', env: { TOLLGATE_PUBLIC_URL: 'https://Tollgate.Example.com:443/desk/' }, flags: ON, config: bare, want: { webhooks: {}, publicUrl: 'https://tollgate.example.com' } },
+    { name: '--public-url over TOLLGATE_PUBLIC_URL', env: { TOLLGATE_PUBLIC_URL: 'https://env.example' }, flags: { ...ON, publicUrl: 'http://localhost:8080' }, config: bare, want: { webhooks: {}, publicUrl: 'http://localhost:8080' } },
   ])('$name', ({ env, flags, config, want }) => {
     const got = loadServeConfig(env, flags, config);
     expect(got).toEqual(want);
@@ -31,6 +33,14 @@ describe('loadServeConfig', () => {
     expect(() => loadServeConfig({ TOLLGATE_WEBHOOK_TIMEOUT_MS: value }, ON, bare)).toThrow(
       expect.objectContaining({ code: 'TG_USAGE', message: `TOLLGATE_WEBHOOK_TIMEOUT_MS=${value} is not a whole number of at least 1` }),
     );
+  });
+
+  it.each([
+    ['not a url', 'is not a URL'],
+    ['ftp://tollgate.example.com', 'must start with https://'],
+    ['https://root:pw@tollgate.example.com', 'must not hold a user name or password'],
+  ])('refuses TOLLGATE_PUBLIC_URL=%s with TG_USAGE', (value, says) => {
+    expect(() => loadServeConfig({ TOLLGATE_PUBLIC_URL: value }, ON, bare)).toThrow(expect.objectContaining({ code: 'TG_USAGE', message: expect.stringContaining(says) }));
   });
 
   it('leaves the global configuration alone: other commands never read the serve variables', () => {

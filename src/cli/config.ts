@@ -47,10 +47,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
 export interface ServeConfig {
   /** The OIDC configuration file, absolute; none: only API tokens are accepted. */
   readonly oidcFile?: string;
-  /** The origin people reach the server at (`--public-url`, TOLLGATE_PUBLIC_URL): passkeys are bound to it. */
-  readonly publicUrl?: string;
   /** The webhook dispatcher's timings (only those set; the rest are DISPATCH_DEFAULTS), or false: this replica sends none. */
   readonly webhooks: false | Readonly<Partial<Record<WebhookTiming, number>>>;
+  /**
+   * The URL browsers reach this server at, as its origin (`https://tollgate.example.com`): passkeys
+   * are bound to its host name (the WebAuthn RP ID) and sign-offs to its origin. Absent:
+   * `http://localhost:PORT`, the port the server listens on.
+   */
+  readonly publicUrl?: string;
 }
 
 export interface ServeFlags {
@@ -80,6 +84,7 @@ const OIDC_FILE = 'oidc.yaml';
 //   sending webhooks             --no-webhooks   -                         on
 //   dispatcher timings           -               TOLLGATE_WEBHOOK_POLL_MS, _LEASE_MS, _TIMEOUT_MS,
 //                                                _BACKOFF_MS, _BACKOFF_MAX_MS, _MAX_ATTEMPTS     DISPATCH_DEFAULTS
+//   public URL (passkeys)        --public-url    TOLLGATE_PUBLIC_URL       http://localhost:PORT
 //
 // Read only for `serve`, when it starts: a bad TOLLGATE_WEBHOOK_* value stops the server, and no
 // other command (nor `serve --no-webhooks`, which sends nothing) is refused for it.
@@ -87,21 +92,25 @@ export function loadServeConfig(env: NodeJS.ProcessEnv, flags: ServeFlags, confi
   const webhooks = flags.webhooks ? webhookTimings(env) : false;
   const named = flags.oidc ?? (env.TOLLGATE_OIDC || undefined);
   const oidcFile = named !== undefined ? path.resolve(config.cwd, named) : defaultOidcFile(config.home);
-  const publicUrl = flags.publicUrl ?? (env.TOLLGATE_PUBLIC_URL || undefined);
-  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl: checkPublicUrl(publicUrl) } : {}) });
+  const url = flags.publicUrl ?? (env.TOLLGATE_PUBLIC_URL || undefined);
+  const publicUrl = url !== undefined ? publicOrigin(url, flags.publicUrl !== undefined ? '--public-url' : 'TOLLGATE_PUBLIC_URL') : undefined;
+  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) });
 }
 
-/** A public URL is an http(s) origin with nothing after it: what browsers bind passkeys to. */
-function checkPublicUrl(text: string): string {
+/**
+ * The origin of the public URL: http or https, a host name, no user name or password. Browsers hold
+ * passkeys for a host name (the RP ID), so an IP address is refused by them; it is taken here, for a
+ * server that serves only the API, and docs/passkeys.md says so.
+ */
+function publicOrigin(text: string, from: string): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw tollgateError('TG_USAGE', `--public-url ${text} is not a URL (e.g. https://tollgate.example.com)`);
+    throw tollgateError('TG_USAGE', `${from} ${text} is not a URL; give where browsers reach this server, e.g. https://tollgate.example.com`);
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw tollgateError('TG_USAGE', `--public-url ${text} must be an http:// or https:// origin, without a path (e.g. https://tollgate.example.com)`);
-  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw tollgateError('TG_USAGE', `${from} ${text} must start with https:// (or http://)`);
+  if (url.username !== '' || url.password !== '') throw tollgateError('TG_USAGE', `${from} ${text} must not hold a user name or password`);
   return url.origin;
 }
 

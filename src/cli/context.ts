@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import type { TokenAdmin, WebhookAdmin } from '../client/admin.js';
+import type { PasskeyAdmin, TokenAdmin, WebhookAdmin } from '../client/admin.js';
 import type { Client } from '../client/client.js';
 import type { ServiceDeps } from '../service/deps.js';
 import type { HttpOptions } from '../client/http-transport.js';
@@ -37,6 +37,8 @@ export interface CliContext {
   openTokenAdmin(): Promise<TokenAdmin>;
   /** Webhook administration, locally or (with `--server`) over the API as an admin. */
   openWebhookAdmin(): Promise<WebhookAdmin>;
+  /** Passkey administration, locally or (with `--server`) over the API. */
+  openPasskeyAdmin(): Promise<PasskeyAdmin>;
   /** The service layer's dependencies over the local home: for local-only commands (key rotation). */
   openDeps(): Promise<ServiceDeps>;
   /** The command about to run: its options complete the global ones. */
@@ -118,6 +120,11 @@ export function createContext(program: Command, io: Io): CliContext {
       const config = ctx.config();
       const admin = await import('../client/admin.js');
       return config.server ? admin.createHttpWebhookAdmin(remote(config.server)) : admin.createLocalWebhookAdmin(await ctx.openDeps(), config.user);
+    },
+    async openPasskeyAdmin() {
+      const config = ctx.config();
+      const admin = await import('../client/admin.js');
+      return config.server ? admin.createHttpPasskeyAdmin(remote(config.server)) : admin.createLocalPasskeyAdmin(await ctx.openDeps(), config.user);
     },
     async closeAll() {
       await Promise.all(closers.splice(0).map((close) => close()));

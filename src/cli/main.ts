@@ -118,6 +118,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'webhooks: POST signed JSON to a URL on promotion events (sent by `tollgate serve`)',
     load: async () => (await import('./commands/webhook.js')).registerWebhook,
   },
+  {
+    name: 'passkey',
+    term: 'passkey',
+    description: 'passkeys that sign sign-offs on the review desk: list, revoke',
+    load: async () => (await import('./commands/passkey.js')).registerPasskey,
+  },
 ];
 
 const GLOBAL_OPTIONS: readonly [flags: string, description: string][] = [

@@ -16,6 +16,7 @@ import {
   type NewWebhook,
   type WebhookInfo,
 } from '../service/webhooks.js';
+import { listPasskeysAs, revokePasskey, type PasskeyInfo } from '../service/passkeys.js';
 import { createTransport, seg, type HttpOptions } from './http-transport.js';
 
 /** API tokens for `tollgate serve`: the secret is in `create`'s answer only. */
@@ -41,6 +42,14 @@ export interface WebhookAdmin {
   deliveries(filter: DeliveryFilter): Promise<DeliveryInfo[]>;
   /** Makes a delivery due again now; TG_WEBHOOK_NOT_FOUND for an unknown delivery or a removed webhook. */
   redeliver(deliveryId: string): Promise<DeliveryInfo>;
+}
+
+/** Passkeys: listed and revoked from the CLI; registered only in a browser, on the review desk. */
+export interface PasskeyAdmin {
+  /** Every passkey, or one user's; revoked ones included. Over the API a non-admin sees only their own. */
+  list(user?: string): Promise<PasskeyInfo[]>;
+  /** Revokes a passkey by its credential id (an admin, or its owner); TG_PASSKEY_NOT_FOUND for an unknown id. */
+  revoke(id: string): Promise<PasskeyInfo>;
 }
 
 export interface DeliveryFilter {
@@ -97,5 +106,22 @@ export function createHttpWebhookAdmin(opts: HttpOptions): WebhookAdmin {
       return (await call<{ deliveries: DeliveryInfo[] }>('GET', path, { query })).deliveries;
     },
     redeliver: (id) => call('POST', `/api/webhook-deliveries/${seg(id)}/redeliveries`, { body: {} }),
+  };
+}
+
+/** Passkey administration on the local home, acting as `actor` (`--as`; unnamed: whoever holds the home). */
+export function createLocalPasskeyAdmin(deps: ServiceDeps, actor: string | undefined): PasskeyAdmin {
+  return {
+    list: (user) => listPasskeysAs(deps, actor, user),
+    revoke: (id) => revokePasskey(deps, { actor, credentialId: id }),
+  };
+}
+
+/** Passkey administration over the API, as the token's user (an admin, or a passkey's owner for their own). */
+export function createHttpPasskeyAdmin(opts: HttpOptions): PasskeyAdmin {
+  const call = createTransport(opts);
+  return {
+    list: async (user) => (await call<{ passkeys: PasskeyInfo[] }>('GET', '/api/passkeys', { query: user !== undefined ? { user } : {} })).passkeys,
+    revoke: (id) => call('DELETE', `/api/passkeys/${seg(id)}`),
   };
 }

@@ -13,7 +13,8 @@ import { ADMIN_ROLE } from '../domain/model.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { activePolicy } from '../service/lookup.js';
 import { vouchToken } from '../service/vouch.js';
-import { createUseCases } from '../service/use-cases.js';
+import { createPasskeyUseCases, createUseCases } from '../service/use-cases.js';
+import { relyingPartyOf, type RelyingParty } from '../service/passkeys.js';
 import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
@@ -25,6 +26,7 @@ import { promotionRoutes } from './routes/promotions.js';
 import { releaseRoutes } from './routes/releases.js';
 import { signoffRoutes } from './routes/signoffs.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { validationRoutes } from './routes/validations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
@@ -61,6 +63,11 @@ export interface ServerConfig {
   readonly oidc?: OidcVerifier;
   /** Serve the review desk's pages (`/`, `/login`, `/releases/…`); off unless given: `serve` turns it on. */
   readonly desk?: DeskConfig;
+  /**
+   * This server as browsers see it (the WebAuthn relying party: RP ID, origin, name), for passkeys and
+   * passkey sign-offs; asked when needed, since `serve --port 0` knows its port only once listening.
+   */
+  readonly relyingParty?: () => RelyingParty;
 }
 
 // Defaults, one table:   option            default
@@ -68,7 +75,8 @@ export interface ServerConfig {
 //                        processMetrics    false (`serve` turns them on)
 //                        version           0.1.0
 //                        readCache         true
-const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true } as const;
+//                        relyingParty      http://localhost (RP ID localhost): `serve` passes its public URL
+const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true, relyingParty: () => relyingPartyOf('http://localhost') } as const;
 
 /** Secrets that must never reach a log line, whatever a serializer is told to include. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
@@ -85,6 +93,7 @@ function allRoutes(version: string): RouteSpec[] {
     ...auditRoutes,
     ...tokenRoutes,
     ...webhookRoutes,
+    ...passkeyRoutes,
   ];
   const all: RouteSpec[] = [...healthRoutes(() => all, version), ...api];
   return all;
@@ -209,7 +218,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
 
   if (settings.desk) {
     const desk = settings.desk;
-    void app.register(deskPlugin, { deps, config: desk, ...(settings.oidc ? { verifier: settings.oidc } : {}), recordRefusal });
+    void app.register(deskPlugin, { deps, config: desk, relyingParty: settings.relyingParty, ...(settings.oidc ? { verifier: settings.oidc } : {}), recordRefusal });
   }
 
   for (const spec of allRoutes(settings.version)) {
@@ -240,6 +249,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
           cache: cacheOf(req),
           reply,
           useCases: () => createUseCases(deps, user),
+          passkeyUseCases: () => createPasskeyUseCases(deps, user),
         });
         if (spec.status !== undefined && reply.statusCode === 200) void reply.code(spec.status);
         return result;

@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import type * as z from 'zod';
 import type { ServiceDeps } from '../service/deps.js';
-import type { UseCases } from '../service/use-cases.js';
+import type { PasskeyUseCases, UseCases } from '../service/use-cases.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ReadCache } from './read-cache.js';
 
@@ -33,6 +33,8 @@ export interface RouteContext<P, Q, B> {
   readonly reply: FastifyReply;
   /** The use cases acting as the token's user: every API route but the admin ones is one of their operations. */
   useCases(): UseCases;
+  /** The passkey use cases acting as the token's user. */
+  passkeyUseCases(): PasskeyUseCases;
 }
 
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {

@@ -43,6 +43,10 @@ export const SubjectParams = z.strictObject({ subject: Name });
 export const SubjectRefParams = z.strictObject({ subject: Name, ref: ReleaseRef });
 export const IdParams = z.strictObject({ id: Name });
 
+/** A WebAuthn credential id: base64url, as the authenticator made it (the router takes path parts of up to 500 characters). */
+export const PasskeyIdParams = z.strictObject({ id: z.string().min(1).max(500).regex(/^[A-Za-z0-9_-]+$/, 'must be a credential id: base64url') });
+export const PasskeysQuery = z.strictObject({ user: Name.optional() });
+
 // ---------------------------------------------------------------- bodies and queries
 
 export const ApplyPolicyBody = z.strictObject({

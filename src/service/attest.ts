@@ -1,11 +1,11 @@
-import { buildStatement, type PromotionPredicate } from '../audit/attestation.js';
+import { buildStatement, type AttestedPasskey, type PromotionPredicate } from '../audit/attestation.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type DsseEnvelope } from '../audit/dsse.js';
 import { foldPieces, inclusionProofPlan, verifyInclusion } from '../audit/merkle.js';
 import type { AuditCheckpoint, AuditEvent } from '../audit/events.js';
 import { auditLeafHash } from '../audit/tree.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError } from '../domain/errors.js';
-import { releaseName, type EvidenceSet } from '../domain/model.js';
+import { releaseName, type EvidenceSet, type Signoff } from '../domain/model.js';
 import { digestBytes } from '../domain/digest.js';
 import { MAX_INPUT_COPY_BYTES } from './validate.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
@@ -14,7 +14,8 @@ import type { ServiceDeps } from './deps.js';
 import { requireRelease, requireStage, requirePolicy } from './lookup.js';
 import { nodeKey } from '../store/audit-queries.js';
 import type { StoreReader } from '../store/store.js';
-import { decisionRows, requireVouched, vouchPolicy } from './vouch.js';
+import { decisionRows, evidencePasskeys, requireVouched, vouchPolicy } from './vouch.js';
+import { fromPasskey } from '../store/vouched-rows.js';
 
 /**
  * The attestation of a release's promotion into a stage, signed by the server key: everything the
@@ -46,9 +47,11 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
   // never counted, and is left out rather than carried as an unverifiable claim.
   const all = await store.evidence(release.digest);
   const upTo = (at: string) => at <= promotion.at;
+  // Passkeys as they stood at the promotion: one revoked since still signed what it signed then.
+  const passkeys = await evidencePasskeys(store, all.signoffs, promotion.at);
   const evidence = {
     checklist: all.checklist.filter((c) => upTo(c.at)),
-    signoffs: all.signoffs.filter((s) => upTo(s.at) && signoffSignatureValid(policy.policy, s)),
+    signoffs: all.signoffs.filter((s) => upTo(s.at) && signoffSignatureValid(policy.policy, s, passkeys)),
     validations: all.validations.filter((v) => upTo(v.at)),
   };
   const before = history.slice(0, history.findIndex((p) => p.id === promotion.id));
@@ -60,7 +63,9 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     policyVersion: policy.version,
     history: before,
     promoter: promotion.by,
+    passkeys,
   });
+  const attestedPasskeys = await passkeysOf(store, evidence.signoffs, checkpoint);
   const predicate: PromotionPredicate = {
     release: { name: releaseName(release), digest: release.digest, manifest: release.manifest, createdAt: release.createdAt, createdBy: release.createdBy },
     stage,
@@ -71,6 +76,7 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     promotion,
     lineage: release.manifest.lineage ?? [],
     files: await filesOf(store, evidence),
+    ...(attestedPasskeys.length > 0 ? { passkeys: attestedPasskeys } : {}),
     log: {
       event,
       leafIndex: event.seq - 1,
@@ -130,6 +136,32 @@ async function filesOf(store: StoreReader, evidence: EvidenceSet): Promise<Recor
     }
     out[digest] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     total += bytes.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The passkeys the passkey sign-offs were signed with, each as its row is stored and the audit event
+ * that vouches for that row now, with the event's inclusion proof under `checkpoint`: what lets
+ * `tollgate verify` trust the public key a passkey sign-off is checked with.
+ */
+async function passkeysOf(store: StoreReader, signoffs: readonly Signoff[], checkpoint: AuditCheckpoint): Promise<AttestedPasskey[]> {
+  const ids = [...new Set(signoffs.flatMap((s) => (s.signatureKind === 'webauthn' && s.webauthn ? [s.webauthn.credentialId] : [])))];
+  if (ids.length === 0) return [];
+  const found = await store.listPasskeys({ ids });
+  const vouchers = await store.rowVouchers('passkeys', ids);
+  const seqs = found.map((p) => vouchers.get(p.id)?.auditSeq).filter((s): s is number => typeof s === 'number');
+  const events = new Map((await store.auditEventsAt(seqs)).map((e) => [e.seq, e]));
+  const out: AttestedPasskey[] = [];
+  for (const passkey of found) {
+    const event = events.get(vouchers.get(passkey.id)?.auditSeq ?? -1);
+    // Checked by evidencePasskeys already; a row changed since would fail here rather than be carried.
+    if (!event || event.seq > checkpoint.size) throw tollgateError('TG_AUDIT_BROKEN', `the audit log has no signed record of passkey ${passkey.id}`);
+    const proof = await storedInclusionProof(store, event, checkpoint);
+    out.push({
+      row: fromPasskey(passkey),
+      log: { event, leafIndex: event.seq - 1, inclusionProof: proof.map((h) => h.toString('hex')) },
+    });
   }
   return out;
 }

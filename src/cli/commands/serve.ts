@@ -21,11 +21,16 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .option('--port <port>', `TCP port to listen on (0: any free port)`, String(DEFAULT_PORT))
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
-    .option('--public-url <url>', 'the address people reach the review desk at, e.g. https://tollgate.example.com (env TOLLGATE_PUBLIC_URL): passkeys are bound to its host name; without it the desk takes no passkey sign-offs')
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
+    .option('--public-url <url>', 'where browsers reach this server: passkeys are bound to its host name, sign-offs to its origin (env TOLLGATE_PUBLIC_URL; default http://localhost:PORT; docs/passkeys.md)')
     .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean; publicUrl?: string }) => {
       const port = parsePort(opts.port);
       const { webhooks, oidcFile, publicUrl } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const { relyingPartyOf } = await import('../../service/passkeys.js');
+      // Without a public URL, the port the server listens on (known once it does, with --port 0).
+      let listening = port;
+      const configured = publicUrl !== undefined ? relyingPartyOf(publicUrl) : undefined;
+      const relyingParty = () => configured ?? relyingPartyOf(`http://localhost:${listening}`);
       const oidcConfig = oidcFile !== undefined ? loadOidcConfig(oidcFile) : undefined;
       const oidc = oidcConfig ? createOidcVerifier(oidcConfig) : undefined;
       const deps = await ctx.openDeps();
@@ -35,8 +40,9 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         processMetrics: true,
         version,
         webhooks,
+        relyingParty,
         ...(oidc ? { oidc } : {}),
-        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) },
+        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}) },
       });
       try {
         await app.listen({ port, host: opts.host });
@@ -49,12 +55,13 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         throw err;
       }
       const address = app.server.address();
+      if (address && typeof address === 'object') listening = address.port;
       const url =
         address && typeof address === 'object'
           ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
           : `http://${opts.host}:${port}`;
       // stderr, so stdout stays pure JSON log lines.
-      ctx.io.stderr(`tollgate serving ${url} (review desk ${url}/, API ${url}/api, OpenAPI ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`);
+      ctx.io.stderr(`tollgate serving ${url} (review desk ${url}/, API ${url}/api, OpenAPI ${url}/openapi.json; passkeys for ${relyingParty().origin}); stop with Ctrl-C or SIGTERM\n`);
 
       // In-flight requests finish, then the listener and the store close; a second signal is not needed.
       await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import { TollgateError, tollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import type { EvidenceInput } from '../../service/check.js';
 import type { ServiceDeps } from '../../service/deps.js';
+import type { RelyingParty } from '../../service/passkeys.js';
 import type { ReleaseSummary } from '../../service/read-release.js';
 import { createDeskUseCases as createUseCases, type DeskUseCases as UseCases } from '../../service/use-cases.js';
 import { authenticate } from '../auth.js';
@@ -38,8 +39,6 @@ declare module 'fastify' {
 
 /** How the desk is set up; `serve` fills it from its flags and the home. */
 export interface DeskConfig {
-  /** The origin people reach the server at (`https://tollgate.example.com`): passkeys are bound to it. */
-  readonly publicUrl?: string;
   /** Issuers people may sign in with (authorization code + PKCE); those with a `login` block are offered. */
   readonly oidc?: OidcConfig;
   /** How long a sign-in lasts (default 8 hours). */
@@ -50,6 +49,8 @@ export interface DeskDeps {
   readonly deps: ServiceDeps;
   readonly config: DeskConfig;
   readonly verifier?: OidcVerifier;
+  /** This server as browsers see it (`serve --public-url`): passkeys and the OIDC redirect use its origin. */
+  readonly relyingParty: () => RelyingParty;
   /** The app's own refusal recorder: a 403 here leaves the same AccessDenied event as on the API. */
   readonly recordRefusal: (err: unknown, req: FastifyRequest, user: string | undefined) => Promise<void>;
 }
@@ -81,7 +82,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
   const { deps, config } = opts;
   const sessionSeconds = config.sessionSeconds ?? DEFAULT_SESSION_SECONDS;
   const people = new WeakMap<FastifyRequest, Person>();
-  const oidcLogin: OidcLogin | undefined = config.oidc && opts.verifier ? createOidcLogin(config.oidc, opts.verifier, config.publicUrl) : undefined;
+  const oidcLogin: OidcLogin | undefined = config.oidc && opts.verifier ? createOidcLogin(config.oidc, opts.verifier, () => opts.relyingParty().origin) : undefined;
 
   await app.register(fastifyCookie, { secret: deskKey(deps.serverKey, 'session') });
   await app.register(fastifyFormbody);
@@ -351,7 +352,6 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
         view,
         viewer: viewerOf(req, reply),
         passkeys: await passkeyCount(deps, me.user),
-        passkeysEnabled: config.publicUrl !== undefined,
         ...(done ? { notice: { kind: 'ok' as const, html: h(done) } } : {}),
       }),
     );
@@ -405,7 +405,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     return reply.redirect(`${releaseHref(ref, stage)}&done=promoted`, 303);
   });
 
-  await registerPasskeyRoutes(app, { deps, config, guarded, people, useCasesOf });
+  await registerPasskeyRoutes(app, { deps, relyingParty: opts.relyingParty, guarded, people, useCasesOf });
 }
 
 function newestFirst(list: readonly ReleaseSummary[]): ReleaseSummary[] {

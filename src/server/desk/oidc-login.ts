@@ -35,7 +35,7 @@ interface FlowState {
   readonly redirect: string;
 }
 
-export function createOidcLogin(config: OidcConfig, verifier: OidcVerifier, publicUrl: string | undefined): OidcLogin {
+export function createOidcLogin(config: OidcConfig, verifier: OidcVerifier, publicOrigin: () => string): OidcLogin {
   const entries = config.issuers.map((entry, index) => ({ entry, index })).filter((e) => e.entry.login);
   const discovered = new Map<number, Promise<client.Configuration>>();
 
@@ -54,7 +54,8 @@ export function createOidcLogin(config: OidcConfig, verifier: OidcVerifier, publ
     return found;
   }
 
-  const redirectOf = (req: FastifyRequest) => `${publicUrl ?? `${req.protocol}://${req.host}`}/login/oidc/callback`;
+  // The callback is on the server's public origin, where its cookies (the flow's state) live.
+  const redirectOf = () => `${publicOrigin()}/login/oidc/callback`;
 
   return {
     providers: entries.map((e) => ({ index: e.index, name: e.entry.login!.name })),
@@ -63,7 +64,7 @@ export function createOidcLogin(config: OidcConfig, verifier: OidcVerifier, publ
       if (!found) throw new Error(`no identity provider ${index}`);
       const cfg = await configOf(index, found.entry);
       const verifierCode = client.randomPKCECodeVerifier();
-      const state: FlowState = { i: index, verifier: verifierCode, state: client.randomState(), nonce: client.randomNonce(), next, redirect: redirectOf(req) };
+      const state: FlowState = { i: index, verifier: verifierCode, state: client.randomState(), nonce: client.randomNonce(), next, redirect: redirectOf() };
       setSealed(req, reply, STATE_COOKIE, state, STATE_SECONDS, now);
       return client
         .buildAuthorizationUrl(cfg, {

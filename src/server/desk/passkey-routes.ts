@@ -10,14 +10,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tollgateError } from '../../domain/errors.js';
 import type { SignoffDecision, SignoffPayload } from '../../domain/model.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import { relyingPartyOf, type AuthenticationResponseJSON, type RegistrationResponseJSON } from '../../service/passkeys.js';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON, RelyingParty } from '../../service/passkeys.js';
 import { createPasskeyUseCases, type DeskUseCases as UseCases } from '../../service/use-cases.js';
-import type { DeskConfig } from './desk.js';
 import { anchor, releaseHref } from './html.js';
 
 export interface PasskeyRouteDeps {
   readonly deps: ServiceDeps;
-  readonly config: DeskConfig;
+  readonly relyingParty: () => RelyingParty;
   readonly guarded: {
     onRequest: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
     preHandler: (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
@@ -36,12 +35,7 @@ export async function passkeyCount(deps: ServiceDeps, user: string): Promise<num
 }
 
 export async function registerPasskeyRoutes(app: FastifyInstance, d: PasskeyRouteDeps): Promise<void> {
-  const publicUrl = d.config.publicUrl;
-  const rp = publicUrl !== undefined ? relyingPartyOf(publicUrl) : undefined;
-  const requireRp = () => {
-    if (!rp) throw tollgateError('TG_USAGE', 'this server takes no passkeys: start it with --public-url (TOLLGATE_PUBLIC_URL) naming the address people reach it at');
-    return rp;
-  };
+  const requireRp = d.relyingParty;
   const userOf = (req: FastifyRequest) => d.people.get(req)!.user;
   const passkeys = (req: FastifyRequest) => createPasskeyUseCases(d.deps, userOf(req));
 

@@ -16,8 +16,6 @@ export interface ReleasePageInput {
   readonly viewer: Viewer;
   /** Passkeys the viewer has registered (sign-off in the browser needs one). */
   readonly passkeys: number;
-  /** Whether this server can take passkey sign-offs (it knows its public URL). */
-  readonly passkeysEnabled: boolean;
   readonly notice?: { kind: 'ok' | 'error'; html: string };
 }
 
@@ -93,7 +91,6 @@ function signoffForm(input: ReleasePageInput, stage: string, gate: GateResult, r
   const id = anchor('signoff-form', stage, gate.id, role);
   let reason: string | undefined;
   if (!viewer.roles.includes(role)) reason = `You cannot sign off here: it needs the role "${role}", and your roles are ${viewer.roles.join(', ') || 'none'}.`;
-  else if (!input.passkeysEnabled) reason = 'Sign-off in the browser needs the server to know its public URL (tollgate serve --public-url); use `tollgate signoff` meanwhile.';
   else if (input.passkeys === 0) reason = 'Register a passkey first (the button at the top of this page): a sign-off in the browser is signed with it.';
   const disabled = reason ? ' disabled' : '';
   const describedBy = reason ? ` aria-describedby="${id}-why"` : '';
@@ -156,10 +153,8 @@ export function releasePage(input: ReleasePageInput): string {
   const current = view.decisions.find((d) => d.stage === view.stage)!;
   const others = view.decisions.filter((d) => d.stage !== view.stage);
   const tabs = `<nav aria-label="Stages"><ul class="tabs">${stages.map((s) => `<li><a href="${releaseHref(ref, s)}"${s === view.stage ? ' aria-current="page"' : ''}>${h(s)}</a></li>`).join('')}</ul></nav>`;
-  const passkey = input.passkeysEnabled
-    ? `<div class="card" data-status-root><p>Passkeys: ${input.passkeys === 0 ? 'none registered yet' : `${input.passkeys} registered`}. A sign-off in the browser is a passkey assertion with user verification.</p>
-<form class="actions" method="post" action="/desk/passkeys">${csrfField(viewer)}<button type="button" class="secondary" data-passkey-register>Register a passkey</button></form><p class="why" data-status aria-live="polite"></p></div>`
-    : '';
+  const passkey = `<div class="card" data-status-root><p>Passkeys: ${input.passkeys === 0 ? 'none registered yet' : `${input.passkeys} registered`}. A sign-off in the browser is a passkey assertion with user verification.</p>
+<form class="actions" method="post" action="/desk/passkeys">${csrfField(viewer)}<button type="button" class="secondary" data-passkey-register>Register a passkey</button></form><p class="why" data-status aria-live="polite"></p></div>`;
   const latest = new Map<string, ValidationResult>();
   for (const v of view.evidence.validations) latest.set(`${v.stage}/${v.gateId}/${v.validationId}`, v);
   const results = [...latest.values()].sort((a, b) => (a.status === b.status ? 0 : a.status === 'passed' ? 1 : b.status === 'passed' ? -1 : 0));
