@@ -15,7 +15,7 @@ import { promote, type PromoteResult } from './promote.js';
 import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
 import { rollback, type RollbackResult } from './rollback.js';
 import { draftSignoffs, recordSignoffs, type SignoffDraft, type SignoffRequest } from './signoff.js';
-import { decide } from './status.js';
+import { decide, decideWithHorizon } from './status.js';
 import { baselineMetrics, planValidations, recordValidations, requireValidator, type InputCopy, type NewValidationResult, type ValidationPlan } from './validate.js';
 import { DIGEST_PATTERN, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
@@ -95,6 +95,11 @@ export interface DeskUseCases extends UseCases {
    * reviewer's page shows.
    */
   decision(ref: string, stage: string): Promise<Decision>;
+  /**
+   * The decision (as anyone sees it, or as the user would meet it promoting) and until when it holds
+   * if nothing is recorded meanwhile (ms; Infinity when nothing is due): for caching a page.
+   */
+  decisionUntil(ref: string, stage: string, asPromoter: boolean): Promise<{ decision: Decision; horizon: number }>;
 }
 
 /** The use cases over `deps` acting as `actor`, with the review desk's reads. */
@@ -102,6 +107,7 @@ export function createDeskUseCases(deps: ServiceDeps, actor: string | undefined)
   return {
     ...createUseCases(deps, actor),
     decision: (ref, stage) => decide(deps.store, ref, stage, deps.now()),
+    decisionUntil: (ref, stage, asPromoter) => decideWithHorizon(deps.store, ref, stage, deps.now(), asPromoter ? actor : undefined),
     auditLog: (filter) => auditLog(deps.store, filter),
     policy: async (version) => {
       if (version === undefined) return activePolicy(deps.store);

@@ -20,6 +20,7 @@ import type { ReleaseSummary } from '../../service/read-release.js';
 import { createDeskUseCases as createUseCases, type DeskUseCases as UseCases } from '../../service/use-cases.js';
 import { authenticate } from '../auth.js';
 import type { OidcConfig, OidcVerifier } from '../oidc.js';
+import { createReadCache } from '../read-cache.js';
 import { MAX_EVIDENCE_BYTES } from '../schemas.js';
 import { DESK_CSS, DESK_JS, webauthnBrowserScript } from './assets.js';
 import { h, releaseHref, type Viewer } from './html.js';
@@ -82,6 +83,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
   const { deps, config } = opts;
   const sessionSeconds = config.sessionSeconds ?? DEFAULT_SESSION_SECONDS;
   const people = new WeakMap<FastifyRequest, Person>();
+  const caches = createReadCache(deps.store);
   const oidcLogin: OidcLogin | undefined = config.oidc && opts.verifier ? createOidcLogin(config.oidc, opts.verifier, () => opts.relyingParty().origin) : undefined;
 
   await app.register(fastifyCookie, { secret: deskKey(deps.serverKey, 'session') });
@@ -144,7 +146,8 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       void reply.redirect(back(), 303);
       return undefined;
     }
-    const policy = await createUseCases(deps, session.user).policy();
+    // The active policy, kept until the store changes (as the API keeps it for its token checks).
+    const policy = await caches.forRequest().get('policy', now.getTime(), async () => ({ value: await createUseCases(deps, session.user).policy() }));
     const entry = policy?.policy.roster[session.user];
     if (!entry) {
       clearSession(reply);
@@ -344,14 +347,22 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     const q = req.query as { stage?: string; done?: string };
     const me = people.get(req)!;
     const uc = useCasesOf(req);
-    const view = await releaseView(uc, ref, me.user, q.stage);
+    // What the page shows is kept until the store changes or a decision's horizon passes (the
+    // API's status read does the same); only the CSRF tokens are made per request.
+    const cache = caches.forRequest();
+    const now = deps.now().getTime();
+    const view = await cache.get(JSON.stringify(['release', ref, me.user, q.stage ?? null]), now, async () => {
+      const v = await releaseView(uc, ref, me.user, q.stage);
+      return { value: v, until: v.horizon };
+    });
+    const passkeys = await cache.get(JSON.stringify(['passkeys', me.user]), now, async () => ({ value: await passkeyCount(deps, me.user) }));
     const done = q.done && DONE[q.done];
     return html(
       reply,
       releasePage({
         view,
         viewer: viewerOf(req, reply),
-        passkeys: await passkeyCount(deps, me.user),
+        passkeys,
         ...(done ? { notice: { kind: 'ok' as const, html: h(done) } } : {}),
       }),
     );

@@ -31,6 +31,8 @@ export interface ReleaseView {
   readonly decisions: readonly Decision[];
   /** The decision for `stage` as the viewer would meet it promoting (their own sign-offs aside). */
   readonly promoting: Decision;
+  /** Until when (ms) the view holds if nothing is recorded meanwhile: a sign-off expiring, a freeze opening. */
+  readonly horizon: number;
   readonly holder?: Base;
   readonly lastSigned?: Base;
 }
@@ -48,8 +50,10 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
   const { release: detail, evidence } = await uc.evidence(ref);
   const release = detail;
   const stage = askedStage && stages.includes(askedStage) ? askedStage : nextStage(stages, release);
-  const decisions = await Promise.all(stages.map((s) => uc.decision(ref, s)));
-  const promoting = await uc.status(ref, stage);
+  const judged = await Promise.all([...stages.map((s) => uc.decisionUntil(ref, s, false)), uc.decisionUntil(ref, stage, true)]);
+  const decisions = judged.slice(0, stages.length).map((j) => j.decision);
+  const promoting = judged[stages.length]!.decision;
+  const horizon = Math.min(...judged.map((j) => j.horizon));
   const gatesOf = (p: PolicyVersion) => new Map(p.policy.gates.filter((g) => g.stage === stage).map((g) => [g.id, gateDigest(g)]));
 
   // The release that holds the stage now, when it is another one.
@@ -67,6 +71,7 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
   let newest: { s: Signoff; ref: string } | undefined;
   for (const r of subjectReleases) {
     const ev = r.release === release.release ? { evidence } : await uc.evidence(r.release);
+    if (!ev.evidence.signoffs.some((s) => s.signer === viewer)) continue;
     for (const s of ev.evidence.signoffs) if (s.signer === viewer && (!newest || s.at > newest.s.at)) newest = { s, ref: r.release };
   }
   let lastSigned: Base | undefined;
@@ -81,7 +86,7 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
       signoff: newest.s,
     };
   }
-  return { release, evidence, policy, stage, decisions, promoting, ...(holder ? { holder } : {}), ...(lastSigned ? { lastSigned } : {}) };
+  return { release, evidence, policy, stage, decisions, promoting, horizon, ...(holder ? { holder } : {}), ...(lastSigned ? { lastSigned } : {}) };
 }
 
 // ---------------------------------------------------------------- diff
