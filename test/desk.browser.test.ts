@@ -62,14 +62,24 @@ function tg(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8' });
 }
 
-/** A fresh browser profile; `bypassCSP` only where axe-core's script is injected into the page. */
-async function browser(opts: { bypassCSP?: boolean } = {}): Promise<BrowserContext> {
+let shared: BrowserContext | undefined;
+
+/**
+ * The browser, started once (a start costs seconds): each test begins signed out, its cookies
+ * cleared. `bypassCSP` lets axe-core's script be injected into the pages.
+ */
+async function browser(): Promise<BrowserContext> {
+  if (shared) {
+    await shared.clearCookies();
+    return shared;
+  }
   const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'tg-chromium-')), {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 800 },
-    bypassCSP: opts.bypassCSP ?? false,
+    bypassCSP: true,
   });
+  shared = ctx;
   contexts.push(ctx);
   ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
   for (const p of ctx.pages()) p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
@@ -300,9 +310,25 @@ describe('review desk in Chromium', () => {
   });
 
   it('renders every page without horizontal overflow, script errors or serious accessibility violations', async () => {
-    const ctx = await browser({ bypassCSP: true });
-    const page = await signIn(ctx, 'carol');
+    const ctx = await browser();
     const axe = fs.readFileSync(path.resolve(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
+    const sizes = [[1280, 800], [390, 844]] as const;
+    async function check(p: Page, name: string, target: string, w: number, hgt: number): Promise<void> {
+      await p.setViewportSize({ width: w, height: hgt });
+      await p.goto(`${url}${target}`);
+      await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${hgt}.png`), fullPage: true });
+      const overflow = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
+      expect(overflow.scroll, `${name} at ${w}×${hgt}`).toBeLessThanOrEqual(overflow.view);
+      await p.addScriptTag({ content: axe });
+      const violations = await p.evaluate(async () => {
+        const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+      });
+      expect(violations, `${name} at ${w}×${hgt}`).toEqual([]);
+    }
+    const first = ctx.pages()[0]!;
+    for (const [w, hgt] of sizes) await check(first, 'login', '/login', w, hgt);
+    const page = await signIn(ctx, 'carol');
     const pages: [string, string][] = [
       ['pipeline', '/'],
       ['release', `/releases/${NEXT}?stage=production`],
@@ -311,22 +337,7 @@ describe('review desk in Chromium', () => {
       ['audit', '/audit'],
       ['delivery', '/delivery'],
     ];
-    const anon = (await browser({ bypassCSP: true })).pages()[0]!;
-    for (const [w, hgt] of [[1280, 800], [390, 844]] as const) {
-      for (const [name, target, p] of [['login', '/login', anon] as const, ...pages.map(([n, t]) => [n, t, page] as const)]) {
-        await p.setViewportSize({ width: w, height: hgt });
-        await p.goto(`${url}${target}`);
-        await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${hgt}.png`), fullPage: true });
-        const overflow = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
-        expect(overflow.scroll, `${name} at ${w}×${hgt}`).toBeLessThanOrEqual(overflow.view);
-        await p.addScriptTag({ content: axe });
-        const violations = await p.evaluate(async () => {
-          const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-          return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-        });
-        expect(violations, `${name} at ${w}×${hgt}`).toEqual([]);
-      }
-    }
+    for (const [w, hgt] of sizes) for (const [name, target] of pages) await check(page, name, target, w, hgt);
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });
