@@ -91,7 +91,7 @@ beforeAll(async () => {
   serverKey = createPrivateKey(fs.readFileSync(path.join(p.home, 'server.key'), 'utf8'));
 }, 120_000);
 
-describe('a passkey sign-off in an attestation', () => {
+describe.concurrent('a passkey sign-off in an attestation', () => {
   it('counted like a CLI sign-off: status showed it, promote took it, and the attestation carries the assertion and the vouched passkey', () => {
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
     const s = passkeySignoff(statement);

@@ -1,0 +1,103 @@
+import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { PasskeyKey, Signoff, SignoffPayload } from './model.js';
+import { signoffMessage } from './signoff.js';
+import { originMatchesRpId, signoffChallenge, webauthnProblem } from './webauthn.js';
+
+const RP_ID = 'tollgate.example.com';
+const ORIGIN = 'https://tollgate.example.com';
+
+const PAYLOAD: SignoffPayload = {
+  type: 'tollgate/signoff/v1',
+  release: 'fraud-detector@2.4.0',
+  releaseDigest: `sha256:${'a'.repeat(64)}`,
+  stage: 'production',
+  gate: 'approvals',
+  gateDigest: `sha256:${'b'.repeat(64)}`,
+  role: 'security',
+  decision: 'approve',
+  signer: 'carol',
+  at: '2026-11-30T12:00:00.000Z',
+  evidenceDigest: `sha256:${'c'.repeat(64)}`,
+};
+
+const sha256 = (b: string | Uint8Array) => createHash('sha256').update(b).digest();
+
+/** A passkey sign-off signed by `privateKey` with `hash` (null for Ed25519), with the bytes a browser makes. */
+function signed(privateKey: KeyObject, hash: string | null, o: { flags?: number; origin?: string; challenge?: string; type?: string } = {}): Signoff {
+  const authData = Buffer.concat([sha256(RP_ID), Buffer.from([o.flags ?? 0x05]), Buffer.from([0, 0, 0, 7])]);
+  const client = Buffer.from(JSON.stringify({ type: o.type ?? 'webauthn.get', challenge: o.challenge ?? signoffChallenge(PAYLOAD), origin: o.origin ?? ORIGIN }));
+  const signature = sign(hash, Buffer.concat([authData, sha256(client)]), privateKey).toString('base64url');
+  return {
+    ...PAYLOAD,
+    id: 's1',
+    signature,
+    signatureKind: 'webauthn',
+    webauthn: { credentialId: 'cred', authenticatorData: authData.toString('base64url'), clientDataJSON: client.toString('base64url'), rpId: RP_ID, origin: ORIGIN },
+  };
+}
+
+/** The passkey as registration stores it: the public key as SubjectPublicKeyInfo DER, base64. */
+const keyOf = (privateKey: KeyObject, extra: Partial<PasskeyKey> = {}): PasskeyKey => ({
+  credentialId: 'cred',
+  user: 'carol',
+  publicKey: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64'),
+  rpId: RP_ID,
+  ...extra,
+});
+
+describe('signoffChallenge', () => {
+  it('is the base64url SHA-256 of the sign-off signed bytes, and changes with any signed field', () => {
+    expect(signoffChallenge(PAYLOAD)).toBe(sha256(signoffMessage(PAYLOAD)).toString('base64url'));
+    expect(signoffChallenge({ ...PAYLOAD, release: 'fraud-detector@2.5.0' })).not.toBe(signoffChallenge(PAYLOAD));
+    expect(signoffChallenge({ ...PAYLOAD, decision: 'reject' })).not.toBe(signoffChallenge(PAYLOAD));
+  });
+});
+
+describe('webauthnProblem', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const ed = generateKeyPairSync('ed25519').privateKey;
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+  it.each([
+    ['ES256 (P-256)', ec, 'sha256'],
+    ['EdDSA (Ed25519)', ed, null],
+    ['RS256 (RSA PKCS#1 v1.5)', rsa, 'sha256'],
+  ] as const)('accepts a good assertion signed with %s', (_name, key, hash) => {
+    expect(webauthnProblem(signed(key, hash), keyOf(key))).toBeUndefined();
+  });
+
+  it.each([
+    ['no passkey', () => webauthnProblem(signed(ec, 'sha256'), undefined), 'unknown-key'],
+    ["someone else's passkey", () => webauthnProblem(signed(ec, 'sha256'), keyOf(ec, { user: 'erin' })), 'unknown-key'],
+    ['a passkey of another RP ID', () => webauthnProblem(signed(ec, 'sha256'), keyOf(ec, { rpId: 'other.example' })), 'rp-id'],
+    ['a registration (webauthn.create)', () => webauthnProblem(signed(ec, 'sha256', { type: 'webauthn.create' }), keyOf(ec)), 'malformed'],
+    ['another challenge', () => webauthnProblem(signed(ec, 'sha256', { challenge: signoffChallenge({ ...PAYLOAD, role: 'ml-engineer' }) }), keyOf(ec)), 'challenge'],
+    ['another origin', () => webauthnProblem(signed(ec, 'sha256', { origin: 'https://evil.example' }), keyOf(ec)), 'origin'],
+    ['no user verification', () => webauthnProblem(signed(ec, 'sha256', { flags: 0x01 }), keyOf(ec)), 'user-verification'],
+    ['no user presence', () => webauthnProblem(signed(ec, 'sha256', { flags: 0x04 }), keyOf(ec)), 'user-verification'],
+    ['another key', () => webauthnProblem(signed(ec, 'sha256'), keyOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)), 'signature'],
+    ['a payload field changed after signing', () => webauthnProblem({ ...signed(ec, 'sha256'), comment: 'added later' }, keyOf(ec)), 'challenge'],
+  ] as const)('refuses %s', (_name, run, kind) => {
+    expect(run()).toMatchObject({ kind });
+  });
+
+  it('refuses an assertion for another RP ID whose origin and recorded RP ID were changed to match', () => {
+    const s = signed(ec, 'sha256');
+    expect(webauthnProblem({ ...s, webauthn: { ...s.webauthn!, rpId: 'evil.example', origin: 'https://evil.example' } }, keyOf(ec, { rpId: 'evil.example' }))).toMatchObject({ kind: 'origin' });
+  });
+});
+
+describe('originMatchesRpId', () => {
+  it.each([
+    ['https://tollgate.example.com', 'tollgate.example.com', true],
+    ['https://desk.tollgate.example.com:8443', 'tollgate.example.com', true],
+    ['http://localhost:7480', 'localhost', true],
+    ['https://tollgate.example.com.evil.example', 'tollgate.example.com', false],
+    ['https://eviltollgate.example.com', 'tollgate.example.com', false],
+    ['https://tollgate.example.com/path', 'tollgate.example.com', false],
+    ['not a url', 'tollgate.example.com', false],
+  ])('%s for RP ID %s: %s', (origin, rpId, ok) => {
+    expect(originMatchesRpId(origin, rpId)).toBe(ok);
+  });
+});
