@@ -21,7 +21,7 @@ a{color:var(--accent)}a:focus-visible,button:focus-visible,input:focus-visible,s
 .who{margin-left:auto;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center}.who .muted{color:#d9e2ec}
 .who form{display:inline;margin:0}
 button.link{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
-main{max-width:1180px;margin:0 auto;padding:1rem;overflow-wrap:anywhere}main:focus{outline:none}
+main{max-width:1180px;margin:0 auto;padding:1rem;overflow-wrap:break-word}main:focus{outline:none}
 .foot{max-width:1180px;margin:2rem auto 1rem;padding:0 1rem;color:var(--muted);font-size:13px}
 h1{font-size:1.55rem;margin:.3rem 0 .4rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:1.8rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
 code{font-size:13px;background:#eef2f7;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
@@ -46,7 +46,7 @@ textarea{width:min(36rem,100%)}
 button,.button{font:inherit;padding:.4rem .9rem;border-radius:4px;border:1px solid #1e3a8a;background:#1d4ed8;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button.secondary{background:#fff;color:#1e3a8a}button.danger{background:#b42318;border-color:#7a271a}
 button[disabled]{background:#e4e7eb;color:#3e4c59;border-color:#9aa5b1;cursor:not-allowed}
-.why{font-size:14px;color:var(--muted);margin:.2rem 0}
+.why{font-size:14px;color:var(--muted);margin:.2rem 0;overflow-wrap:anywhere}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(280px,100%),1fr));gap:1rem}.grid>*{min-width:0}
 .pipeline td{min-width:9rem}.waiting{margin:.3rem 0 0;padding-left:1.1rem;font-size:14px}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg,svg.lineage{max-width:100%;height:auto}

@@ -287,7 +287,8 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       for (const r of list.slice(0, 6)) {
         const detail = await uc.showRelease(r.release);
         const next = nextStage(stages, detail);
-        if (r.holds.includes(next)) continue;
+        // Through every stage already (or holding the one it would enter next): nothing to wait for.
+        if (r.holds.includes(next) || detail.promotions.some((p) => p.kind === 'promotion' && p.stage === next)) continue;
         waiting.push({ release: r, decision: await uc.decision(r.release, next) });
       }
       rows.push({ subject, holders, waiting });
