@@ -53,6 +53,7 @@ export const ERRORS = {
   TG_REQUEST_TOO_LARGE: { status: 413, exit: 2, hint: 'Send less: evidence files are limited to 10 MiB, other requests to 1 MiB.' },
   TG_ROUTE_NOT_FOUND: { status: 404, exit: 2, hint: 'The server has no such API route; /openapi.json lists them (is the client newer than the server?).' },
   TG_TOKEN_INVALID: { status: 401, exit: 2, hint: 'Send `Authorization: Bearer <token>` with a token from `tollgate token create USER` (in TOLLGATE_TOKEN); ask an admin for a new one if it expired or was revoked.' },
+  TG_CSRF_INVALID: { status: 403, exit: 2, hint: 'Reload the page and send the form again: every form of the review desk carries a token of the signed-in session.' },
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
   TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
   TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },

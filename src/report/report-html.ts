@@ -165,7 +165,12 @@ function listView(items: unknown, headers: string[], pick: (x: Json) => unknown[
   return table(headers, (items as Json[]).slice(0, 50).map(pick));
 }
 
-function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8Array>): string {
+/**
+ * One validation result: its summary, thresholds, the validator's own table and charts, and its
+ * inputs. `inputHref` links an input to its stored copy elsewhere (the review desk serves them);
+ * without it, copies in `files` are embedded in the page.
+ */
+export function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8Array>, inputHref?: (digest: string, name: string) => string | undefined): string {
   const d = isObj(r.details) ? r.details : {};
   const specific =
     r.validator === 'drift'
@@ -189,9 +194,10 @@ function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8Array>)
   const thresholds = Object.keys(r.thresholds).length > 0 ? `<p class="muted">thresholds: <code>${h(JSON.stringify(r.thresholds))}</code></p>` : '';
   const inputs = Object.entries(r.inputs)
     .map(([k, v]) => {
+ const href = inputHref?.(v, k);
       const bytes = files.get(v);
       // The copy the validation recorded, inside the page: the record stays whole without the server.
-      const link = bytes ? ` <a download="${h(k.split('/').pop() ?? 'input')}" href="data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}">download (${bytes.byteLength} bytes)</a>` : '';
+      const link = href ? ` <a href="${h(href)}">download</a>` : bytes ? ` <a download="${h(k.split('/').pop() ?? 'input')}" href="data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}">download (${bytes.byteLength} bytes)</a>` : '';
       return `<li><code>${h(k)}</code> ${h(v)}${link}</li>`;
     })
     .join('');

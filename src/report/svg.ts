@@ -68,7 +68,7 @@ export function groupedBars(opts: {
   const legend = opts.series
     .map((s, k) => `<rect x="${pad.left + k * 110}" y="${height - 14}" width="10" height="10" fill="${s.color}"/><text x="${pad.left + k * 110 + 14}" y="${height - 5}" class="l">${escapeHtml(s.name)}</text>`)
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}${legend}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(opts.title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}${legend}</svg>`;
 }
 
 export { fmt as formatNumber };

@@ -34,6 +34,7 @@ import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher
 import { BODY_LIMITS, Empty } from './schemas.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
+import { deskPlugin, type DeskConfig } from './desk/desk.js';
 
 /** The role that may apply policies and manage API tokens over the API (defined with the model). */
 export { ADMIN_ROLE };
@@ -60,6 +61,8 @@ export interface ServerConfig {
   readonly readCache?: boolean;
   /** Verifies OIDC bearer tokens (JWTs); without it only `tg_` API tokens are accepted. */
   readonly oidc?: OidcVerifier;
+  /** Serve the review desk's pages (`/`, `/login`, `/releases/…`); off unless given: `serve` turns it on. */
+  readonly desk?: DeskConfig;
   /**
    * This server as browsers see it (the WebAuthn relying party: RP ID, origin, name), for passkeys and
    * passkey sign-offs; asked when needed, since `serve --port 0` knows its port only once listening.
@@ -115,6 +118,8 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
   });
   const registered: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
+    // The review desk's pages are not part of the API (nor of its description).
+    if (route.config?.desk) return;
     for (const method of [route.method].flat()) registered.push({ method, url: route.url });
   });
   ROUTES.set(app, registered);
@@ -158,9 +163,8 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
    * A request outside its caller's rights (403) leaves an audit event: who tried what, and the answer.
    * Unauthenticated requests (401) do not: anyone can send those, and they would flood the log.
    */
-  async function recordRefusal(err: unknown, req: FastifyRequest): Promise<void> {
+  async function recordRefusal(err: unknown, req: FastifyRequest, user = identities.get(req)?.user): Promise<void> {
     if (!(err instanceof TollgateError) || err.status !== 403) return;
-    const user = identities.get(req)?.user;
     try {
       await change(deps, async ({ audit }) => {
         await audit('AccessDenied', user ? actorOf(user) : 'anonymous', {
@@ -210,6 +214,11 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
       });
     }
     return identity;
+  }
+
+  if (settings.desk) {
+    const desk = settings.desk;
+    void app.register(deskPlugin, { deps, config: desk, relyingParty: settings.relyingParty, ...(settings.oidc ? { verifier: settings.oidc } : {}), recordRefusal });
   }
 
   for (const spec of allRoutes(settings.version)) {

@@ -59,6 +59,20 @@ export interface OidcIssuerConfig {
   /** Claim value → roster user; without it the claim value itself is the user name. */
   readonly users?: Readonly<Record<string, string>>;
   readonly algorithms: readonly OidcAlgorithm[];
+  /** Offered on the review desk's sign-in page (authorization code + PKCE) when given. */
+  readonly login?: OidcLoginConfig;
+}
+
+/** How the review desk signs people in with an issuer: its OAuth client at the provider. */
+export interface OidcLoginConfig {
+  /** The client id registered at the provider; its ID tokens carry it as `aud`, so `audience` lists it. */
+  readonly clientId: string;
+  /** For a confidential client (sent as client_secret_post); a public client uses PKCE alone. */
+  readonly clientSecret?: string;
+  /** The button text: "Sign in with NAME" (default: the issuer's host). */
+  readonly name: string;
+  /** Scopes asked for (default `openid`). */
+  readonly scope: string;
 }
 
 /** The OIDC configuration of `tollgate serve`: the issuers it trusts. */
@@ -123,6 +137,14 @@ const IssuerSchema = z.strictObject({
   claim: nonEmpty.optional(),
   users: z.record(nonEmpty, userName).optional(),
   algorithms: z.array(z.enum(OIDC_ALGORITHMS)).min(1).optional(),
+  login: z
+    .strictObject({
+      clientId: nonEmpty,
+      clientSecret: nonEmpty.optional(),
+      name: nonEmpty.optional(),
+      scope: nonEmpty.optional(),
+    })
+    .optional(),
 });
 
 const ConfigSchema = z.strictObject({ issuers: z.array(IssuerSchema).min(1) }).superRefine((config, ctx) => {
@@ -130,6 +152,10 @@ const ConfigSchema = z.strictObject({ issuers: z.array(IssuerSchema).min(1) }).s
   config.issuers.forEach((entry, i) => {
     if (seen.has(entry.issuer)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'issuer'], message: `the issuer ${JSON.stringify(entry.issuer)} is listed twice` });
     seen.add(entry.issuer);
+    // The ID token of a desk sign-in is checked like any OIDC token: its audience is the client id.
+    if (entry.login && !entry.audience.includes(entry.login.clientId)) {
+      ctx.addIssue({ code: 'custom', path: ['issuers', i, 'login', 'clientId'], message: `the login client id ${JSON.stringify(entry.login.clientId)} must also be listed in audience (its ID tokens carry it as aud)` });
+    }
   });
 });
 
@@ -165,10 +191,28 @@ export function loadOidcConfig(file: string): OidcConfig {
       claim: entry.claim ?? DEFAULT_CLAIM,
       ...(entry.users ? { users: Object.freeze({ ...entry.users }) } : {}),
       algorithms: Object.freeze([...(entry.algorithms ?? DEFAULT_ALGORITHMS)]),
+      ...(entry.login
+        ? {
+            login: Object.freeze({
+              clientId: entry.login.clientId,
+              ...(entry.login.clientSecret !== undefined ? { clientSecret: entry.login.clientSecret } : {}),
+              name: entry.login.name ?? hostOf(entry.issuer),
+              scope: entry.login.scope ?? 'openid',
+            }),
+          }
+        : {}),
     });
   });
   if (problems.length > 0) throw invalidConfig(problems);
   return Object.freeze({ file, issuers: Object.freeze(issuers) });
+}
+
+function hostOf(issuer: string): string {
+  try {
+    return new URL(issuer).host;
+  } catch {
+    return issuer;
+  }
 }
 
 function invalidConfig(problems: Problem[]): TollgateError {

@@ -15,11 +15,14 @@ import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } fr
 import { rollback, type RollbackResult } from './rollback.js';
 import { clearHold, type ClearResult } from './clear-hold.js';
 import { draftSignoffs, recordSignoffs, type SignoffDraft, type SignoffRequest } from './signoff.js';
-import { decide } from './status.js';
+import { decide, decideWithHorizon } from './status.js';
 import { baselineMetrics, planValidations, recordValidations, requireValidator, type InputCopy, type NewValidationResult, type ValidationPlan } from './validate.js';
 import { DIGEST_PATTERN, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
+import { auditLog, type AuditLogFilter, type AuditLogPage as DeskAuditLogPage } from './audit-log.js';
+import { vouchPolicy } from './vouch.js';
+import type { PolicyVersion } from '../domain/model.js';
 import {
   listPasskeysAs,
   passkeyRegistrationOptions,
@@ -92,6 +95,40 @@ export interface UseCases {
   auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
   /** The DSSE-signed attestation of the release's promotion into the stage. */
   attest(ref: string, stage: string): Promise<DsseEnvelope>;
+}
+
+/** The use cases the review desk adds for its pages (the CLI's Client does not offer them). */
+export interface DeskUseCases extends UseCases {
+  /** One page of the audit log, newest first, filtered (the review desk's /audit). */
+  deskAuditLog(filter?: AuditLogFilter): Promise<DeskAuditLogPage>;
+  /** A recorded policy version whole (the active one without a number), vouched for by the audit log. */
+  policy(version?: number): Promise<PolicyVersion | undefined>;
+  /**
+   * The decision as anyone would see it, not as the user would meet it promoting (`status` counts the
+   * user as the promoter, whose own sign-offs do not count under separation of duties): what a
+   * reviewer's page shows.
+   */
+  decision(ref: string, stage: string): Promise<Decision>;
+  /**
+   * The decision (as anyone sees it, or as the user would meet it promoting) and until when it holds
+   * if nothing is recorded meanwhile (ms; Infinity when nothing is due): for caching a page.
+   */
+  decisionUntil(ref: string, stage: string, asPromoter: boolean): Promise<{ decision: Decision; horizon: number }>;
+}
+
+/** The use cases over `deps` acting as `actor`, with the review desk's reads. */
+export function createDeskUseCases(deps: ServiceDeps, actor: string | undefined): DeskUseCases {
+  return {
+    ...createUseCases(deps, actor),
+    decision: (ref, stage) => decide(deps.store, ref, stage, deps.now()),
+    decisionUntil: (ref, stage, asPromoter) => decideWithHorizon(deps.store, ref, stage, deps.now(), asPromoter ? actor : undefined),
+    deskAuditLog: (filter) => auditLog(deps.store, filter),
+    policy: async (version) => {
+      if (version === undefined) return activePolicy(deps.store);
+      const p = await deps.store.policyVersion(version);
+      return p && vouchPolicy(deps.store, p);
+    },
+  };
 }
 
 /** The use cases over `deps`, acting as `actor` (undefined: nobody named, as in `init`). */

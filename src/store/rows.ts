@@ -98,7 +98,7 @@ export function toSignoff(r: SignoffsTable): Signoff {
     signature: r.signature,
     // Older rows have neither column (null): Ed25519, as every sign-off was before passkeys.
     ...(r.signature_kind !== null && r.signature_kind !== undefined ? { signatureKind: r.signature_kind as SignatureKind } : {}),
-    ...(r.webauthn_json !== null && r.webauthn_json !== undefined ? { webauthn: JSON.parse(r.webauthn_json) as WebauthnAssertion } : {}),
+    ...(r.webauthn_json !== null && r.webauthn_json !== undefined ? { webauthn: stored('signoffs', r.id, 'webauthn_json', r.webauthn_json) as WebauthnAssertion } : {}),
   };
 }
 
@@ -110,7 +110,7 @@ export function toPasskey(r: PasskeysTable): Passkey {
     coseKey: r.cose_key,
     algorithm: r.algorithm,
     signCount: r.sign_count,
-    transports: JSON.parse(r.transports_json) as string[],
+    transports: stored('passkeys', r.id, 'transports_json', r.transports_json) as string[],
     rpId: r.rp_id,
     origin: r.origin,
     createdAt: r.created_at,

@@ -31,7 +31,8 @@ export function registerServe(program: Command, ctx: CliContext, version: string
       let listening = port;
       const configured = publicUrl !== undefined ? relyingPartyOf(publicUrl) : undefined;
       const relyingParty = () => configured ?? relyingPartyOf(`http://localhost:${listening}`);
-      const oidc = oidcFile !== undefined ? createOidcVerifier(loadOidcConfig(oidcFile)) : undefined;
+      const oidcConfig = oidcFile !== undefined ? loadOidcConfig(oidcFile) : undefined;
+      const oidc = oidcConfig ? createOidcVerifier(oidcConfig) : undefined;
       const deps = await ctx.openDeps();
       // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
       const app = createApp(deps, {
@@ -41,6 +42,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         webhooks,
         relyingParty,
         ...(oidc ? { oidc } : {}),
+        desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}) },
       });
       try {
         await app.listen({ port, host: opts.host });
@@ -59,7 +61,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
           ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
           : `http://${opts.host}:${port}`;
       // stderr, so stdout stays pure JSON log lines.
-      ctx.io.stderr(`tollgate serving ${url} (API ${url}/api, OpenAPI ${url}/openapi.json; passkeys for ${relyingParty().origin}); stop with Ctrl-C or SIGTERM\n`);
+      ctx.io.stderr(`tollgate serving ${url} (review desk ${url}/, API ${url}/api, OpenAPI ${url}/openapi.json; passkeys for ${relyingParty().origin}); stop with Ctrl-C or SIGTERM\n`);
 
       // In-flight requests finish, then the listener and the store close; a second signal is not needed.
       await new Promise<void>((resolve) => {
