@@ -809,7 +809,8 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
             await tx.insertSignoff(passkeySignoff, recordingVouch(tx, seen), { id: 'cred-a', signCount: 12 });
             await tx.insertSignoff(plain, recordingVouch(tx, seen));
           });
-          expect((await store.evidence(r.digest)).signoffs).toStrictEqual([passkeySignoff, plain].sort((x, y) => x.id.localeCompare(y.id)));
+          // Same time: in the order they were recorded (their events' seq), not by id.
+          expect((await store.evidence(r.digest)).signoffs).toStrictEqual([passkeySignoff, plain]);
           expect(await store.findSignoff(r.digest, 'carol', 'c2ln')).toStrictEqual(passkeySignoff);
           expect((await store.findPasskey('cred-a'))!.signCount).toBe(12);
           // One event, two claims: the sign-off and the passkey as its counter now stands.
