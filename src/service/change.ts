@@ -104,21 +104,16 @@ async function runGroup(deps: ServiceDeps, group: readonly Pending[]): Promise<v
       const appended: AuditEvent[] = [];
       const results: Outcome[] = [];
       let at = '';
+      // Alone, a change needs no savepoint: its error ends the transaction.
+      const alone = group.length === 1;
       for (const item of group) {
-        // Alone, a change needs no savepoint: its error ends the transaction.
-        if (group.length === 1) {
-          const run = await runOne(item, tx, item.deps.now());
-          at = run.at;
-          appended.push(...run.appended);
-          results.push({ ok: true, value: run.value });
-          continue;
-        }
         try {
-          const run = await tx.savepoint(() => runOne(item, tx, item.deps.now()));
+          const run = alone ? await runOne(item, tx, item.deps.now()) : await tx.savepoint(() => runOne(item, tx, item.deps.now()));
           at = run.at;
           appended.push(...run.appended);
           results.push({ ok: true, value: run.value });
         } catch (error) {
+          if (alone) throw error;
           if (error instanceof TransactionLost) throw error.cause;
           results.push({ ok: false, error });
         }

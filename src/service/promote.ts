@@ -7,7 +7,8 @@ import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
-import { decisionRows, evidencePasskeys, requireVouched, vouchedHolder } from './vouch.js';
+import { decisionInputs } from './status.js';
+import { vouchedHolder } from './vouch.js';
 
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
@@ -29,25 +30,18 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
       requireStageRole(active.policy, stage, by, 'promote');
       const release = await requireRelease(tx, ref);
       await tx.lockStage(release.subject, stage);
-      const [evidence, history, holds] = await Promise.all([
-        tx.evidence(release.digest),
-        tx.promotions({ subject: release.subject }),
-        tx.stageHolds({ subject: release.subject }),
-      ]);
-      // Nothing counts that the audit log does not vouch for: a forged row never promotes.
-      await requireVouched(tx, decisionRows(evidence, history, holds));
-      const passkeys = await evidencePasskeys(tx, evidence.signoffs, at);
+      // What status reads, in this transaction under the stage lock; nothing counts that the audit
+      // log does not vouch for: a forged row never promotes.
+      const { evidence, record } = await decisionInputs(tx, release, now);
       // Who holds the stage, as the log vouches for it: checked before deciding (a holder row that
       // disagrees with the promotions on record means one of them was changed), and recorded as the
       // promotion's `previous`.
-      const holder = await vouchedHolder(tx, release.subject, stage, history);
+      const holder = await vouchedHolder(tx, release.subject, stage, record.history);
       const decision = evaluate(active.policy, release, evidence, now, {
         stage,
         policyDigest: active.digest,
         policyVersion: active.version,
-        history,
-        passkeys,
-        holds,
+        ...record,
         promoter: by,
       });
       if (!decision.promotable) {

@@ -44,7 +44,7 @@ export async function decideWithHorizon(
  * What a decision about `release` reads besides the policy and the time: its evidence, and the part
  * of the evaluation context that comes from the record (its subject's promotions), every row checked
  * against the audit log. One place, so that `status` and `policy diff` decide on the same record
- * (promote.ts reads the same inside its transaction, under the stage lock).
+ * (promote.ts calls it too, inside its transaction, under the stage lock).
  */
 export async function decisionInputs(
   store: StoreReader,
