@@ -129,7 +129,7 @@ export function loadContract(text: string, source: string): Contract {
   }
   let value: unknown;
   try {
-    value = doc.toJS();
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     // The yaml package throws while building values, not while parsing: an alias to an anchor that
     // is not set (`*a`), or too many aliases (a "billion laughs" document). Found by fuzzing.
