@@ -57,6 +57,8 @@ export const ERRORS = {
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
   TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
   TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },
+  TG_STORAGE_FULL: { status: 507, exit: 1, hint: 'Free space on the disk that holds the Tollgate home (or the PostgreSQL data), then run the command again: nothing of it was written.' },
+  TG_STORAGE_ERROR: { status: 503, exit: 1, hint: 'The disk or file system under the database failed (full, read-only, failing): check it, then run the command again; `tollgate audit verify` confirms the record is whole.' },
   TG_SERVER_UNREACHABLE: { status: 503, exit: 1, hint: 'Check the --server URL (or TOLLGATE_SERVER) and that `tollgate serve` runs there; run without --server to use the local home.' },
   TG_INTERNAL: { status: 500, exit: 1, hint: 'This is a bug or an environment problem; the log has the details.' },
 } as const;

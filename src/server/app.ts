@@ -32,6 +32,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
+import { storageFailure } from '../store/failures.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
@@ -286,6 +287,8 @@ function validate<T>(schema: z.ZodType<T>, data: unknown, part: 'path' | 'query'
 /** What Fastify itself refuses (unparsable JSON, a body too large, another content type) in our codes. */
 function asTollgateError(err: FastifyError, req: FastifyRequest): TollgateError | undefined {
   if (err instanceof TollgateError) return err;
+  const storage = storageFailure(err);
+  if (storage) return storage;
   const status = err.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (status === 413) {
