@@ -252,8 +252,18 @@ function reportError(thrown: unknown, io: Io, json: boolean): number {
 }
 
 export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
+  // A reader that goes away early (`tollgate validate … | head -1`) closes the pipe: the rest of the
+  // output has nowhere to go, but the command still finishes its work and exits with its own code,
+  // without an EPIPE stack trace.
+  let stdoutClosed = false;
+  if (!io?.stdout) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      stdoutClosed = true;
+    });
+  }
   const fullIo: Io = {
-    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
+    stdout: io?.stdout ?? ((t) => void (stdoutClosed || process.stdout.write(t))),
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
