@@ -283,6 +283,28 @@ async function api(base, token, method, urlPath, body) {
   return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
 }
 
+/** Server-side time per route (`tollgate_http_request_duration_seconds` sum and count, from /metrics). */
+async function routeTimes(base) {
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) })).text();
+  const out = {};
+  const re = /^tollgate_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const m of text.matchAll(re)) {
+    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.method} ${labels.route}`;
+    out[key] ??= { sum: 0, count: 0 };
+    out[key][m[1]] = Number(m[3]);
+  }
+  return out;
+}
+
+/** Which route each operation's requests go to, as the server's metrics name them. */
+const ROUTES = {
+  status: 'GET /api/releases/:ref/status',
+  release: 'GET /api/releases/:ref',
+  signoff: 'POST /api/releases/:ref/signoffs',
+  promote: 'POST /api/releases/:ref/promotions',
+};
+
 async function expectOk(promise, what) {
   const r = await promise;
   if (r.status < 200 || r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text.slice(0, 500)}`);
@@ -506,6 +528,7 @@ async function runStore(store) {
     const before = auditVerify(ctx);
     if (!before.ok) throw new Error(`audit verify before the run failed (exit ${before.code}): ${before.stderr.trim() || JSON.stringify(before.answer)}`);
     const seqBefore = before.events;
+    const routesBefore = await routeTimes(ctx.base);
     const cpuBefore = cpuSeconds(ctx.server.pid);
     const ownCpuBefore = process.cpuUsage();
     const runStarted = Date.now();
@@ -513,8 +536,17 @@ async function runStore(store) {
     const runEnded = Date.now();
     const cpuAfter = cpuSeconds(ctx.server.pid);
     const ownCpu = process.cpuUsage(ownCpuBefore);
+    const routesAfter = await routeTimes(ctx.base);
 
     const ops = Object.fromEntries(OPS.map((op) => [op, summarize(stats[op], seconds)]));
+    // The mean time the server itself took per request (from receiving it to answering): what the
+    // client's latency adds to it is waiting (for a connection, the event loop, the CPU).
+    for (const op of OPS) {
+      const a = routesAfter[ROUTES[op]];
+      const b = routesBefore[ROUTES[op]] ?? { sum: 0, count: 0 };
+      const n = a ? a.count - b.count : 0;
+      ops[op].serverMeanMs = n > 0 ? Math.round(((a.sum - b.sum) / n) * 10000) / 10 : null;
+    }
     const all = newStats();
     for (const op of OPS) {
       const s = stats[op];
@@ -618,17 +650,17 @@ const loadAfter = os.loadavg();
 
 const ms = (x) => (x === null || x === undefined ? '–' : x.toFixed(1));
 console.log('');
-console.log('| store | operation | requests | req/s | p50 ms | p99 ms | max ms | refused (expected) | errors |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| store | operation | requests | req/s | p50 ms | p99 ms | max ms | server mean ms | refused (expected) | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   if (!r.ops) continue;
   const label = { status: 'status read', release: 'release read', signoff: 'sign-off', promote: 'promotion to staging' };
   for (const op of OPS) {
     const o = r.ops[op];
-    console.log(`| ${r.store} | ${label[op]} | ${o.count} | ${o.rps.toFixed(1)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${o.refused} | ${o.errors} |`);
+    console.log(`| ${r.store} | ${label[op]} | ${o.count} | ${o.rps.toFixed(1)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${ms(o.serverMeanMs)} | ${o.refused} | ${o.errors} |`);
   }
   const o = r.overall;
-  console.log(`| ${r.store} | **all** | ${o.count} | ${o.rps.toFixed(1)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${o.refused} | ${o.errors} |`);
+  console.log(`| ${r.store} | **all** | ${o.count} | ${o.rps.toFixed(1)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | – | ${o.refused} | ${o.errors} |`);
 }
 console.log('');
 console.log('| store | webhook deliveries expected | delivered during the run | delivered by the end of the drain | lag p50 ms | lag p99 ms | lag max ms | server CPU s | load generator CPU s | audit verify | audit log grew by / acknowledged writes |');
