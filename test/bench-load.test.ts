@@ -40,15 +40,16 @@ describe('bench/load/run.mjs', () => {
     const result = JSON.parse(fs.readFileSync(out, 'utf8')) as {
       results: { store: string; ops: Record<string, Op>; overall: Op; webhooks: { expected: number; delivered: number; badSignatures: number }; audit: { ok: boolean; grew: number; acknowledgedWrites: number }; problems: string[] }[];
     };
-    const [sqlite] = result.results;
+    const sqlite = result.results[0]!;
     expect(sqlite.store).toBe('sqlite');
     expect(sqlite.problems).toEqual([]);
     expect(Object.keys(sqlite.ops)).toEqual(['status', 'release', 'signoff', 'promote']);
+    const { signoff, promote } = sqlite.ops as Record<'signoff' | 'promote', Op>;
     expect(sqlite.overall.count).toBeGreaterThan(0);
     expect(sqlite.overall.errors).toBe(0);
     expect(sqlite.overall.p50).toBeGreaterThan(0);
     expect(sqlite.audit.ok).toBe(true);
-    expect(sqlite.audit.acknowledgedWrites).toBe(sqlite.ops.signoff.ok + sqlite.ops.promote.ok + sqlite.ops.promote.refused);
+    expect(sqlite.audit.acknowledgedWrites).toBe(signoff.ok + promote.ok + promote.refused);
     expect(sqlite.audit.grew).toBe(sqlite.audit.acknowledgedWrites);
     expect(sqlite.webhooks.delivered).toBe(sqlite.webhooks.expected);
     expect(sqlite.webhooks.badSignatures).toBe(0);
