@@ -24,6 +24,8 @@ import type { ChecklistCompletion, Decision, GateDef, Policy, Promotion, Release
 const RUNS = Number(process.env.TOLLGATE_PROPERTY_RUNS ?? 1000);
 const SEED = process.env.TOLLGATE_PROPERTY_SEED !== undefined ? Number(process.env.TOLLGATE_PROPERTY_SEED) : undefined;
 const PARAMS = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) };
+/** A full run takes minutes: the per-test time limit grows with the number of runs. */
+const TIMEOUT = Math.max(60_000, RUNS * 60);
 
 // Real Ed25519 keys: evaluate verifies every signature. mallory has a key but is not in the roster.
 const MEMBERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'] as const;
@@ -273,7 +275,7 @@ describe('evaluate: properties over random policies, releases and evidence', () 
     // The generator must reach both answers, or the property says little.
     expect(promotable).toBeGreaterThan(0);
     expect(signedGates, 'gates satisfied by sign-offs').toBeGreaterThan(RUNS / 20);
-  });
+  }, TIMEOUT);
 
   it('answers the same when asked twice, and in the order sign-offs of different people arrive within a time', () => {
     fc.assert(
@@ -282,7 +284,7 @@ describe('evaluate: properties over random policies, releases and evidence', () 
       }),
       { ...PARAMS, numRuns: Math.max(1, Math.floor(RUNS / 3)) },
     );
-  });
+  }, TIMEOUT);
 
   it('never turns a satisfied gate unsatisfied by adding an approval (only a rejection can)', () => {
     fc.assert(
@@ -311,7 +313,7 @@ describe('evaluate: properties over random policies, releases and evidence', () 
       }),
       PARAMS,
     );
-  });
+  }, TIMEOUT);
 
   it('never lets a rejection in effect be lifted by another person approving', () => {
     fc.assert(
@@ -344,5 +346,5 @@ describe('evaluate: properties over random policies, releases and evidence', () 
       }),
       PARAMS,
     );
-  });
+  }, TIMEOUT);
 });
