@@ -741,6 +741,14 @@ describe.concurrent('audit verify --since a checkpoint saved elsewhere', () => {
     expect(out.ok).toBe(false);
     expect(out.firstBad.reason).toMatch(/not signed by any of the server keys/);
   });
+
+  it('a file that is not a checkpoint at all is bad input: exit 2, TG_USAGE, not "BROKEN at event 0"', async () => {
+    const q = p.clone();
+    const { code, out } = await auditVerify(q, '--since', 'tollgate.yaml');
+    expect(code).toBe(2);
+    expect(out.error.code).toBe('TG_USAGE');
+    expect(out.error.message).toMatch(/--since: the file is not a checkpoint/);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
