@@ -252,17 +252,18 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
         const facts = releases.get(release);
         const mine = arrivals.get(release) ?? new Map<string, number>();
         let deployment: Deployment | undefined;
+        const passed = (Array.isArray(d.gates) ? d.gates : []).flatMap((g) => {
+          const gid = str((g as { id?: unknown } | null)?.id);
+          return gid === undefined ? [] : [{ id: gid, key: seeGate(stage, gid), satisfied: (g as { outcome?: unknown }).outcome === 'satisfied' }];
+        });
         if (counts(at)) {
           const buckets = scopes(subject, at);
           // The wait on each gate passed: from reaching the stage before (or creation) to its last evidence.
           const before = [...mine].filter(([s]) => s !== stage).map(([, t]) => t);
           const start = before.length > 0 ? Math.max(...before) : facts?.createdAt;
-          for (const g of Array.isArray(d.gates) ? d.gates : []) {
-            const gid = str((g as { id?: unknown } | null)?.id);
-            if (gid === undefined) continue;
-            const key = seeGate(stage, gid);
+          for (const { id: gid, key, satisfied } of passed) {
             const last = evidence.get(`${release}\u0000${stage}\u0000${gid}`);
-            if (start === undefined || last === undefined || (g as { outcome?: unknown }).outcome !== 'satisfied') continue;
+            if (start === undefined || last === undefined || !satisfied) continue;
             const wait = Math.max(0, last - start) / 1000;
             for (const b of buckets) {
               const list = b.waits.get(key);
