@@ -108,6 +108,22 @@ export function weekStart(ms: number): number {
   return midnight - ((d.getUTCDay() + 6) % 7) * 86_400_000;
 }
 
+/** Seconds as a person reads them, to two units: `3d 4h`, `2h 5m`, `40s`; `—` for none. */
+export function describeSeconds(s: number | null): string {
+  if (s === null) return '—';
+  const units: [number, string][] = [[86_400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  const parts: string[] = [];
+  let rest = Math.round(Math.abs(s));
+  for (const [size, name] of units) {
+    if (rest >= size || (name === 's' && parts.length === 0)) {
+      parts.push(`${Math.floor(rest / size)}${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return (s < 0 ? '-' : '') + parts.join(' ');
+}
+
 /** The median of `values` (the mean of the two middle ones for an even count); null for none. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;

@@ -1,22 +1,6 @@
 import type { Command } from 'commander';
-import type { DeliveryFigures, DeliveryMetrics } from '../../domain/metrics.js';
+import { describeSeconds as formatSeconds, type DeliveryFigures, type DeliveryMetrics } from '../../domain/metrics.js';
 import type { CliContext } from '../context.js';
-
-/** Seconds as a person reads them: `3d 4h`, `2h 5m`, `40s`. */
-export function formatSeconds(s: number | null): string {
-  if (s === null) return '—';
-  const units: [number, string][] = [[86_400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
-  const parts: string[] = [];
-  let rest = Math.round(s);
-  for (const [size, name] of units) {
-    if (rest >= size || (name === 's' && parts.length === 0)) {
-      parts.push(`${Math.floor(rest / size)}${name}`);
-      rest %= size;
-    }
-    if (parts.length === 2) break;
-  }
-  return (s < 0 ? '-' : '') + parts.join(' ');
-}
 
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 const num = (v: number): string => String(Number(v.toFixed(2)));
