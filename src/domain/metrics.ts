@@ -220,12 +220,13 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
 
   function add(e: MetricsEvent): void {
     const at = Date.parse(e.at);
-    if (Number.isNaN(at)) return;
+    // After the end of the period nothing happened yet, as far as these figures go.
+    if (Number.isNaN(at) || at > toMs) return;
     const d = e.data;
     const release = str(d.release);
     const subject = str(d.subject) ?? (release !== undefined ? subjectOfRelease(release) : undefined);
     if (subject === undefined || (opts.subject !== undefined && subject !== opts.subject)) return;
-    if (!subjects.has(subject) && at <= toMs) subjectBucket(subject);
+    if (!subjects.has(subject)) subjectBucket(subject);
     switch (e.type) {
       case 'ReleaseCreated': {
         if (release === undefined) return;
