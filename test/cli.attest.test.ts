@@ -624,7 +624,7 @@ function truncateConsistently(db: Db, size: number): void {
   db.prepare('DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > ?').run(size);
   // Those holding foreign keys first. (A stage holder that replaced another would need the old row
   // put back too; the events cut here made no such change.)
-  for (const table of ['stage_holds', 'stage_holders', 'promotions', 'checklist_completions', 'signoffs', 'validation_results', 'releases', 'policies', 'api_tokens', 'webhooks']) {
+  for (const table of ['incidents', 'stage_holds', 'stage_holders', 'promotions', 'checklist_completions', 'signoffs', 'validation_results', 'releases', 'policies', 'api_tokens', 'webhooks']) {
     db.prepare(`DELETE FROM ${table} WHERE audit_seq > ?`).run(size);
   }
 }

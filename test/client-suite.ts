@@ -342,6 +342,37 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         await expectError(c.bob.attest(V2, 'production'), 'TG_NOT_PROMOTED');
       });
 
+      it('opens and resolves incidents on the release that holds a stage; any roster member may', async () => {
+        await expectError(c.alice.openIncident(SUBJECT, 'production', ' '), 'TG_USAGE');
+        await expectError(c.alice.openIncident('other-model', 'production', 'down'), 'TG_STAGE_EMPTY');
+        await expectError(c.alice.openIncident(SUBJECT, 'nowhere', 'down'), 'TG_STAGE_UNKNOWN');
+        // ci holds only `validator`: whoever sees production fail may say so.
+        const opened = await c.ci.openIncident(SUBJECT, 'production', 'p95 latency doubled');
+        expect(opened).toMatchObject({ subject: SUBJECT, stage: 'production', release: V1, open: true, openedBy: 'ci', reason: 'p95 latency doubled' });
+        expect(opened.id).toMatch(/^inc_[0-9a-f]{12}$/);
+        expect(opened.promotion).toBe((await c.bob.showRelease(V1)).promotions.find((p) => p.stage === 'production')?.id);
+        expect(await c.bob.listIncidents({ open: true })).toEqual([opened]);
+        const resolved = await c.dave.resolveIncident(opened.id, 'rolled the feature flag back');
+        expect(resolved).toMatchObject({ id: opened.id, open: false, resolvedBy: 'dave', note: 'rolled the feature flag back' });
+        await expectError(c.dave.resolveIncident(opened.id), 'TG_INCIDENT_RESOLVED');
+        await expectError(c.dave.resolveIncident('inc_000000000000'), 'TG_INCIDENT_NOT_FOUND');
+        expect(await c.bob.listIncidents({ open: true })).toEqual([]);
+        expect(await c.bob.listIncidents({ subject: SUBJECT })).toEqual([resolved]);
+      });
+
+      it('reads the delivery metrics from the audit log', async () => {
+        const m = await c.bob.metrics();
+        // One promotion into production, with an incident on it: a failed change, restored once.
+        expect(m).toMatchObject({ stage: 'production', subject: null, deployments: 1, failedDeployments: 1, changeFailureRate: 1, restorations: 1, reworkRate: 0 });
+        expect(m.subjects).toMatchObject([{ subject: SUBJECT, deployments: 1 }]);
+        expect(m.weeks.length).toBe(m.weekCount);
+        // Into staging: 1.0.0 and 2.0.0 (a rollback is not a deployment); 2.0.0's was rolled back.
+        expect(await c.bob.metrics({ stage: 'staging', subject: SUBJECT })).toMatchObject({ stage: 'staging', subject: SUBJECT, deployments: 2, failedDeployments: 1 });
+        expect((await c.bob.metrics({ since: '2999-01-01' })).deployments).toBe(0);
+        await expectError(c.bob.metrics({ stage: 'nowhere' }), 'TG_STAGE_UNKNOWN');
+        await expectError(c.bob.metrics({ since: 'yesterday' }), 'TG_USAGE');
+      });
+
       it('keeps the audit log intact after everything above', async () => {
         expect((await c.root.auditVerify()).ok).toBe(true);
       });

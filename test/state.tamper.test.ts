@@ -36,6 +36,7 @@ import { createRelease } from '../src/service/create-release.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { promote } from '../src/service/promote.js';
 import { rollback } from '../src/service/rollback.js';
+import { openIncident, resolveIncident } from '../src/service/incidents.js';
 import { draftSignoffs, recordSignoffs } from '../src/service/signoff.js';
 import { decide } from '../src/service/status.js';
 import { createApiToken, revokeApiToken } from '../src/service/tokens.js';
@@ -233,6 +234,10 @@ async function buildTemplate(store: Store): Promise<Template> {
   await production(REL.B);
   await promote(deps, 'dave', REL.B, 'production');
   await rollback(deps, 'dave', SUBJECT, 'production', 'latency regression');
+  // Incidents on the release holding production: one resolved, one still open (table incidents).
+  const incident = await openIncident(deps, 'alice', SUBJECT, 'production', 'alerts firing');
+  await resolveIncident(deps, 'dave', incident.id, 'fixed');
+  await openIncident(deps, 'alice', SUBJECT, 'production', 'alerts firing again');
   await staging(REL.C, { validation: 'failed' });
   await staging(REL.D);
   await promote(deps, 'dave', REL.D, 'staging');
@@ -344,6 +349,7 @@ const KEY_COLUMNS: Record<Table, readonly string[]> = {
   promotions: ['id'],
   stage_holders: ['subject', 'stage'],
   stage_holds: ['id'],
+  incidents: ['id'],
   passkeys: ['id'],
   api_tokens: ['id'],
   webhooks: ['id'],

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, checkpointMessage, verifyAuditLog } from '../src/audit/log.js';
 import { digestBytes, digestOf, type Digest } from '../src/domain/digest.js';
 import type {
+  Incident,
   ChecklistCompletion,
   Policy,
   PolicyVersion,
@@ -212,6 +213,8 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   promotions: (r) => r.promotions(),
   stageHolder: (r) => r.stageHolder('fraud-detector', 'staging'),
   stageHolds: (r) => r.stageHolds({ subject: 'fraud-detector' }),
+  incidents: (r) => r.incidents({ subject: 'fraud-detector', open: true }),
+  findIncident: (r) => r.findIncident('inc_1'),
   blob: (r) => r.blob(dg('0')),
   auditEvents: (r) => r.auditEvents(),
   auditHead: (r) => r.auditHead(),
@@ -405,6 +408,43 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(await store.promotions({ releaseDigest: r2.digest })).toStrictEqual([p3]);
         expect(await store.promotions({ subject: 'fraud-detector', stage: 'staging', releaseDigest: r1.digest })).toStrictEqual([p1, p4]);
         expect(Object.keys((await store.promotions())[0]!)).not.toContain('previousVersion');
+      }));
+
+    it('records incidents, resolves them, and filters open ones and by subject', () =>
+      withStore(async (store) => {
+        const r = release('2.4.0');
+        const open: Incident = {
+          id: 'inc_a',
+          subject: 'fraud-detector',
+          stage: 'production',
+          version: '2.4.0',
+          releaseDigest: r.digest,
+          promotionId: 'p1',
+          openedBy: 'alice',
+          openedAt: at(50),
+          reason: 'alerts firing',
+        };
+        const other: Incident = { ...open, id: 'inc_b', subject: 'churn-model', openedAt: at(51) };
+        await store.transaction(async (tx) => {
+          await seed(tx, r);
+          await tx.insertIncident(open);
+          await tx.insertIncident(other);
+        });
+        expect(await store.findIncident('inc_a')).toStrictEqual(open);
+        expect(await store.findIncident('inc_z')).toBeUndefined();
+        expect(Object.keys((await store.findIncident('inc_a'))!)).not.toContain('resolved');
+        const resolved: Incident = { ...open, resolved: { by: 'dave', at: at(52), note: 'rolled back' } };
+        const quiet: Incident = { ...other, resolved: { by: 'dave', at: at(53) } };
+        await store.transaction(async (tx) => {
+          await tx.updateIncident(resolved);
+          await tx.updateIncident(quiet);
+        });
+        expect(await store.incidents()).toStrictEqual([resolved, quiet]);
+        expect(await store.incidents({ subject: 'churn-model' })).toStrictEqual([quiet]);
+        expect(await store.incidents({ open: true })).toEqual([]);
+        expect(await store.incidents({ open: false, stage: 'production', subject: 'fraud-detector' })).toStrictEqual([resolved]);
+        await store.transaction((tx) => tx.insertIncident({ ...open, id: 'inc_c', openedAt: at(54) }));
+        expect((await store.incidents({ open: true })).map((i) => i.id)).toEqual(['inc_c']);
       }));
 
     it('serializes concurrent promotions of one stage', () =>

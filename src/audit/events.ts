@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'PromotionBlocked',
   'ReleaseRolledBack',
   'ReleaseCleared',
+  'IncidentOpened',
+  'IncidentResolved',
   'ServerKeyRotated',
   'TokenCreated',
   'TokenRevoked',

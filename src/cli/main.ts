@@ -74,6 +74,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/rollback.js')).registerRollback,
   },
   {
+    name: 'incident',
+    term: 'incident',
+    description: 'incidents on the release that holds a stage, for the delivery metrics (failed changes, time to restore)',
+    load: async () => (await import('./commands/incident.js')).registerIncident,
+  },
+  {
+    name: 'metrics',
+    term: 'metrics [options]',
+    description:
+      'delivery metrics from the audit log: deployment frequency, lead time, change failure rate, time to restore, rework rate, per-gate wait and block figures',
+    load: async () => (await import('./commands/metrics.js')).registerMetrics,
+  },
+  {
     name: 'report',
     term: 'report [options] <release>',
     description: "write the release's validation record as one self-contained HTML page with charts",

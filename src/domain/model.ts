@@ -152,6 +152,16 @@ export interface ReleaseManifest {
   readonly testedIn?: readonly string[];
   readonly dependencies?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * An unplanned fix (a hotfix, a patch for an incident): counted by the rework rate of `tollgate
+   * metrics` (docs/metrics.md). Absent on a planned release, so older manifests keep their digest.
+   */
+  readonly unplanned?: boolean;
+  /**
+   * When the change was committed (RFC 3339 with its zone): lead time counts from it instead of from
+   * the release's creation (docs/metrics.md).
+   */
+  readonly commitTime?: string;
 }
 
 export interface Release {
@@ -328,6 +338,29 @@ export interface StageHold {
   readonly at: string;
   readonly reason: string;
   readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
+}
+
+// ---------------------------------------------------------------- incident
+
+/**
+ * Something went wrong with the release that holds a stage (`tollgate incident open SUBJECT --stage S
+ * --reason T`): linked to that release and to the promotion that put it there, until someone resolves
+ * it. Incidents feed the delivery metrics: the promotion counts as a failed change, and the time from
+ * opening to resolving is a time to restore (docs/metrics.md).
+ */
+export interface Incident {
+  readonly id: string;
+  readonly subject: string;
+  readonly stage: string;
+  /** The release that held the stage when the incident was opened. */
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  /** The promotion (or rollback) that put that release into the stage. */
+  readonly promotionId: string;
+  readonly openedBy: string;
+  readonly openedAt: string;
+  readonly reason: string;
+  readonly resolved?: { readonly by: string; readonly at: string; readonly note?: string };
 }
 
 // ---------------------------------------------------------------- decision

@@ -19,6 +19,7 @@ import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
 import { auditRoutes } from './routes/audit.js';
+import { deliveryRoutes } from './routes/delivery.js';
 import { checklistRoutes } from './routes/checklist.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
@@ -92,6 +93,7 @@ function allRoutes(version: string): RouteSpec[] {
     ...validationRoutes,
     ...promotionRoutes,
     ...auditRoutes,
+    ...deliveryRoutes,
     ...tokenRoutes,
     ...webhookRoutes,
     ...passkeyRoutes,

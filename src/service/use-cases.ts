@@ -40,8 +40,10 @@ import {
 } from './passkeys.js';
 import { diffPolicy, listPolicies, showPolicy, type PolicyDetail, type PolicyDiff, type PolicyListEntry } from './policy-history.js';
 import { readAuditLog, type AuditLogPage, type AuditLogQuery } from './read-audit.js';
+import { listIncidents, openIncident, resolveIncident, type IncidentInfo } from './incidents.js';
+import { deliveryMetrics, type DeliveryMetrics, type MetricsQuery } from './metrics.js';
 
-export type { AuditLogPage, AuditLogQuery, PolicyDetail, PolicyDiff, PolicyListEntry };
+export type { AuditLogPage, AuditLogQuery, DeliveryMetrics, IncidentInfo, MetricsQuery, PolicyDetail, PolicyDiff, PolicyListEntry };
 
 export interface PolicyInfo {
   readonly name: string;
@@ -88,6 +90,13 @@ export interface UseCases {
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
   /** Lifts the hold a rollback put on the release for the stage. */
   clearHold(ref: string, stage: string, reason: string): Promise<ClearResult>;
+  /** Opens an incident on the release that holds the stage of the subject now. */
+  openIncident(subject: string, stage: string, reason: string): Promise<IncidentInfo>;
+  resolveIncident(id: string, note?: string): Promise<IncidentInfo>;
+  /** Incidents, oldest first; `open` for the unresolved ones only. */
+  listIncidents(filter?: { subject?: string; open?: boolean }): Promise<IncidentInfo[]>;
+  /** Delivery metrics from the audit log (docs/metrics.md). */
+  metrics(query?: MetricsQuery): Promise<DeliveryMetrics>;
   auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
   /** One page of the audit log's events that match the query, oldest first. */
   auditLog(query: AuditLogQuery): Promise<AuditLogPage>;
@@ -167,6 +176,10 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
     promote: (ref, stage) => promote(deps, actor, ref, stage),
     rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
     clearHold: (ref, stage, reason) => clearHold(deps, actor, ref, stage, reason),
+    openIncident: (subject, stage, reason) => openIncident(deps, actor, subject, stage, reason),
+    resolveIncident: (id, note) => resolveIncident(deps, actor, id, note),
+    listIncidents: (filter) => listIncidents(deps.store, filter),
+    metrics: (query) => deliveryMetrics(deps.store, query ?? {}, deps.now()),
     auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
     auditLog: (query) => readAuditLog(deps.store, query, deps.now()),
     auditCheckpoint: async () => {

@@ -7,6 +7,7 @@ import { tollgateError } from '../domain/errors.js';
 import type {
   ChecklistCompletion,
   EvidenceSet,
+  Incident,
   PolicyVersion,
   Promotion,
   Release,
@@ -15,9 +16,9 @@ import type {
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
+import { toChecklist, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -117,6 +118,21 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
       .where('stage_holders.stage', '=', stage)
       .executeTakeFirst();
     return row && toPromotion(row);
+  },
+
+  async incidents(filter: { subject?: string; stage?: string; open?: boolean } = {}): Promise<Incident[]> {
+    let q = this.db.selectFrom('incidents').selectAll();
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    if (filter.open === true) q = q.where('resolved_at', 'is', null);
+    if (filter.open === false) q = q.where('resolved_at', 'is not', null);
+    const rows = await q.orderBy('opened_at').orderBy('audit_seq').orderBy('id').execute();
+    return rows.map(toIncident);
+  },
+
+  async findIncident(id: string): Promise<Incident | undefined> {
+    const row = await this.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toIncident(row);
   },
 
   async stageHolds(filter: { subject?: string; stage?: string; releaseDigest?: Digest } = {}): Promise<StageHold[]> {
@@ -223,6 +239,22 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
           audit_seq: eb.ref('excluded.audit_seq'),
         })),
       )
+      .execute();
+  },
+
+  async insertIncident(i: Incident, vouch?: Vouch): Promise<void> {
+    const row = fromIncident(i);
+    const auditSeq = await vouched(vouch, [claimOf('incidents', row)]);
+    await this.db.insertInto('incidents').values({ ...row, audit_seq: auditSeq }).execute();
+  },
+
+  async updateIncident(i: Incident, vouch?: Vouch): Promise<void> {
+    const row = fromIncident(i);
+    const auditSeq = await vouched(vouch, [claimOf('incidents', row)]);
+    await this.db
+      .updateTable('incidents')
+      .set({ resolved_by: row.resolved_by, resolved_at: row.resolved_at, resolve_note: row.resolve_note, audit_seq: auditSeq })
+      .where('id', '=', row.id)
       .execute();
   },
 

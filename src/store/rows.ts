@@ -9,6 +9,7 @@ import { tollgateError } from '../domain/errors.js';
 import type { VouchedTable } from '../domain/records.js';
 import type {
   ChecklistCompletion,
+  Incident,
   PolicyVersion,
   Promotion,
   StageHold,
@@ -23,6 +24,7 @@ import type {
   AuditCheckpointsTable,
   AuditEventsTable,
   ChecklistCompletionsTable,
+  IncidentsTable,
   PasskeysTable,
   PoliciesTable,
   PromotionsTable,
@@ -154,6 +156,23 @@ export function toStageHold(r: StageHoldsTable): StageHold {
     at: r.at,
     reason: r.reason,
     ...(r.cleared_at !== null ? { cleared: { by: r.cleared_by ?? '', at: r.cleared_at, reason: r.clear_reason ?? '' } } : {}),
+  };
+}
+
+export function toIncident(r: IncidentsTable): Incident {
+  return {
+    id: r.id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    promotionId: r.promotion_id,
+    openedBy: r.opened_by,
+    openedAt: r.opened_at,
+    reason: r.reason,
+    ...(r.resolved_at !== null
+      ? { resolved: { by: r.resolved_by ?? '', at: r.resolved_at, ...(r.resolve_note !== null ? { note: r.resolve_note } : {}) } }
+      : {}),
   };
 }
 

@@ -259,6 +259,25 @@ export interface StageHoldsTable {
   audit_seq: number | null;
 }
 
+/** Incidents (migration 0008): linked to the release holding a stage, open until resolved. */
+export interface IncidentsTable {
+  id: string;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  /** The promotion (or rollback) that put the release into the stage. */
+  promotion_id: string;
+  opened_by: string;
+  opened_at: string;
+  reason: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  resolve_note: string | null;
+  /** The audit event that wrote the row last: the opening, then the resolution. */
+  audit_seq: number | null;
+}
+
 export interface Database {
   policies: PoliciesTable;
   releases: ReleasesTable;
@@ -269,6 +288,7 @@ export interface Database {
   promotions: PromotionsTable;
   stage_holders: StageHoldersTable;
   stage_holds: StageHoldsTable;
+  incidents: IncidentsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_nodes: AuditNodesTable;

@@ -14,6 +14,7 @@ import type { StoredRow } from '../audit/replay.js';
 import type {
   ChecklistCompletion,
   EvidenceSet,
+  Incident,
   PolicyVersion,
   Promotion,
   Release,
@@ -156,6 +157,9 @@ export interface RecordReader {
   stageHolder(subject: string, stage: string): Promise<Promotion | undefined>;
   /** Rollback holds (cleared ones included), oldest first. */
   stageHolds(filter?: { subject?: string; stage?: string; releaseDigest?: Digest }): Promise<StageHold[]>;
+  /** Incidents (resolved ones included, unless `open`), oldest first. */
+  incidents(filter?: { subject?: string; stage?: string; open?: boolean }): Promise<Incident[]>;
+  findIncident(id: string): Promise<Incident | undefined>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
@@ -194,6 +198,9 @@ export interface RecordWriter {
   insertPromotion(p: Promotion, vouch?: Vouch, hold?: StageHold): Promise<void>;
   /** Rewrites holds with their `cleared` fields set; one event claims every row again. */
   updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void>;
+  insertIncident(i: Incident, vouch?: Vouch): Promise<void>;
+  /** Rewrites an incident with its `resolved` fields set; its event claims the row again. */
+  updateIncident(i: Incident, vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */

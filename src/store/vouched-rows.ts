@@ -6,7 +6,7 @@
  * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
  */
 import type { Digest } from '../domain/digest.js';
-import type { ChecklistCompletion, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
+import type { ChecklistCompletion, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
@@ -207,6 +207,24 @@ export function fromStageHold(h: StageHold): VouchedRow<'stage_holds'> {
     cleared_by: h.cleared?.by ?? null,
     cleared_at: h.cleared?.at ?? null,
     clear_reason: h.cleared?.reason ?? null,
+  };
+}
+
+/** An incident, resolved or not. */
+export function fromIncident(i: Incident): VouchedRow<'incidents'> {
+  return {
+    id: i.id,
+    subject: i.subject,
+    stage: i.stage,
+    version: i.version,
+    release_digest: i.releaseDigest,
+    promotion_id: i.promotionId,
+    opened_by: i.openedBy,
+    opened_at: i.openedAt,
+    reason: i.reason,
+    resolved_by: i.resolved?.by ?? null,
+    resolved_at: i.resolved?.at ?? null,
+    resolve_note: i.resolved?.note ?? null,
   };
 }
 

@@ -33,6 +33,9 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     }
     case 'PolicyApplied':
     case 'ReleaseCleared':
+    // Incidents are opened and resolved by people who already know; a subscriber wanting them can be added later.
+    case 'IncidentOpened':
+    case 'IncidentResolved':
     case 'ReleaseCreated':
     case 'ChecklistItemCompleted':
     case 'ValidationRecorded':

@@ -339,7 +339,26 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
   }
   app.get('/audit', guarded, async (req, reply) => renderAudit(req, reply));
   app.post('/audit/verify', guarded, async (req, reply) => renderAudit(req, reply, await useCasesOf(req).auditVerify()));
-  app.get('/delivery', guarded, async (req, reply) => html(reply, deliveryPage(viewerOf(req, reply))));
+  app.get('/delivery', guarded, async (req, reply) => {
+    const uc = useCasesOf(req);
+    const q = (req.query ?? {}) as Record<string, string | undefined>;
+    const str = (v: string | undefined) => (v && v.trim() !== '' ? v.trim().slice(0, 200) : undefined);
+    const filter = {
+      ...(str(q.subject) ? { subject: str(q.subject)! } : {}),
+      ...(str(q.since) ? { since: str(q.since)! } : {}),
+      ...(str(q.stage) ? { stage: str(q.stage)! } : {}),
+    };
+    const stages = (await uc.activePolicy())?.stages ?? [];
+    try {
+      return html(reply, deliveryPage(viewerOf(req, reply), { filter, stages, metrics: await uc.metrics(filter) }));
+    } catch (err) {
+      // A filter that cannot be read is said on the page, with the form to correct it.
+      if (err instanceof TollgateError && (err.code === 'TG_USAGE' || err.code === 'TG_STAGE_UNKNOWN')) {
+        return html(reply, deliveryPage(viewerOf(req, reply), { filter, stages, error: err.message }));
+      }
+      throw err;
+    }
+  });
 
   // ------------------------------------------------------------ release
 
