@@ -212,6 +212,7 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   promotions: (r) => r.promotions(),
   stageHolder: (r) => r.stageHolder('fraud-detector', 'staging'),
   stageHolds: (r) => r.stageHolds({ subject: 'fraud-detector' }),
+  handoffs: (r) => r.handoffs({ promotionIds: ['p1'] }),
   blob: (r) => r.blob(dg('0')),
   auditEvents: (r) => r.auditEvents(),
   auditHead: (r) => r.auditHead(),

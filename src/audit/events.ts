@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'PromotionBlocked',
   'ReleaseRolledBack',
   'ReleaseCleared',
+  'HandoffRecorded',
   'ServerKeyRotated',
   'TokenCreated',
   'TokenRevoked',

@@ -42,6 +42,7 @@ export const ERRORS = {
   TG_NO_PREVIOUS_RELEASE: { status: 409, exit: 2, hint: 'Nothing to roll back to: the stage has had only one release.' },
   TG_STAGE_EMPTY: { status: 409, exit: 2, hint: 'No release of this subject holds the stage yet.' },
   TG_NOT_HELD: { status: 409, exit: 2, hint: 'Only a release a rollback took out of that stage is held there; `tollgate release show REL` lists its rollbacks.' },
+  TG_NOT_IN_STAGE: { status: 409, exit: 2, hint: 'Hand-offs are run again only for the release that holds the stage now; `tollgate release show REL` says which stages it holds.' },
   TG_NOT_PROMOTED: { status: 404, exit: 2, hint: 'Attest a promotion that happened: `tollgate release show` lists where the release was promoted.' },
   TG_VERIFY_FAILED: { status: 422, exit: 4, hint: 'Do not trust this record: it was changed, or signed by another key than the one given.' },
   TG_PROMOTION_BLOCKED: { status: 409, exit: 3, hint: 'Provide what `tollgate status` lists as missing, then promote again.' },

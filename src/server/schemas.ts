@@ -211,6 +211,8 @@ export const RollbackBody = z.strictObject({ stage: Name, reason: Text });
 
 export const ClearBody = z.strictObject({ stage: Name, reason: Text });
 
+export const HandoffRetryBody = z.strictObject({ stage: Name });
+
 export const AuditVerifyBody = z.strictObject({
   /** A checkpoint note kept elsewhere (`tollgate audit checkpoint`): the log must extend it. */
   since: z.string().max(64 * KiB).optional(),

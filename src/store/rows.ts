@@ -12,6 +12,7 @@ import type {
   PolicyVersion,
   Promotion,
   StageHold,
+  HandoffRecord,
   Release,
   SignatureKind,
   Signoff,
@@ -27,6 +28,7 @@ import type {
   PoliciesTable,
   PromotionsTable,
   StageHoldsTable,
+  HandoffsTable,
   ReleasesTable,
   SignoffsTable,
   ValidationResultsTable,
@@ -154,6 +156,28 @@ export function toStageHold(r: StageHoldsTable): StageHold {
     at: r.at,
     reason: r.reason,
     ...(r.cleared_at !== null ? { cleared: { by: r.cleared_by ?? '', at: r.cleared_at, reason: r.clear_reason ?? '' } } : {}),
+  };
+}
+
+export function toHandoff(r: HandoffsTable): HandoffRecord {
+  return {
+    id: r.id,
+    promotionId: r.promotion_id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    // PostgreSQL's driver may hand back integers as numbers or text depending on the type; both are numbers here.
+    index: Number(r.idx),
+    kind: r.kind as HandoffRecord['kind'],
+    target: r.target,
+    definitionDigest: r.definition_digest as Digest,
+    outcome: r.outcome as HandoffRecord['outcome'],
+    attempts: Number(r.attempts),
+    ...(r.error !== null ? { error: r.error } : {}),
+    ...(r.commit_id !== null ? { commit: r.commit_id } : {}),
+    by: r.by_user,
+    at: r.at,
   };
 }
 

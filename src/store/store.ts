@@ -19,6 +19,7 @@ import type {
   Release,
   Signoff,
   StageHold,
+  HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
 import type { SqlDialectName } from './dialect.js';
@@ -156,6 +157,8 @@ export interface RecordReader {
   stageHolder(subject: string, stage: string): Promise<Promotion | undefined>;
   /** Rollback holds (cleared ones included), oldest first. */
   stageHolds(filter?: { subject?: string; stage?: string; releaseDigest?: Digest }): Promise<StageHold[]>;
+  /** Hand-offs to deployment (their latest attempts), in order of promotion and place in the stage's list. */
+  handoffs(filter: { promotionIds?: readonly string[]; releaseDigest?: Digest; stage?: string }): Promise<HandoffRecord[]>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
@@ -194,6 +197,8 @@ export interface RecordWriter {
   insertPromotion(p: Promotion, vouch?: Vouch, hold?: StageHold): Promise<void>;
   /** Rewrites holds with their `cleared` fields set; one event claims every row again. */
   updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void>;
+  /** Records hand-offs' latest attempts (inserted, or replacing the earlier attempt); one event claims every row. */
+  putHandoffs(records: readonly HandoffRecord[], vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */
