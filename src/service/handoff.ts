@@ -78,7 +78,13 @@ async function runAndRecord(
       at,
     });
   }
-  if (records.length === 0) return [];
+  await recordHandoffs(deps, by, release, promotion, records);
+  return records;
+}
+
+/** Records the outcomes of one run of a promotion's hand-offs: one `HandoffRecorded` event claims every row. */
+export async function recordHandoffs(deps: ServiceDeps, by: string, release: Release, promotion: Promotion, records: readonly HandoffRecord[]): Promise<void> {
+  if (records.length === 0) return;
   await change(deps, async ({ tx, vouch }) => {
     await tx.putHandoffs(
       records,
@@ -99,7 +105,6 @@ async function runAndRecord(
       }),
     );
   });
-  return records;
 }
 
 /**
