@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { startServe, type Served } from './helpers/serve.js';
 
 const V = (n: number) => `fraud-detector@1.${n}.0`;
 const NOW = '2026-03-02T10:00:00Z';
@@ -279,4 +280,32 @@ describe('a Git hand-off that fails, and its retry once the repository exists', 
     expect(text).toMatch(/bad\.yaml:13:\d+: stage "staging", handoff\[0\]\.git\.file: file "\.\.\/escape\.json" must be a path inside the repository/);
     expect(text).toMatch(/bad\.yaml:14:9: stage "staging", handoff\[1\]: a hand-off is a map with one of git, command or webhook/);
   });
+});
+
+describe('server mode: the server hands off, and release.promoted carries the artifacts', () => {
+  let server: Served | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a promotion over the API commits to the repository from the server, with the same record as locally', async () => {
+    const repo = bareRepo('served');
+    const p = setUp(`  - name: staging\n    handoff:\n      - { git: { repo: "${repo}", file: staging/release.json } }`, 1);
+    server = await startServe(p.dir, { TOLLGATE_HOME: p.home }, ['--no-webhooks']);
+    const token = p.run(['token', 'create', 'alice', '--json']).json().token as string;
+    const remote = (args: string[]) => p.run([...args, '--json'], { env: { TOLLGATE_SERVER: server!.url, TOLLGATE_TOKEN: token } });
+    const r = remote(['promote', V(1), '--to', 'staging']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json().handoff).toMatchObject([{ kind: 'git', outcome: 'succeeded', by: 'alice' }]);
+    expect(git(['--git-dir', repo, 'rev-parse', 'main'])).toBe(r.json().handoff[0].commit);
+    expect(JSON.parse(git(['--git-dir', repo, 'show', 'main:staging/release.json']))).toMatchObject({ release: V(1), promotion: { by: 'alice' } });
+    expect(remote(['status', V(1), '--to', 'staging']).json().handoff).toMatchObject([{ outcome: 'succeeded' }]);
+    expect(remote(['handoff', 'retry', V(1), '--stage', 'staging']).json()).toMatchObject({ retried: [], handoff: [{ outcome: 'succeeded', attempts: 1 }] });
+
+    // The release.promoted webhook's data (the audit event's) carries where the artifacts are and their digests.
+    const events = p.run(['audit', 'log', '--type', 'ReleasePromoted', '--json']).json().events;
+    expect(events.at(-1).data.artifacts).toContainEqual({ name: 'train-data', kind: 'dataset', uri: 's3://ml/train.parquet', sha256: '9f2c5d1e3a7b4c6d8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d' });
+    const recorded = p.run(['audit', 'log', '--type', 'HandoffRecorded', '--json']).json().events;
+    expect(recorded.at(-1)).toMatchObject({ actor: 'user:alice', data: { release: V(1), stage: 'staging', handoffs: [{ index: 0, kind: 'git', outcome: 'succeeded' }] } });
+  }, 60_000);
 });
