@@ -269,6 +269,14 @@ describe('a Git hand-off that fails, and its retry once the repository exists', 
     expect(git(['--git-dir', repo, 'rev-parse', 'release/staging'])).toBe(done.commit);
     expect(JSON.parse(git(['--git-dir', repo, 'show', 'release/staging:release.json']))).toMatchObject({ release: V(1), stage: 'staging' });
     expect(p.run(['release', 'show', V(1)]).stdout).toMatch(/✔ hand-off git .*release\/staging:release.json \(into staging at .*\): succeeded \(commit [0-9a-f]{12}\), attempt 2/);
+
+    // A policy that changes the hand-off's definition: a retry runs the new one, though the old one succeeded.
+    p.write('ops.yaml', p.read('ops.yaml').replace('file: release.json', 'file: staging/release.json'));
+    expect(p.run(['policy', 'apply', 'ops.yaml', '--as', 'dave']).code).toBe(0);
+    const changed = p.run(['handoff', 'retry', V(1), '--stage', 'staging', '--as', 'alice', '--json']);
+    expect(changed.code, changed.stdout + changed.stderr).toBe(0);
+    expect(changed.json()).toMatchObject({ retried: [0], handoff: [{ outcome: 'succeeded', attempts: 3, target: `${repo} release/staging:staging/release.json` }] });
+    expect(JSON.parse(git(['--git-dir', repo, 'show', 'release/staging:staging/release.json']))).toMatchObject({ release: V(1) });
   });
 
   it('`policy check` names a bad hand-off at its line and column', () => {
