@@ -5,6 +5,9 @@
  * `makeClients(deps)` serves a fresh store and hands out a client acting as a given user.
  */
 import { createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAttestation } from '../src/audit/attestation.js';
 import type { Client } from '../src/client/client.js';
@@ -461,6 +464,41 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
 
       it('unknown checklist item', async () => {
         await expectError(c.bob.check({ release: V1, stage: 'staging', item: 'nope' }), 'TG_ITEM_UNKNOWN');
+      });
+    });
+
+    // Last: it applies a policy with a stage of its own. Over HTTP the server runs the hand-offs.
+    describe('hand-off to deployment', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-client-handoff-'));
+      const V3 = `${SUBJECT}@3.0.0`;
+      afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      it('runs after the promotion, records a failure without undoing it, shows it, and retries it', async () => {
+        const script = `test -f '${dir}/ready' || { echo 'not ready' >&2; exit 4; }; cat > '${dir}/release.json'`;
+        const policy = POLICY.replace('stages:\n', `stages:\n  - name: canary\n    handoff:\n      - { command: [sh, -c, ${JSON.stringify(script)}] }\n`);
+        expect((await c.root.applyPolicy(policy, 'tollgate.yaml')).changed).toBe(true);
+        await c.alice.createRelease(manifest('3.0.0'));
+        const p = await c.dave.promote(V3, 'canary');
+        expect(p.promoted).toBe(true);
+        expect(p.handoff).toMatchObject([{ index: 0, kind: 'command', outcome: 'failed', attempts: 1, error: 'exit code 4: not ready', promotionId: p.promotion!.id }]);
+        expect((await c.bob.showRelease(V3)).holds).toEqual(['canary']);
+        expect((await c.bob.status(V3, 'canary')).handoff).toMatchObject([{ outcome: 'failed', error: 'exit code 4: not ready' }]);
+        expect((await c.bob.showRelease(V3)).handoffs).toMatchObject([{ stage: 'canary', outcome: 'failed' }]);
+
+        expect(await c.bob.retryHandoffs(V3, 'canary')).toMatchObject({ release: V3, stage: 'canary', retried: [0], handoff: [{ outcome: 'failed', attempts: 2 }] });
+        fs.writeFileSync(path.join(dir, 'ready'), '');
+        const done = await c.bob.retryHandoffs(V3, 'canary');
+        expect(done).toMatchObject({ promotion: p.promotion!.id, retried: [0], handoff: [{ outcome: 'succeeded', attempts: 3, by: 'bob' }] });
+        expect(done.handoff[0]!.error).toBeUndefined();
+        expect(JSON.parse(fs.readFileSync(path.join(dir, 'release.json'), 'utf8'))).toMatchObject({ release: V3, stage: 'canary', promotion: { id: p.promotion!.id, by: 'dave' } });
+        expect(await c.bob.retryHandoffs(V3, 'canary')).toMatchObject({ retried: [], handoff: [{ outcome: 'succeeded' }] });
+        expect((await c.bob.status(V3, 'canary')).handoff).toMatchObject([{ outcome: 'succeeded', attempts: 3 }]);
+      });
+
+      it('retries only the release that holds the stage, for someone who may promote into it', async () => {
+        await expectError(c.bob.retryHandoffs(V1, 'canary'), 'TG_NOT_IN_STAGE');
+        await expectError(c.mallory.retryHandoffs(V3, 'canary'), 'TG_USER_UNKNOWN');
+        expect((await c.root.auditVerify()).ok).toBe(true);
       });
     });
   });

@@ -94,6 +94,8 @@ const TABLE: Record<string, Row> = {
   },
   'GET /api/incidents': { member: 200, call: () => ({ url: '/api/incidents?open=true' }) },
   'GET /api/metrics': { member: 200, call: () => ({ url: `/api/metrics?subject=${SUBJECT}&since=30d&stage=staging` }) },
+  // V2 holds staging after the template's promotions; the stage hands off nothing, so there is nothing to run.
+  'POST /api/releases/:ref/handoff-retries': { member: 200, call: () => ({ url: `/api/releases/${encodeURIComponent(V2)}/handoff-retries`, body: { stage: 'staging' } }) },
   'POST /api/audit/verify': { member: 200, call: () => ({ url: '/api/audit/verify', body: {} }) },
   'GET /api/audit/checkpoint': { member: 200, call: () => ({ url: '/api/audit/checkpoint' }) },
   'GET /api/audit/events': { member: 200, call: () => ({ url: '/api/audit/events?type=ReleaseCreated&limit=5' }) },

@@ -24,7 +24,9 @@ import { eventHash } from '../src/audit/log.js';
 import { canonicalJson, digestBytes, digestOf } from '../src/domain/digest.js';
 import { TollgateError } from '../src/domain/errors.js';
 import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
-import type { ReleaseManifest, SignoffDecision } from '../src/domain/model.js';
+import type { HandoffRecord, ReleaseManifest, SignoffDecision } from '../src/domain/model.js';
+import { handoffKey } from '../src/domain/handoff.js';
+import { recordHandoffs } from '../src/service/handoff.js';
 import { rowKey } from '../src/store/vouched-rows.js';
 import { VOUCHED_TABLES, type VouchedTable } from '../src/domain/records.js';
 import { signSignoff } from '../src/domain/signoff.js';
@@ -228,7 +230,28 @@ async function buildTemplate(store: Store): Promise<Template> {
   await staging(REL.A);
   await promote(deps, 'dave', REL.A, 'staging');
   await production(REL.A);
-  await promote(deps, 'dave', REL.A, 'production');
+  const intoProduction = await promote(deps, 'dave', REL.A, 'production');
+  // A hand-off to deployment of that promotion, failed and then retried (service/handoff.ts).
+  const release = (await store.findRelease(SUBJECT, REL.A.split('@')[1]!))!;
+  const handoff = (attempts: number, outcome: 'succeeded' | 'failed'): HandoffRecord => ({
+    id: handoffKey(intoProduction.promotion!.id, 0),
+    promotionId: intoProduction.promotion!.id,
+    subject: SUBJECT,
+    stage: 'production',
+    version: release.version,
+    releaseDigest: release.digest,
+    index: 0,
+    kind: 'git',
+    target: '/srv/git/deploy.git main:values.yaml (image.tag)',
+    definitionDigest: digestOf({ git: { repo: '/srv/git/deploy.git', file: 'values.yaml' } }),
+    outcome,
+    attempts,
+    ...(outcome === 'failed' ? { error: 'cannot push to /srv/git/deploy.git (main): rejected' } : { commit: 'a'.repeat(40) }),
+    by: 'dave',
+    at: deps.now().toISOString(),
+  });
+  await recordHandoffs(deps, 'dave', release, intoProduction.promotion!, [handoff(1, 'failed')]);
+  await recordHandoffs(deps, 'dave', release, intoProduction.promotion!, [handoff(2, 'succeeded')]);
   await staging(REL.B);
   await promote(deps, 'dave', REL.B, 'staging');
   await production(REL.B);
@@ -350,6 +373,7 @@ const KEY_COLUMNS: Record<Table, readonly string[]> = {
   stage_holders: ['subject', 'stage'],
   stage_holds: ['id'],
   incidents: ['id'],
+  handoffs: ['id'],
   passkeys: ['id'],
   api_tokens: ['id'],
   webhooks: ['id'],

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'ReleaseCleared',
   'IncidentOpened',
   'IncidentResolved',
+  'HandoffRecorded',
   'ServerKeyRotated',
   'TokenCreated',
   'TokenRevoked',

@@ -87,6 +87,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/metrics.js')).registerMetrics,
   },
   {
+    name: 'handoff',
+    term: 'handoff',
+    description: 'hand-offs to deployment (a Git commit, a command, a webhook) that run after a promotion: retry the failed ones',
+    load: async () => (await import('./commands/handoff.js')).registerHandoff,
+  },
+  {
     name: 'report',
     term: 'report [options] <release>',
     description: "write the release's validation record as one self-contained HTML page with charts",

@@ -11,6 +11,7 @@ import type { CreateReleaseResult } from '../service/create-release.js';
 import type { PromoteResult } from '../service/promote.js';
 import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
 import type { RollbackResult } from '../service/rollback.js';
+import type { HandoffRetryResult } from '../service/handoff.js';
 import type { ClearResult } from '../service/clear-hold.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
@@ -88,6 +89,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
         })
       ).incidents,
     metrics: (q = {}) => call<DeliveryMetrics>('GET', '/api/metrics', { query: { subject: q.subject, since: q.since, stage: q.stage } }),
+    retryHandoffs: (ref, stage) => call<HandoffRetryResult>('POST', `/api/releases/${seg(ref)}/handoff-retries`, { body: { stage } }),
     auditVerify: (o = {}) => call<AuditVerifyResult>('POST', '/api/audit/verify', { body: o.since !== undefined ? { since: o.since } : {} }),
     auditLog: async (q) =>
       call<AuditLogPage>('GET', '/api/audit/events', {

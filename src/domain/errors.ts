@@ -44,6 +44,7 @@ export const ERRORS = {
   TG_NOT_HELD: { status: 409, exit: 2, hint: 'Only a release a rollback took out of that stage is held there; `tollgate release show REL` lists its rollbacks.' },
   TG_INCIDENT_NOT_FOUND: { status: 404, exit: 2, hint: 'List incidents with `tollgate incident list`; resolve one by its id.' },
   TG_INCIDENT_RESOLVED: { status: 409, exit: 2, hint: 'The incident is already resolved; open a new one if the problem is back.' },
+  TG_NOT_IN_STAGE: { status: 409, exit: 2, hint: 'Hand-offs are run again only for the release that holds the stage now; `tollgate release show REL` says which stages it holds.' },
   TG_NOT_PROMOTED: { status: 404, exit: 2, hint: 'Attest a promotion that happened: `tollgate release show` lists where the release was promoted.' },
   TG_VERIFY_FAILED: { status: 422, exit: 4, hint: 'Do not trust this record: it was changed, or signed by another key than the one given.' },
   TG_PROMOTION_BLOCKED: { status: 409, exit: 3, hint: 'Provide what `tollgate status` lists as missing, then promote again.' },

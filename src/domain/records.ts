@@ -21,6 +21,7 @@ export const VOUCHED_TABLES = [
   'stage_holders',
   'stage_holds',
   'incidents',
+  'handoffs',
   'api_tokens',
   'webhooks',
   'passkeys',

@@ -228,6 +228,7 @@ export const MetricsQuery = z.strictObject({
   /** The stage the DORA figures are about; the policy's last stage when absent. */
   stage: Name.optional(),
 });
+export const HandoffRetryBody = z.strictObject({ stage: Name });
 
 export const AuditVerifyBody = z.strictObject({
   /** A checkpoint note kept elsewhere (`tollgate audit checkpoint`): the log must extend it. */

@@ -1,5 +1,6 @@
-import { releaseName, type Promotion, type Release, type StageHold } from '../domain/model.js';
+import { releaseName, type HandoffRecord, type Promotion, type Release, type StageHold } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
+import { vouchedHandoffs } from './handoff.js';
 import { requireRelease } from './lookup.js';
 import { decisionRows, holderRow, requireVouched } from './vouch.js';
 
@@ -38,6 +39,8 @@ export interface ReleaseDetail extends ReleaseSummary {
   readonly promotions: PromotionRecord[];
   /** Rollbacks that took this release out of a stage, oldest first. */
   readonly rollbacks: RollbackRecord[];
+  /** Hand-offs to deployment of its promotions (the latest attempt of each), in order of promotion. */
+  readonly handoffs: HandoffRecord[];
 }
 
 async function holdsOf(store: StoreReader, r: Release): Promise<string[]> {
@@ -98,5 +101,6 @@ export async function showRelease(store: StoreReader, ref: string): Promise<Rele
     ...decisionRows({ checklist: [], signoffs: [], validations: [] }, history, stageHolds),
     ...holds.map((stage) => holderRow(r.subject, stage)),
   ]);
-  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions, rollbacks };
+  const handoffs = await vouchedHandoffs(store, promotions.map((p) => p.id));
+  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions, rollbacks, handoffs };
 }

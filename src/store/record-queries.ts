@@ -13,12 +13,13 @@ import type {
   Release,
   Signoff,
   StageHold,
+  HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
+import { toChecklist, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -144,6 +145,16 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
     return rows.map(toStageHold);
   },
 
+  async handoffs(filter: { promotionIds?: readonly string[]; releaseDigest?: Digest; stage?: string }): Promise<HandoffRecord[]> {
+    if (filter.promotionIds !== undefined && filter.promotionIds.length === 0) return [];
+    let q = this.db.selectFrom('handoffs').selectAll();
+    if (filter.promotionIds !== undefined) q = q.where('promotion_id', 'in', [...filter.promotionIds]);
+    if (filter.releaseDigest !== undefined) q = q.where('release_digest', '=', filter.releaseDigest);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    const rows = await q.orderBy('promotion_id').orderBy('idx').execute();
+    return rows.map(toHandoff);
+  },
+
   async blob(digest: Digest): Promise<Uint8Array | undefined> {
     const row = await this.db.selectFrom('blobs').select('content').where('digest', '=', digest).executeTakeFirst();
     // Both drivers hand back a Node Buffer; callers get a plain Uint8Array, as the interface says.
@@ -267,6 +278,32 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
         .updateTable('stage_holds')
         .set({ cleared_by: row.cleared_by, cleared_at: row.cleared_at, clear_reason: row.clear_reason, audit_seq: auditSeq })
         .where('id', '=', row.id)
+        .execute();
+    }
+  },
+
+  async putHandoffs(records: readonly HandoffRecord[], vouch?: Vouch): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map(fromHandoff);
+    const auditSeq = await vouched(vouch, rows.map((r) => claimOf('handoffs', r)));
+    for (const row of rows) {
+      await this.db
+        .insertInto('handoffs')
+        .values({ ...row, audit_seq: auditSeq })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            target: eb.ref('excluded.target'),
+            kind: eb.ref('excluded.kind'),
+            definition_digest: eb.ref('excluded.definition_digest'),
+            outcome: eb.ref('excluded.outcome'),
+            attempts: eb.ref('excluded.attempts'),
+            error: eb.ref('excluded.error'),
+            commit_id: eb.ref('excluded.commit_id'),
+            by_user: eb.ref('excluded.by_user'),
+            at: eb.ref('excluded.at'),
+            audit_seq: eb.ref('excluded.audit_seq'),
+          })),
+        )
         .execute();
     }
   },

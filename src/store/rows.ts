@@ -9,6 +9,7 @@ import { tollgateError } from '../domain/errors.js';
 import type { VouchedTable } from '../domain/records.js';
 import type {
   ChecklistCompletion,
+  HandoffRecord,
   Incident,
   PolicyVersion,
   Promotion,
@@ -24,6 +25,7 @@ import type {
   AuditCheckpointsTable,
   AuditEventsTable,
   ChecklistCompletionsTable,
+  HandoffsTable,
   IncidentsTable,
   PasskeysTable,
   PoliciesTable,
@@ -173,6 +175,28 @@ export function toIncident(r: IncidentsTable): Incident {
     ...(r.resolved_at !== null
       ? { resolved: { by: r.resolved_by ?? '', at: r.resolved_at, ...(r.resolve_note !== null ? { note: r.resolve_note } : {}) } }
       : {}),
+  };
+}
+
+export function toHandoff(r: HandoffsTable): HandoffRecord {
+  return {
+    id: r.id,
+    promotionId: r.promotion_id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    // PostgreSQL's driver may hand back integers as numbers or text depending on the type; both are numbers here.
+    index: Number(r.idx),
+    kind: r.kind as HandoffRecord['kind'],
+    target: r.target,
+    definitionDigest: r.definition_digest as Digest,
+    outcome: r.outcome as HandoffRecord['outcome'],
+    attempts: Number(r.attempts),
+    ...(r.error !== null ? { error: r.error } : {}),
+    ...(r.commit_id !== null ? { commit: r.commit_id } : {}),
+    by: r.by_user,
+    at: r.at,
   };
 }
 

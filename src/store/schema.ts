@@ -278,6 +278,29 @@ export interface IncidentsTable {
   audit_seq: number | null;
 }
 
+/** One hand-off of a promotion, its latest attempt (migration 0010). */
+export interface HandoffsTable {
+  /** `PROMOTION_ID/INDEX`. */
+  id: string;
+  promotion_id: string;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  idx: number;
+  kind: string;
+  target: string;
+  definition_digest: string;
+  outcome: string;
+  attempts: number;
+  error: string | null;
+  commit_id: string | null;
+  by_user: string;
+  at: string;
+  /** The audit event that wrote the row last: the latest attempt's `HandoffRecorded`. */
+  audit_seq: number | null;
+}
+
 export interface Database {
   policies: PoliciesTable;
   releases: ReleasesTable;
@@ -289,6 +312,7 @@ export interface Database {
   stage_holders: StageHoldersTable;
   stage_holds: StageHoldsTable;
   incidents: IncidentsTable;
+  handoffs: HandoffsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_nodes: AuditNodesTable;

@@ -20,6 +20,7 @@ import type {
   Release,
   Signoff,
   StageHold,
+  HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
 import type { SqlDialectName } from './dialect.js';
@@ -160,6 +161,8 @@ export interface RecordReader {
   /** Incidents (resolved ones included, unless `open`), oldest first. */
   incidents(filter?: { subject?: string; stage?: string; open?: boolean }): Promise<Incident[]>;
   findIncident(id: string): Promise<Incident | undefined>;
+  /** Hand-offs to deployment (their latest attempts), in order of promotion and place in the stage's list. */
+  handoffs(filter: { promotionIds?: readonly string[]; releaseDigest?: Digest; stage?: string }): Promise<HandoffRecord[]>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
@@ -201,6 +204,8 @@ export interface RecordWriter {
   insertIncident(i: Incident, vouch?: Vouch): Promise<void>;
   /** Rewrites an incident with its `resolved` fields set; its event claims the row again. */
   updateIncident(i: Incident, vouch?: Vouch): Promise<void>;
+  /** Records hand-offs' latest attempts (inserted, or replacing the earlier attempt); one event claims every row. */
+  putHandoffs(records: readonly HandoffRecord[], vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */

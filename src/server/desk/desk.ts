@@ -70,6 +70,7 @@ interface Person {
 /** Messages a form's redirect may show (a fixed list: a link cannot inject text into the page). */
 const DONE: Record<string, string> = {
   promoted: 'Promoted. The pipeline shows it.',
+  'handoff-failed': 'Promoted, but a hand-off to deployment failed: `tollgate release show` says why; run `tollgate handoff retry` once the cause is fixed.',
   checked: 'Checklist item completed; the decision below is re-evaluated.',
   signed: 'Sign-off recorded, signed with your passkey.',
   rejected: 'Rejection recorded, signed with your passkey.',
@@ -383,7 +384,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
         view,
         viewer: viewerOf(req, reply),
         passkeys,
-        ...(done ? { notice: { kind: 'ok' as const, html: h(done) } } : {}),
+        ...(done ? { notice: { kind: q.done === 'handoff-failed' ? ('error' as const) : ('ok' as const), html: h(done) } } : {}),
       }),
     );
   });
@@ -432,8 +433,10 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     const { ref } = req.params as { ref: string };
     const stage = String((req.body as { stage?: unknown } | undefined)?.stage ?? '');
     if (!stage) throw tollgateError('TG_REQUEST_INVALID', 'the form must name the stage');
-    await useCasesOf(req).promote(ref, stage);
-    return reply.redirect(`${releaseHref(ref, stage)}&done=promoted`, 303);
+    const result = await useCasesOf(req).promote(ref, stage);
+    // The promotion happened either way; a failed hand-off to deployment is said, not swallowed.
+    const failed = result.handoff?.some((x) => x.outcome === 'failed');
+    return reply.redirect(`${releaseHref(ref, stage)}&done=${failed ? 'handoff-failed' : 'promoted'}`, 303);
   });
 
   await registerPasskeyRoutes(app, { deps, relyingParty: opts.relyingParty, guarded, people, useCasesOf });
