@@ -66,8 +66,9 @@ function summary(r: Release, holds: string[]): ReleaseSummary {
   };
 }
 
+/** Every release (of one subject), newest first (DESIGN.md): the store reads them oldest first. */
 export async function listReleases(store: StoreReader, filter: { subject?: string } = {}): Promise<ReleaseSummary[]> {
-  const releases = await store.listReleases(filter);
+  const releases = (await store.listReleases(filter)).reverse();
   return Promise.all(releases.map(async (r) => summary(r, await holdsOf(store, r))));
 }
 
