@@ -51,8 +51,9 @@ export function createContext(program: Command, io: Io): CliContext {
   let action: Command | undefined;
   const closers: (() => Promise<void>)[] = [];
   const remote = (url: string): HttpOptions => {
-    const token = ctx.config().token;
-    return { url, ...(token ? { token } : {}) };
+    const { token, user } = ctx.config();
+    // The token says who calls; a name given too (`--as`, TOLLGATE_USER) must be the same person.
+    return { url, ...(token ? { token } : {}), ...(user ? { as: user } : {}) };
   };
   const ctx: CliContext & { closeAll(): Promise<void> } = {
     io,

@@ -12,6 +12,8 @@ export interface HttpOptions {
   readonly url: string;
   /** An API token (`tollgate token create USER`); every API request needs one. */
   readonly token?: string;
+  /** Who the caller says they are (`--as`, TOLLGATE_USER): the server refuses a token of anyone else. */
+  readonly as?: string;
   /** The fetch to use; the global one by default. */
   readonly fetch?: typeof fetch;
   /** How long one request may take, in ms (default 5 minutes: validation uploads and promotions). */
@@ -59,6 +61,7 @@ export function createTransport(opts: HttpOptions): Call {
         headers: {
           authorization: `Bearer ${opts.token}`,
           accept: 'application/json',
+          ...(opts.as !== undefined ? { 'x-tollgate-as': opts.as } : {}),
           ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),

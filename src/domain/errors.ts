@@ -18,6 +18,7 @@ export const ERRORS = {
   TG_ITEM_UNKNOWN: { status: 400, exit: 2, hint: 'Use a checklist item of a gate that applies to this release at this stage; `tollgate status` lists them.' },
   TG_EVIDENCE_REQUIRED: { status: 400, exit: 2, hint: 'Attach the evidence with `--evidence FILE` or `--evidence URL`.' },
   TG_IDENTITY_REQUIRED: { status: 401, exit: 2, hint: 'Say who you are with `--as USER` or TOLLGATE_USER.' },
+  TG_IDENTITY_MISMATCH: { status: 403, exit: 2, hint: 'Over --server the token says who you are: drop --as (and TOLLGATE_USER), or use the token of the person you name.' },
   TG_USER_UNKNOWN: { status: 403, exit: 2, hint: 'The user must be in the active policy\'s roster.' },
   TG_ROLE_NOT_HELD: { status: 403, exit: 2, hint: 'Sign off only in a role the roster gives you.' },
   TG_NOT_ALLOWED: { status: 403, exit: 2, hint: 'Ask someone who holds a role the requirement names.' },

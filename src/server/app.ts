@@ -200,6 +200,11 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     const identity = await authenticate(store, req.headers.authorization, deps.now(), settings.oidc);
     // Known from here on, so that a refusal below is audited under the caller's name.
     identities.set(req, identity);
+    // A client that says who it acts as (`--as` over `--server`) must hold that person's token.
+    const claimed = req.headers['x-tollgate-as'];
+    if (typeof claimed === 'string' && claimed !== identity.user) {
+      throw tollgateError('TG_IDENTITY_MISMATCH', `the request says it acts as "${claimed}", but its token is ${identity.user}'s`);
+    }
     const active = await store.activePolicy();
     if (!active) {
       if (spec.access === 'admin' && !spec.bootstrap) {
