@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Help } from 'commander';
 import { formatProblem, TollgateError } from '../domain/errors.js';
-import { storageFailure } from '../store/failures.js';
+import { fileFailure, storageFailure } from '../store/failures.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -252,7 +252,7 @@ export async function buildProgram(io: Io, load: (name: string) => boolean): Pro
 }
 
 function reportError(thrown: unknown, io: Io, json: boolean): number {
-  const err = storageFailure(thrown) ?? thrown;
+  const err = storageFailure(thrown) ?? fileFailure(thrown) ?? thrown;
   if (err instanceof TollgateError) {
     if (json) io.stdout(JSON.stringify(err.toJSON(), null, 2) + '\n');
     else {

@@ -61,6 +61,8 @@ export const ERRORS = {
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
   TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
   TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },
+  TG_DATABASE_INVALID: { status: 400, exit: 2, hint: 'Point --database (or TOLLGATE_DATABASE_URL) at a Tollgate SQLite file, a new file in an existing folder, or a postgres:// URL.' },
+  TG_FILE_ACCESS: { status: 400, exit: 2, hint: 'Check the path: its folder must exist and be writable (for output) or readable (for input).' },
   TG_STORAGE_FULL: { status: 507, exit: 1, hint: 'Free space on the disk that holds the Tollgate home (or the PostgreSQL data), then run the command again: nothing of it was written.' },
   TG_STORAGE_ERROR: { status: 503, exit: 1, hint: 'The disk or file system under the database failed (full, read-only, failing): check it, then run the command again; `tollgate audit verify` confirms the record is whole.' },
   TG_SERVER_UNREACHABLE: { status: 503, exit: 1, hint: 'Check the --server URL (or TOLLGATE_SERVER) and that `tollgate serve` runs there; run without --server to use the local home.' },

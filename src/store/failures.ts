@@ -18,6 +18,9 @@ const SOCKET_GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
 export function storageFailure(err: unknown): TollgateError | undefined {
   if (!(err instanceof Error)) return undefined;
   const code = (err as { code?: unknown }).code;
+  if (/^Cannot open database because the directory does not exist/.test(err.message)) {
+    return tollgateError('TG_DATABASE_INVALID', `the database file cannot be created: its folder does not exist`);
+  }
   if (typeof code !== 'string') {
     // pg reports a connection that ended mid-query without a code.
     if (/Connection terminated|connection is closed|Client has encountered a connection error/i.test(err.message)) {
@@ -28,11 +31,32 @@ export function storageFailure(err: unknown): TollgateError | undefined {
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || PG_FULL.has(code)) {
     return tollgateError('TG_STORAGE_FULL', `the disk holding the database is full (${code}); nothing of this change was written`);
   }
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'EIO' || code === 'EROFS') {
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CANTOPEN') {
+    // `--database report.html`: a file that is not a database, or a path that cannot be one.
+    return tollgateError('TG_DATABASE_INVALID', `the database file cannot be used: ${err.message} (${code})`);
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO' || code === 'EROFS') {
     return tollgateError('TG_STORAGE_ERROR', `the database could not be read or written: ${err.message} (${code}); nothing of this change was written`);
   }
   if (PG_GONE.has(code) || SOCKET_GONE.has(code)) {
     return tollgateError('TG_DATABASE_UNAVAILABLE', `the PostgreSQL database is not reachable: ${err.message} (${code}); nothing of this change was written`);
   }
   return undefined;
+}
+
+const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
+ * A file the caller named that cannot be written or read (`report -o /proc/x.html`, an output folder
+ * that does not exist): bad input with its cause (exit 2), not TG_INTERNAL. Names the path as given,
+ * without the temporary suffix of an atomic write.
+ */
+export function fileFailure(err: unknown): TollgateError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { code, syscall, path: file } = err as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !FILE_ERRORS.has(code) || typeof file !== 'string') return undefined;
+  const shown = file.replace(/\.\d+\.tmp$/, '');
+  const verb = syscall === 'open' || syscall === 'write' || syscall === 'rename' || syscall === 'mkdir' || syscall === 'copyfile' ? 'write' : 'use';
+  const why = code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : code === 'EROFS' ? 'read-only file system' : err.message;
+  return tollgateError('TG_FILE_ACCESS', `cannot ${verb} ${shown}: ${why} (${code})`);
 }

@@ -21,12 +21,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .requiredOption('--key <key|file>', "the server's public key (ed25519:… or a file holding it)")
     .action((file: string, opts: { key: string }) => {
       const cwd = ctx.config().cwd;
+      // The file first: a missing attestation is the first thing to say, whatever the key.
+      const text = readTextFile(path.resolve(cwd, file));
       const key = keyArg(opts.key, cwd);
       let bundle: unknown;
       try {
-        bundle = JSON.parse(readTextFile(path.resolve(cwd, file)));
-      } catch (err) {
-        if ((err as { code?: string }).code === 'TG_FILE_NOT_FOUND') throw err;
+        bundle = JSON.parse(text);
+      } catch {
         throw tollgateError('TG_VERIFY_FAILED', `${file} is not JSON`);
       }
       const verdict = verifyAttestation(bundle, key);
