@@ -344,6 +344,7 @@ const KEY_COLUMNS: Record<Table, readonly string[]> = {
   promotions: ['id'],
   stage_holders: ['subject', 'stage'],
   stage_holds: ['id'],
+  exception_signoffs: ['id'],
   passkeys: ['id'],
   api_tokens: ['id'],
   webhooks: ['id'],

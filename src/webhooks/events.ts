@@ -33,6 +33,8 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     }
     case 'PolicyApplied':
     case 'ReleaseCleared':
+    case 'RequirementWaived':
+    case 'BreakGlassSignedOff':
     case 'ReleaseCreated':
     case 'ChecklistItemCompleted':
     case 'ValidationRecorded':

@@ -11,6 +11,7 @@ import { signoffSignature } from './0004-signoff-signature.js';
 import { vouchedState } from './0005-vouched-state.js';
 import { passkeys } from './0006-passkeys.js';
 import { stageHolds } from './0007-stage-holds.js';
+import { breakGlass } from './0009-break-glass.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0005-vouched-state', vouchedState],
   ['0006-passkeys', passkeys],
   ['0007-stage-holds', stageHolds],
+  ['0009-break-glass', breakGlass],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */
