@@ -169,10 +169,15 @@ describe('break-glass: a promotion past a freeze and unmet gates, on the sign-of
     let s = p.run(['release', 'show', V(1), '--json']).json();
     expect(s.followUps).toEqual([{ stage: 'production', promotion: s.promotions.at(-1).id, item: 'postmortem', text: 'Write the post-incident review' }]);
     expect(p.run(['release', 'show', V(1)]).stdout).toContain(`OPEN: \`tollgate check ${V(1)} postmortem --to production\``);
+    // status lists them too, for the stage.
+    expect(at(p, LATER)(['status', V(1), '--to', 'production']).json().followUps).toEqual([expect.objectContaining({ item: 'postmortem', promotion: s.promotions.at(-1).id })]);
+    expect(p.run(['status', V(1), '--to', 'production'], { env: { TOLLGATE_NOW: LATER } }).stdout).toContain('follow-up of the break-glass into production: postmortem');
+    expect(at(p, LATER)(['status', V(1), '--to', 'staging']).json().followUps).toBeUndefined();
     const c = at(p, LATER)(['check', V(1), 'postmortem', '--to', 'production', '--as', 'erin']);
     expect(c.code).toBe(0);
     s = p.run(['release', 'show', V(1), '--json']).json();
     expect(s.followUps[0].done).toMatchObject({ by: 'erin', at: '2026-12-25T11:00:00.000Z' });
+    expect(at(p, LATER)(['status', V(1), '--to', 'production']).json().followUps[0].done).toMatchObject({ by: 'erin' });
   });
 
   it('the attestation carries the mark and the signed break-glass, and verifies offline', () => {

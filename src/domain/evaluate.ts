@@ -12,12 +12,13 @@ import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
 import { DEFAULT_CLEAR_ROLES } from './stage-roles.js';
 import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
-import { waiversFor } from './exception.js';
+import { followUpsOf, waiversFor } from './exception.js';
 import {
   releaseName,
   type ChecklistItemDef,
   type Decision,
   type EvidenceSet,
+  type FollowUpItem,
   type GateDef,
   type GateResult,
   type PasskeyKeys,
@@ -96,7 +97,15 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
     evaluatedAt: now.toISOString(),
     gates,
     notApplicable,
+    ...followUpsIn(policy, release, evidence, ctx),
   };
+}
+
+/** The follow-ups of the release's break-glass promotions into the stage, when there are any. */
+function followUpsIn(policy: Policy, release: Release, evidence: EvidenceSet, ctx: EvaluateContext): { followUps?: FollowUpItem[] } {
+  if (!ctx.history.some((p) => p.breakGlass !== undefined && p.stage === ctx.stage && p.releaseDigest === release.digest)) return {};
+  const items = followUpsOf(policy, release.digest, ctx.history, evidence.checklist).filter((f) => f.stage === ctx.stage);
+  return items.length > 0 ? { followUps: items } : {};
 }
 
 function applies(when: string | undefined, release: Release): boolean {

@@ -9,7 +9,7 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson, digestOf, type Digest } from './digest.js';
 import { signBytes, tryParsePublicKey, verifyBytes } from './keys.js';
-import type { ChecklistCompletion, ChecklistItemDef, Decision, EvidenceAttachment, ExceptionPayload, ExceptionSignoff, Policy, Promotion, Release } from './model.js';
+import type { ChecklistCompletion, ChecklistItemDef, Decision, ExceptionPayload, FollowUpItem, ExceptionSignoff, Policy, Promotion, Release } from './model.js';
 
 /** The longest a waiver may run: accepted risk is looked at again, not forgotten. */
 export const MAX_WAIVER_MS = 90 * 24 * 3600 * 1000;
@@ -141,18 +141,7 @@ export function followUpDigest(stage: string, item: ChecklistItemDef): Digest {
   return digestOf({ gate: FOLLOW_UP_GATE, stage, item });
 }
 
-/** One follow-up item of a break-glass promotion, and whether it was completed since. */
-export interface FollowUp {
-  readonly stage: string;
-  /** The break-glass promotion it follows. */
-  readonly promotion: string;
-  readonly item: string;
-  readonly text?: string;
-  readonly evidence?: 'required' | 'optional';
-  readonly roles?: readonly string[];
-  /** Absent while it is open. */
-  readonly done?: { readonly by: string; readonly at: string; readonly evidence?: EvidenceAttachment };
-}
+export type FollowUp = FollowUpItem;
 
 /**
  * The follow-up items that the release's break-glass promotions opened (each stage's current

@@ -446,4 +446,22 @@ export interface Decision {
   readonly gates: readonly GateResult[];
   /** Gates of this stage whose `when` does not hold for this release. */
   readonly notApplicable: readonly string[];
+  /**
+   * The follow-up items of the release's break-glass promotions into this stage, open or done
+   * (exception.ts `FollowUp`); absent when it was never promoted there with break-glass.
+   */
+  readonly followUps?: readonly FollowUpItem[];
+}
+
+/** One follow-up item of a break-glass promotion, and whether it was completed since. */
+export interface FollowUpItem {
+  readonly stage: string;
+  /** The break-glass promotion it follows. */
+  readonly promotion: string;
+  readonly item: string;
+  readonly text?: string;
+  readonly evidence?: 'required' | 'optional';
+  readonly roles?: readonly string[];
+  /** Absent while it is open. */
+  readonly done?: { readonly by: string; readonly at: string; readonly evidence?: EvidenceAttachment };
 }
