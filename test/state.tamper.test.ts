@@ -240,8 +240,9 @@ async function buildTemplate(store: Store): Promise<Template> {
   await staging(REL.D);
   await promote(deps, 'dave', REL.D, 'staging');
   await production(REL.D, 'reject');
-  // A waiver of D's security sign-off (table exception_signoffs): the rejection stands, so D stays blocked by it alone.
-  const waiver = await draftException(store, 'dave', { release: REL.D, stage: 'production', role: 'release-manager', kind: 'waiver', waive: 'security/signoff:security', reason: 'accepted risk', expires: '30d' }, deps.now());
+  // A waiver (table exception_signoffs) of A's security sign-off, given after A entered production: no
+  // decision turns on it (A holds production), so no deleted row can make it count where it would unblock.
+  const waiver = await draftException(store, 'dave', { release: REL.A, stage: 'production', role: 'release-manager', kind: 'waiver', waive: 'security/signoff:security', reason: 'accepted risk', expires: '30d' }, deps.now());
   await recordException(deps, 'dave', { ...waiver.payload, signature: signException(waiver.payload, loadPrivateKey(KEYS.dave.privateKeyPem)) });
   await staging(REL.E, { skip: 'model-card' });
   await production(REL.E);
