@@ -2,7 +2,8 @@
  * A demo home for the review desk: the example project walked part way, through the real `tollgate`
  * binary. `npm start` serves it, and test/desk.browser.test.ts starts from it.
  *
- * - fraud-detector@2.4.0 went all the way: it holds production.
+ * - fraud-detector@2.4.0 went all the way: it holds production; an incident on it there was opened
+ *   and resolved (the desk's /delivery shows a failed change and its time to restore).
  * - fraud-detector@2.5.0 (a retrained model) holds staging; for production it has carol's security
  *   sign-off, the rollback checklist and the parity check, and waits on an ml-engineer sign-off (bob).
  * - fraud-detector@2.6.0 waits for staging: its quality check failed (p95 latency 80 ms, limit 50).
@@ -58,6 +59,8 @@ export async function createDemoHome(dir) {
   await run(['check', R, 'alerts-tested', '--to', 'production', '--as', 'dave', '--note', 'paged the on-call at 14:02']);
   await run(['validate', R, '--to', 'production', '--as', 'ci']);
   await run(['promote', R, '--to', 'production', '--as', 'dave']);
+  const incident = JSON.parse(await run(['incident', 'open', 'fraud-detector', '--stage', 'production', '--reason', 'false positives up after a traffic shift', '--as', 'carol', '--json']));
+  await run(['incident', 'resolve', incident.id, '--note', 'threshold recalibrated', '--as', 'dave']);
 
   const model = fs.readFileSync(path.join(dir, 'model/model.onnx'));
   const S = 'fraud-detector@2.5.0';

@@ -33,6 +33,8 @@ const FORBIDDEN: Record<string, string[]> = {
   cli: ['server'],
   report: ['store', 'service', 'server', 'cli', 'client', 'validators', 'audit'],
   webhooks: ['service', 'server', 'cli', 'client'],
+  // Hand-offs to deployment do I/O (git, programs, HTTP) for the service, which records their outcomes.
+  handoff: ['store', 'service', 'server', 'cli', 'client', 'audit'],
 };
 
 /** Modules that do I/O (with or without `node:`; a subpath counts as its module). */

@@ -624,7 +624,7 @@ function truncateConsistently(db: Db, size: number): void {
   db.prepare('DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > ?').run(size);
   // Those holding foreign keys first. (A stage holder that replaced another would need the old row
   // put back too; the events cut here made no such change.)
-  for (const table of ['stage_holds', 'stage_holders', 'promotions', 'checklist_completions', 'signoffs', 'validation_results', 'releases', 'policies', 'api_tokens', 'webhooks']) {
+  for (const table of ['incidents', 'stage_holds', 'stage_holders', 'promotions', 'checklist_completions', 'signoffs', 'validation_results', 'releases', 'policies', 'api_tokens', 'webhooks']) {
     db.prepare(`DELETE FROM ${table} WHERE audit_seq > ?`).run(size);
   }
 }
@@ -740,6 +740,14 @@ describe.concurrent('audit verify --since a checkpoint saved elsewhere', () => {
     expect(code).toBe(4);
     expect(out.ok).toBe(false);
     expect(out.firstBad.reason).toMatch(/not signed by any of the server keys/);
+  });
+
+  it('a file that is not a checkpoint at all is bad input: exit 2, TG_USAGE, not "BROKEN at event 0"', async () => {
+    const q = p.clone();
+    const { code, out } = await auditVerify(q, '--since', 'tollgate.yaml');
+    expect(code).toBe(2);
+    expect(out.error.code).toBe('TG_USAGE');
+    expect(out.error.message).toMatch(/--since: the file is not a checkpoint/);
   });
 });
 

@@ -5,6 +5,9 @@
  * `makeClients(deps)` serves a fresh store and hands out a client acting as a given user.
  */
 import { createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAttestation } from '../src/audit/attestation.js';
 import type { Client } from '../src/client/client.js';
@@ -325,8 +328,8 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         expect(cp).toMatchObject({ size: v.events, root: v.root });
         expect(cp?.note).toContain('tollgate/suite');
         expect(await c.bob.auditVerify({ since: cp!.note })).toMatchObject({ ok: true, since: { size: v.events } });
-        const bogus = await c.bob.auditVerify({ since: 'not a checkpoint' });
-        expect(bogus.ok).toBe(false);
+        // Text that is not a checkpoint at all is bad input (issue 13), not a log that fails to verify.
+        await expect(c.bob.auditVerify({ since: 'not a checkpoint' })).rejects.toMatchObject({ code: 'TG_USAGE' });
       });
 
       it('exports an attestation that verifies offline with the server key', async () => {
@@ -342,6 +345,37 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         expect(statement.predicate.files[digestBytes('input of tests')]).toBe(Buffer.from('input of tests').toString('base64'));
         expect(verdict.checked).toContain('2 evidence files carried, each with the digest the evidence names');
         await expectError(c.bob.attest(V2, 'production'), 'TG_NOT_PROMOTED');
+      });
+
+      it('opens and resolves incidents on the release that holds a stage; any roster member may', async () => {
+        await expectError(c.alice.openIncident(SUBJECT, 'production', ' '), 'TG_USAGE');
+        await expectError(c.alice.openIncident('other-model', 'production', 'down'), 'TG_STAGE_EMPTY');
+        await expectError(c.alice.openIncident(SUBJECT, 'nowhere', 'down'), 'TG_STAGE_UNKNOWN');
+        // ci holds only `validator`: whoever sees production fail may say so.
+        const opened = await c.ci.openIncident(SUBJECT, 'production', 'p95 latency doubled');
+        expect(opened).toMatchObject({ subject: SUBJECT, stage: 'production', release: V1, open: true, openedBy: 'ci', reason: 'p95 latency doubled' });
+        expect(opened.id).toMatch(/^inc_[0-9a-f]{12}$/);
+        expect(opened.promotion).toBe((await c.bob.showRelease(V1)).promotions.find((p) => p.stage === 'production')?.id);
+        expect(await c.bob.listIncidents({ open: true })).toEqual([opened]);
+        const resolved = await c.dave.resolveIncident(opened.id, 'rolled the feature flag back');
+        expect(resolved).toMatchObject({ id: opened.id, open: false, resolvedBy: 'dave', note: 'rolled the feature flag back' });
+        await expectError(c.dave.resolveIncident(opened.id), 'TG_INCIDENT_RESOLVED');
+        await expectError(c.dave.resolveIncident('inc_000000000000'), 'TG_INCIDENT_NOT_FOUND');
+        expect(await c.bob.listIncidents({ open: true })).toEqual([]);
+        expect(await c.bob.listIncidents({ subject: SUBJECT })).toEqual([resolved]);
+      });
+
+      it('reads the delivery metrics from the audit log', async () => {
+        const m = await c.bob.metrics();
+        // One promotion into production, with an incident on it: a failed change, restored once.
+        expect(m).toMatchObject({ stage: 'production', subject: null, deployments: 1, failedDeployments: 1, changeFailureRate: 1, restorations: 1, reworkRate: 0 });
+        expect(m.subjects).toMatchObject([{ subject: SUBJECT, deployments: 1 }]);
+        expect(m.weeks.length).toBe(m.weekCount);
+        // Into staging: 1.0.0 and 2.0.0 (a rollback is not a deployment); 2.0.0's was rolled back.
+        expect(await c.bob.metrics({ stage: 'staging', subject: SUBJECT })).toMatchObject({ stage: 'staging', subject: SUBJECT, deployments: 2, failedDeployments: 1 });
+        expect((await c.bob.metrics({ since: '2999-01-01' })).deployments).toBe(0);
+        await expectError(c.bob.metrics({ stage: 'nowhere' }), 'TG_STAGE_UNKNOWN');
+        await expectError(c.bob.metrics({ since: 'yesterday' }), 'TG_USAGE');
       });
 
       it('keeps the audit log intact after everything above', async () => {
@@ -505,6 +539,41 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
 
       it('unknown checklist item', async () => {
         await expectError(c.bob.check({ release: V1, stage: 'staging', item: 'nope' }), 'TG_ITEM_UNKNOWN');
+      });
+    });
+
+    // Last: it applies a policy with a stage of its own. Over HTTP the server runs the hand-offs.
+    describe('hand-off to deployment', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-client-handoff-'));
+      const V3 = `${SUBJECT}@3.0.0`;
+      afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      it('runs after the promotion, records a failure without undoing it, shows it, and retries it', async () => {
+        const script = `test -f '${dir}/ready' || { echo 'not ready' >&2; exit 4; }; cat > '${dir}/release.json'`;
+        const policy = POLICY.replace('stages:\n', `stages:\n  - name: canary\n    handoff:\n      - { command: [sh, -c, ${JSON.stringify(script)}] }\n`);
+        expect((await c.root.applyPolicy(policy, 'tollgate.yaml')).changed).toBe(true);
+        await c.alice.createRelease(manifest('3.0.0'));
+        const p = await c.dave.promote(V3, 'canary');
+        expect(p.promoted).toBe(true);
+        expect(p.handoff).toMatchObject([{ index: 0, kind: 'command', outcome: 'failed', attempts: 1, error: 'exit code 4: not ready', promotionId: p.promotion!.id }]);
+        expect((await c.bob.showRelease(V3)).holds).toEqual(['canary']);
+        expect((await c.bob.status(V3, 'canary')).handoff).toMatchObject([{ outcome: 'failed', error: 'exit code 4: not ready' }]);
+        expect((await c.bob.showRelease(V3)).handoffs).toMatchObject([{ stage: 'canary', outcome: 'failed' }]);
+
+        expect(await c.bob.retryHandoffs(V3, 'canary')).toMatchObject({ release: V3, stage: 'canary', retried: [0], handoff: [{ outcome: 'failed', attempts: 2 }] });
+        fs.writeFileSync(path.join(dir, 'ready'), '');
+        const done = await c.bob.retryHandoffs(V3, 'canary');
+        expect(done).toMatchObject({ promotion: p.promotion!.id, retried: [0], handoff: [{ outcome: 'succeeded', attempts: 3, by: 'bob' }] });
+        expect(done.handoff[0]!.error).toBeUndefined();
+        expect(JSON.parse(fs.readFileSync(path.join(dir, 'release.json'), 'utf8'))).toMatchObject({ release: V3, stage: 'canary', promotion: { id: p.promotion!.id, by: 'dave' } });
+        expect(await c.bob.retryHandoffs(V3, 'canary')).toMatchObject({ retried: [], handoff: [{ outcome: 'succeeded' }] });
+        expect((await c.bob.status(V3, 'canary')).handoff).toMatchObject([{ outcome: 'succeeded', attempts: 3 }]);
+      });
+
+      it('retries only the release that holds the stage, for someone who may promote into it', async () => {
+        await expectError(c.bob.retryHandoffs(V1, 'canary'), 'TG_NOT_IN_STAGE');
+        await expectError(c.mallory.retryHandoffs(V3, 'canary'), 'TG_USER_UNKNOWN');
+        expect((await c.root.auditVerify()).ok).toBe(true);
       });
     });
   });

@@ -117,3 +117,27 @@ describe('review desk sign-in and sessions', () => {
     expect(Object.keys(doc.paths).every((p: string) => p.startsWith('/api') || ['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(p))).toBe(true);
   });
 });
+
+describe('the delivery page', () => {
+  it('draws the weekly charts and the figures from the audit log, and says why a filter cannot be read', async () => {
+    const r = await signIn(template.headers['ml-engineer']);
+    const get = (url: string) => s.app.inject({ method: 'GET', url, headers: { cookie: jar(r.cookies) } });
+    const res = await get('/delivery?stage=staging');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Promotions into <strong>staging</strong>');
+    // Four charts: deployments, change failure rate, lead time, time to restore, one bar per week.
+    expect(res.body.match(/<svg [^>]*role="img"/g)).toHaveLength(4);
+    expect(res.body).toContain('aria-label="Change failure rate (%)"');
+    const intoStaging = (await auditTypes()).filter((e) => e.type === 'ReleasePromoted' && e.data.stage === 'staging').length;
+    expect(intoStaging).toBeGreaterThan(0);
+    expect(res.body).toContain(`<td>overall</td><td>${intoStaging}</td>`);
+    expect(res.body).toMatch(/<table id="delivery-gates">/);
+    // The policy's last stage by default.
+    expect((await get('/delivery')).body).toContain('Promotions into <strong>production</strong>');
+    const bad = await get('/delivery?since=yesterday');
+    expect(bad.statusCode).toBe(200);
+    expect(bad.body).toContain('role="alert"');
+    expect(bad.body).toContain('is neither a date');
+    expect(bad.body).not.toContain('<svg');
+  });
+});

@@ -97,6 +97,19 @@ const TABLE: Record<string, Row> = {
       return { url: `/api/releases/${encodeURIComponent(V2)}/clearances`, body: { stage: 'staging', reason: 'fixed in the runtime' } };
     },
   },
+  // Any roster member opens and resolves incidents; V2 holds staging in the template.
+  'POST /api/subjects/:subject/incidents': { member: 201, call: () => ({ url: `/api/subjects/${SUBJECT}/incidents`, body: { stage: 'staging', reason: 'alerts firing' } }) },
+  'POST /api/incidents/:id/resolutions': {
+    member: 201,
+    call: async (s) => {
+      const opened = await createLocalClient(s.deps, 'dave').openIncident(SUBJECT, 'staging', 'alerts firing');
+      return { url: `/api/incidents/${opened.id}/resolutions`, body: { note: 'fixed' } };
+    },
+  },
+  'GET /api/incidents': { member: 200, call: () => ({ url: '/api/incidents?open=true' }) },
+  'GET /api/metrics': { member: 200, call: () => ({ url: `/api/metrics?subject=${SUBJECT}&since=30d&stage=staging` }) },
+  // V2 holds staging after the template's promotions; the stage hands off nothing, so there is nothing to run.
+  'POST /api/releases/:ref/handoff-retries': { member: 200, call: () => ({ url: `/api/releases/${encodeURIComponent(V2)}/handoff-retries`, body: { stage: 'staging' } }) },
   'POST /api/audit/verify': { member: 200, call: () => ({ url: '/api/audit/verify', body: {} }) },
   'GET /api/audit/checkpoint': { member: 200, call: () => ({ url: '/api/audit/checkpoint' }) },
   'GET /api/audit/events': { member: 200, call: () => ({ url: '/api/audit/events?type=ReleaseCreated&limit=5' }) },

@@ -24,7 +24,9 @@ import { eventHash } from '../src/audit/log.js';
 import { canonicalJson, digestBytes, digestOf } from '../src/domain/digest.js';
 import { TollgateError } from '../src/domain/errors.js';
 import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
-import type { ReleaseManifest, SignoffDecision } from '../src/domain/model.js';
+import type { HandoffRecord, ReleaseManifest, SignoffDecision } from '../src/domain/model.js';
+import { handoffKey } from '../src/domain/handoff.js';
+import { recordHandoffs } from '../src/service/handoff.js';
 import { rowKey } from '../src/store/vouched-rows.js';
 import { VOUCHED_TABLES, type VouchedTable } from '../src/domain/records.js';
 import { signSignoff } from '../src/domain/signoff.js';
@@ -38,6 +40,7 @@ import { createRelease } from '../src/service/create-release.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import { promote } from '../src/service/promote.js';
 import { rollback } from '../src/service/rollback.js';
+import { openIncident, resolveIncident } from '../src/service/incidents.js';
 import { draftSignoffs, recordSignoffs } from '../src/service/signoff.js';
 import { decide } from '../src/service/status.js';
 import { createApiToken, revokeApiToken } from '../src/service/tokens.js';
@@ -230,12 +233,37 @@ async function buildTemplate(store: Store): Promise<Template> {
   await staging(REL.A);
   await promote(deps, 'dave', REL.A, 'staging');
   await production(REL.A);
-  await promote(deps, 'dave', REL.A, 'production');
+  const intoProduction = await promote(deps, 'dave', REL.A, 'production');
+  // A hand-off to deployment of that promotion, failed and then retried (service/handoff.ts).
+  const release = (await store.findRelease(SUBJECT, REL.A.split('@')[1]!))!;
+  const handoff = (attempts: number, outcome: 'succeeded' | 'failed'): HandoffRecord => ({
+    id: handoffKey(intoProduction.promotion!.id, 0),
+    promotionId: intoProduction.promotion!.id,
+    subject: SUBJECT,
+    stage: 'production',
+    version: release.version,
+    releaseDigest: release.digest,
+    index: 0,
+    kind: 'git',
+    target: '/srv/git/deploy.git main:values.yaml (image.tag)',
+    definitionDigest: digestOf({ git: { repo: '/srv/git/deploy.git', file: 'values.yaml' } }),
+    outcome,
+    attempts,
+    ...(outcome === 'failed' ? { error: 'cannot push to /srv/git/deploy.git (main): rejected' } : { commit: 'a'.repeat(40) }),
+    by: 'dave',
+    at: deps.now().toISOString(),
+  });
+  await recordHandoffs(deps, 'dave', release, intoProduction.promotion!, [handoff(1, 'failed')]);
+  await recordHandoffs(deps, 'dave', release, intoProduction.promotion!, [handoff(2, 'succeeded')]);
   await staging(REL.B);
   await promote(deps, 'dave', REL.B, 'staging');
   await production(REL.B);
   await promote(deps, 'dave', REL.B, 'production');
   await rollback(deps, 'dave', SUBJECT, 'production', 'latency regression');
+  // Incidents on the release holding production: one resolved, one still open (table incidents).
+  const incident = await openIncident(deps, 'alice', SUBJECT, 'production', 'alerts firing');
+  await resolveIncident(deps, 'dave', incident.id, 'fixed');
+  await openIncident(deps, 'alice', SUBJECT, 'production', 'alerts firing again');
   await staging(REL.C, { validation: 'failed' });
   await staging(REL.D);
   await promote(deps, 'dave', REL.D, 'staging');
@@ -352,6 +380,8 @@ const KEY_COLUMNS: Record<Table, readonly string[]> = {
   stage_holders: ['subject', 'stage'],
   stage_holds: ['id'],
   exception_signoffs: ['id'],
+  incidents: ['id'],
+  handoffs: ['id'],
   passkeys: ['id'],
   api_tokens: ['id'],
   webhooks: ['id'],

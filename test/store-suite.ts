@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, checkpointMessage, verifyAuditLog } from '../src/audit/log.js';
 import { digestBytes, digestOf, type Digest } from '../src/domain/digest.js';
 import type {
+  HandoffRecord,
+  Incident,
   ChecklistCompletion,
   ExceptionSignoff,
   Policy,
@@ -213,6 +215,9 @@ const EVERY_READ: { [K in keyof StoreReader]: (r: StoreReader) => Promise<unknow
   promotions: (r) => r.promotions(),
   stageHolder: (r) => r.stageHolder('fraud-detector', 'staging'),
   stageHolds: (r) => r.stageHolds({ subject: 'fraud-detector' }),
+  incidents: (r) => r.incidents({ subject: 'fraud-detector', open: true }),
+  findIncident: (r) => r.findIncident('inc_1'),
+  handoffs: (r) => r.handoffs({ promotionIds: ['p1'] }),
   blob: (r) => r.blob(dg('0')),
   auditEvents: (r) => r.auditEvents(),
   auditHead: (r) => r.auditHead(),
@@ -406,6 +411,92 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(await store.promotions({ releaseDigest: r2.digest })).toStrictEqual([p3]);
         expect(await store.promotions({ subject: 'fraud-detector', stage: 'staging', releaseDigest: r1.digest })).toStrictEqual([p1, p4]);
         expect(Object.keys((await store.promotions())[0]!)).not.toContain('previousVersion');
+      }));
+
+    it('records incidents, resolves them, and filters open ones and by subject', () =>
+      withStore(async (store) => {
+        const r = release('2.4.0');
+        const open: Incident = {
+          id: 'inc_a',
+          subject: 'fraud-detector',
+          stage: 'production',
+          version: '2.4.0',
+          releaseDigest: r.digest,
+          promotionId: 'p1',
+          openedBy: 'alice',
+          openedAt: at(50),
+          reason: 'alerts firing',
+        };
+        const other: Incident = { ...open, id: 'inc_b', subject: 'churn-model', openedAt: at(51) };
+        await store.transaction(async (tx) => {
+          await seed(tx, r);
+          await tx.insertIncident(open);
+          await tx.insertIncident(other);
+        });
+        expect(await store.findIncident('inc_a')).toStrictEqual(open);
+        expect(await store.findIncident('inc_z')).toBeUndefined();
+        expect(Object.keys((await store.findIncident('inc_a'))!)).not.toContain('resolved');
+        const resolved: Incident = { ...open, resolved: { by: 'dave', at: at(52), note: 'rolled back' } };
+        const quiet: Incident = { ...other, resolved: { by: 'dave', at: at(53) } };
+        await store.transaction(async (tx) => {
+          await tx.updateIncident(resolved);
+          await tx.updateIncident(quiet);
+        });
+        expect(await store.incidents()).toStrictEqual([resolved, quiet]);
+        expect(await store.incidents({ subject: 'churn-model' })).toStrictEqual([quiet]);
+        expect(await store.incidents({ open: true })).toEqual([]);
+        expect(await store.incidents({ open: false, stage: 'production', subject: 'fraud-detector' })).toStrictEqual([resolved]);
+        await store.transaction((tx) => tx.insertIncident({ ...open, id: 'inc_c', openedAt: at(54) }));
+        expect((await store.incidents({ open: true })).map((i) => i.id)).toEqual(['inc_c']);
+      }));
+
+    it('records hand-offs, a retry replacing the earlier attempt under a new claim, absent fields absent', () =>
+      withStore(async (store) => {
+        const r1 = release('2.4.0');
+        const p1 = promotion(r1, 'p1', 1, { at: at(40) });
+        const p2 = promotion(r1, 'p2', 1, { stage: 'production', at: at(41) });
+        const handoff = (p: Promotion, index: number, extra: Partial<HandoffRecord> = {}): HandoffRecord => ({
+          id: `${p.id}/${index}`,
+          promotionId: p.id,
+          subject: p.subject,
+          stage: p.stage,
+          version: p.version,
+          releaseDigest: p.releaseDigest,
+          index,
+          kind: 'command',
+          target: './deploy.sh',
+          definitionDigest: dg('d'),
+          outcome: 'failed',
+          attempts: 1,
+          error: 'exit code 3: deploy window not open',
+          by: 'dave',
+          at: at(42),
+          ...extra,
+        });
+        const seen: RowClaim[][] = [];
+        const first = [handoff(p2, 1), handoff(p2, 0, { kind: 'git', target: '/srv/deploy.git main:x.json', outcome: 'succeeded', error: undefined, commit: 'c'.repeat(40) })];
+        const { error: _none, ...gitRecord } = first[1]!;
+        await store.transaction(async (tx) => {
+          await seed(tx, r1);
+          await tx.insertPromotion(p1);
+          await tx.insertPromotion(p2);
+          await tx.putHandoffs([first[0]!, gitRecord as HandoffRecord], recordingVouch(tx, seen, 'HandoffRecorded'));
+        });
+        expect(await store.handoffs({ promotionIds: ['p2'] })).toStrictEqual([gitRecord, first[0]]);
+        expect(Object.keys((await store.handoffs({ promotionIds: ['p2'] }))[0]!)).not.toContain('error');
+        expect(await store.handoffs({ promotionIds: [] })).toEqual([]);
+        expect(await store.handoffs({ promotionIds: ['p1'] })).toEqual([]);
+        // The retry: the same key, the new attempt's fields, a new claim.
+        const retried = handoff(p2, 1, { outcome: 'succeeded', attempts: 2, error: undefined, at: at(43) });
+        const { error: _gone, ...retriedRecord } = retried;
+        await store.transaction((tx) => tx.putHandoffs([retriedRecord as HandoffRecord], recordingVouch(tx, seen, 'HandoffRecorded')));
+        expect(await store.handoffs({ releaseDigest: r1.digest, stage: 'production' })).toStrictEqual([gitRecord, retriedRecord]);
+        expect(await store.handoffs({ releaseDigest: r1.digest, stage: 'staging' })).toEqual([]);
+        const row = (await store.rowVouchers('handoffs', ['p2/1'])).get('p2/1')!;
+        expect(seen).toHaveLength(2);
+        expect(seen[0]!.map((c) => c.key)).toEqual(['p2/1', 'p2/0']);
+        expect(row.digest).toBe(seen[1]![0]!.digest);
+        expect(row.digest).not.toBe(seen[0]![0]!.digest);
       }));
 
     it('serializes concurrent promotions of one stage', () =>

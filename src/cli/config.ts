@@ -17,7 +17,15 @@ export interface CliConfig {
    * (a server keeps its own clock).
    */
   readonly now?: Date;
+  /**
+   * The environment a hand-off to deployment gets (a command, `git`): only these few variables of
+   * Tollgate's own (HANDOFF_ENV), so no TOLLGATE_* secret (a token, a database password) reaches it.
+   */
+  readonly handoffEnv: Readonly<Record<string, string>>;
 }
+
+/** What a hand-off's program may need of the caller's environment: finding programs, a home for git's configuration and keys, the locale. */
+export const HANDOFF_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SSH_AUTH_SOCK'] as const;
 
 export interface GlobalFlags {
   home?: string;
@@ -45,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
     databaseUrl,
     json: flags.json === true,
     cwd,
+    handoffEnv: Object.freeze(Object.fromEntries(HANDOFF_ENV.flatMap((k) => (env[k] !== undefined ? [[k, env[k]]] : [])))),
     ...(user ? { user } : {}),
     ...(server ? { server } : {}),
     ...(env.TOLLGATE_TOKEN ? { token: env.TOLLGATE_TOKEN } : {}),

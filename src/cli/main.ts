@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Help } from 'commander';
 import { formatProblem, TollgateError } from '../domain/errors.js';
+import { storageFailure } from '../store/failures.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -71,6 +72,25 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'rollback [options] <subject>',
     description: 'put back the release that held the stage before the current one',
     load: async () => (await import('./commands/rollback.js')).registerRollback,
+  },
+  {
+    name: 'incident',
+    term: 'incident',
+    description: 'incidents on the release that holds a stage, for the delivery metrics (failed changes, time to restore)',
+    load: async () => (await import('./commands/incident.js')).registerIncident,
+  },
+  {
+    name: 'metrics',
+    term: 'metrics [options]',
+    description:
+      'delivery metrics from the audit log: deployment frequency, lead time, change failure rate, time to restore, rework rate, per-gate wait and block figures',
+    load: async () => (await import('./commands/metrics.js')).registerMetrics,
+  },
+  {
+    name: 'handoff',
+    term: 'handoff',
+    description: 'hand-offs to deployment (a Git commit, a command, a webhook) that run after a promotion: retry the failed ones',
+    load: async () => (await import('./commands/handoff.js')).registerHandoff,
   },
   {
     name: 'report',
@@ -231,7 +251,8 @@ export async function buildProgram(io: Io, load: (name: string) => boolean): Pro
   return { program, ctx };
 }
 
-function reportError(err: unknown, io: Io, json: boolean): number {
+function reportError(thrown: unknown, io: Io, json: boolean): number {
+  const err = storageFailure(thrown) ?? thrown;
   if (err instanceof TollgateError) {
     if (json) io.stdout(JSON.stringify(err.toJSON(), null, 2) + '\n');
     else {
@@ -250,8 +271,18 @@ function reportError(err: unknown, io: Io, json: boolean): number {
 }
 
 export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
+  // A reader that goes away early (`tollgate validate … | head -1`) closes the pipe: the rest of the
+  // output has nowhere to go, but the command still finishes its work and exits with its own code,
+  // without an EPIPE stack trace.
+  let stdoutClosed = false;
+  if (!io?.stdout) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      stdoutClosed = true;
+    });
+  }
   const fullIo: Io = {
-    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
+    stdout: io?.stdout ?? ((t) => void (stdoutClosed || process.stdout.write(t))),
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),

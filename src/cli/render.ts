@@ -1,5 +1,5 @@
 import { decisionHeadline, OUTCOME_MARK as MARK, requirementLabel } from '../domain/decision-text.js';
-import type { Decision } from '../domain/model.js';
+import type { Decision, HandoffRecord } from '../domain/model.js';
 
 /** The decision as a person reads it: every gate, every requirement, its outcome and why. */
 export function renderDecision(d: Decision & { promoted?: boolean }): string[] {
@@ -38,4 +38,30 @@ export function decisionJson(d: Decision & { promoted?: boolean }, extra: Record
     ...(d.followUps !== undefined ? { followUps: d.followUps } : {}),
     ...extra,
   };
+}
+
+/** Hand-offs to deployment as a person reads them: one line each, with why a failed one failed. */
+export function renderHandoffs(handoffs: readonly HandoffRecord[], indent = '  ', withStage = false): string[] {
+  return handoffs.map((h) => {
+    const tries = h.attempts > 1 ? `, attempt ${h.attempts}` : '';
+    const where = withStage ? ` (into ${h.stage} at ${h.at})` : '';
+    return h.outcome === 'succeeded'
+      ? `${indent}✔ hand-off ${h.kind} ${h.target}${where}: succeeded${h.commit ? ` (commit ${h.commit.slice(0, 12)})` : ''}${tries}`
+      : `${indent}✘ hand-off ${h.kind} ${h.target}${where}: FAILED${tries} — ${h.error ?? 'no reason recorded'}`;
+  });
+}
+
+/**
+ * The warning a failed hand-off prints on stderr (under `--json` too): the move happened, the
+ * deployment did not hear of it, and this is how to try again.
+ */
+export function handoffWarning(handoffs: readonly HandoffRecord[] | undefined): string | undefined {
+  const failed = (handoffs ?? []).filter((h) => h.outcome === 'failed');
+  if (failed.length === 0) return undefined;
+  const h = failed[0]!;
+  return [
+    `warning: ${failed.length} of ${handoffs!.length} hand-off${handoffs!.length === 1 ? '' : 's'} to deployment failed; ${h.subject}@${h.version} is in ${h.stage} all the same`,
+    ...renderHandoffs(failed),
+    `  fix the cause, then: tollgate handoff retry ${h.subject}@${h.version} --stage ${h.stage}`,
+  ].join('\n');
 }

@@ -12,12 +12,13 @@ import type { CreateReleaseResult } from '../service/create-release.js';
 import type { PromoteResult } from '../service/promote.js';
 import type { ReleaseDetail, ReleaseSummary } from '../service/read-release.js';
 import type { RollbackResult } from '../service/rollback.js';
+import type { HandoffRetryResult } from '../service/handoff.js';
 import type { ClearResult } from '../service/clear-hold.js';
 import type { SignoffDraft } from '../service/signoff.js';
 import type { ValidationPlan } from '../service/validate.js';
 import type { AuditVerifyResult } from '../service/verify-audit.js';
 import type { DsseEnvelope } from '../audit/dsse.js';
-import type { AuditLogPage, PolicyDetail, PolicyDiff, PolicyListEntry } from '../service/use-cases.js';
+import type { AuditLogPage, DeliveryMetrics, IncidentInfo, PolicyDetail, PolicyDiff, PolicyListEntry } from '../service/use-cases.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
 import { createTransport, seg, type HttpOptions } from './http-transport.js';
 
@@ -86,6 +87,16 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage, ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass.reason } } : {}) } }),
     rollback: (subject, stage, reason) => call<RollbackResult>('POST', `/api/subjects/${seg(subject)}/rollbacks`, { body: { stage, reason } }),
     clearHold: (ref, stage, reason) => call<ClearResult>('POST', `/api/releases/${seg(ref)}/clearances`, { body: { stage, reason } }),
+    openIncident: (subject, stage, reason) => call<IncidentInfo>('POST', `/api/subjects/${seg(subject)}/incidents`, { body: { stage, reason } }),
+    resolveIncident: (id, note) => call<IncidentInfo>('POST', `/api/incidents/${seg(id)}/resolutions`, { body: note !== undefined ? { note } : {} }),
+    listIncidents: async (filter = {}) =>
+      (
+        await call<{ incidents: IncidentInfo[] }>('GET', '/api/incidents', {
+          query: { subject: filter.subject, open: filter.open !== undefined ? String(filter.open) : undefined },
+        })
+      ).incidents,
+    metrics: (q = {}) => call<DeliveryMetrics>('GET', '/api/metrics', { query: { subject: q.subject, since: q.since, stage: q.stage } }),
+    retryHandoffs: (ref, stage) => call<HandoffRetryResult>('POST', `/api/releases/${seg(ref)}/handoff-retries`, { body: { stage } }),
     auditVerify: (o = {}) => call<AuditVerifyResult>('POST', '/api/audit/verify', { body: o.since !== undefined ? { since: o.since } : {} }),
     auditLog: async (q) =>
       call<AuditLogPage>('GET', '/api/audit/events', {

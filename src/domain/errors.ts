@@ -42,6 +42,9 @@ export const ERRORS = {
   TG_NO_PREVIOUS_RELEASE: { status: 409, exit: 2, hint: 'Nothing to roll back to: the stage has had only one release.' },
   TG_STAGE_EMPTY: { status: 409, exit: 2, hint: 'No release of this subject holds the stage yet.' },
   TG_NOT_HELD: { status: 409, exit: 2, hint: 'Only a release a rollback took out of that stage is held there; `tollgate release show REL` lists its rollbacks.' },
+  TG_INCIDENT_NOT_FOUND: { status: 404, exit: 2, hint: 'List incidents with `tollgate incident list`; resolve one by its id.' },
+  TG_INCIDENT_RESOLVED: { status: 409, exit: 2, hint: 'The incident is already resolved; open a new one if the problem is back.' },
+  TG_NOT_IN_STAGE: { status: 409, exit: 2, hint: 'Hand-offs are run again only for the release that holds the stage now; `tollgate release show REL` says which stages it holds.' },
   TG_NOT_PROMOTED: { status: 404, exit: 2, hint: 'Attest a promotion that happened: `tollgate release show` lists where the release was promoted.' },
   TG_VERIFY_FAILED: { status: 422, exit: 4, hint: 'Do not trust this record: it was changed, or signed by another key than the one given.' },
   TG_PROMOTION_BLOCKED: { status: 409, exit: 3, hint: 'Provide what `tollgate status` lists as missing, then promote again.' },
@@ -57,6 +60,8 @@ export const ERRORS = {
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
   TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
   TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },
+  TG_STORAGE_FULL: { status: 507, exit: 1, hint: 'Free space on the disk that holds the Tollgate home (or the PostgreSQL data), then run the command again: nothing of it was written.' },
+  TG_STORAGE_ERROR: { status: 503, exit: 1, hint: 'The disk or file system under the database failed (full, read-only, failing): check it, then run the command again; `tollgate audit verify` confirms the record is whole.' },
   TG_SERVER_UNREACHABLE: { status: 503, exit: 1, hint: 'Check the --server URL (or TOLLGATE_SERVER) and that `tollgate serve` runs there; run without --server to use the local home.' },
   TG_INTERNAL: { status: 500, exit: 1, hint: 'This is a bug or an environment problem; the log has the details.' },
 } as const;

@@ -250,3 +250,25 @@ describe('normalizeManifest and releaseDigest', () => {
     expect(normalizeSha256(`sha256:${SHA_MODEL.toUpperCase()}`)).toBe(SHA_MODEL);
   });
 });
+
+describe('unplanned and commitTime (delivery metrics)', () => {
+  const digests = { model: { sha256: SHA_MODEL } };
+  it('are optional: a manifest without them keeps the digest it had', () => {
+    const plain = normalizeManifest(parseManifest(BASE, 'release.yaml'), digests);
+    expect(Object.keys(plain)).not.toContain('unplanned');
+    expect(Object.keys(plain)).not.toContain('commitTime');
+    expect(releaseDigest({ ...plain, unplanned: undefined, commitTime: undefined } as ReleaseManifest)).toBe(releaseDigest(plain));
+  });
+
+  it('are read when given, and change the digest', () => {
+    const text = `${BASE}unplanned: true\ncommitTime: 2026-12-01T09:30:00+01:00\n`;
+    const m = normalizeManifest(parseManifest(text, 'release.yaml'), digests);
+    expect(m).toMatchObject({ unplanned: true, commitTime: '2026-12-01T09:30:00+01:00' });
+    expect(releaseDigest(m)).not.toBe(releaseDigest(normalizeManifest(parseManifest(BASE, 'release.yaml'), digests)));
+  });
+
+  it('refuses a commit time without its zone, and unplanned that is not a boolean', () => {
+    expect(failure(`${BASE}commitTime: 2026-12-01T09:30:00\n`).message).toContain('must be an RFC 3339 time with its zone');
+    expect(failure(`${BASE}unplanned: "yes"\n`).code).toBe('TG_MANIFEST_INVALID');
+  });
+});

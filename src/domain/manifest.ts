@@ -21,8 +21,8 @@ import {
 
 // The digest and the name patterns live apart from the parser (zod, YAML), so that a decision loads
 // neither; re-exported here for the parser's callers.
-export { dropUndefined, normalizeSha256, releaseDigest, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
-import { dropUndefined, normalizeSha256, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
+export { dropUndefined, normalizeSha256, releaseDigest, RFC3339, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
+import { dropUndefined, normalizeSha256, RFC3339, SUBJECT_PATTERN, VERSION_PATTERN } from './release-digest.js';
 
 /** An artifact as the manifest gives it: one with a `path` may leave its sha256 to be computed. */
 export interface ArtifactInput extends Omit<Artifact, 'sha256'> {
@@ -44,6 +44,7 @@ export interface ArtifactDigest {
 // ---------------------------------------------------------------- schema
 
 const SHA256 = /^(?:sha256:)?[0-9a-fA-F]{64}$/;
+
 
 function matching(pattern: RegExp, rule: string) {
   return z.string().superRefine((v, ctx) => {
@@ -90,6 +91,10 @@ const ManifestSchema = z.strictObject({
   testedIn: z.array(text).optional(),
   dependencies: z.record(text, z.string()).optional(),
   labels: z.record(text, z.string()).optional(),
+  unplanned: z.boolean().optional(),
+  commitTime: z.string().superRefine((v, ctx) => {
+    if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} must be an RFC 3339 time with its zone, e.g. 2026-12-01T09:30:00Z` });
+  }).optional(),
 });
 
 // ---------------------------------------------------------------- parse

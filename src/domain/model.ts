@@ -49,6 +49,11 @@ export interface StageDef {
    * (`promote --break-glass`), and the follow-up checklist such a promotion opens.
    */
   readonly breakGlass?: BreakGlassDef;
+  /**
+   * Hand-offs to deployment, run in order after a promotion into the stage commits (docs/handoff.md):
+   * never part of the decision, and a failed one never undoes the promotion.
+   */
+  readonly handoff?: readonly HandoffDef[];
 }
 
 /** A stage's break-glass: the role whose sign-off lets a promotion past its gates, and what must follow. */
@@ -56,6 +61,73 @@ export interface BreakGlassDef {
   readonly role: string;
   /** Items to complete after a break-glass promotion (`tollgate check REL ITEM --to STAGE`). */
   readonly followUp?: readonly ChecklistItemDef[];
+}
+
+/** Set a field at a dotted path (`image.tag`, `images.0.newTag`) of a YAML file to a template. */
+export interface HandoffYamlSet {
+  readonly path: string;
+  /** `{subject}`, `{version}`, `{stage}`, `{releaseDigest}`, `{artifact.NAME.sha256}` … are filled in. */
+  readonly value: string;
+}
+
+/** GitOps: write the release to a file in a Git repository (or set one field of a YAML file there), commit and push. */
+export interface HandoffGit {
+  readonly git: {
+    /** A path to a repository on this machine or a URL `git` can push to. */
+    readonly repo: string;
+    /** The branch to commit on; `main` when absent. */
+    readonly branch?: string;
+    /** The file inside the repository. */
+    readonly file: string;
+    /** When given, the file is an existing YAML file and only this field changes; otherwise the file is the release as JSON. */
+    readonly set?: HandoffYamlSet;
+  };
+}
+
+/** Run a program (no shell) with the release as JSON on its standard input. */
+export interface HandoffCommand {
+  readonly command: readonly string[];
+  /** A duration; `60s` when absent. */
+  readonly timeout?: string;
+}
+
+/** POST the release as JSON to a URL, or to a registered webhook (by id, signed with its secret). */
+export interface HandoffWebhook {
+  readonly webhook: string;
+  readonly timeout?: string;
+}
+
+export type HandoffDef = HandoffGit | HandoffCommand | HandoffWebhook;
+export type HandoffKind = 'git' | 'command' | 'webhook';
+export const HANDOFF_OUTCOMES = ['succeeded', 'failed'] as const;
+export type HandoffOutcome = (typeof HANDOFF_OUTCOMES)[number];
+
+/**
+ * The outcome of one hand-off of one promotion: the latest attempt. Vouched for by the audit log
+ * (`HandoffRecorded`); a retry claims the row again.
+ */
+export interface HandoffRecord {
+  /** `PROMOTION_ID/INDEX`: the promotion and the hand-off's place in its stage's list. */
+  readonly id: string;
+  readonly promotionId: string;
+  readonly subject: string;
+  readonly stage: string;
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  readonly index: number;
+  readonly kind: HandoffKind;
+  /** Where it went, for people: `git /srv/deploy.git main:deploy/prod.json`, the command line, the URL. */
+  readonly target: string;
+  /** The digest of the definition that ran (a retry under a changed policy runs the new one). */
+  readonly definitionDigest: Digest;
+  readonly outcome: HandoffOutcome;
+  readonly attempts: number;
+  /** Why it failed, bounded. */
+  readonly error?: string;
+  /** The commit a Git hand-off made (or found already there). */
+  readonly commit?: string;
+  readonly by: string;
+  readonly at: string;
 }
 
 /** A recurring freeze window: from each time `cron` fires in `timezone`, for `duration` on the local clock. */
@@ -170,6 +242,16 @@ export interface ReleaseManifest {
   readonly testedIn?: readonly string[];
   readonly dependencies?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * An unplanned fix (a hotfix, a patch for an incident): counted by the rework rate of `tollgate
+   * metrics` (docs/metrics.md). Absent on a planned release, so older manifests keep their digest.
+   */
+  readonly unplanned?: boolean;
+  /**
+   * When the change was committed (RFC 3339 with its zone): lead time counts from it instead of from
+   * the release's creation (docs/metrics.md).
+   */
+  readonly commitTime?: string;
 }
 
 export interface Release {
@@ -396,6 +478,29 @@ export interface StageHold {
   readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
 }
 
+// ---------------------------------------------------------------- incident
+
+/**
+ * Something went wrong with the release that holds a stage (`tollgate incident open SUBJECT --stage S
+ * --reason T`): linked to that release and to the promotion that put it there, until someone resolves
+ * it. Incidents feed the delivery metrics: the promotion counts as a failed change, and the time from
+ * opening to resolving is a time to restore (docs/metrics.md).
+ */
+export interface Incident {
+  readonly id: string;
+  readonly subject: string;
+  readonly stage: string;
+  /** The release that held the stage when the incident was opened. */
+  readonly version: string;
+  readonly releaseDigest: Digest;
+  /** The promotion (or rollback) that put that release into the stage. */
+  readonly promotionId: string;
+  readonly openedBy: string;
+  readonly openedAt: string;
+  readonly reason: string;
+  readonly resolved?: { readonly by: string; readonly at: string; readonly note?: string };
+}
+
 // ---------------------------------------------------------------- decision
 
 export interface RequirementResult {
@@ -446,6 +551,8 @@ export interface Decision {
   readonly gates: readonly GateResult[];
   /** Gates of this stage whose `when` does not hold for this release. */
   readonly notApplicable: readonly string[];
+  /** Hand-offs to deployment of the release's latest promotion into the stage, if any ran (status only). */
+  readonly handoff?: readonly HandoffRecord[];
   /**
    * The follow-up items of the release's break-glass promotions into this stage, open or done
    * (exception.ts `FollowUp`); absent when it was never promoted there with break-glass.

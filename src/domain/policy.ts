@@ -9,7 +9,7 @@ import type { Digest } from './digest.js';
 import { checkInterval, isValidDuration } from './duration.js';
 import { checkRecurring } from './freeze.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
-import type { Policy } from './model.js';
+import type { HandoffDef, Policy } from './model.js';
 import {
   formatPath,
   formatProblems,
@@ -58,6 +58,73 @@ const RecurringFreezeSchema = z
     if (message !== undefined) ctx.addIssue({ code: 'custom', message });
   });
 
+// ---------------------------------------------------------------- hand-offs (docs/handoff.md)
+
+const duration = (example: string) =>
+  checkedString((v) => (isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. ${example}`));
+
+/** Text handed to `git` or a program as an argument: never read as one of its options. */
+const notAnOption = (what: string) => checkedString((v) => (v === '' ? `${what} must not be empty` : v.startsWith('-') ? `${what} must not start with "-"` : undefined));
+
+const HandoffGitSchema = z.strictObject({
+  git: z.strictObject({
+    repo: notAnOption('repo'),
+    branch: checkedString((v) =>
+      /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]+(?<![./])$/.test(v) ? undefined : `branch ${JSON.stringify(v)} is not a branch name: letters, digits, ".", "_", "-" and "/"`,
+    ).optional(),
+    file: checkedString((v) =>
+      v === '' || v.startsWith('/') || v.split('/').some((seg) => seg === '..' || seg === '.git' || seg === '')
+        ? `file ${JSON.stringify(v)} must be a path inside the repository: relative, without "..", "//" or ".git"`
+        : undefined,
+    ),
+    set: z
+      .strictObject({
+        path: checkedString((v) => (v !== '' && v.split('.').every((seg) => seg !== '') ? undefined : `path ${JSON.stringify(v)} must be field names (or list indexes) joined by ".", e.g. image.tag`)),
+        // YAML reads `value: 2` as a number; the field is set to the text as written.
+        value: z.union([z.string(), z.number(), z.boolean()]).transform(String),
+      })
+      .optional(),
+  }),
+});
+
+const HandoffCommandSchema = z.strictObject({
+  command: z.array(z.string()).min(1, { error: 'command must name a program and its arguments' }).refine((a) => a[0] !== '', { error: 'command must name a program first' }),
+  timeout: duration('30s, 5m').optional(),
+});
+
+const HandoffWebhookSchema = z.strictObject({
+  webhook: checkedString((v) =>
+    /^https?:\/\/[^\s]+$/.test(v) || /^whk_[0-9a-f]+$/.test(v) ? undefined : `webhook ${JSON.stringify(v)} must be an http(s) URL or the id of a registered webhook (whk_…, \`tollgate webhook list\`)`,
+  ),
+  timeout: duration('10s, 1m').optional(),
+});
+
+const HANDOFF_SCHEMAS = { git: HandoffGitSchema, command: HandoffCommandSchema, webhook: HandoffWebhookSchema } as const;
+
+/**
+ * One hand-off: a map with exactly one of `git`, `command`, `webhook`. Chosen by its key first, so a
+ * problem is reported at its field (a plain union of three maps could only say "another value").
+ */
+const HandoffSchema = z.unknown().transform((v, ctx): HandoffDef => {
+  const kinds = isPlainObject(v) ? (Object.keys(HANDOFF_SCHEMAS) as (keyof typeof HANDOFF_SCHEMAS)[]).filter((k) => Object.hasOwn(v, k)) : [];
+  if (kinds.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        kinds.length > 1
+          ? `a hand-off is one of git, command or webhook, not ${kinds.join(' and ')}: write one entry each`
+          : 'a hand-off is a map with one of git, command or webhook: { git: { repo, file } }, { command: [program, args…] } or { webhook: URL }',
+    });
+    return z.NEVER;
+  }
+  const result = HANDOFF_SCHEMAS[kinds[0]!].safeParse(v);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }
+  return result.data as HandoffDef;
+});
+
 const StageSchema = z.strictObject({
   name: identifier,
   after: identifier.optional(),
@@ -69,6 +136,7 @@ const StageSchema = z.strictObject({
   rollback: z.array(identifier).min(1).optional(),
   clear: z.array(identifier).min(1).optional(),
   breakGlass: z.lazy(() => BreakGlassSchema).optional(),
+  handoff: z.array(HandoffSchema).min(1).optional(),
 });
 
 const ChecklistItemSchema = z.strictObject({

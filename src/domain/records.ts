@@ -21,6 +21,8 @@ export const VOUCHED_TABLES = [
   'stage_holders',
   'stage_holds',
   'exception_signoffs',
+  'incidents',
+  'handoffs',
   'api_tokens',
   'webhooks',
   'passkeys',

@@ -10,6 +10,8 @@ import type { ReleaseManifest } from './model.js';
 export const SUBJECT_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 /** A version: semver and most other schemes (`2.4.0`, `2024.06.1`, `2.4.0-rc.1+build.5`). */
 export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
+/** A time with its zone (RFC 3339), as a manifest's `commitTime`: without a zone it would name another moment on every machine. */
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The release digest: canonical JSON of the normalized manifest, absent fields left out. */
 export function releaseDigest(manifest: ReleaseManifest): Digest {

@@ -19,6 +19,7 @@ import { createServerMetrics } from './metrics.js';
 import { createReadCache, NO_CACHE, type ReadCache } from './read-cache.js';
 import type { RouteSpec } from './route.js';
 import { auditRoutes } from './routes/audit.js';
+import { deliveryRoutes } from './routes/delivery.js';
 import { checklistRoutes } from './routes/checklist.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
@@ -32,6 +33,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
+import { storageFailure } from '../store/failures.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
@@ -91,6 +93,7 @@ function allRoutes(version: string): RouteSpec[] {
     ...validationRoutes,
     ...promotionRoutes,
     ...auditRoutes,
+    ...deliveryRoutes,
     ...tokenRoutes,
     ...webhookRoutes,
     ...passkeyRoutes,
@@ -286,6 +289,8 @@ function validate<T>(schema: z.ZodType<T>, data: unknown, part: 'path' | 'query'
 /** What Fastify itself refuses (unparsable JSON, a body too large, another content type) in our codes. */
 function asTollgateError(err: FastifyError, req: FastifyRequest): TollgateError | undefined {
   if (err instanceof TollgateError) return err;
+  const storage = storageFailure(err);
+  if (storage) return storage;
   const status = err.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (status === 413) {

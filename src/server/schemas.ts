@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { DIGEST_PATTERN } from '../domain/digest.js';
-import { SUBJECT_PATTERN, VERSION_PATTERN } from '../domain/release-digest.js';
+import { RFC3339, SUBJECT_PATTERN, VERSION_PATTERN } from '../domain/release-digest.js';
 import { ARTIFACT_KINDS, RISK_TIERS } from '../domain/model.js';
 import { NAME_PATTERN } from '../domain/policy-digests.js';
 
@@ -102,6 +102,8 @@ export const ReleaseManifestBody = z
     testedIn: z.array(ManifestText).max(100).optional(),
     dependencies: z.record(ManifestText, z.string().max(1 * KiB)).optional(),
     labels: z.record(ManifestText, z.string().max(1 * KiB)).optional(),
+    unplanned: z.boolean().optional(),
+    commitTime: z.string().max(100).regex(RFC3339, 'must be an RFC 3339 time with its zone, e.g. 2026-12-01T09:30:00Z').optional(),
   })
   .superRefine((m, ctx) => {
     const names = new Set<string>();
@@ -243,6 +245,23 @@ export const SignedException = z.strictObject({
 export const RollbackBody = z.strictObject({ stage: Name, reason: Text });
 
 export const ClearBody = z.strictObject({ stage: Name, reason: Text });
+
+export const OpenIncidentBody = z.strictObject({ stage: Name, reason: Text });
+
+export const ResolveIncidentBody = z.strictObject({ note: Text.optional() });
+
+/** `GET /api/incidents`: `open=true` for the unresolved ones only. */
+export const IncidentsQuery = z.strictObject({ subject: Name.optional(), open: z.enum(['true', 'false']).optional() });
+
+/** `GET /api/metrics` (see service/metrics.ts). */
+export const MetricsQuery = z.strictObject({
+  subject: Name.optional(),
+  /** A date, a time with its zone, or a duration back from now (`30d`), as for the audit log. */
+  since: Name.optional(),
+  /** The stage the DORA figures are about; the policy's last stage when absent. */
+  stage: Name.optional(),
+});
+export const HandoffRetryBody = z.strictObject({ stage: Name });
 
 export const AuditVerifyBody = z.strictObject({
   /** A checkpoint note kept elsewhere (`tollgate audit checkpoint`): the log must extend it. */

@@ -37,6 +37,9 @@ export async function createRelease(deps: ServiceDeps, actor: string | undefined
         risk: manifest.risk,
         owner: manifest.owner,
         artifacts: manifest.artifacts.map((a) => ({ name: a.name, sha256: a.sha256 })),
+        // What the delivery metrics read (docs/metrics.md), only when the manifest says it.
+        ...(manifest.unplanned !== undefined ? { unplanned: manifest.unplanned } : {}),
+        ...(manifest.commitTime !== undefined ? { commitTime: manifest.commitTime } : {}),
       }),
     );
     return { release: name, digest, created: true };

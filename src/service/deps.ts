@@ -11,5 +11,10 @@ export interface ServiceDeps {
   /** The server's earlier public keys, after rotations: old checkpoints stay verifiable. */
   readonly previousKeys?: readonly KeyObject[];
   readonly now: () => Date;
+  /**
+   * Where hand-offs to deployment run (docs/handoff.md): the environment a command or `git` gets (a
+   * few variables, never Tollgate's own secrets) and the folder relative paths are read from.
+   */
+  readonly handoff?: { readonly env: Readonly<Record<string, string>>; readonly cwd: string };
 }
 

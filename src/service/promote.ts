@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
-import { releaseName, type BreakGlassMark, type Decision, type Promotion } from '../domain/model.js';
+import { releaseName, type BreakGlassMark, type Decision, type HandoffRecord, type Promotion } from '../domain/model.js';
 import { breakGlassFor } from '../domain/exception.js';
 import { holdersOf } from '../domain/policy-digests.js';
 import { requireStageRole } from '../domain/stage-roles.js';
@@ -20,6 +20,8 @@ export interface PromoteOptions {
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
   readonly promotion?: Promotion;
+  /** The hand-offs to deployment run after the promotion committed (docs/handoff.md); absent when the stage has none. */
+  readonly handoff?: readonly HandoffRecord[];
 }
 
 /**
@@ -95,6 +97,14 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
           policy: { version: active.version, digest: active.digest },
           previous: holder?.version ?? null,
           gates: decision.gates.map((g) => ({ id: g.id, outcome: g.outcome, digest: g.digest ?? null })),
+          // Where the approved bytes are and what they are: a `release.promoted` webhook hands them to deployment.
+          artifacts: release.manifest.artifacts.map((a) => ({
+            name: a.name,
+            kind: a.kind,
+            ...(a.uri !== undefined ? { uri: a.uri } : {}),
+            ...(a.path !== undefined ? { path: a.path } : {}),
+            sha256: a.sha256,
+          })),
           ...(mark ? { breakGlass: mark } : {}),
         }),
       );

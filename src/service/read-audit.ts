@@ -71,9 +71,10 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\
 
 /**
  * `since` as the log writes times (`toISOString`, UTC), so the database compares text: a date is its
- * midnight UTC, a time must name its zone, a duration counts back from now.
+ * midnight UTC, a time must name its zone, a duration counts back from now. `tollgate metrics
+ * --since` reads the same forms.
  */
-function sinceTime(since: string, now: Date): string {
+export function sinceTime(since: string, now: Date): string {
   if (DATE_ONLY.test(since) || DATE_TIME.test(since)) {
     const t = Date.parse(DATE_ONLY.test(since) ? `${since}T00:00:00Z` : since);
     if (Number.isNaN(t)) throw tollgateError('TG_USAGE', `--since "${since}" is not a real date or time`);

@@ -1,5 +1,6 @@
-import { releaseName, type Promotion, type Release, type StageHold } from '../domain/model.js';
+import { releaseName, type HandoffRecord, type Promotion, type Release, type StageHold } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
+import { vouchedHandoffs } from './handoff.js';
 import { activePolicy, requireRelease } from './lookup.js';
 import { FOLLOW_UP_GATE, followUpsOf, type FollowUp } from '../domain/exception.js';
 import { decisionRows, holderRow, requireVouched } from './vouch.js';
@@ -39,6 +40,8 @@ export interface ReleaseDetail extends ReleaseSummary {
   readonly promotions: PromotionRecord[];
   /** Rollbacks that took this release out of a stage, oldest first. */
   readonly rollbacks: RollbackRecord[];
+  /** Hand-offs to deployment of its promotions (the latest attempt of each), in order of promotion. */
+  readonly handoffs: HandoffRecord[];
   /** Waivers of its requirements (accepted risk), oldest first; absent when there are none. */
   readonly waivers?: WaiverRecord[];
   /** Break-glass sign-offs given for it, oldest first; absent when there are none. */
@@ -142,12 +145,14 @@ export async function showRelease(store: StoreReader, ref: string): Promise<Rele
   const breakGlassSignoffs: BreakGlassSignoffRecord[] = exceptions
     .filter((e) => e.kind === 'break-glass')
     .map((e) => ({ id: e.id, stage: e.stage, by: e.signer, role: e.role, reason: e.reason, at: e.at, ...(usedBy.has(e.id) ? { usedBy: usedBy.get(e.id)! } : {}) }));
+  const handoffs = await vouchedHandoffs(store, promotions.map((p) => p.id));
   return {
     ...summary(r, holds),
     manifest: r.manifest,
     createdBy: r.createdBy,
     promotions,
     rollbacks,
+    handoffs,
     ...(waivers.length > 0 ? { waivers } : {}),
     ...(breakGlassSignoffs.length > 0 ? { breakGlassSignoffs } : {}),
     ...(followUps.length > 0 ? { followUps } : {}),

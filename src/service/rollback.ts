@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { tollgateError } from '../domain/errors.js';
-import type { Promotion, StageHold } from '../domain/model.js';
+import type { HandoffRecord, Promotion, StageHold } from '../domain/model.js';
 import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -17,6 +17,8 @@ export interface RollbackResult {
   readonly promotion: Promotion;
   /** The hold on the release rolled back, until `release clear`. */
   readonly hold: StageHold;
+  /** The hand-offs to deployment of the release put back (docs/handoff.md); absent when the stage has none. */
+  readonly handoff?: readonly HandoffRecord[];
 }
 
 /**

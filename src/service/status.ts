@@ -4,6 +4,7 @@ import type { EvaluateContext } from '../domain/evaluate.js';
 import type { Decision, EvidenceSet, Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { requirePolicy, requireRelease, requireStage } from './lookup.js';
+import { stageHandoffs } from './handoff.js';
 import { decisionRows, evidencePasskeys, requireVouched, vouchedHolder } from './vouch.js';
 
 /** The decision for a release entering a stage, from what the store holds now. */
@@ -37,7 +38,9 @@ export async function decideWithHorizon(
     ...record,
     ...(promoter !== undefined ? { promoter } : {}),
   });
-  return { decision, horizon: decisionHorizon(active.policy, evidence, stage, now, { history: record.history, releaseDigest: release.digest }) };
+  // Not part of the decision: what became of the hand-offs to deployment of its latest promotion here.
+  const handoff = await stageHandoffs(store, release.digest, stage, record.history);
+  return { decision: handoff.length > 0 ? { ...decision, handoff } : decision, horizon: decisionHorizon(active.policy, evidence, stage, now, { history: record.history, releaseDigest: release.digest }) };
 }
 
 /**

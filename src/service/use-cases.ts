@@ -4,7 +4,7 @@
  * (server/app.ts), so a command answers the same in local and in remote mode (DESIGN.md rule 6).
  */
 import type { DsseEnvelope } from '../audit/dsse.js';
-import type { Decision, EvidenceSet, ExceptionPayload, ExceptionSignoff, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import type { Decision, EvidenceSet, ExceptionPayload, ExceptionSignoff, HandoffRecord, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
 import { applyPolicy, type ApplyPolicyResult } from './apply-policy.js';
 import { completeItem, type CheckInput, type CheckResult } from './check.js';
 import { createRelease, type CreateReleaseResult } from './create-release.js';
@@ -12,6 +12,7 @@ import type { ServiceDeps } from './deps.js';
 import { activePolicy, requirePolicy, requireRelease } from './lookup.js';
 import { promote, type PromoteOptions, type PromoteResult } from './promote.js';
 import { draftException, recordException, type ExceptionDraft, type ExceptionRequest } from './exception.js';
+import { handOff, retryHandoffs, type HandoffRetryResult } from './handoff.js';
 import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
 import { rollback, type RollbackResult } from './rollback.js';
 import { clearHold, type ClearResult } from './clear-hold.js';
@@ -41,8 +42,10 @@ import {
 } from './passkeys.js';
 import { diffPolicy, listPolicies, showPolicy, type PolicyDetail, type PolicyDiff, type PolicyListEntry } from './policy-history.js';
 import { readAuditLog, type AuditLogPage, type AuditLogQuery } from './read-audit.js';
+import { listIncidents, openIncident, resolveIncident, type IncidentInfo } from './incidents.js';
+import { deliveryMetrics, type DeliveryMetrics, type MetricsQuery } from './metrics.js';
 
-export type { AuditLogPage, AuditLogQuery, PolicyDetail, PolicyDiff, PolicyListEntry };
+export type { AuditLogPage, AuditLogQuery, DeliveryMetrics, IncidentInfo, MetricsQuery, PolicyDetail, PolicyDiff, PolicyListEntry };
 
 export interface PolicyInfo {
   readonly name: string;
@@ -93,6 +96,15 @@ export interface UseCases {
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
   /** Lifts the hold a rollback put on the release for the stage. */
   clearHold(ref: string, stage: string, reason: string): Promise<ClearResult>;
+  /** Opens an incident on the release that holds the stage of the subject now. */
+  openIncident(subject: string, stage: string, reason: string): Promise<IncidentInfo>;
+  resolveIncident(id: string, note?: string): Promise<IncidentInfo>;
+  /** Incidents, oldest first; `open` for the unresolved ones only. */
+  listIncidents(filter?: { subject?: string; open?: boolean }): Promise<IncidentInfo[]>;
+  /** Delivery metrics from the audit log (docs/metrics.md). */
+  metrics(query?: MetricsQuery): Promise<DeliveryMetrics>;
+  /** Runs again the hand-offs to deployment of the release in the stage that have not succeeded. */
+  retryHandoffs(ref: string, stage: string): Promise<HandoffRetryResult>;
   auditVerify(opts?: { since?: string }): Promise<AuditVerifyResult>;
   /** One page of the audit log's events that match the query, oldest first. */
   auditLog(query: AuditLogQuery): Promise<AuditLogPage>;
@@ -136,6 +148,42 @@ export function createDeskUseCases(deps: ServiceDeps, actor: string | undefined)
   };
 }
 
+function withHandoff<T extends object>(result: T, handoff: readonly HandoffRecord[]): T & { handoff?: readonly HandoffRecord[] } {
+  return handoff.length > 0 ? { ...result, handoff } : result;
+}
+
+/**
+ * The hand-offs of a committed move. Should running or recording them fail unexpectedly (the database
+ * gone between the two transactions), the move still happened and is reported: the failure comes back
+ * as a failed entry of the answer, never as an error that would read as "not promoted".
+ */
+async function handOffSafely(deps: ServiceDeps, promotion: Promotion): Promise<HandoffRecord[]> {
+  try {
+    return await handOff(deps, promotion);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return [
+      {
+        id: `${promotion.id}/*`,
+        promotionId: promotion.id,
+        subject: promotion.subject,
+        stage: promotion.stage,
+        version: promotion.version,
+        releaseDigest: promotion.releaseDigest,
+        index: -1,
+        kind: 'command',
+        target: 'the hand-offs',
+        definitionDigest: promotion.policyDigest,
+        outcome: 'failed',
+        attempts: 0,
+        error: `could not run or record the hand-offs: ${message.slice(0, 500)} (nothing is recorded: run \`tollgate handoff retry ${promotion.subject}@${promotion.version} --stage ${promotion.stage}\`)`,
+        by: promotion.by,
+        at: deps.now().toISOString(),
+      },
+    ];
+  }
+}
+
 /** The use cases over `deps`, acting as `actor` (undefined: nobody named, as in `init`). */
 export function createUseCases(deps: ServiceDeps, actor: string | undefined): UseCases {
   return {
@@ -171,9 +219,21 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       const release = await requireRelease(deps.store, ref);
       return { release: await showRelease(deps.store, ref), evidence: await deps.store.evidence(release.digest) };
     },
-    promote: (ref, stage, opts) => promote(deps, actor, ref, stage, opts),
-    rollback: (subject, stage, reason) => rollback(deps, actor, subject, stage, reason),
+    // The hand-offs run after the move has committed, whatever becomes of them (service/handoff.ts).
+    promote: async (ref, stage, opts) => {
+      const result = await promote(deps, actor, ref, stage, opts);
+      return result.promotion ? withHandoff(result, await handOffSafely(deps, result.promotion)) : result;
+    },
+    rollback: async (subject, stage, reason) => {
+      const result = await rollback(deps, actor, subject, stage, reason);
+      return withHandoff(result, await handOffSafely(deps, result.promotion));
+    },
     clearHold: (ref, stage, reason) => clearHold(deps, actor, ref, stage, reason),
+    openIncident: (subject, stage, reason) => openIncident(deps, actor, subject, stage, reason),
+    resolveIncident: (id, note) => resolveIncident(deps, actor, id, note),
+    listIncidents: (filter) => listIncidents(deps.store, filter),
+    metrics: (query) => deliveryMetrics(deps.store, query ?? {}, deps.now()),
+    retryHandoffs: (ref, stage) => retryHandoffs(deps, actor, ref, stage),
     auditVerify: (opts) => verifyAudit(deps.store, deps.serverKey, { ...opts, keys: deps.previousKeys ?? [] }),
     auditLog: (query) => readAuditLog(deps.store, query, deps.now()),
     auditCheckpoint: async () => {

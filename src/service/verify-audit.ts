@@ -11,6 +11,7 @@ import { emptyRoot, foldPieces, nodeHash, rootPieces } from '../audit/merkle.js'
 import { createStateReplay, type RowFinding, type StoredRow } from '../audit/replay.js';
 import { openCheckpoint } from '../audit/tree.js';
 import { digestBytes } from '../domain/digest.js';
+import { tollgateError } from '../domain/errors.js';
 import { formatPublicKey, verifyBytes } from '../domain/keys.js';
 import { claimsOf, VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
 import { nodeKey } from '../store/audit-queries.js';
@@ -161,7 +162,13 @@ export async function verifyAudit(store: StoreReader, serverKey: KeyObject, opts
   // 5. A checkpoint kept elsewhere: the log's first `size` events must have the root it signs. It may
   // predate a key rotation: any of the server's keys may have signed it.
   const keys = [publicKey, ...(opts.keys ?? [])];
-  const opened = keys.map((k) => openCheckpoint(opts.since!, k)).find((o) => o.ok);
+  const tries = keys.map((k) => openCheckpoint(opts.since!, k));
+  const opened = tries.find((o) => o.ok);
+  const first = tries[0];
+  // Text that is not a signed checkpoint at all is bad input (exit 2), not a log that fails to verify.
+  if (!opened && first && !first.ok && (first.reason === 'the checkpoint has no signature line' || first.reason.startsWith('malformed note'))) {
+    throw tollgateError('TG_USAGE', `--since: the file is not a checkpoint (${first.reason}); save one with \`tollgate audit checkpoint > FILE\``);
+  }
   if (!opened || !opened.ok) return { ...out, ok: false, firstBad: { seq: 0, reason: 'the saved checkpoint is not signed by any of the server keys' } };
   const saved = opened.checkpoint;
   const savedRoot = Buffer.from(saved.rootHash);

@@ -8,17 +8,19 @@ import type {
   ChecklistCompletion,
   EvidenceSet,
   ExceptionSignoff,
+  Incident,
   PolicyVersion,
   Promotion,
   Release,
   Signoff,
   StageHold,
+  HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toException, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
+import { toChecklist, toException, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromException, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -130,6 +132,21 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
     return row && toPromotion(row);
   },
 
+  async incidents(filter: { subject?: string; stage?: string; open?: boolean } = {}): Promise<Incident[]> {
+    let q = this.db.selectFrom('incidents').selectAll();
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    if (filter.open === true) q = q.where('resolved_at', 'is', null);
+    if (filter.open === false) q = q.where('resolved_at', 'is not', null);
+    const rows = await q.orderBy('opened_at').orderBy('audit_seq').orderBy('id').execute();
+    return rows.map(toIncident);
+  },
+
+  async findIncident(id: string): Promise<Incident | undefined> {
+    const row = await this.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toIncident(row);
+  },
+
   async stageHolds(filter: { subject?: string; stage?: string; releaseDigest?: Digest } = {}): Promise<StageHold[]> {
     let q = this.db.selectFrom('stage_holds').selectAll();
     if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
@@ -137,6 +154,16 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
     if (filter.releaseDigest !== undefined) q = q.where('release_digest', '=', filter.releaseDigest);
     const rows = await q.orderBy('at').orderBy('id').execute();
     return rows.map(toStageHold);
+  },
+
+  async handoffs(filter: { promotionIds?: readonly string[]; releaseDigest?: Digest; stage?: string }): Promise<HandoffRecord[]> {
+    if (filter.promotionIds !== undefined && filter.promotionIds.length === 0) return [];
+    let q = this.db.selectFrom('handoffs').selectAll();
+    if (filter.promotionIds !== undefined) q = q.where('promotion_id', 'in', [...filter.promotionIds]);
+    if (filter.releaseDigest !== undefined) q = q.where('release_digest', '=', filter.releaseDigest);
+    if (filter.stage !== undefined) q = q.where('stage', '=', filter.stage);
+    const rows = await q.orderBy('promotion_id').orderBy('idx').execute();
+    return rows.map(toHandoff);
   },
 
   async blob(digest: Digest): Promise<Uint8Array | undefined> {
@@ -242,6 +269,22 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
       .execute();
   },
 
+  async insertIncident(i: Incident, vouch?: Vouch): Promise<void> {
+    const row = fromIncident(i);
+    const auditSeq = await vouched(vouch, [claimOf('incidents', row)]);
+    await this.db.insertInto('incidents').values({ ...row, audit_seq: auditSeq }).execute();
+  },
+
+  async updateIncident(i: Incident, vouch?: Vouch): Promise<void> {
+    const row = fromIncident(i);
+    const auditSeq = await vouched(vouch, [claimOf('incidents', row)]);
+    await this.db
+      .updateTable('incidents')
+      .set({ resolved_by: row.resolved_by, resolved_at: row.resolved_at, resolve_note: row.resolve_note, audit_seq: auditSeq })
+      .where('id', '=', row.id)
+      .execute();
+  },
+
   async updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void> {
     if (holds.length === 0) return;
     const rows = holds.map(fromStageHold);
@@ -251,6 +294,32 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
         .updateTable('stage_holds')
         .set({ cleared_by: row.cleared_by, cleared_at: row.cleared_at, clear_reason: row.clear_reason, audit_seq: auditSeq })
         .where('id', '=', row.id)
+        .execute();
+    }
+  },
+
+  async putHandoffs(records: readonly HandoffRecord[], vouch?: Vouch): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map(fromHandoff);
+    const auditSeq = await vouched(vouch, rows.map((r) => claimOf('handoffs', r)));
+    for (const row of rows) {
+      await this.db
+        .insertInto('handoffs')
+        .values({ ...row, audit_seq: auditSeq })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            target: eb.ref('excluded.target'),
+            kind: eb.ref('excluded.kind'),
+            definition_digest: eb.ref('excluded.definition_digest'),
+            outcome: eb.ref('excluded.outcome'),
+            attempts: eb.ref('excluded.attempts'),
+            error: eb.ref('excluded.error'),
+            commit_id: eb.ref('excluded.commit_id'),
+            by_user: eb.ref('excluded.by_user'),
+            at: eb.ref('excluded.at'),
+            audit_seq: eb.ref('excluded.audit_seq'),
+          })),
+        )
         .execute();
     }
   },

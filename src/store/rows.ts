@@ -10,6 +10,8 @@ import type { VouchedTable } from '../domain/records.js';
 import type {
   ChecklistCompletion,
   ExceptionSignoff,
+  HandoffRecord,
+  Incident,
   PolicyVersion,
   Promotion,
   StageHold,
@@ -25,6 +27,8 @@ import type {
   AuditEventsTable,
   ChecklistCompletionsTable,
   ExceptionSignoffsTable,
+  HandoffsTable,
+  IncidentsTable,
   PasskeysTable,
   PoliciesTable,
   PromotionsTable,
@@ -156,6 +160,45 @@ export function toStageHold(r: StageHoldsTable): StageHold {
     at: r.at,
     reason: r.reason,
     ...(r.cleared_at !== null ? { cleared: { by: r.cleared_by ?? '', at: r.cleared_at, reason: r.clear_reason ?? '' } } : {}),
+  };
+}
+
+export function toIncident(r: IncidentsTable): Incident {
+  return {
+    id: r.id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    promotionId: r.promotion_id,
+    openedBy: r.opened_by,
+    openedAt: r.opened_at,
+    reason: r.reason,
+    ...(r.resolved_at !== null
+      ? { resolved: { by: r.resolved_by ?? '', at: r.resolved_at, ...(r.resolve_note !== null ? { note: r.resolve_note } : {}) } }
+      : {}),
+  };
+}
+
+export function toHandoff(r: HandoffsTable): HandoffRecord {
+  return {
+    id: r.id,
+    promotionId: r.promotion_id,
+    subject: r.subject,
+    stage: r.stage,
+    version: r.version,
+    releaseDigest: r.release_digest as Digest,
+    // PostgreSQL's driver may hand back integers as numbers or text depending on the type; both are numbers here.
+    index: Number(r.idx),
+    kind: r.kind as HandoffRecord['kind'],
+    target: r.target,
+    definitionDigest: r.definition_digest as Digest,
+    outcome: r.outcome as HandoffRecord['outcome'],
+    attempts: Number(r.attempts),
+    ...(r.error !== null ? { error: r.error } : {}),
+    ...(r.commit_id !== null ? { commit: r.commit_id } : {}),
+    by: r.by_user,
+    at: r.at,
   };
 }
 

@@ -281,6 +281,48 @@ export interface ExceptionSignoffsTable {
   audit_seq: number | null;
 }
 
+/** Incidents (migration 0008): linked to the release holding a stage, open until resolved. */
+export interface IncidentsTable {
+  id: string;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  /** The promotion (or rollback) that put the release into the stage. */
+  promotion_id: string;
+  opened_by: string;
+  opened_at: string;
+  reason: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  resolve_note: string | null;
+  /** The audit event that wrote the row last: the opening, then the resolution. */
+  audit_seq: number | null;
+}
+
+/** One hand-off of a promotion, its latest attempt (migration 0010). */
+export interface HandoffsTable {
+  /** `PROMOTION_ID/INDEX`. */
+  id: string;
+  promotion_id: string;
+  subject: string;
+  stage: string;
+  version: string;
+  release_digest: string;
+  idx: number;
+  kind: string;
+  target: string;
+  definition_digest: string;
+  outcome: string;
+  attempts: number;
+  error: string | null;
+  commit_id: string | null;
+  by_user: string;
+  at: string;
+  /** The audit event that wrote the row last: the latest attempt's `HandoffRecorded`. */
+  audit_seq: number | null;
+}
+
 export interface Database {
   policies: PoliciesTable;
   releases: ReleasesTable;
@@ -292,6 +334,8 @@ export interface Database {
   stage_holders: StageHoldersTable;
   stage_holds: StageHoldsTable;
   exception_signoffs: ExceptionSignoffsTable;
+  incidents: IncidentsTable;
+  handoffs: HandoffsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_nodes: AuditNodesTable;

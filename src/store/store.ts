@@ -15,11 +15,13 @@ import type {
   ChecklistCompletion,
   EvidenceSet,
   ExceptionSignoff,
+  Incident,
   PolicyVersion,
   Promotion,
   Release,
   Signoff,
   StageHold,
+  HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
 import type { SqlDialectName } from './dialect.js';
@@ -157,6 +159,11 @@ export interface RecordReader {
   stageHolder(subject: string, stage: string): Promise<Promotion | undefined>;
   /** Rollback holds (cleared ones included), oldest first. */
   stageHolds(filter?: { subject?: string; stage?: string; releaseDigest?: Digest }): Promise<StageHold[]>;
+  /** Incidents (resolved ones included, unless `open`), oldest first. */
+  incidents(filter?: { subject?: string; stage?: string; open?: boolean }): Promise<Incident[]>;
+  findIncident(id: string): Promise<Incident | undefined>;
+  /** Hand-offs to deployment (their latest attempts), in order of promotion and place in the stage's list. */
+  handoffs(filter: { promotionIds?: readonly string[]; releaseDigest?: Digest; stage?: string }): Promise<HandoffRecord[]>;
   blob(digest: Digest): Promise<Uint8Array | undefined>;
 }
 
@@ -197,6 +204,11 @@ export interface RecordWriter {
   insertPromotion(p: Promotion, vouch?: Vouch, hold?: StageHold): Promise<void>;
   /** Rewrites holds with their `cleared` fields set; one event claims every row again. */
   updateStageHolds(holds: readonly StageHold[], vouch?: Vouch): Promise<void>;
+  insertIncident(i: Incident, vouch?: Vouch): Promise<void>;
+  /** Rewrites an incident with its `resolved` fields set; its event claims the row again. */
+  updateIncident(i: Incident, vouch?: Vouch): Promise<void>;
+  /** Records hand-offs' latest attempts (inserted, or replacing the earlier attempt); one event claims every row. */
+  putHandoffs(records: readonly HandoffRecord[], vouch?: Vouch): Promise<void>;
 }
 
 /** The hash-linked audit log and its signed checkpoints. */

@@ -6,7 +6,7 @@
  * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
  */
 import type { Digest } from '../domain/digest.js';
-import type { ChecklistCompletion, ExceptionSignoff, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
+import type { ChecklistCompletion, ExceptionSignoff, HandoffRecord, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
@@ -229,6 +229,46 @@ export function fromException(e: ExceptionSignoff): VouchedRow<'exception_signof
     requirement: e.requirement ?? null,
     expires_at: e.expiresAt ?? null,
     signature: e.signature,
+  };
+}
+
+/** An incident, resolved or not. */
+export function fromIncident(i: Incident): VouchedRow<'incidents'> {
+  return {
+    id: i.id,
+    subject: i.subject,
+    stage: i.stage,
+    version: i.version,
+    release_digest: i.releaseDigest,
+    promotion_id: i.promotionId,
+    opened_by: i.openedBy,
+    opened_at: i.openedAt,
+    reason: i.reason,
+    resolved_by: i.resolved?.by ?? null,
+    resolved_at: i.resolved?.at ?? null,
+    resolve_note: i.resolved?.note ?? null,
+  };
+}
+
+/** A hand-off's latest attempt. */
+export function fromHandoff(h: HandoffRecord): VouchedRow<'handoffs'> {
+  return {
+    id: h.id,
+    promotion_id: h.promotionId,
+    subject: h.subject,
+    stage: h.stage,
+    version: h.version,
+    release_digest: h.releaseDigest,
+    idx: h.index,
+    kind: h.kind,
+    target: h.target,
+    definition_digest: h.definitionDigest,
+    outcome: h.outcome,
+    attempts: h.attempts,
+    error: h.error ?? null,
+    commit_id: h.commit ?? null,
+    by_user: h.by,
+    at: h.at,
   };
 }
 

@@ -209,7 +209,15 @@ function tallyReport(text: string, key: string, tally: Tally): void {
   // The parser itself is lenient about broken XML; a truncated report must not count as a short one.
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new InputError(`${key}: not well-formed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`);
-  const doc = asNode(parser.parse(text));
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(text);
+  } catch (err) {
+    // The validator and the parser disagree on a few broken inputs (an unclosed comment after the
+    // root): the report is still not one we can read, and says where it is.
+    throw new InputError(`${key}: not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const doc = asNode(parsed);
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (roots.includes('testsuites')) {
     tallySuite(asNode(doc.testsuites), key, tally);

@@ -13,6 +13,9 @@ const RAISES: Record<AuditEventType, WebhookEventType[]> = {
   ReleaseCleared: [],
   RequirementWaived: [],
   BreakGlassSignedOff: [],
+  IncidentOpened: [],
+  IncidentResolved: [],
+  HandoffRecorded: [],
   ReleaseCreated: [],
   ChecklistItemCompleted: [],
   ValidationRecorded: [],
@@ -41,6 +44,12 @@ describe('webhookEventsOf', () => {
     const audit = event('PromotionBlocked', { signoffsNeeded: [{ gate: 'approvals', role: 'security', outcome: 'missing' }] });
     expect(webhookEventsOf([audit]).map((e) => e.type)).toEqual(['promotion.blocked', 'signoff.requested']);
     expect(webhookEventsOf([event('PromotionBlocked', { signoffsNeeded: [] })]).map((e) => e.type)).toEqual(['promotion.blocked']);
+  });
+
+  it('tells of a failed hand-off to deployment, and of none that succeeded', () => {
+    const failed = event('HandoffRecorded', { handoffs: [{ index: 0, outcome: 'succeeded' }, { index: 1, outcome: 'failed', error: 'exit code 1' }] });
+    expect(webhookEventsOf([failed]).map((e) => e.type)).toEqual(['handoff.failed']);
+    expect(webhookEventsOf([event('HandoffRecorded', { handoffs: [{ index: 0, outcome: 'succeeded' }] })])).toEqual([]);
   });
 
   it('raises nothing for a type read back that this version does not write', () => {

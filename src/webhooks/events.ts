@@ -6,7 +6,7 @@
 import { isAuditEventType, type AuditEvent } from '../audit/events.js';
 
 /** The event types a webhook can subscribe to (`*`: all of them). */
-export const WEBHOOK_EVENTS = ['signoff.requested', 'signoff.recorded', 'promotion.blocked', 'release.promoted', 'release.rolled_back'] as const;
+export const WEBHOOK_EVENTS = ['signoff.requested', 'signoff.recorded', 'promotion.blocked', 'release.promoted', 'release.rolled_back', 'handoff.failed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 export const ALL_EVENTS = '*';
 
@@ -27,6 +27,11 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
       return ['release.promoted'];
     case 'ReleaseRolledBack':
       return ['release.rolled_back'];
+    case 'HandoffRecorded': {
+      // A failed hand-off to deployment is never silent: whoever watches for it hears at once.
+      const handoffs = event.data.handoffs;
+      return Array.isArray(handoffs) && handoffs.some((h) => (h as { outcome?: unknown }).outcome === 'failed') ? ['handoff.failed'] : [];
+    }
     case 'PromotionBlocked': {
       const needed = event.data.signoffsNeeded;
       return Array.isArray(needed) && needed.length > 0 ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
@@ -35,6 +40,9 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     case 'ReleaseCleared':
     case 'RequirementWaived':
     case 'BreakGlassSignedOff':
+    // Incidents are opened and resolved by people who already know; a subscriber wanting them can be added later.
+    case 'IncidentOpened':
+    case 'IncidentResolved':
     case 'ReleaseCreated':
     case 'ChecklistItemCompleted':
     case 'ValidationRecorded':

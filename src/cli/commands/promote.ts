@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { tollgateError, TollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
-import { decisionJson, renderDecision } from '../render.js';
+import { decisionJson, handoffWarning, renderDecision, renderHandoffs } from '../render.js';
 
 export function registerPromote(program: Command, ctx: CliContext): void {
   program
@@ -19,7 +19,7 @@ export function registerPromote(program: Command, ctx: CliContext): void {
       try {
         const result = await client.promote(ref, opts.to, opts.breakGlass ? { breakGlass: { reason: opts.reason! } } : {});
         const glass = result.promotion?.breakGlass;
-        ctx.emit(decisionJson(result, { promotion: result.promotion }), () => [
+        ctx.emit(decisionJson(result, { promotion: result.promotion, ...(result.handoff ? { handoff: result.handoff } : {}) }), () => [
           ...renderDecision(result),
           ...(glass
             ? [
@@ -30,7 +30,11 @@ export function registerPromote(program: Command, ctx: CliContext): void {
               ? ['  (nothing was unmet: promoted as an ordinary promotion, not as break-glass)']
               : []),
           ...(result.promotion?.previousVersion ? [`  (it replaces ${result.promotion.subject}@${result.promotion.previousVersion})`] : []),
+          ...renderHandoffs(result.handoff ?? []),
         ]);
+        // The promotion happened (exit 0); a failed hand-off is said on stderr, under --json too.
+        const warning = handoffWarning(result.handoff);
+        if (warning) ctx.io.stderr(`${warning}\n`);
       } catch (err) {
         if (!(err instanceof TollgateError) || err.code !== 'TG_PROMOTION_BLOCKED') throw err;
         const decision = err.details as Decision & { promoted: boolean };

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { tollgateError, type Problem } from '../../domain/errors.js';
 import type { Artifact, ReleaseManifest } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
+import { renderHandoffs } from '../render.js';
 import { readTextFile, sha256File } from '../files.js';
 
 /** Reads a manifest and digests its local artifact files (paths are relative to the manifest). */
@@ -205,6 +206,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         ...(r.breakGlassSignoffs ?? []).map(
           (b) => `  break-glass signed for ${b.stage} by ${b.by} as ${b.role} at ${b.at}: "${b.reason}"${b.usedBy ? ' (used)' : ' (not used yet)'}`,
         ),
+        ...((r.handoffs ?? []).length > 0 ? ['  hand-offs to deployment:', ...renderHandoffs(r.handoffs, '    ', true)] : []),
         ...(r.rollbacks ?? []).map(
           (b) =>
             `  rolled back out of ${b.stage} at ${b.at} by ${b.by}: "${b.reason}"; ${

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { handoffWarning, renderHandoffs } from '../render.js';
 
 export function registerRollback(program: Command, ctx: CliContext): void {
   program
@@ -14,6 +15,9 @@ export function registerRollback(program: Command, ctx: CliContext): void {
       ctx.emit(result, () => [
         `rolled back ${opts.stage}: ${result.from} → ${result.to} (reason: ${opts.reason})`,
         `${result.from} is held out of ${opts.stage} (and the stages after it) until cleared: tollgate release clear ${result.from} --stage ${opts.stage} --reason "…"`,
+        ...renderHandoffs(result.handoff ?? []),
       ]);
+      const warning = handoffWarning(result.handoff);
+      if (warning) ctx.io.stderr(`${warning}\n`);
     });
 }

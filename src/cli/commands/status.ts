@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { decisionJson, renderDecision } from '../render.js';
+import { decisionJson, renderDecision, renderHandoffs } from '../render.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
@@ -11,7 +11,10 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .action(async (ref: string, opts: { to: string }) => {
       const client = await ctx.openClient();
       const decision = await client.status(ref, opts.to);
-      ctx.emit(decisionJson(decision), () => renderDecision(decision));
+      ctx.emit(decisionJson(decision, decision.handoff ? { handoff: decision.handoff } : {}), () => [
+        ...renderDecision(decision),
+        ...(decision.handoff ? [`  hand-offs of its promotion into ${decision.stage}:`, ...renderHandoffs(decision.handoff, '    ')] : []),
+      ]);
       if (!decision.promotable) ctx.exitCode = 3;
     });
 }

@@ -77,7 +77,9 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
-      const results: NewValidationResult[] = [];
+      // Each result is recorded as soon as its check finishes, so a run cut short (a closed pipe, a
+      // kill, Ctrl-C during the next check) keeps what it finished.
+      const recorded: Awaited<ReturnType<typeof client.recordValidations>>[number][] = [];
       try {
         for (const item of plan.items) {
           const validator = VALIDATORS.get(item.uses);
@@ -100,7 +102,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
               }))
             : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
           ctx.progress('');
-          results.push({
+          const result: NewValidationResult = {
             releaseDigest: plan.release.digest,
             stage: item.stage,
             gateId: item.gateId,
@@ -115,13 +117,13 @@ export function registerValidate(program: Command, ctx: CliContext): void {
             inputs: outcome.inputs,
             ...(outcome.details !== undefined ? { details: outcome.details } : {}),
             durationMs: outcome.durationMs,
-          });
+          };
+          recorded.push(...(await client.recordValidations(ref, [result], copiesOf([result], config.cwd))));
           ctx.note(`${MARK[outcome.status]} ${label} ${outcome.status} in ${(outcome.durationMs / 1000).toFixed(1)}s: ${outcome.summary}`);
         }
       } finally {
         process.off('SIGINT', onSigint);
       }
-      const recorded = results.length > 0 ? await client.recordValidations(ref, results, copiesOf(results, config.cwd)) : [];
       const bad = recorded.filter((r) => r.status !== 'passed');
       ctx.emit(
         {

@@ -70,6 +70,7 @@ interface Person {
 /** Messages a form's redirect may show (a fixed list: a link cannot inject text into the page). */
 const DONE: Record<string, string> = {
   promoted: 'Promoted. The pipeline shows it.',
+  'handoff-failed': 'Promoted, but a hand-off to deployment failed: `tollgate release show` says why; run `tollgate handoff retry` once the cause is fixed.',
   checked: 'Checklist item completed; the decision below is re-evaluated.',
   signed: 'Sign-off recorded, signed with your passkey.',
   rejected: 'Rejection recorded, signed with your passkey.',
@@ -339,7 +340,26 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
   }
   app.get('/audit', guarded, async (req, reply) => renderAudit(req, reply));
   app.post('/audit/verify', guarded, async (req, reply) => renderAudit(req, reply, await useCasesOf(req).auditVerify()));
-  app.get('/delivery', guarded, async (req, reply) => html(reply, deliveryPage(viewerOf(req, reply))));
+  app.get('/delivery', guarded, async (req, reply) => {
+    const uc = useCasesOf(req);
+    const q = (req.query ?? {}) as Record<string, string | undefined>;
+    const str = (v: string | undefined) => (v && v.trim() !== '' ? v.trim().slice(0, 200) : undefined);
+    const filter = {
+      ...(str(q.subject) ? { subject: str(q.subject)! } : {}),
+      ...(str(q.since) ? { since: str(q.since)! } : {}),
+      ...(str(q.stage) ? { stage: str(q.stage)! } : {}),
+    };
+    const stages = (await uc.activePolicy())?.stages ?? [];
+    try {
+      return html(reply, deliveryPage(viewerOf(req, reply), { filter, stages, metrics: await uc.metrics(filter) }));
+    } catch (err) {
+      // A filter that cannot be read is said on the page, with the form to correct it.
+      if (err instanceof TollgateError && (err.code === 'TG_USAGE' || err.code === 'TG_STAGE_UNKNOWN')) {
+        return html(reply, deliveryPage(viewerOf(req, reply), { filter, stages, error: err.message }));
+      }
+      throw err;
+    }
+  });
 
   // ------------------------------------------------------------ release
 
@@ -364,7 +384,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
         view,
         viewer: viewerOf(req, reply),
         passkeys,
-        ...(done ? { notice: { kind: 'ok' as const, html: h(done) } } : {}),
+        ...(done ? { notice: { kind: q.done === 'handoff-failed' ? ('error' as const) : ('ok' as const), html: h(done) } } : {}),
       }),
     );
   });
@@ -413,8 +433,10 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     const { ref } = req.params as { ref: string };
     const stage = String((req.body as { stage?: unknown } | undefined)?.stage ?? '');
     if (!stage) throw tollgateError('TG_REQUEST_INVALID', 'the form must name the stage');
-    await useCasesOf(req).promote(ref, stage);
-    return reply.redirect(`${releaseHref(ref, stage)}&done=promoted`, 303);
+    const result = await useCasesOf(req).promote(ref, stage);
+    // The promotion happened either way; a failed hand-off to deployment is said, not swallowed.
+    const failed = result.handoff?.some((x) => x.outcome === 'failed');
+    return reply.redirect(`${releaseHref(ref, stage)}&done=${failed ? 'handoff-failed' : 'promoted'}`, 303);
   });
 
   await registerPasskeyRoutes(app, { deps, relyingParty: opts.relyingParty, guarded, people, useCasesOf });

@@ -9,6 +9,8 @@ import { activeFreeze, describeRecurring } from '../../domain/freeze.js';
 import type { AuditLogFilter, AuditLogPage } from '../../service/audit-log.js';
 import type { ReleaseSummary } from '../../service/read-release.js';
 import type { AuditVerifyResult } from '../../service/verify-audit.js';
+import { describeSeconds, type DeliveryFigures, type DeliveryMetrics, type WeekFigures } from '../../domain/metrics.js';
+import { groupedBars } from '../../report/svg.js';
 import { anchor, badge, csrfField, h, page, releaseHref, table, when, type Viewer } from './html.js';
 
 // ---------------------------------------------------------------- sign-in
@@ -172,12 +174,86 @@ ${table(
 
 // ---------------------------------------------------------------- delivery
 
-export function deliveryPage(viewer: Viewer): string {
-  return page(
-    { title: 'Delivery', viewer, nav: 'delivery' },
-    `<h1>Delivery</h1><p>Deployment frequency, lead time, change failure rate and time to restore will be drawn here over time once <code>tollgate metrics</code> exists.</p>
-<p class="muted">Nothing is shown until then: this page shows no figures it cannot vouch for.</p>`,
-  );
+export interface DeliveryPageInput {
+  readonly filter: { readonly subject?: string; readonly since?: string; readonly stage?: string };
+  /** Stage names of the active policy, for the filter. */
+  readonly stages: readonly string[];
+  /** Absent when the filter could not be read (then `error` says why). */
+  readonly metrics?: DeliveryMetrics;
+  readonly error?: string;
+}
+
+/** The most recent weeks the charts draw (the tables below have every figure). */
+const CHART_WEEKS = 26;
+
+const percent = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+/** One weekly figure as bars: one bar per week, the week's Monday under it. */
+function weeklyChart(title: string, weeks: readonly WeekFigures[], value: (w: WeekFigures) => number | null, color: string): string {
+  return groupedBars({
+    title,
+    categories: weeks.map((w) => w.week.slice(5)),
+    series: [{ name: title, color, values: weeks.map((w) => value(w) ?? 0) }],
+    width: Math.max(320, Math.min(640, 60 + weeks.length * 22)),
+    height: 200,
+  });
+}
+
+function figuresRow(label: string, f: DeliveryFigures): string[] {
+  return [
+    label,
+    String(f.deployments),
+    h(String(Number(f.deploymentFrequency.toFixed(2)))),
+    h(describeSeconds(f.leadTimeSeconds)),
+    `${h(percent(f.changeFailureRate))} <span class="muted">(${f.failedDeployments})</span>`,
+    h(describeSeconds(f.timeToRestoreSeconds)),
+    `${h(percent(f.reworkRate))} <span class="muted">(${f.unplannedDeployments})</span>`,
+    String(f.breakGlassCount),
+  ];
+}
+
+const FIGURE_HEADERS = ['', 'deployments', 'per week', 'lead time (median)', 'change failure rate', 'time to restore (median)', 'rework rate', 'break-glass'];
+
+export function deliveryPage(viewer: Viewer, input: DeliveryPageInput): string {
+  const f = input.filter;
+  const m = input.metrics;
+  const form = `<form class="filters" method="get" action="/delivery">
+<div><label for="d-subject">Subject</label><input id="d-subject" name="subject" type="text" value="${h(f.subject ?? '')}" placeholder="every subject"></div>
+<div><label for="d-since">Since</label><input id="d-since" name="since" type="text" value="${h(f.since ?? '')}" placeholder="2026-12-01 or 90d"></div>
+<div><label for="d-stage">Stage</label><select id="d-stage" name="stage">${input.stages
+    .map((s) => `<option${s === (m?.stage ?? f.stage ?? input.stages.at(-1)) ? ' selected' : ''}>${h(s)}</option>`)
+    .join('')}</select></div>
+<button type="submit">Show</button></form>`;
+  if (!m) {
+    return page(
+      { title: 'Delivery', viewer, nav: 'delivery', ...(input.error ? { notice: { kind: 'error' as const, html: h(input.error) } } : {}) },
+      `<h1>Delivery</h1>${form}`,
+    );
+  }
+  const recent = m.weeks.slice(-CHART_WEEKS);
+  const body = `<h1>Delivery</h1>
+<p class="muted">Promotions into <strong>${h(m.stage)}</strong>${m.subject !== null ? ` of ${h(m.subject)}` : ''} from ${when(m.from)} to ${when(m.to)} (${m.weekCount} week${m.weekCount === 1 ? '' : 's'}), computed from the audit log; every figure is defined in docs/metrics.md.</p>
+${form}
+${table('Delivery figures', FIGURE_HEADERS, [figuresRow('overall', m), ...m.subjects.map((s) => figuresRow(h(s.subject), s))], { id: 'delivery-figures' })}
+<section aria-labelledby="weekly-h"><h2 id="weekly-h">Per week${m.weeks.length > CHART_WEEKS ? ` (the last ${CHART_WEEKS})` : ''}</h2>
+<div class="charts">
+${weeklyChart('Deployments per week', recent, (w) => w.deploymentFrequency, '#2f6fab')}
+${weeklyChart('Change failure rate (%)', recent, (w) => (w.changeFailureRate === null ? null : w.changeFailureRate * 100), '#b42318')}
+${weeklyChart('Lead time, median (hours)', recent, (w) => (w.leadTimeSeconds === null ? null : w.leadTimeSeconds / 3600), '#486581')}
+${weeklyChart('Time to restore, median (hours)', recent, (w) => (w.timeToRestoreSeconds === null ? null : w.timeToRestoreSeconds / 3600), '#8e6c00')}
+</div>
+${table('Figures per week', FIGURE_HEADERS.map((x, i) => (i === 0 ? 'week of' : x)), [...m.weeks].reverse().map((w) => figuresRow(h(w.week), w)), { id: 'delivery-weeks' })}
+</section>
+<section aria-labelledby="gates-h"><h2 id="gates-h">Gates</h2>
+<p class="muted">How long releases waited on each gate before the promotions that passed it (median, from reaching the stage before or from creation, to the gate's last evidence), and how often it blocked an attempt to enter its stage.</p>
+${table(
+  'Gates',
+  ['gate', 'stage', 'wait (median)', 'promotions measured', 'blocked / attempts', 'block rate'],
+  m.gates.map((g) => [h(g.id), h(g.stage), h(describeSeconds(g.waitSeconds)), String(g.waits), `${g.blocked} / ${g.attempts}`, h(percent(g.blockRate))]),
+  { id: 'delivery-gates', empty: 'No promotion attempt yet.' },
+)}
+</section>`;
+  return page({ title: 'Delivery', viewer, nav: 'delivery' }, body);
 }
 
 // ---------------------------------------------------------------- errors

@@ -1,7 +1,7 @@
 import { TollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import { defineRoute } from '../route.js';
-import { ClearBody, PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
+import { ClearBody, HandoffRetryBody, PromoteBody, RefParams, RollbackBody, SubjectParams } from '../schemas.js';
 
 /** Promotions and rollbacks: the moves of releases between stages. */
 export const promotionRoutes = [
@@ -49,5 +49,17 @@ export const promotionRoutes = [
     status: 201,
     returns: 'ClearResult: {release, stage, cleared}',
     handler: ({ useCases, params, body }) => useCases().clearHold(params.ref, body.stage, body.reason),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/releases/:ref/handoff-retries',
+    summary:
+      "Run again the hand-offs to deployment of the release in a stage that have not succeeded (only for the release that holds the stage; needs a role the stage's `promoters` names). 200 with every hand-off's latest outcome, failed ones included; 409 TG_NOT_IN_STAGE for a release that does not hold the stage",
+    tag: 'promotions',
+    access: 'member',
+    params: RefParams,
+    body: HandoffRetryBody,
+    returns: 'HandoffRetryResult: {release, stage, promotion, retried, handoff: [{index, kind, target, outcome, attempts, error?, commit?}]}',
+    handler: ({ useCases, params, body }) => useCases().retryHandoffs(params.ref, body.stage),
   }),
 ];

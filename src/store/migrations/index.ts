@@ -11,7 +11,9 @@ import { signoffSignature } from './0004-signoff-signature.js';
 import { vouchedState } from './0005-vouched-state.js';
 import { passkeys } from './0006-passkeys.js';
 import { stageHolds } from './0007-stage-holds.js';
+import { incidents } from './0008-incidents.js';
 import { breakGlass } from './0009-break-glass.js';
+import { handoffs } from './0010-handoffs.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -22,7 +24,9 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0005-vouched-state', vouchedState],
   ['0006-passkeys', passkeys],
   ['0007-stage-holds', stageHolds],
+  ['0008-incidents', incidents],
   ['0009-break-glass', breakGlass],
+  ['0010-handoffs', handoffs],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */

@@ -127,7 +127,15 @@ export function loadContract(text: string, source: string): Contract {
     const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
     throw new InputError(`${source}${at}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const parsed = ContractSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The yaml package throws while building values, not while parsing: an alias to an anchor that
+    // is not set (`*a`), or too many aliases (a "billion laughs" document). Found by fuzzing.
+    throw new InputError(`${source}: invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  const parsed = ContractSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const where = i.path.map(String).join('.');

@@ -87,6 +87,16 @@ describe('schema: contract format', () => {
     expect(c).toEqual({ columns: { id: { type: 'integer', nullable: true, unique: false } }, allowExtraColumns: true });
   });
 
+  it.each(['*a', 'columns: *missing\n'])('refuses an alias to an anchor that is not set (%j) as invalid YAML, not an exception', (text) => {
+    // Found by test/fuzz.parsers.test.ts: the yaml package threw a ReferenceError out of toJS().
+    expect(() => loadContract(text, 'c.yaml')).toThrow(/^c\.yaml: invalid YAML: Unresolved alias/);
+    try {
+      loadContract(text, 'c.yaml');
+    } catch (err) {
+      expect(err).not.toBeInstanceOf(ReferenceError);
+    }
+  });
+
   it.each([
     ['bad-type.yaml', 'bad-type.yaml: invalid contract: columns.id.type: unknown type "float": use one of string, integer, number, boolean, timestamp, date'],
     ['bad-field.yaml', 'bad-field.yaml: invalid contract: columns.id: unknown field "nullible" (allowed: type, nullable, unique, min, max, allowed, regex, description)'],
