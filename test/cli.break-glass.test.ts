@@ -157,6 +157,10 @@ describe('break-glass: a promotion past a freeze and unmet gates, on the sign-of
     const signed = p.run(['audit', 'log', '--type', 'BreakGlassSignedOff', '--json']).json().events;
     expect(signed).toHaveLength(1);
     expect(signed[0].data).toMatchObject({ id: last.data.breakGlass.signoff, role: 'incident-commander', reason: 'fraud spike, hotfix needed now' });
+    // The delivery metrics count it from data.breakGlass.
+    const m = p.run(['metrics', '--since', '2026-12-01', '--json'], { env: { TOLLGATE_NOW: LATER } });
+    expect(m.code).toBe(0);
+    expect(JSON.stringify(m.json())).toContain('"breakGlassCount":1');
   });
 
   it('the sign-off is used up: a second break-glass into the stage needs a new one', () => {
