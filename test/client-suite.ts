@@ -16,6 +16,8 @@ import { TollgateError } from '../src/domain/errors.js';
 import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import type { Decision, ReleaseManifest } from '../src/domain/model.js';
 import { signSignoff } from '../src/domain/signoff.js';
+import { signException as signExceptionPayload } from '../src/domain/exception.js';
+import type { ExceptionRequest } from '../src/service/exception.js';
 import type { ServiceDeps } from '../src/service/deps.js';
 import type { Store } from '../src/store/store.js';
 import type { NewValidationResult } from '../src/service/validate.js';
@@ -440,6 +442,79 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         expect(rest).toEqual({ events: promoted.slice(2), next: null });
         await expectError(c.bob.auditLog({ type: 'Promoted' }), 'TG_USAGE');
         await expect(c.bob.auditLog({ limit: 0 })).rejects.toMatchObject({ exit: 2 });
+      });
+    });
+
+    describe('break-glass and waivers', () => {
+      // A store of its own: production is always frozen, carol may break the glass, dave may waive.
+      let ops: ServiceDeps;
+      let opsHarness: ClientHarness;
+      const o = {} as Record<SuiteUser, Client>;
+      const REL = `${SUBJECT}@1.0.0`;
+      const OPS_POLICY = POLICY.replace(
+        '  - name: production\n    after: staging\n',
+        '  - name: production\n    after: staging\n    freeze: ["2000-01-01T00:00:00Z/2100-01-01T00:00:00Z"]\n    breakGlass: { role: security, followUp: [{ id: postmortem, text: Write the review }] }\n',
+      ).replace("      - { role: security, count: 1, when: \"release.risk in ['high', 'critical']\" }\n", "      - { role: security, count: 1, when: \"release.risk in ['high', 'critical']\" }\n    waivers: [release-manager]\n");
+
+      beforeAll(async () => {
+        ops = await makeDeps(makeStore);
+        opsHarness = await makeClients(ops);
+        for (const u of USERS) o[u] = await opsHarness.as(u);
+        await o.root.applyPolicy(OPS_POLICY, 'ops.yaml');
+        await o.alice.createRelease(manifest('1.0.0'));
+      });
+      afterAll(async () => {
+        await opsHarness.close();
+        await ops.store.close();
+      });
+
+      async function signException(client: Client, user: SuiteUser, req: Omit<ExceptionRequest, 'release'>) {
+        const draft = await client.draftException({ release: REL, ...req });
+        expect(draft.rosterKey).toBe(KEYS[user].publicKey);
+        return client.recordException({ ...draft.payload, signature: signExceptionPayload(draft.payload, loadPrivateKey(KEYS[user].privateKeyPem)) });
+      }
+
+      it('a waiver by a role of the gate makes the requirement `waived`; another role, a forged signature and a missing expiry are refused', async () => {
+        const waive = { stage: 'production', kind: 'waiver' as const, waive: 'approvals/signoff:security', reason: 'security review waived for the hotfix', expires: '7d' };
+        await expectError(o.bob.draftException({ release: REL, ...waive, role: 'ml-engineer' }), 'TG_NOT_ALLOWED');
+        await expectError(o.dave.draftException({ release: REL, ...waive, role: 'release-manager', expires: undefined as unknown as string }), 'TG_USAGE');
+        const draft = await o.dave.draftException({ release: REL, ...waive, role: 'release-manager' });
+        await expectError(o.dave.recordException({ ...draft.payload, signature: signExceptionPayload(draft.payload, loadPrivateKey(KEYS.bob.privateKeyPem)) }), 'TG_SIGNATURE_INVALID');
+        const w = await signException(o.dave, 'dave', { ...waive, role: 'release-manager' });
+        expect(w).toMatchObject({ kind: 'waiver', gate: 'approvals', requirement: 'signoff:security', signer: 'dave' });
+        const d = await o.bob.status(REL, 'production');
+        expect(requirement(d, 'approvals', 'signoff:security')).toMatchObject({ outcome: 'waived', waiver: { by: 'dave', role: 'release-manager' } });
+        expect(requirement(d, 'approvals', 'signoff:ml-engineer')?.outcome).toBe('missing');
+        expect((await o.bob.showRelease(REL)).waivers).toMatchObject([{ gate: 'approvals', requirement: 'signoff:security', by: 'dave' }]);
+      });
+
+      it('break-glass: refused without the sign-off (exit 3) naming the role; promoted on it, and marked', async () => {
+        await expectError(o.dave.promote(REL, 'staging'), 'TG_PROMOTION_BLOCKED', 3);
+        const blocked = await expectError(o.dave.promote(REL, 'production', { breakGlass: { reason: 'fraud spike' } }), 'TG_PROMOTION_BLOCKED', 3);
+        expect(blocked.message).toContain('"security"');
+        await expectError(o.bob.draftException({ release: REL, stage: 'production', role: 'ml-engineer', kind: 'break-glass', reason: 'x' }), 'TG_NOT_ALLOWED');
+        const glass = await signException(o.carol, 'carol', { stage: 'production', role: 'security', kind: 'break-glass', reason: 'fraud spike, fix now' });
+        const r = await o.dave.promote(REL, 'production', { breakGlass: { reason: 'fraud spike' } });
+        expect(r.promoted).toBe(true);
+        expect(r.promotion?.breakGlass).toMatchObject({ reason: 'fraud spike', signoff: glass.id, signer: 'carol', role: 'security' });
+        expect(r.promotion?.breakGlass?.unmet).toContain('stage/freeze failed');
+        expect(r.promotion?.breakGlass?.unmet).toContain('stage/order failed');
+        const events = await o.bob.auditLog({ type: 'ReleasePromoted' });
+        expect(events.events.at(-1)?.data.breakGlass).toMatchObject({ signer: 'carol', reason: 'fraud spike' });
+      });
+
+      it('opens the follow-up checklist, completed with `check`', async () => {
+        expect((await o.bob.showRelease(REL)).followUps).toMatchObject([{ stage: 'production', item: 'postmortem' }]);
+        await o.carol.check({ release: REL, stage: 'production', item: 'postmortem' });
+        expect((await o.bob.showRelease(REL)).followUps?.[0]?.done).toMatchObject({ by: 'carol' });
+      });
+
+      it('the attestation verifies offline, and the audit log stays intact', async () => {
+        const envelope = await o.bob.attest(REL, 'production');
+        const verdict = verifyAttestation(JSON.parse(JSON.stringify(envelope)), createPublicKey(ops.serverKey));
+        expect(verdict.failure).toBeUndefined();
+        expect(verdict.ok).toBe(true);
+        expect((await o.root.auditVerify()).ok).toBe(true);
       });
     });
 

@@ -58,6 +58,20 @@ const TABLE: Record<string, Row> = {
     except: { security: 201 },
     call: async (s) => ({ url: `/api/releases/${ref}/signoffs`, body: { signoffs: await carolSignoff(s.deps) } }),
   },
+  // The template's policy names no break-glass role and no waivers: every member is refused (TG_NOT_ALLOWED);
+  // who may when it does is the client suite's "break-glass and waivers".
+  'POST /api/releases/:ref/exception-drafts': {
+    member: 403,
+    call: () => ({ url: `/api/releases/${ref}/exception-drafts`, body: { stage: 'production', role: 'security', kind: 'break-glass', reason: 'incident' } }),
+  },
+  'POST /api/releases/:ref/exceptions': {
+    member: 403,
+    call: async (s) => {
+      const release = await createLocalClient(s.deps, 'carol').showRelease(V1);
+      const body = { type: 'tollgate/exception/v1', kind: 'break-glass', release: V1, releaseDigest: release.digest, stage: 'production', role: 'security', signer: 'carol', at: s.deps.now().toISOString(), reason: 'incident', signature: Buffer.from('x'.repeat(64)).toString('base64') };
+      return { url: `/api/releases/${ref}/exceptions`, body };
+    },
+  },
   'GET /api/releases/:ref/validation-plan': { member: 403, except: { validator: 200 }, call: () => ({ url: `/api/releases/${ref}/validation-plan?stage=staging` }) },
   'POST /api/releases/:ref/validations': {
     member: 403,

@@ -30,6 +30,8 @@ import { recordHandoffs } from '../src/service/handoff.js';
 import { rowKey } from '../src/store/vouched-rows.js';
 import { VOUCHED_TABLES, type VouchedTable } from '../src/domain/records.js';
 import { signSignoff } from '../src/domain/signoff.js';
+import { signException } from '../src/domain/exception.js';
+import { draftException, recordException } from '../src/service/exception.js';
 import { authenticate } from '../src/server/auth.js';
 import { applyPolicy } from '../src/service/apply-policy.js';
 import { attest } from '../src/service/attest.js';
@@ -117,6 +119,7 @@ gates:
     stage: production
     signoffs:
       - { role: security, count: 1 }
+    waivers: [release-manager]
   - id: runbook
     stage: production
     checklist:
@@ -265,6 +268,10 @@ async function buildTemplate(store: Store): Promise<Template> {
   await staging(REL.D);
   await promote(deps, 'dave', REL.D, 'staging');
   await production(REL.D, 'reject');
+  // A waiver (table exception_signoffs) of A's security sign-off, given after A entered production: no
+  // decision turns on it (A holds production), so no deleted row can make it count where it would unblock.
+  const waiver = await draftException(store, 'dave', { release: REL.A, stage: 'production', role: 'release-manager', kind: 'waiver', waive: 'security/signoff:security', reason: 'accepted risk', expires: '30d' }, deps.now());
+  await recordException(deps, 'dave', { ...waiver.payload, signature: signException(waiver.payload, loadPrivateKey(KEYS.dave.privateKeyPem)) });
   await staging(REL.E, { skip: 'model-card' });
   await production(REL.E);
   // Refused promotions are on record too (PromotionBlocked events).
@@ -372,6 +379,7 @@ const KEY_COLUMNS: Record<Table, readonly string[]> = {
   promotions: ['id'],
   stage_holders: ['subject', 'stage'],
   stage_holds: ['id'],
+  exception_signoffs: ['id'],
   incidents: ['id'],
   handoffs: ['id'],
   passkeys: ['id'],
@@ -722,7 +730,7 @@ async function probe(tx: StoreTx, t: Template, dialect: Store['dialect'], q: Que
 function questionsFor(m: Mutation, digests: Record<keyof typeof REL, string>): Questions | undefined {
   if (['policies', 'promotions', 'stage_holders'].includes(m.table)) return { ...ALL_QUESTIONS, alwaysPromote: false, tokens: false };
   if (m.table === 'api_tokens') return { pairs: [], attested: [], alwaysPromote: false, rollback: false, tokens: true };
-  if (['releases', 'checklist_completions', 'signoffs', 'validation_results'].includes(m.table)) {
+  if (['releases', 'checklist_completions', 'signoffs', 'validation_results', 'exception_signoffs'].includes(m.table)) {
     // The release's own row, or its evidence: that release's decisions.
     const digestOf = (r: Row | undefined) => (r ? String(m.table === 'releases' ? r.digest : r.release_digest) : undefined);
     const touched = new Set([m.before, m.after, digestOf(m.row), ...(m.after && typeof m.after === 'object' ? [digestOf(m.after as Row)] : [])].map(String));

@@ -12,6 +12,7 @@ import type {
   HandoffRecord,
   Incident,
   ChecklistCompletion,
+  ExceptionSignoff,
   Policy,
   PolicyVersion,
   Promotion,
@@ -918,6 +919,53 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
           };
           expect(signoffs.get('s-ed')!.digest).toBe(recordDigest('signoffs', before0006));
           expect(seen[1]![0]!.digest).toBe(recordDigest('signoffs', before0006));
+        }));
+    });
+
+    describe('break-glass and waivers', () => {
+      it('round-trips waivers and break-glass sign-offs with the evidence, absent fields absent, each vouched by its event', () =>
+        withStore(async (store) => {
+          const r = release('2.4.0');
+          const base = { type: 'tollgate/exception/v1' as const, release: 'fraud-detector@2.4.0', releaseDigest: r.digest, stage: 'production', at: at(20), signature: 'c2ln' };
+          const waiver: ExceptionSignoff = { ...base, id: 'x-w', kind: 'waiver', role: 'model-risk', signer: 'frank', reason: 'known CVE', gate: 'approvals', gateDigest: dg('5'), requirement: 'pen-test', expiresAt: at(99) };
+          const glass: ExceptionSignoff = { ...base, id: 'x-bg', kind: 'break-glass', role: 'incident-commander', signer: 'erin', reason: 'outage', at: at(21), signature: 'c2lnMg==' };
+          const seen: RowClaim[][] = [];
+          await store.transaction(async (tx) => {
+            await seed(tx, r);
+            await tx.insertException(glass, recordingVouch(tx, seen, 'BreakGlassSignedOff'));
+            await tx.insertException(waiver, recordingVouch(tx, seen, 'RequirementWaived'));
+          });
+          const ev = await store.evidence(r.digest);
+          expect(ev.exceptions).toStrictEqual([waiver, glass]);
+          expect(Object.keys(ev.exceptions![1]!)).not.toContain('gate');
+          expect(Object.keys(ev.exceptions![1]!)).not.toContain('expiresAt');
+          expect(seen.map((c) => c.map((x) => `${x.table}/${x.key}`))).toEqual([['exception_signoffs/x-bg'], ['exception_signoffs/x-w']]);
+          const rows = await store.rowVouchers('exception_signoffs', ['x-w', 'x-bg']);
+          expect(rows.get('x-w')).toEqual({ key: 'x-w', auditSeq: 2, digest: seen[1]![0]!.digest });
+          // A release without any reads as before: no `exceptions` key.
+          expect(Object.keys(await store.evidence(release('9.9.9').digest))).toEqual(['checklist', 'signoffs', 'validations']);
+        }));
+
+      it("round-trips a break-glass promotion's mark; an ordinary promotion keeps its pre-0009 digest", () =>
+        withStore(async (store) => {
+          const r = release('2.4.0');
+          const mark = { reason: 'outage', signoff: 'x-bg', signer: 'erin', role: 'incident-commander', unmet: ['stage/freeze failed'] };
+          const glassed = promotion(r, 'p-bg', 1, { stage: 'production', breakGlass: mark });
+          const plain = promotion(r, 'p1', 1);
+          const seen: RowClaim[][] = [];
+          await store.transaction(async (tx) => {
+            await seed(tx, r);
+            await tx.insertPromotion(plain, recordingVouch(tx, seen, 'ReleasePromoted'));
+            await tx.insertPromotion(glassed, recordingVouch(tx, seen, 'ReleasePromoted'));
+          });
+          expect(await store.promotions()).toStrictEqual([plain, glassed]);
+          expect(Object.keys((await store.promotions())[0]!)).not.toContain('breakGlass');
+          const before0009 = {
+            id: 'p1', seq: 1, subject: plain.subject, stage: plain.stage, version: plain.version, release_digest: plain.releaseDigest, policy_version: 1,
+            policy_digest: plain.policyDigest, kind: plain.kind, by_user: plain.by, at: plain.at, previous_version: null, reason: null,
+          };
+          expect(seen[0]![0]!.digest).toBe(recordDigest('promotions', before0009));
+          expect((await store.rowVouchers('promotions', ['p1'])).get('p1')!.digest).toBe(recordDigest('promotions', before0009));
         }));
     });
 

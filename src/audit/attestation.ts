@@ -6,11 +6,12 @@
  * `verifyAttestation` is pure: the bundle and the server's public key in, a verdict out.
  */
 import type { KeyObject } from 'node:crypto';
-import { digestBytes, type Digest } from '../domain/digest.js';
+import { canonicalJson, digestBytes, type Digest } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { TollgateError } from '../domain/errors.js';
 import { releaseDigest } from '../domain/release-digest.js';
-import type { Decision, EvidenceSet, PasskeyKey, Promotion, ReleaseManifest, StageHold } from '../domain/model.js';
+import type { BreakGlassMark, Decision, EvidenceSet, PasskeyKey, Promotion, ReleaseManifest, RequirementWaiver, StageHold } from '../domain/model.js';
+import { breakGlassFor, exceptionSignatureValid } from '../domain/exception.js';
 import { parsePolicy } from '../domain/policy.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
 import { webauthnProblem } from '../domain/webauthn.js';
@@ -48,6 +49,14 @@ export interface PromotionPredicate {
    */
   readonly holds?: readonly StageHold[];
   readonly promotion: Promotion;
+  /**
+   * The waivers the decision counted (accepted risk): which requirement of which gate, who accepted
+   * it in which role, why and until when, and what its outcome was without the waiver. The signed
+   * waivers themselves are in `evidence.exceptions`. Absent when none counted.
+   */
+  readonly waivers?: readonly AttestedWaiver[];
+  /** A break-glass promotion's mark, as its promotion and its logged event carry it. Absent otherwise. */
+  readonly breakGlass?: BreakGlassMark;
   /** Datasets and code to model, as the manifest states it. */
   readonly lineage: ReleaseManifest['lineage'];
   /**
@@ -73,6 +82,17 @@ export interface PromotionPredicate {
     /** The signed checkpoint (signed-note text) at `treeSize`. */
     readonly checkpoint: string;
   };
+}
+
+/** A waiver the decision counted (see PromotionPredicate.waivers). */
+export interface AttestedWaiver extends RequirementWaiver {
+  readonly gate: string;
+  readonly requirement: string;
+}
+
+/** The waivers a decision counted, gate by gate. */
+export function waiversOf(d: Decision): AttestedWaiver[] {
+  return d.gates.flatMap((g) => g.requirements.flatMap((r) => (r.outcome === 'waived' && r.waiver ? [{ gate: g.id, requirement: r.id, ...r.waiver }] : [])));
 }
 
 /** A passkey as the audit log vouches for it (see PromotionPredicate.passkeys). */
@@ -198,6 +218,12 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
       checked.push(`${byPasskey.length} passkey sign-off${byPasskey.length === 1 ? '' : 's'}: WebAuthn signature, challenge = the sign-off's digest, origin and RP ID as recorded, user verified`);
     }
     checked.push(`${p.evidence.signoffs.length - byPasskey.length} sign-off signatures against the policy's roster keys`);
+    const exceptions = p.evidence.exceptions ?? [];
+    must(Array.isArray(exceptions), 'the waivers and break-glass sign-offs of the bundle are not a list');
+    for (const e of exceptions) {
+      must(exceptionSignatureValid(parsed.policy, e), `the ${e.kind} by ${e.signer} as ${e.role} does not verify against ${e.signer}'s key in the policy`);
+    }
+    if (exceptions.length > 0) checked.push(`${exceptions.length} waiver and break-glass signatures against the policy's roster keys`);
 
     if (p.files !== undefined) {
       must(isObj(p.files), 'the files of the bundle are not a map of digest to base64');
@@ -228,14 +254,32 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
     } catch (err) {
       throw new Failed(`the decision cannot be re-evaluated: ${(err as Error).message}`);
     }
-    must(again.promotable, `re-evaluated from the evidence in the bundle, ${p.release.name} was not promotable to ${p.stage}: ${again.gates
-      .flatMap((g) => g.requirements.filter((r) => r.outcome !== 'satisfied').map((r) => `${g.id}/${r.id} ${r.outcome}`))
+    // A break-glass promotion was not promotable: it stands only on a break-glass sign-off that the
+    // same rule as `promote` accepts, for exactly the requirements it says it went past.
+    const glass = promotion.breakGlass;
+    if (!again.promotable && glass !== undefined) {
+      const found = breakGlassFor(parsed.policy, release, again, exceptions, p.history, promotion.by, new Date(promotion.at));
+      must(found.ok, `re-evaluated from the evidence in the bundle, the break-glass promotion of ${p.release.name} to ${p.stage} does not stand: ${found.ok ? '' : found.reason}`);
+      must(
+        found.signoff.id === glass.signoff && found.signoff.signer === glass.signer && JSON.stringify(found.unmet) === JSON.stringify(glass.unmet),
+        `the break-glass of the bundle (${glass.signer}, past ${glass.unmet.join('; ')}) is not what the evidence shows (${found.signoff.signer}, past ${found.unmet.join('; ')})`,
+      );
+      must(canonicalJson(p.breakGlass ?? null) === canonicalJson(glass), "the bundle's break-glass is not the promotion's");
+    }
+    must(again.promotable || glass !== undefined, `re-evaluated from the evidence in the bundle, ${p.release.name} was not promotable to ${p.stage}: ${again.gates
+      .flatMap((g) => g.requirements.filter((r) => r.outcome !== 'satisfied' && r.outcome !== 'waived').map((r) => `${g.id}/${r.id} ${r.outcome}`))
       .join('; ')}`);
     const recorded = outcomes(p.decision);
     const fresh = outcomes(again);
     const differs = fresh.find((o, i) => recorded[i] !== o) ?? (recorded.length !== fresh.length ? 'the number of requirements' : undefined);
-    must(differs === undefined && p.decision.promotable === true, `the recorded decision does not match the re-evaluation (${differs ?? 'promotable'})`);
-    checked.push(`decision re-evaluated: ${again.gates.length} gates satisfied, as recorded`);
+    must(differs === undefined && p.decision.promotable === again.promotable, `the recorded decision does not match the re-evaluation (${differs ?? 'promotable'})`);
+    const waived = waiversOf(again);
+    must(canonicalJson(p.waivers ?? []) === canonicalJson(waived), "the bundle's list of waivers is not the waivers the decision counted");
+    checked.push(
+      glass !== undefined && !again.promotable
+        ? `decision re-evaluated: not promotable, as recorded; BREAK-GLASS on the sign-off of ${glass.signer} as ${glass.role} ("${glass.reason}"), past ${glass.unmet.join('; ')}`
+        : `decision re-evaluated: ${again.gates.length} gates satisfied${waived.length > 0 ? ` (${waived.length} requirement${waived.length === 1 ? '' : 's'} waived)` : ''}, as recorded`,
+    );
 
     const event = p.log.event;
     must(isObj(event) && eventHash(event) === event.hash, 'the promotion event in the bundle does not match its own hash');
@@ -255,6 +299,10 @@ export function verifyAttestation(bundle: unknown, serverKey: KeyObject): Attest
     );
     must(logged.version === p.policy.version && promotion.policyVersion === p.policy.version, `the bundle's policy version ${p.policy.version} is not the logged one (${String(logged.version)})`);
     must(event.actor === `user:${promotion.by}`, `the bundle says ${promotion.by} promoted, the log says ${event.actor}`);
+    must(
+      canonicalJson(data.breakGlass ?? null) === canonicalJson(promotion.breakGlass ?? null),
+      promotion.breakGlass ? "the bundle's break-glass is not the one the logged promotion records" : 'the logged promotion is a break-glass the bundle does not say',
+    );
     must(JSON.stringify(p.lineage ?? []) === JSON.stringify(p.release.manifest.lineage ?? []), "the bundle's lineage is not the release manifest's");
     checked.push(`promotion event ${event.seq} (${event.type} by ${event.actor} at ${event.at})`);
 

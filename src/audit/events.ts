@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'PromotionBlocked',
   'ReleaseRolledBack',
   'ReleaseCleared',
+  'RequirementWaived',
+  'BreakGlassSignedOff',
   'IncidentOpened',
   'IncidentResolved',
   'HandoffRecorded',

@@ -52,7 +52,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'signoff',
     term: 'signoff [options] <release>',
-    description: 'sign off (or reject) a release for a stage in one of your roles, signed with your own key',
+    description: 'sign off (or reject) a release for a stage in one of your roles, signed with your own key; or sign a waiver or a break-glass',
     load: async () => (await import('./commands/signoff.js')).registerSignoff,
   },
   {

@@ -13,6 +13,13 @@ export function renderDecision(d: Decision & { promoted?: boolean }): string[] {
     }
   }
   if (d.notApplicable.length > 0) lines.push(`  not applicable to this release: ${d.notApplicable.join(', ')}`);
+  for (const f of d.followUps ?? []) {
+    lines.push(
+      `  follow-up of the break-glass into ${f.stage}: ${f.item}${f.text ? ` (${f.text})` : ''} — ${
+        f.done ? `done by ${f.done.by} at ${f.done.at}` : `OPEN: \`tollgate check ${d.release} ${f.item} --to ${f.stage}${f.evidence === 'required' ? ' --evidence FILE|URL' : ''}\``
+      }`,
+    );
+  }
   return lines;
 }
 
@@ -28,6 +35,7 @@ export function decisionJson(d: Decision & { promoted?: boolean }, extra: Record
     evaluatedAt: d.evaluatedAt,
     gates: d.gates,
     notApplicable: d.notApplicable,
+    ...(d.followUps !== undefined ? { followUps: d.followUps } : {}),
     ...extra,
   };
 }

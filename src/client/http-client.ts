@@ -3,7 +3,8 @@
  * TOLLGATE_TOKEN). Each method is one request (http-transport.ts), and an error answer comes back as
  * the same TollgateError the local client throws.
  */
-import type { Decision, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import type { Decision, ExceptionSignoff, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import type { ExceptionDraft } from '../service/exception.js';
 import { tollgateError } from '../domain/errors.js';
 import type { ApplyPolicyResult } from '../service/apply-policy.js';
 import type { CheckResult } from '../service/check.js';
@@ -64,6 +65,11 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       }
       return out;
     },
+    draftException: (req) => {
+      const { release, ...body } = req;
+      return call<ExceptionDraft>('POST', `/api/releases/${seg(release)}/exception-drafts`, { body });
+    },
+    recordException: (signed) => call<ExceptionSignoff>('POST', `/api/releases/${seg(signed.release)}/exceptions`, { body: signed }),
     planValidations: (ref, stage, only) => call<ValidationPlan>('GET', `/api/releases/${seg(ref)}/validation-plan`, { query: { stage, only } }),
     recordValidations: async (ref, results, inputs = []) => {
       const copies = inputs.map((c) => ({ digest: c.digest, content: Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength).toString('base64') }));
@@ -77,7 +83,8 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       (await call<{ baseline: { release: string; metrics: Record<string, unknown> } | null }>('GET', `/api/subjects/${seg(subject)}/baselines/${seg(ref)}`))
         .baseline ?? undefined,
     evidence: (ref) => call<ReleaseEvidence>('GET', `/api/releases/${seg(ref)}/evidence`),
-    promote: (ref, stage) => call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage } }),
+    promote: (ref, stage, o = {}) =>
+      call<PromoteResult>('POST', `/api/releases/${seg(ref)}/promotions`, { body: { stage, ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass.reason } } : {}) } }),
     rollback: (subject, stage, reason) => call<RollbackResult>('POST', `/api/subjects/${seg(subject)}/rollbacks`, { body: { stage, reason } }),
     clearHold: (ref, stage, reason) => call<ClearResult>('POST', `/api/releases/${seg(ref)}/clearances`, { body: { stage, reason } }),
     openIncident: (subject, stage, reason) => call<IncidentInfo>('POST', `/api/subjects/${seg(subject)}/incidents`, { body: { stage, reason } }),

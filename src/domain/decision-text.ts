@@ -12,6 +12,7 @@ export const OUTCOME_MARK: Readonly<Record<Outcome, string>> = {
   errored: '!',
   stale: '~',
   expired: '⌛',
+  waived: '≈',
 };
 
 /** `sign-off by security`, `checklist model-card`, `validation drift`. */

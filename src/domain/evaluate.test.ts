@@ -5,7 +5,8 @@ import { evidenceSetDigest } from './records.js';
 import { generateKeyPair, loadPrivateKey } from './keys.js';
 import { gateDigest, itemDigest } from './policy.js';
 import { signSignoff } from './signoff.js';
-import type { ChecklistCompletion, EvidenceSet, GateDef, Policy, Promotion, Release, RiskTier, Signoff, SignoffPayload } from './model.js';
+import type { ChecklistCompletion, EvidenceSet, ExceptionPayload, ExceptionSignoff, GateDef, Policy, Promotion, Release, RiskTier, Signoff, SignoffPayload } from './model.js';
+import { breakGlassFor, signException } from './exception.js';
 
 // Real Ed25519 keys: the evaluation verifies every signature, so fakes would prove nothing.
 const USERS = ['alice', 'bob', 'erin', 'carol', 'dave', 'mallory'] as const;
@@ -356,5 +357,144 @@ describe('evaluate: sign-offs and the evidence they saw', () => {
     const other = { ...done('x', '2026-11-30T11:00:00Z'), stage: 'staging' };
     const foreign = { ...done('y', '2026-11-30T11:00:00Z'), releaseDigest: digestOf('another') };
     expect(evidenceSetDigest({ ...before, checklist: [...before.checklist, other, foreign] }, release.digest, 'production')).toBe(seen);
+  });
+});
+
+describe('waivers (accepted risk)', () => {
+  const GATE: GateDef = {
+    id: 'security-review',
+    stage: 'production',
+    checklist: [{ id: 'pen-test' }],
+    signoffs: [{ role: 'security', count: 1 }],
+    waivers: ['release-manager'],
+  };
+  const release = releaseOf();
+
+  function waiver(over: Partial<ExceptionPayload> & { signWith?: (typeof USERS)[number] } = {}): ExceptionSignoff {
+    const { signWith, ...rest } = over;
+    const payload: ExceptionPayload = {
+      type: 'tollgate/exception/v1',
+      kind: 'waiver',
+      release: 'fraud-detector@2.4.0',
+      releaseDigest: release.digest,
+      stage: 'production',
+      role: 'release-manager',
+      signer: 'dave',
+      at: '2026-11-30T10:00:00.000Z',
+      reason: 'known CVE, mitigated',
+      gate: GATE.id,
+      gateDigest: gateDigest(GATE),
+      requirement: 'pen-test',
+      expiresAt: '2026-12-07T10:00:00.000Z',
+      ...rest,
+    };
+    const key = loadPrivateKey(KEYS[signWith ?? (payload.signer as 'dave')].privateKeyPem);
+    return { ...payload, id: `w-${payload.signer}-${payload.requirement}`, signature: signException(payload, key) };
+  }
+  const withWaivers = (exceptions: ExceptionSignoff[]): EvidenceSet => ({ ...evidence([signoff(release, GATE, 'carol', 'security')]), exceptions });
+  const decide = (ex: ExceptionSignoff[], now = NOW) => evaluate(policyWith([GATE]), release, withWaivers(ex), now, ctx());
+
+  it('a counted waiver makes the requirement and its gate `waived` (never `satisfied`), and the release promotable', () => {
+    const d = decide([waiver()]);
+    const r = requirement(d, 'security-review', 'pen-test');
+    expect(r.outcome).toBe('waived');
+    expect(r.waiver).toEqual({ id: 'w-dave-pen-test', by: 'dave', role: 'release-manager', reason: 'known CVE, mitigated', at: '2026-11-30T10:00:00.000Z', expiresAt: '2026-12-07T10:00:00.000Z', outcome: 'missing' });
+    expect(r.canProvide).toBeUndefined();
+    expect(d.gates.find((g) => g.id === 'security-review')!.outcome).toBe('waived');
+    expect(d.promotable).toBe(true);
+  });
+
+  it('without waivers nothing changes: the requirement is missing', () => {
+    const d = decide([]);
+    expect(requirement(d, 'security-review', 'pen-test').outcome).toBe('missing');
+    expect(d.promotable).toBe(false);
+  });
+
+  it.each([
+    ['expired', { expiresAt: '2026-11-30T12:00:00.000Z' }],
+    ['given later than now', { at: '2026-11-30T12:00:01.000Z', expiresAt: '2026-12-01T00:00:00.000Z' }],
+    ['by a role the gate does not name', { role: 'security', signer: 'carol' }],
+    ['by someone who does not hold the role', { signer: 'bob' }],
+    ['by the release owner', { signer: 'alice', role: 'ml-engineer' }],
+    ['for another requirement', { requirement: 'signoff:security' }],
+    ['for an earlier definition of the gate', { gateDigest: digestOf('old gate') }],
+    ['for another release', { releaseDigest: digestOf('other') }],
+    ['signed with another key', { signWith: 'mallory' as const }],
+  ] as const)('a waiver %s does not count', (_why, over) => {
+    expect(requirement(decide([waiver(over as Partial<ExceptionPayload>)]), 'security-review', 'pen-test').outcome).toBe('missing');
+  });
+
+  it("a standing rejection is not waived: a person said no", () => {
+    const ex = [waiver({ requirement: 'signoff:security' })];
+    const rejected = { ...evidence([signoff(release, GATE, 'carol', 'security', { decision: 'reject' })]), exceptions: ex };
+    expect(requirement(evaluate(policyWith([GATE]), release, rejected, NOW, ctx()), 'security-review', 'signoff:security').outcome).toBe('failed');
+    // A missing sign-off can be waived.
+    const missing = { ...evidence([]), exceptions: ex };
+    expect(requirement(evaluate(policyWith([GATE]), release, missing, NOW, ctx()), 'security-review', 'signoff:security').outcome).toBe('waived');
+  });
+
+  it('a gate without `waivers` ignores waivers', () => {
+    const { waivers: _w, ...plain } = GATE;
+    const d = evaluate(policyWith([plain]), release, { ...evidence([signoff(release, plain, 'carol', 'security')]), exceptions: [waiver({ gateDigest: gateDigest(plain) })] }, NOW, ctx());
+    expect(requirement(d, 'security-review', 'pen-test').outcome).toBe('missing');
+  });
+});
+
+describe('break-glass', () => {
+  const STAGES: Policy['stages'] = [{ name: 'staging' }, { name: 'production', after: 'staging', freeze: ['2026-11-30T00:00:00Z/2026-12-01T00:00:00Z'], breakGlass: { role: 'security' } }];
+  const policy = policyWith([APPROVALS], STAGES);
+  const release = releaseOf();
+  function glass(signer: (typeof USERS)[number], over: Partial<ExceptionPayload> = {}): ExceptionSignoff {
+    const payload: ExceptionPayload = {
+      type: 'tollgate/exception/v1',
+      kind: 'break-glass',
+      release: 'fraud-detector@2.4.0',
+      releaseDigest: release.digest,
+      stage: 'production',
+      role: 'security',
+      signer,
+      at: '2026-11-30T11:00:00.000Z',
+      reason: 'incident',
+      ...over,
+    };
+    return { ...payload, id: `bg-${signer}`, signature: signException(payload, loadPrivateKey(KEYS[signer].privateKeyPem)) };
+  }
+  const decision = evaluate(policy, release, evidence(), NOW, ctx());
+
+  it('the frozen, unapproved release is not promotable', () => {
+    expect(decision.promotable).toBe(false);
+    expect(requirement(decision, 'stage', 'freeze').outcome).toBe('failed');
+  });
+
+  it("counts a break-glass by the stage's role, listing what it goes past", () => {
+    const found = breakGlassFor(policy, release, decision, [glass('carol')], ctx().history, 'dave', NOW);
+    expect(found).toMatchObject({ ok: true, signoff: { id: 'bg-carol' } });
+    expect(found.ok && found.unmet).toEqual(['stage/freeze failed', 'approvals/signoff:ml-engineer missing', 'approvals/signoff:security missing']);
+  });
+
+  it.each<[string, ExceptionSignoff[], string, string]>([
+    ['none', [], 'needs a sign-off by the role "security"', 'dave'],
+    ['by the promoter', [glass('carol')], "carol's is by the person promoting", 'carol'],
+    ['more than 24h old', [glass('carol', { at: '2026-11-29T11:00:00.000Z' })], 'more than 24h old', 'dave'],
+    ['for another stage', [glass('carol', { stage: 'staging' })], 'needs a sign-off', 'dave'],
+    ['in another role', [glass('erin', { role: 'ml-engineer' })], "erin's is not by a holder of security", 'dave'],
+  ])('refuses a break-glass: %s', (_why, ex, message, promoter) => {
+    const found = breakGlassFor(policy, release, decision, ex, ctx().history, promoter, NOW);
+    expect(found.ok).toBe(false);
+    expect(!found.ok && found.reason).toContain(message);
+  });
+
+  it('a sign-off used by an earlier promotion does not count again', () => {
+    const used: Promotion = { ...ctx().history[0]!, id: 'p2', stage: 'production', breakGlass: { reason: 'x', signoff: 'bg-carol', signer: 'carol', role: 'security', unmet: [] } };
+    const found = breakGlassFor(policy, release, decision, [glass('carol')], [...ctx().history, used], 'dave', NOW);
+    expect(!found.ok && found.reason).toContain('used by an earlier promotion');
+  });
+
+  it('never goes past a rollback hold, and not without a break-glass role on the stage', () => {
+    const held = { ...decision, gates: [{ id: 'stage', outcome: 'failed' as const, requirements: [{ id: 'hold', kind: 'stage' as const, outcome: 'failed' as const, reason: 'held' }] }] };
+    const found = breakGlassFor(policy, release, held, [glass('carol')], ctx().history, 'dave', NOW);
+    expect(!found.ok && found.reason).toContain('does not go past stage/hold');
+    const plain = policyWith([APPROVALS]);
+    expect(breakGlassFor(plain, release, decision, [glass('carol')], ctx().history, 'dave', NOW).ok).toBe(false);
   });
 });

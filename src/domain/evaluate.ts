@@ -12,11 +12,13 @@ import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
 import { DEFAULT_CLEAR_ROLES } from './stage-roles.js';
 import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
+import { followUpsOf, waiversFor } from './exception.js';
 import {
   releaseName,
   type ChecklistItemDef,
   type Decision,
   type EvidenceSet,
+  type FollowUpItem,
   type GateDef,
   type GateResult,
   type PasskeyKeys,
@@ -50,7 +52,8 @@ export interface EvaluateContext {
 export const STAGE_GATE_ID = 'stage';
 
 // When a gate is not satisfied, the gate shows its most serious requirement outcome.
-const SEVERITY: readonly Outcome[] = ['failed', 'errored', 'stale', 'expired', 'missing', 'satisfied'];
+// A gate whose requirements are all satisfied but for waived ones is `waived`: passable, never `satisfied`.
+const SEVERITY: readonly Outcome[] = ['failed', 'errored', 'stale', 'expired', 'missing', 'waived', 'satisfied'];
 
 export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet, now: Date, ctx: EvaluateContext): Decision {
   const stage = policy.stages.find((s) => s.name === ctx.stage);
@@ -82,7 +85,7 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
         .filter((v) => applies(v.when, release))
         .map((v) => evaluateValidation(release, evidence, gate, v)),
     ];
-    gates.push(gateOf(gate.id, digest, requirements));
+    gates.push(gateOf(gate.id, digest, applyWaivers(policy, release, evidence, now, gate, digest, requirements)));
   }
 
   return {
@@ -90,11 +93,19 @@ export function evaluate(policy: Policy, release: Release, evidence: EvidenceSet
     releaseDigest: release.digest,
     stage: ctx.stage,
     policy: { name: policy.name, digest: ctx.policyDigest, ...(ctx.policyVersion !== undefined ? { version: ctx.policyVersion } : {}) },
-    promotable: gates.every((g) => g.outcome === 'satisfied'),
+    promotable: gates.every((g) => g.outcome === 'satisfied' || g.outcome === 'waived'),
     evaluatedAt: now.toISOString(),
     gates,
     notApplicable,
+    ...followUpsIn(policy, release, evidence, ctx),
   };
+}
+
+/** The follow-ups of the release's break-glass promotions into the stage, when there are any. */
+function followUpsIn(policy: Policy, release: Release, evidence: EvidenceSet, ctx: EvaluateContext): { followUps?: FollowUpItem[] } {
+  if (!ctx.history.some((p) => p.breakGlass !== undefined && p.stage === ctx.stage && p.releaseDigest === release.digest)) return {};
+  const items = followUpsOf(policy, release.digest, ctx.history, evidence.checklist).filter((f) => f.stage === ctx.stage);
+  return items.length > 0 ? { followUps: items } : {};
 }
 
 function applies(when: string | undefined, release: Release): boolean {
@@ -104,6 +115,37 @@ function applies(when: string | undefined, release: Release): boolean {
 function gateOf(id: string, digest: Digest | undefined, requirements: RequirementResult[]): GateResult {
   const outcome = SEVERITY.find((o) => requirements.some((r) => r.outcome === o)) ?? 'satisfied';
   return { id, outcome, ...(digest ? { digest } : {}), requirements };
+}
+
+/**
+ * Waivers (accepted risk): an unmet requirement of a gate with `waivers` becomes `waived` while a
+ * waiver for it counts (exception.ts: signed, by a role the gate names, bound to this release and this
+ * gate's definition, not expired). A sign-off rule with a standing rejection is not waived: a person
+ * said no, and only they can take it back. Gates without `waivers` read exactly as before.
+ */
+function applyWaivers(
+  policy: Policy,
+  release: Release,
+  evidence: EvidenceSet,
+  now: Date,
+  gate: GateDef,
+  digest: Digest,
+  requirements: RequirementResult[],
+): RequirementResult[] {
+  const exceptions = evidence.exceptions ?? [];
+  if (!gate.waivers || gate.waivers.length === 0 || exceptions.length === 0) return requirements;
+  return requirements.map((r) => {
+    if (r.outcome === 'satisfied' || (r.kind === 'signoff' && r.outcome === 'failed')) return r;
+    const w = waiversFor(policy, release, exceptions, gate, digest, r.id, now).at(-1);
+    if (!w) return r;
+    const { canProvide: _unused, ...rest } = r;
+    return {
+      ...rest,
+      outcome: 'waived',
+      reason: `waived by ${w.signer} as ${w.role} at ${w.at} until ${w.expiresAt}: "${w.reason}" (without the waiver: ${r.outcome}: ${r.reason})`,
+      waiver: { id: w.id, by: w.signer, role: w.role, reason: w.reason, at: w.at, expiresAt: w.expiresAt!, outcome: r.outcome },
+    };
+  });
 }
 
 // ---------------------------------------------------------------- stage: order and freeze

@@ -39,5 +39,7 @@ export function decisionHorizon(
       if (s.stage === stage && s.gate === gate.id) consider(Date.parse(s.at) + ttl + 1);
     }
   }
+  // A waiver stops counting at its expiry.
+  for (const w of evidence.exceptions ?? []) if (w.kind === 'waiver' && w.stage === stage && w.expiresAt !== undefined) consider(Date.parse(w.expiresAt));
   return horizon;
 }

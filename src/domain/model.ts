@@ -6,8 +6,12 @@ import type { Digest } from './digest.js';
 export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
 export type RiskTier = (typeof RISK_TIERS)[number];
 
-export const OUTCOMES = ['satisfied', 'missing', 'failed', 'errored', 'stale', 'expired'] as const;
-/** `failed`: the policy said no; `errored`: the check could not run; kept apart on purpose. */
+export const OUTCOMES = ['satisfied', 'missing', 'failed', 'errored', 'stale', 'expired', 'waived'] as const;
+/**
+ * `failed`: the policy said no; `errored`: the check could not run; kept apart on purpose. `waived`: not
+ * met, but a role the gate's `waivers` names accepted the risk for this release until a time; it lets
+ * the gate pass and never reads as `satisfied`.
+ */
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type RequirementKind = 'checklist' | 'signoff' | 'validation' | 'stage';
@@ -41,10 +45,22 @@ export interface StageDef {
   /** Roles that may clear a rollback's hold on a release (`release clear`); `release-manager` and `admin` when absent. */
   readonly clear?: readonly string[];
   /**
+   * Break-glass: who may sign off a promotion into the stage despite a freeze or unmet requirements
+   * (`promote --break-glass`), and the follow-up checklist such a promotion opens.
+   */
+  readonly breakGlass?: BreakGlassDef;
+  /**
    * Hand-offs to deployment, run in order after a promotion into the stage commits (docs/handoff.md):
    * never part of the decision, and a failed one never undoes the promotion.
    */
   readonly handoff?: readonly HandoffDef[];
+}
+
+/** A stage's break-glass: the role whose sign-off lets a promotion past its gates, and what must follow. */
+export interface BreakGlassDef {
+  readonly role: string;
+  /** Items to complete after a break-glass promotion (`tollgate check REL ITEM --to STAGE`). */
+  readonly followUp?: readonly ChecklistItemDef[];
 }
 
 /** Set a field at a dotted path (`image.tag`, `images.0.newTag`) of a YAML file to a template. */
@@ -170,6 +186,8 @@ export interface GateDef {
   readonly checklist?: readonly ChecklistItemDef[];
   readonly signoffs?: readonly SignoffRuleDef[];
   readonly validations?: readonly ValidationDef[];
+  /** Roles that may waive a requirement of this gate for one release, with a reason and an expiry. */
+  readonly waivers?: readonly string[];
 }
 
 export interface Policy {
@@ -367,10 +385,45 @@ export interface ValidationResult {
   readonly at: string;
 }
 
+/** `waiver`: a requirement accepted as a risk; `break-glass`: a promotion allowed past its gates. */
+export type ExceptionKind = 'waiver' | 'break-glass';
+
+/**
+ * The exact fields an exception sign-off's signer signs (canonical JSON; see exception.ts): a waiver
+ * of one requirement of one gate until `expiresAt`, or a break-glass sign-off for one stage. Both are
+ * bound to the release digest, name the role they are given in, and carry the reason.
+ */
+export interface ExceptionPayload {
+  readonly type: 'tollgate/exception/v1';
+  readonly kind: ExceptionKind;
+  readonly release: string;
+  readonly releaseDigest: Digest;
+  readonly stage: string;
+  readonly role: string;
+  readonly signer: string;
+  readonly at: string;
+  readonly reason: string;
+  /** Waiver: the gate, its definition when signed, and the requirement's id (`signoff:ROLE` for a sign-off rule). */
+  readonly gate?: string;
+  readonly gateDigest?: Digest;
+  readonly requirement?: string;
+  /** Waiver: until when it counts (exclusive), ISO 8601. */
+  readonly expiresAt?: string;
+}
+
+/** A recorded waiver or break-glass sign-off, with its Ed25519 signature over the payload. */
+export interface ExceptionSignoff extends ExceptionPayload {
+  readonly id: string;
+  /** base64 Ed25519 signature over the canonical JSON of the payload, by the roster key of `signer`. */
+  readonly signature: string;
+}
+
 export interface EvidenceSet {
   readonly checklist: readonly ChecklistCompletion[];
   readonly signoffs: readonly Signoff[];
   readonly validations: readonly ValidationResult[];
+  /** Waivers and break-glass sign-offs; absent when there are none (so records without them read as before). */
+  readonly exceptions?: readonly ExceptionSignoff[];
 }
 
 // ---------------------------------------------------------------- promotion
@@ -389,6 +442,19 @@ export interface Promotion {
   /** The version that held the stage before, if any. */
   readonly previousVersion?: string;
   readonly reason?: string;
+  /** Present only on a break-glass promotion: what it went past, on whose sign-off, and why. */
+  readonly breakGlass?: BreakGlassMark;
+}
+
+/** What marks a break-glass promotion (its row, its `ReleasePromoted` event, its attestation). */
+export interface BreakGlassMark {
+  readonly reason: string;
+  /** The break-glass sign-off's id, who gave it and in which role. */
+  readonly signoff: string;
+  readonly signer: string;
+  readonly role: string;
+  /** The requirements that were not met, `gate/requirement outcome`, as `promote` lists them. */
+  readonly unmet: readonly string[];
 }
 
 /**
@@ -452,6 +518,20 @@ export interface RequirementResult {
   readonly canProvide?: readonly string[];
   /** When time alone will satisfy it (a soak still running), ISO 8601. */
   readonly allowedAt?: string;
+  /** With outcome `waived`: the waiver that accepts it, and the outcome it has without the waiver. */
+  readonly waiver?: RequirementWaiver;
+}
+
+/** A waiver as a decision shows it. */
+export interface RequirementWaiver {
+  readonly id: string;
+  readonly by: string;
+  readonly role: string;
+  readonly reason: string;
+  readonly at: string;
+  readonly expiresAt: string;
+  /** The requirement's outcome without the waiver. */
+  readonly outcome: Outcome;
 }
 
 export interface GateResult {
@@ -473,4 +553,22 @@ export interface Decision {
   readonly notApplicable: readonly string[];
   /** Hand-offs to deployment of the release's latest promotion into the stage, if any ran (status only). */
   readonly handoff?: readonly HandoffRecord[];
+  /**
+   * The follow-up items of the release's break-glass promotions into this stage, open or done
+   * (exception.ts `FollowUp`); absent when it was never promoted there with break-glass.
+   */
+  readonly followUps?: readonly FollowUpItem[];
+}
+
+/** One follow-up item of a break-glass promotion, and whether it was completed since. */
+export interface FollowUpItem {
+  readonly stage: string;
+  /** The break-glass promotion it follows. */
+  readonly promotion: string;
+  readonly item: string;
+  readonly text?: string;
+  readonly evidence?: 'required' | 'optional';
+  readonly roles?: readonly string[];
+  /** Absent while it is open. */
+  readonly done?: { readonly by: string; readonly at: string; readonly evidence?: EvidenceAttachment };
 }

@@ -270,6 +270,36 @@ const CASES: readonly Case[] = [
     first: '10:26: stage "staging": unknown role "sre" in "rollback" (roles in the roster: ml-engineer, security, validator)',
   },
   {
+    name: 'a break-glass role nobody holds',
+    text: edit('  - name: staging\n', '  - name: staging\n    breakGlass: { role: incident-commander }\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:25: stage "staging": unknown role "incident-commander" in "breakGlass" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
+    name: 'a break-glass without a role',
+    text: edit('  - name: staging\n', '  - name: staging\n    breakGlass: { followUp: [{ id: postmortem }] }\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:17: stage "staging", breakGlass: missing required field "role"',
+  },
+  {
+    name: 'a follow-up item id twice',
+    text: edit('  - name: staging\n', '  - name: staging\n    breakGlass: { role: security, followUp: [{ id: postmortem }, { id: postmortem }] }\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:72: stage "staging": duplicate follow-up item id "postmortem" (first defined at line 10)',
+  },
+  {
+    name: 'a follow-up item with a condition',
+    text: edit('  - name: staging\n', '  - name: staging\n    breakGlass: { role: security, followUp: [{ id: postmortem, when: "release.risk == \'high\'" }] }\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '10:70: stage "staging": a follow-up item has no "when": it follows every break-glass promotion',
+  },
+  {
+    name: 'a waiver role nobody holds',
+    text: edit('    expires: 168h\n', '    expires: 168h\n    waivers: [security, model-risk]\n'),
+    code: 'TG_POLICY_INVALID',
+    first: '31:25: gate "approvals": unknown role "model-risk" in "waivers" (roles in the roster: ml-engineer, security, validator)',
+  },
+  {
     name: 'an empty clear list',
     text: edit('  - name: staging\n', '  - name: staging\n    clear: []\n'),
     code: 'TG_POLICY_INVALID',

@@ -135,6 +135,7 @@ const StageSchema = z.strictObject({
   promoters: z.array(identifier).min(1).optional(),
   rollback: z.array(identifier).min(1).optional(),
   clear: z.array(identifier).min(1).optional(),
+  breakGlass: z.lazy(() => BreakGlassSchema).optional(),
   handoff: z.array(HandoffSchema).min(1).optional(),
 });
 
@@ -144,6 +145,11 @@ const ChecklistItemSchema = z.strictObject({
   evidence: z.enum(['required', 'optional']).optional(),
   roles: z.array(identifier).min(1).optional(),
   when: condition.optional(),
+});
+
+const BreakGlassSchema = z.strictObject({
+  role: identifier,
+  followUp: z.array(ChecklistItemSchema).min(1).optional(),
 });
 
 const SignoffRuleSchema = z.strictObject({
@@ -192,6 +198,7 @@ const GateSchema = z.strictObject({
   checklist: z.array(ChecklistItemSchema).optional(),
   signoffs: SignoffsSchema.optional(),
   validations: z.array(ValidationSchema).optional(),
+  waivers: z.array(identifier).min(1).optional(),
 });
 
 const PolicySchema = z.strictObject({
@@ -352,6 +359,31 @@ function crossCheck(src: YamlSource): Problem[] {
         }
       });
     }
+    // Break-glass: a role someone holds (or nobody could ever sign it), follow-up items like a gate's.
+    const glass = field(stage, 'breakGlass');
+    const glassRole = ident(field(glass, 'role'));
+    if (glassRole !== undefined && !holders.has(glassRole)) {
+      report(['stages', i, 'breakGlass', 'role'], `stage "${n ?? i + 1}": unknown role "${glassRole}" in "breakGlass" (${knownRoles})`);
+    }
+    const seenItems = new Map<string, number>();
+    list(field(glass, 'followUp')).forEach((item, r) => {
+      const itemId = ident(field(item, 'id'));
+      if (itemId !== undefined) {
+        const first = seenItems.get(itemId);
+        if (first !== undefined) {
+          report(['stages', i, 'breakGlass', 'followUp', r, 'id'], `stage "${n ?? i + 1}": duplicate follow-up item id "${itemId}" (first defined at line ${lineOf(['stages', i, 'breakGlass', 'followUp', first, 'id'])})`);
+        } else seenItems.set(itemId, r);
+      }
+      if (field(item, 'when') !== undefined) {
+        report(['stages', i, 'breakGlass', 'followUp', r, 'when'], `stage "${n ?? i + 1}": a follow-up item has no "when": it follows every break-glass promotion`);
+      }
+      list(field(item, 'roles')).forEach((role, k) => {
+        const known = ident(role);
+        if (known !== undefined && !holders.has(known)) {
+          report(['stages', i, 'breakGlass', 'followUp', r, 'roles', k], `stage "${n ?? i + 1}": unknown role "${known}" in follow-up item${itemId ? ` "${itemId}"` : ''} (${knownRoles})`);
+        }
+      });
+    });
   });
   for (const cycle of cyclesOf(afterOf, stageNames)) {
     const start = cycle[0] as string;
@@ -384,6 +416,11 @@ function crossCheck(src: YamlSource): Problem[] {
         } else seen.set(rid, r);
       });
     }
+
+    list(field(gate, 'waivers')).forEach((role, k) => {
+      const known = ident(role);
+      if (known !== undefined && !holders.has(known)) report(['gates', g, 'waivers', k], `${label}: unknown role "${known}" in "waivers" (${knownRoles})`);
+    });
 
     list(field(gate, 'checklist')).forEach((item, r) => {
       const itemId = ident(field(item, 'id'));

@@ -20,6 +20,7 @@ export const VOUCHED_TABLES = [
   'promotions',
   'stage_holders',
   'stage_holds',
+  'exception_signoffs',
   'incidents',
   'handoffs',
   'api_tokens',

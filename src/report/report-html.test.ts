@@ -102,4 +102,31 @@ describe('renderReport', () => {
     const older = result({ summary: 'OLD RESULT', at: '2026-11-29T00:00:00Z' });
     expect(renderReport(input([older, drift]))).not.toContain('OLD RESULT');
   });
+
+  it('has a break-glass section with its follow-ups and a waivers section, only when there are any', () => {
+    const plain = renderReport(input([drift]));
+    expect(plain).not.toContain('Break-glass');
+    expect(plain).not.toContain('Waivers (accepted risk)');
+    const base = input([drift]);
+    const html = renderReport({
+      ...base,
+      release: {
+        ...base.release,
+        promotions: [
+          { stage: 'production', at: '2026-11-30T10:00:00Z', by: 'dave', kind: 'promotion', breakGlass: { reason: 'fraud <spike>', signoff: 'bg1', signer: 'erin', role: 'incident-commander', unmet: ['stage/freeze failed'] } },
+        ],
+        followUps: [{ stage: 'production', item: 'postmortem', text: 'Write the review' }],
+        waivers: [{ stage: 'production', gate: 'approvals', requirement: 'vuln-scan', by: 'frank', role: 'model-risk', reason: 'CVE mitigated', at: '2026-11-30T09:00:00Z', expiresAt: '2026-12-14T09:00:00Z' }],
+      },
+    });
+    expect(html).toContain('<h2>Break-glass</h2>');
+    expect(html).toContain('fraud &lt;spike&gt;');
+    expect(html).toContain('erin (incident-commander)');
+    expect(html).toContain('stage/freeze failed');
+    expect(html).toContain('postmortem: Write the review');
+    expect(html).toContain('OPEN');
+    expect(html).toContain('<h2>Waivers (accepted risk)</h2>');
+    expect(html).toContain('frank (model-risk)');
+    expect(html).toContain('2026-12-14T09:00:00Z');
+  });
 });

@@ -3,7 +3,7 @@
  * measured values against their thresholds, and charts. No script, no network: inline CSS and SVG,
  * so the file opens anywhere, years later, and can be attached to a change ticket.
  */
-import type { Decision, EvidenceSet, ValidationResult } from '../domain/model.js';
+import type { BreakGlassMark, Decision, EvidenceSet, ValidationResult } from '../domain/model.js';
 import { escapeHtml as h, formatNumber, groupedBars } from './svg.js';
 
 export interface ReportInput {
@@ -23,6 +23,11 @@ export interface ReportInput {
       readonly held: boolean;
       readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
     }[];
+    /** Promotions of the release (`release show`): a break-glass one carries its mark. */
+    readonly promotions?: readonly { readonly stage: string; readonly at: string; readonly by: string; readonly kind: string; readonly breakGlass?: BreakGlassMark }[];
+    /** Waivers of its requirements and follow-ups of its break-glass promotions (`release show`). */
+    readonly waivers?: readonly { stage: string; gate: string; requirement: string; by: string; role: string; reason: string; at: string; expiresAt: string }[];
+    readonly followUps?: readonly { stage: string; item: string; text?: string; done?: { by: string; at: string } }[];
     readonly manifest: {
       readonly artifacts: readonly { name: string; kind: string; path?: string; uri?: string; sha256: string }[];
       readonly lineage?: readonly { from: readonly string[]; to: string; step?: string }[];
@@ -218,6 +223,28 @@ function decisionView(d: Decision): string {
   ${d.notApplicable.length > 0 ? `<p class="muted">gates not applicable to this release: ${h(d.notApplicable.join(', '))}</p>` : ''}</section>`;
 }
 
+/** Break-glass promotions with their follow-ups, and waivers (accepted risk): the exceptions made for the release. */
+function exceptionsView(release: ReportInput['release']): string {
+  const glass = (release.promotions ?? []).filter((p) => p.breakGlass !== undefined);
+  const waivers = release.waivers ?? [];
+  const parts: string[] = [];
+  if (glass.length > 0) {
+    parts.push(`<h2>Break-glass</h2>
+<p class="muted">Promoted past a freeze or unmet requirements on a break-glass sign-off.</p>
+${table(
+  ['stage', 'promoted at', 'by', 'signed by', 'why', 'went past'],
+  glass.map((p) => [p.stage, p.at, p.by, `${p.breakGlass!.signer} (${p.breakGlass!.role})`, p.breakGlass!.reason, p.breakGlass!.unmet.join('; ')]),
+)}
+${(release.followUps ?? []).length > 0 ? table(['stage', 'follow-up', 'status'], release.followUps!.map((f) => [f.stage, f.text ? `${f.item}: ${f.text}` : f.item, f.done ? `done by ${f.done.by} at ${f.done.at}` : 'OPEN'])) : ''}`);
+  }
+  if (waivers.length > 0) {
+    parts.push(`<h2>Waivers (accepted risk)</h2>
+<p class="muted">A waived requirement is not satisfied: its risk was accepted for this release until the expiry.</p>
+${table(['stage', 'gate', 'requirement', 'accepted by', 'why', 'at', 'until'], waivers.map((w) => [w.stage, w.gate, w.requirement, `${w.by} (${w.role})`, w.reason, w.at, w.expiresAt]))}`);
+  }
+  return parts.join('\n');
+}
+
 /** Each rollback of the release: when, by whom, why, and whether it still holds the release out. */
 function rollbacksView(rollbacks: NonNullable<ReportInput['release']['rollbacks']>): string {
   if (rollbacks.length === 0) return '';
@@ -260,6 +287,7 @@ table{border-collapse:collapse;margin:.5rem 0;width:100%}th,td{border:1px solid 
 ${table(['name', 'kind', 'location', 'sha256'], release.manifest.artifacts.map((a) => [a.name, a.kind, a.path ?? a.uri, a.sha256]))}
 ${lineage ? `<p>Lineage:</p><ul>${lineage}</ul>` : ''}
 ${rollbacksView(release.rollbacks ?? [])}
+${exceptionsView(release)}
 <h2>Gates by stage</h2>
 ${input.decisions.map(decisionView).join('\n')}
 <h2>Validation results</h2>

@@ -12,7 +12,8 @@ export interface ServerMetrics {
   readonly registry: Registry;
   /** One answered request. `route` is the matched pattern (`/api/releases/:ref`) or `unmatched`. */
   request(method: string, route: string, status: number, seconds: number): void;
-  promoted(stage: string): void;
+  /** A promotion; `breakGlass` when it went past its gates on a break-glass sign-off (counted apart). */
+  promoted(stage: string, breakGlass?: boolean): void;
   /** A refused promotion: one count per unmet requirement's `kind:outcome` (`signoff:missing`). */
   blocked(decision: Decision): void;
   validations(results: readonly ValidationResult[]): void;
@@ -40,7 +41,7 @@ export function createServerMetrics(opts: { process?: boolean } = {}): ServerMet
   });
   const promotions = new Counter({
     name: 'tollgate_promotions_total',
-    help: 'Promotion requests, by stage and outcome (promoted or blocked)',
+    help: 'Promotion requests, by stage and outcome (promoted, break-glass or blocked)',
     labelNames: ['stage', 'outcome'] as const,
     registers: [registry],
   });
@@ -70,14 +71,14 @@ export function createServerMetrics(opts: { process?: boolean } = {}): ServerMet
       requests.inc({ method, route, status: String(status) });
       duration.observe({ method, route }, seconds);
     },
-    promoted(stage) {
-      promotions.inc({ stage, outcome: 'promoted' });
+    promoted(stage, breakGlass = false) {
+      promotions.inc({ stage, outcome: breakGlass ? 'break-glass' : 'promoted' });
     },
     blocked(decision) {
       promotions.inc({ stage: decision.stage, outcome: 'blocked' });
       for (const g of decision.gates) {
         for (const r of g.requirements) {
-          if (r.outcome !== 'satisfied') blockedReasons.inc({ stage: decision.stage, reason: `${r.kind}:${r.outcome}` });
+          if (r.outcome !== 'satisfied' && r.outcome !== 'waived') blockedReasons.inc({ stage: decision.stage, reason: `${r.kind}:${r.outcome}` });
         }
       }
     },

@@ -207,7 +207,40 @@ export const RecordValidationsBody = z.strictObject({
 
 export const BlobParams = z.strictObject({ digest: Digest });
 
-export const PromoteBody = z.strictObject({ stage: Name });
+export const PromoteBody = z.strictObject({
+  stage: Name,
+  /** `promote --break-glass --reason T`: past a freeze or unmet requirements, on a break-glass sign-off. */
+  breakGlass: z.strictObject({ reason: Text }).optional(),
+});
+
+export const ExceptionDraftBody = z.strictObject({
+  stage: Name,
+  role: Name,
+  kind: z.enum(['waiver', 'break-glass']),
+  reason: Text,
+  /** Waiver: `GATE/REQUIREMENT`. */
+  waive: z.string().min(3).max(300).optional(),
+  /** Waiver: a duration, at most 90d. */
+  expires: z.string().min(1).max(50).optional(),
+});
+
+export const SignedException = z.strictObject({
+  type: z.literal('tollgate/exception/v1'),
+  kind: z.enum(['waiver', 'break-glass']),
+  release: ReleaseRef,
+  releaseDigest: Digest,
+  stage: Name,
+  role: Name,
+  signer: Name,
+  at: z.string().min(1).max(100),
+  reason: Text,
+  gate: Name.optional(),
+  gateDigest: Digest.optional(),
+  requirement: z.string().min(1).max(300).optional(),
+  expiresAt: z.string().min(1).max(100).optional(),
+  /** base64 Ed25519 signature over the payload's canonical JSON. */
+  signature: z.base64().max(1 * KiB),
+});
 
 export const RollbackBody = z.strictObject({ stage: Name, reason: Text });
 

@@ -9,6 +9,8 @@ import { releaseName, type EvidenceSet, type Signoff } from '../domain/model.js'
 import { digestBytes } from '../domain/digest.js';
 import { MAX_INPUT_COPY_BYTES } from './validate.js';
 import { signoffSignatureValid } from '../domain/signoff.js';
+import { exceptionSignatureValid } from '../domain/exception.js';
+import { waiversOf } from '../audit/attestation.js';
 import { serverKeyId } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireRelease, requireStage, requirePolicy } from './lookup.js';
@@ -49,10 +51,13 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
   const upTo = (at: string) => at <= promotion.at;
   // Passkeys as they stood at the promotion: one revoked since still signed what it signed then.
   const passkeys = await evidencePasskeys(store, all.signoffs, promotion.at);
-  const evidence = {
+  // Waivers and break-glass sign-offs as they stood too; carried only when there are any.
+  const exceptions = (all.exceptions ?? []).filter((e) => upTo(e.at) && exceptionSignatureValid(policy.policy, e));
+  const evidence: EvidenceSet = {
     checklist: all.checklist.filter((c) => upTo(c.at)),
     signoffs: all.signoffs.filter((s) => upTo(s.at) && signoffSignatureValid(policy.policy, s, passkeys)),
     validations: all.validations.filter((v) => upTo(v.at)),
+    ...(exceptions.length > 0 ? { exceptions } : {}),
   };
   const before = history.slice(0, history.findIndex((p) => p.id === promotion.id));
   // The holds of rollbacks before the promotion (a hold is named by its rollback); one still active
@@ -80,6 +85,8 @@ export async function attest(deps: ServiceDeps, ref: string, stage: string): Pro
     history: before,
     ...(holds.length > 0 ? { holds } : {}),
     promotion,
+    ...(waiversOf(decision).length > 0 ? { waivers: waiversOf(decision) } : {}),
+    ...(promotion.breakGlass ? { breakGlass: promotion.breakGlass } : {}),
     lineage: release.manifest.lineage ?? [],
     files: await filesOf(store, evidence),
     ...(attestedPasskeys.length > 0 ? { passkeys: attestedPasskeys } : {}),

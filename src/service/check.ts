@@ -4,8 +4,10 @@ import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { itemDigest } from '../domain/policy-digests.js';
-import { releaseName, type EvidenceAttachment } from '../domain/model.js';
-import { change } from './change.js';
+import { releaseName, type ChecklistItemDef, type EvidenceAttachment, type Release } from '../domain/model.js';
+import { FOLLOW_UP_GATE, followUpDigest } from '../domain/exception.js';
+import { requireVouched } from './vouch.js';
+import { change, type ChangeScope } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 
@@ -57,7 +59,8 @@ function attachmentOf(e: EvidenceInput): { attachment: EvidenceAttachment; bytes
 
 /** Completes a checklist item of every applicable gate of the stage that lists it. */
 export async function completeItem(deps: ServiceDeps, actor: string | undefined, input: CheckInput): Promise<CheckResult> {
-  return change(deps, async ({ tx, at, vouch }) => {
+  return change(deps, async (scope) => {
+    const { tx, at, vouch } = scope;
     const active = await requirePolicy(tx);
     const policy = active.policy;
     const by = requireMember(policy, actor);
@@ -68,6 +71,8 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
     const holds = (w: string | undefined) => conditionHolds(w, release.manifest);
     const gates = policy.gates.filter((g) => g.stage === input.stage && holds(g.when));
     const matches = gates.flatMap((g) => (g.checklist ?? []).filter((i) => i.id === input.item && holds(i.when)).map((item) => ({ gate: g, item })));
+    const followUp = policy.stages.find((s) => s.name === input.stage)?.breakGlass?.followUp?.find((i) => i.id === input.item);
+    if (matches.length === 0 && followUp) return completeFollowUp(scope, by, release, input, followUp);
     if (matches.length === 0) {
       const known = gates.flatMap((g) => (g.checklist ?? []).filter((i) => holds(i.when)).map((i) => i.id));
       throw tollgateError(
@@ -124,4 +129,52 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
       ...(att ? { evidence: att.attachment } : {}),
     };
   });
+}
+
+/**
+ * A follow-up item of the stage's break-glass (`breakGlass.followUp`), completed like a checklist item:
+ * only for a release that a break-glass promotion put into the stage, by a role the item names, with
+ * the evidence it asks for. Recorded as a checklist completion of the pseudo-gate FOLLOW_UP_GATE.
+ */
+async function completeFollowUp(scope: ChangeScope, by: string, release: Release, input: CheckInput, item: ChecklistItemDef): Promise<CheckResult> {
+  const { tx, at, vouch } = scope;
+  const name = releaseName(release);
+  const history = await tx.promotions({ subject: release.subject, stage: input.stage, releaseDigest: release.digest });
+  await requireVouched(tx, history.map((p) => ({ table: 'promotions' as const, key: p.id })));
+  if (!history.some((p) => p.breakGlass !== undefined)) {
+    throw tollgateError('TG_ITEM_UNKNOWN', `"${input.item}" is a follow-up of a break-glass promotion into ${input.stage}, and ${name} was never promoted there with break-glass`);
+  }
+  const roles = (await requirePolicy(tx)).policy.roster[by]!.roles;
+  if (item.roles && item.roles.length > 0 && !item.roles.some((r) => roles.includes(r))) {
+    throw tollgateError('TG_NOT_ALLOWED', `${by} may not complete the follow-up "${item.id}" of ${input.stage}: it needs one of the roles ${item.roles.join(', ')}`);
+  }
+  if (item.evidence === 'required' && !input.evidence) throw tollgateError('TG_EVIDENCE_REQUIRED', `the follow-up "${item.id}" of ${input.stage} needs evidence: attach a file or URL`);
+  const att = input.evidence ? attachmentOf(input.evidence) : undefined;
+  if (att?.bytes && att.attachment.digest) await tx.putBlob(att.attachment.digest, att.bytes);
+  const completion = {
+    id: randomUUID(),
+    releaseDigest: release.digest,
+    stage: input.stage,
+    gateId: FOLLOW_UP_GATE,
+    itemId: item.id,
+    itemDigest: followUpDigest(input.stage, item),
+    by,
+    at,
+    ...(att ? { evidence: att.attachment } : {}),
+    ...(input.note !== undefined ? { note: input.note } : {}),
+  };
+  await tx.insertChecklist(
+    completion,
+    vouch('ChecklistItemCompleted', actorOf(by), {
+      id: completion.id,
+      release: name,
+      releaseDigest: release.digest,
+      stage: input.stage,
+      gate: FOLLOW_UP_GATE,
+      item: item.id,
+      itemDigest: completion.itemDigest,
+      ...(att ? { evidence: att.attachment } : {}),
+    }),
+  );
+  return { release: name, stage: input.stage, item: item.id, gates: [FOLLOW_UP_GATE], by, at, ...(att ? { evidence: att.attachment } : {}) };
 }

@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
-import { releaseName, type Decision, type HandoffRecord, type Promotion } from '../domain/model.js';
+import { releaseName, type BreakGlassMark, type Decision, type HandoffRecord, type Promotion } from '../domain/model.js';
+import { breakGlassFor } from '../domain/exception.js';
+import { holdersOf } from '../domain/policy-digests.js';
 import { requireStageRole } from '../domain/stage-roles.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
 import { decisionInputs } from './status.js';
 import { vouchedHolder } from './vouch.js';
+
+export interface PromoteOptions {
+  /** `promote --break-glass --reason T`: past a freeze or unmet requirements, on a break-glass sign-off. */
+  readonly breakGlass?: { readonly reason: string };
+}
 
 export interface PromoteResult extends Decision {
   readonly promoted: boolean;
@@ -23,7 +30,9 @@ export interface PromoteResult extends Decision {
  * (DESIGN.md rules 1 and 4). A refusal throws TG_PROMOTION_BLOCKED carrying the decision, and is
  * then recorded as a `PromotionBlocked` event of its own.
  */
-export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string): Promise<PromoteResult> {
+export async function promote(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, opts: PromoteOptions = {}): Promise<PromoteResult> {
+  const glass = opts.breakGlass;
+  if (glass !== undefined && glass.reason.trim() === '') throw tollgateError('TG_USAGE', 'a break-glass promotion needs a reason: --reason "…"');
   try {
     return await change(deps, async ({ tx, now, at, vouch }) => {
       const active = await requirePolicy(tx);
@@ -46,7 +55,20 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         ...record,
         promoter: by,
       });
-      if (!decision.promotable) {
+      // Break-glass goes past what is unmet only on a break-glass sign-off that counts (exception.ts);
+      // a promotable decision needs none, and is recorded as the ordinary promotion it is.
+      let mark: BreakGlassMark | undefined;
+      if (!decision.promotable && glass !== undefined) {
+        const found = breakGlassFor(active.policy, release, decision, evidence.exceptions ?? [], record.history, by, now);
+        if (!found.ok) {
+          throw tollgateError('TG_PROMOTION_BLOCKED', `${releaseName(release)} cannot be promoted to ${stage} with break-glass: ${found.reason}`, {
+            details: { ...decision, promoted: false },
+            ...(found.role !== undefined ? { hint: `Ask a holder of "${found.role}" (${holdersOf(active.policy, found.role).filter((u) => u !== by && u !== release.manifest.owner).join(', ') || 'nobody else holds it'}) to sign the break-glass, then promote again.` } : {}),
+          });
+        }
+        mark = { reason: glass.reason, signoff: found.signoff.id, signer: found.signoff.signer, role: found.signoff.role, unmet: found.unmet };
+      }
+      if (!decision.promotable && mark === undefined) {
         throw tollgateError('TG_PROMOTION_BLOCKED', `${releaseName(release)} cannot be promoted to ${stage}: ${unmet(decision).join('; ')}`, {
           details: { ...decision, promoted: false },
         });
@@ -63,6 +85,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
         by,
         at,
         ...(holder ? { previousVersion: holder.version } : {}),
+        ...(mark ? { breakGlass: mark } : {}),
       };
       await tx.insertPromotion(
         promotion,
@@ -82,6 +105,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
             ...(a.path !== undefined ? { path: a.path } : {}),
             sha256: a.sha256,
           })),
+          ...(mark ? { breakGlass: mark } : {}),
         }),
       );
       return { ...decision, promoted: true, promotion };
@@ -95,7 +119,7 @@ export async function promote(deps: ServiceDeps, actor: string | undefined, ref:
 /** Every requirement that is not satisfied, as `gate/requirement: outcome (reason)`. */
 export function unmet(decision: Decision): string[] {
   return decision.gates.flatMap((g) =>
-    g.requirements.filter((r) => r.outcome !== 'satisfied').map((r) => `${g.id}/${r.id} ${r.outcome}`),
+    g.requirements.filter((r) => r.outcome !== 'satisfied' && r.outcome !== 'waived').map((r) => `${g.id}/${r.id} ${r.outcome}`),
   );
 }
 

@@ -1,7 +1,8 @@
 import { releaseName, type HandoffRecord, type Promotion, type Release, type StageHold } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { vouchedHandoffs } from './handoff.js';
-import { requireRelease } from './lookup.js';
+import { activePolicy, requireRelease } from './lookup.js';
+import { FOLLOW_UP_GATE, followUpsOf, type FollowUp } from '../domain/exception.js';
 import { decisionRows, holderRow, requireVouched } from './vouch.js';
 
 export interface ReleaseSummary {
@@ -41,6 +42,36 @@ export interface ReleaseDetail extends ReleaseSummary {
   readonly rollbacks: RollbackRecord[];
   /** Hand-offs to deployment of its promotions (the latest attempt of each), in order of promotion. */
   readonly handoffs: HandoffRecord[];
+  /** Waivers of its requirements (accepted risk), oldest first; absent when there are none. */
+  readonly waivers?: WaiverRecord[];
+  /** Break-glass sign-offs given for it, oldest first; absent when there are none. */
+  readonly breakGlassSignoffs?: BreakGlassSignoffRecord[];
+  /** The follow-up items its break-glass promotions opened, open or done; absent when there are none. */
+  readonly followUps?: FollowUp[];
+}
+
+/** A waiver as `release show` lists it: whether it still counts is `expiresAt` against now. */
+export interface WaiverRecord {
+  readonly id: string;
+  readonly stage: string;
+  readonly gate: string;
+  readonly requirement: string;
+  readonly by: string;
+  readonly role: string;
+  readonly reason: string;
+  readonly at: string;
+  readonly expiresAt: string;
+}
+
+export interface BreakGlassSignoffRecord {
+  readonly id: string;
+  readonly stage: string;
+  readonly by: string;
+  readonly role: string;
+  readonly reason: string;
+  readonly at: string;
+  /** The promotion that used it, if one did. */
+  readonly usedBy?: string;
 }
 
 async function holdsOf(store: StoreReader, r: Release): Promise<string[]> {
@@ -98,10 +129,33 @@ export async function showRelease(store: StoreReader, ref: string): Promise<Rele
     ...(h.cleared ? { cleared: h.cleared } : {}),
   }));
   const holds = await holdsOf(store, r);
+  const evidence = await store.evidence(r.digest);
+  const exceptions = evidence.exceptions ?? [];
+  const glassed = history.some((p) => p.releaseDigest === r.digest && p.breakGlass !== undefined);
+  const followUpRows = glassed ? evidence.checklist.filter((c) => c.gateId === FOLLOW_UP_GATE) : [];
   await requireVouched(store, [
-    ...decisionRows({ checklist: [], signoffs: [], validations: [] }, history, stageHolds),
+    ...decisionRows({ checklist: followUpRows, signoffs: [], validations: [], exceptions }, history, stageHolds),
     ...holds.map((stage) => holderRow(r.subject, stage)),
   ]);
+  const policy = glassed ? (await activePolicy(store))?.policy : undefined;
+  const followUps = policy ? followUpsOf(policy, r.digest, history, followUpRows) : [];
+  const usedBy = new Map(history.flatMap((p) => (p.breakGlass ? [[p.breakGlass.signoff, p.id] as const] : [])));
+  const waivers: WaiverRecord[] = exceptions
+    .filter((e) => e.kind === 'waiver')
+    .map((e) => ({ id: e.id, stage: e.stage, gate: e.gate ?? '', requirement: e.requirement ?? '', by: e.signer, role: e.role, reason: e.reason, at: e.at, expiresAt: e.expiresAt ?? '' }));
+  const breakGlassSignoffs: BreakGlassSignoffRecord[] = exceptions
+    .filter((e) => e.kind === 'break-glass')
+    .map((e) => ({ id: e.id, stage: e.stage, by: e.signer, role: e.role, reason: e.reason, at: e.at, ...(usedBy.has(e.id) ? { usedBy: usedBy.get(e.id)! } : {}) }));
   const handoffs = await vouchedHandoffs(store, promotions.map((p) => p.id));
-  return { ...summary(r, holds), manifest: r.manifest, createdBy: r.createdBy, promotions, rollbacks, handoffs };
+  return {
+    ...summary(r, holds),
+    manifest: r.manifest,
+    createdBy: r.createdBy,
+    promotions,
+    rollbacks,
+    handoffs,
+    ...(waivers.length > 0 ? { waivers } : {}),
+    ...(breakGlassSignoffs.length > 0 ? { breakGlassSignoffs } : {}),
+    ...(followUps.length > 0 ? { followUps } : {}),
+  };
 }

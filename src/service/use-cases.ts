@@ -4,13 +4,14 @@
  * (server/app.ts), so a command answers the same in local and in remote mode (DESIGN.md rule 6).
  */
 import type { DsseEnvelope } from '../audit/dsse.js';
-import type { Decision, EvidenceSet, HandoffRecord, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import type { Decision, EvidenceSet, ExceptionPayload, ExceptionSignoff, HandoffRecord, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
 import { applyPolicy, type ApplyPolicyResult } from './apply-policy.js';
 import { completeItem, type CheckInput, type CheckResult } from './check.js';
 import { createRelease, type CreateReleaseResult } from './create-release.js';
 import type { ServiceDeps } from './deps.js';
 import { activePolicy, requirePolicy, requireRelease } from './lookup.js';
-import { promote, type PromoteResult } from './promote.js';
+import { promote, type PromoteOptions, type PromoteResult } from './promote.js';
+import { draftException, recordException, type ExceptionDraft, type ExceptionRequest } from './exception.js';
 import { handOff, retryHandoffs, type HandoffRetryResult } from './handoff.js';
 import { listReleases, showRelease, type ReleaseDetail, type ReleaseSummary } from './read-release.js';
 import { rollback, type RollbackResult } from './rollback.js';
@@ -78,6 +79,10 @@ export interface UseCases {
   check(input: CheckInput): Promise<CheckResult>;
   draftSignoffs(req: SignoffRequest): Promise<SignoffDraft>;
   recordSignoffs(signed: readonly (SignoffPayload & { signature: string })[]): Promise<Signoff[]>;
+  /** The payload of a waiver or break-glass sign-off for the caller to sign (nothing recorded). */
+  draftException(req: ExceptionRequest): Promise<ExceptionDraft>;
+  /** Records the caller's signed waiver or break-glass sign-off. */
+  recordException(signed: ExceptionPayload & { signature: string }): Promise<ExceptionSignoff>;
   /** The validations to run for a stage; refuses a caller who may not submit results. */
   planValidations(ref: string, stage: string, only?: string): Promise<ValidationPlan>;
   /** Records results; `inputs` are copies of small input files (InputCopy) kept for reports and attestations. */
@@ -87,7 +92,7 @@ export interface UseCases {
   baselineMetrics(subject: string, ref: string): Promise<{ release: string; metrics: Record<string, unknown> } | undefined>;
   /** Everything recorded for a release: evidence and promotions, for reports. */
   evidence(ref: string): Promise<ReleaseEvidence>;
-  promote(ref: string, stage: string): Promise<PromoteResult>;
+  promote(ref: string, stage: string, opts?: PromoteOptions): Promise<PromoteResult>;
   rollback(subject: string, stage: string, reason: string): Promise<RollbackResult>;
   /** Lifts the hold a rollback put on the release for the stage. */
   clearHold(ref: string, stage: string, reason: string): Promise<ClearResult>;
@@ -197,6 +202,8 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
     check: (input) => completeItem(deps, actor, input),
     draftSignoffs: (req) => draftSignoffs(deps.store, actor, req, deps.now()),
     recordSignoffs: (signed) => recordSignoffs(deps, actor, signed),
+    draftException: (req) => draftException(deps.store, actor, req, deps.now()),
+    recordException: (signed) => recordException(deps, actor, signed),
     planValidations: async (ref, stage, only) => {
       // Refuse before anything runs: a long validation whose results would be refused helps nobody.
       requireValidator((await requirePolicy(deps.store)).policy, actor);
@@ -213,8 +220,8 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       return { release: await showRelease(deps.store, ref), evidence: await deps.store.evidence(release.digest) };
     },
     // The hand-offs run after the move has committed, whatever becomes of them (service/handoff.ts).
-    promote: async (ref, stage) => {
-      const result = await promote(deps, actor, ref, stage);
+    promote: async (ref, stage, opts) => {
+      const result = await promote(deps, actor, ref, stage, opts);
       return result.promotion ? withHandoff(result, await handOffSafely(deps, result.promotion)) : result;
     },
     rollback: async (subject, stage, reason) => {

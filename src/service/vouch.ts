@@ -106,6 +106,7 @@ export function decisionRows(evidence: EvidenceSet, history: readonly Promotion[
     ...evidence.checklist.map((c) => ({ table: 'checklist_completions' as const, key: c.id })),
     ...evidence.signoffs.map((s) => ({ table: 'signoffs' as const, key: s.id })),
     ...evidence.validations.map((v) => ({ table: 'validation_results' as const, key: v.id })),
+    ...(evidence.exceptions ?? []).map((e) => ({ table: 'exception_signoffs' as const, key: e.id })),
     ...history.map((p) => ({ table: 'promotions' as const, key: p.id })),
   ];
 }

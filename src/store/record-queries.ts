@@ -7,6 +7,7 @@ import { tollgateError } from '../domain/errors.js';
 import type {
   ChecklistCompletion,
   EvidenceSet,
+  ExceptionSignoff,
   Incident,
   PolicyVersion,
   Promotion,
@@ -17,9 +18,9 @@ import type {
   ValidationResult,
 } from '../domain/model.js';
 import type { ReadContext, WriteContext } from './query-context.js';
-import { toChecklist, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
+import { toChecklist, toException, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
@@ -94,10 +95,20 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
       .orderBy('audit_seq')
       .orderBy('id')
       .execute();
+    const exceptions = await this.db
+      .selectFrom('exception_signoffs')
+      .selectAll()
+      .where('release_digest', '=', releaseDigest)
+      .orderBy('at')
+      .orderBy('audit_seq')
+      .orderBy('id')
+      .execute();
     return {
       checklist: checklist.map(toChecklist),
       signoffs: signoffs.map(toSignoff),
       validations: validations.map(toValidation),
+      // Absent when there are none, so a record without exceptions reads (and attests) as before.
+      ...(exceptions.length > 0 ? { exceptions: exceptions.map(toException) } : {}),
     };
   },
 
@@ -206,6 +217,11 @@ export const recordWrites: RecordWriter & ThisType<WriteContext> = {
     const auditSeq = await vouched(vouch, [claimOf('signoffs', row), claimOf('passkeys', passkey)]);
     await this.db.insertInto('signoffs').values({ ...row, audit_seq: auditSeq }).execute();
     await this.db.updateTable('passkeys').set({ sign_count: passkeyCounter.signCount, audit_seq: auditSeq }).where('id', '=', passkeyCounter.id).execute();
+  },
+
+  async insertException(e: ExceptionSignoff, vouch?: Vouch): Promise<void> {
+    const row = fromException(e);
+    await this.db.insertInto('exception_signoffs').values({ ...row, audit_seq: await vouched(vouch, [claimOf('exception_signoffs', row)]) }).execute();
   },
 
   async insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void> {

@@ -9,6 +9,7 @@ import { tollgateError } from '../domain/errors.js';
 import type { VouchedTable } from '../domain/records.js';
 import type {
   ChecklistCompletion,
+  ExceptionSignoff,
   HandoffRecord,
   Incident,
   PolicyVersion,
@@ -25,6 +26,7 @@ import type {
   AuditCheckpointsTable,
   AuditEventsTable,
   ChecklistCompletionsTable,
+  ExceptionSignoffsTable,
   HandoffsTable,
   IncidentsTable,
   PasskeysTable,
@@ -214,6 +216,29 @@ export function toPromotion(r: PromotionsTable): Promotion {
     at: r.at,
     ...(r.previous_version !== null ? { previousVersion: r.previous_version } : {}),
     ...(r.reason !== null ? { reason: r.reason } : {}),
+    ...(r.break_glass_json !== null && r.break_glass_json !== undefined
+      ? { breakGlass: stored('promotions', r.id, 'break_glass_json', r.break_glass_json) as Promotion['breakGlass'] }
+      : {}),
+  };
+}
+
+export function toException(r: ExceptionSignoffsTable): ExceptionSignoff {
+  return {
+    id: r.id,
+    type: r.type as ExceptionSignoff['type'],
+    kind: r.kind as ExceptionSignoff['kind'],
+    release: r.release,
+    releaseDigest: r.release_digest as Digest,
+    stage: r.stage,
+    role: r.role,
+    signer: r.signer,
+    at: r.at,
+    reason: r.reason,
+    ...(r.gate !== null ? { gate: r.gate } : {}),
+    ...(r.gate_digest !== null ? { gateDigest: r.gate_digest as Digest } : {}),
+    ...(r.requirement !== null ? { requirement: r.requirement } : {}),
+    ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
+    signature: r.signature,
   };
 }
 

@@ -140,6 +140,8 @@ export interface PromotionsTable {
   at: string;
   previous_version: string | null;
   reason: string | null;
+  /** JSON of a `BreakGlassMark` on a break-glass promotion (migration 0009); null otherwise. */
+  break_glass_json: string | null;
   /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
   audit_seq: number | null;
 }
@@ -259,6 +261,26 @@ export interface StageHoldsTable {
   audit_seq: number | null;
 }
 
+/** Waivers and break-glass sign-offs (migration 0009): every `ExceptionPayload` field, so the signature can be checked from the row. */
+export interface ExceptionSignoffsTable {
+  id: string;
+  type: string;
+  kind: string;
+  release: string;
+  release_digest: string;
+  stage: string;
+  role: string;
+  signer: string;
+  at: string;
+  reason: string;
+  gate: string | null;
+  gate_digest: string | null;
+  requirement: string | null;
+  expires_at: string | null;
+  signature: string;
+  audit_seq: number | null;
+}
+
 /** Incidents (migration 0008): linked to the release holding a stage, open until resolved. */
 export interface IncidentsTable {
   id: string;
@@ -311,6 +333,7 @@ export interface Database {
   promotions: PromotionsTable;
   stage_holders: StageHoldersTable;
   stage_holds: StageHoldsTable;
+  exception_signoffs: ExceptionSignoffsTable;
   incidents: IncidentsTable;
   handoffs: HandoffsTable;
   audit_events: AuditEventsTable;

@@ -14,6 +14,7 @@ import type { StoredRow } from '../audit/replay.js';
 import type {
   ChecklistCompletion,
   EvidenceSet,
+  ExceptionSignoff,
   Incident,
   PolicyVersion,
   Promotion,
@@ -192,6 +193,8 @@ export interface RecordWriter {
    */
   insertSignoff(s: Signoff, vouch?: Vouch, passkeyCounter?: { readonly id: string; readonly signCount: number }): Promise<void>;
   insertValidation(v: ValidationResult, vouch?: Vouch): Promise<void>;
+  /** Records a signed waiver or break-glass sign-off (exception.ts). */
+  insertException(e: ExceptionSignoff, vouch?: Vouch): Promise<void>;
   /** Content-addressed: putting the same digest twice keeps one copy. */
   putBlob(digest: Digest, bytes: Uint8Array): Promise<void>;
   /**

@@ -6,7 +6,7 @@
  * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
  */
 import type { Digest } from '../domain/digest.js';
-import type { ChecklistCompletion, HandoffRecord, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
+import type { ChecklistCompletion, ExceptionSignoff, HandoffRecord, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
@@ -26,7 +26,7 @@ const UNVOUCHED_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { we
  * a null one is left out of the digest, so a row written before the column existed keeps the digest
  * its event recorded (migration 0006: an Ed25519 sign-off has neither).
  */
-const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { signoffs: ['signature_kind', 'webauthn_json'] };
+const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { signoffs: ['signature_kind', 'webauthn_json'], promotions: ['break_glass_json'] };
 
 /** The digest of a row as stored: canonical JSON of its table and its columns (see above). */
 export function rowDigest(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
@@ -184,6 +184,7 @@ export function fromPromotion(p: Promotion, seq: number): VouchedRow<'promotions
     at: p.at,
     previous_version: p.previousVersion ?? null,
     reason: p.reason ?? null,
+    break_glass_json: p.breakGlass === undefined ? null : JSON.stringify(p.breakGlass),
   };
 }
 
@@ -207,6 +208,27 @@ export function fromStageHold(h: StageHold): VouchedRow<'stage_holds'> {
     cleared_by: h.cleared?.by ?? null,
     cleared_at: h.cleared?.at ?? null,
     clear_reason: h.cleared?.reason ?? null,
+  };
+}
+
+/** A waiver or break-glass sign-off: every field the signature covers, and the signature. */
+export function fromException(e: ExceptionSignoff): VouchedRow<'exception_signoffs'> {
+  return {
+    id: e.id,
+    type: e.type,
+    kind: e.kind,
+    release: e.release,
+    release_digest: e.releaseDigest,
+    stage: e.stage,
+    role: e.role,
+    signer: e.signer,
+    at: e.at,
+    reason: e.reason,
+    gate: e.gate ?? null,
+    gate_digest: e.gateDigest ?? null,
+    requirement: e.requirement ?? null,
+    expires_at: e.expiresAt ?? null,
+    signature: e.signature,
   };
 }
 

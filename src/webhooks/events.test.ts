@@ -11,6 +11,8 @@ function event(type: string, data: Record<string, unknown> = {}): AuditEvent {
 const RAISES: Record<AuditEventType, WebhookEventType[]> = {
   PolicyApplied: [],
   ReleaseCleared: [],
+  RequirementWaived: [],
+  BreakGlassSignedOff: [],
   IncidentOpened: [],
   IncidentResolved: [],
   HandoffRecorded: [],

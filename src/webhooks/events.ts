@@ -38,6 +38,8 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     }
     case 'PolicyApplied':
     case 'ReleaseCleared':
+    case 'RequirementWaived':
+    case 'BreakGlassSignedOff':
     // Incidents are opened and resolved by people who already know; a subscriber wanting them can be added later.
     case 'IncidentOpened':
     case 'IncidentResolved':

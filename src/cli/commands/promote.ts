@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TollgateError } from '../../domain/errors.js';
+import { tollgateError, TollgateError } from '../../domain/errors.js';
 import type { Decision } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { decisionJson, handoffWarning, renderDecision, renderHandoffs } from '../render.js';
@@ -10,12 +10,25 @@ export function registerPromote(program: Command, ctx: CliContext): void {
     .description('promote a release into a stage, or exit 3 naming every unmet requirement')
     .argument('<release>', 'SUBJECT@VERSION')
     .requiredOption('--to <stage>', 'the stage to enter')
-    .action(async (ref: string, opts: { to: string }) => {
+    .option('--break-glass', "promote past a freeze or unmet requirements, on a break-glass sign-off by the stage's breakGlass role (needs --reason)")
+    .option('--reason <text>', 'why the break-glass: recorded with the promotion')
+    .action(async (ref: string, opts: { to: string; breakGlass?: boolean; reason?: string }) => {
+      if (opts.breakGlass && (opts.reason === undefined || opts.reason.trim() === '')) throw tollgateError('TG_USAGE', '--break-glass needs --reason "…"');
+      if (!opts.breakGlass && opts.reason !== undefined) throw tollgateError('TG_USAGE', '--reason goes with --break-glass');
       const client = await ctx.openClient();
       try {
-        const result = await client.promote(ref, opts.to);
+        const result = await client.promote(ref, opts.to, opts.breakGlass ? { breakGlass: { reason: opts.reason! } } : {});
+        const glass = result.promotion?.breakGlass;
         ctx.emit(decisionJson(result, { promotion: result.promotion, ...(result.handoff ? { handoff: result.handoff } : {}) }), () => [
           ...renderDecision(result),
+          ...(glass
+            ? [
+                `  ⚠ BREAK-GLASS: promoted past ${glass.unmet.join('; ')} on the sign-off of ${glass.signer} as ${glass.role} ("${glass.reason}")`,
+                `    follow-up: \`tollgate release show ${result.release}\` lists the items to complete`,
+              ]
+            : opts.breakGlass
+              ? ['  (nothing was unmet: promoted as an ordinary promotion, not as break-glass)']
+              : []),
           ...(result.promotion?.previousVersion ? [`  (it replaces ${result.promotion.subject}@${result.promotion.previousVersion})`] : []),
           ...renderHandoffs(result.handoff ?? []),
         ]);

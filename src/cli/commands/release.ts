@@ -193,8 +193,18 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         ...r.promotions.map(
           (p) =>
             `  ${p.kind === 'rollback' ? 'rolled back into' : 'promoted to'} ${p.stage} at ${p.at} by ${p.by}${p.reason ? ` (${p.reason})` : ''}${
-              p.rolledBack ? ` — ROLLED BACK at ${p.rolledBack.at} by ${p.rolledBack.by}: "${p.rolledBack.reason}" (a failed change)` : ''
+              p.breakGlass ? ` — BREAK-GLASS on the sign-off of ${p.breakGlass.signer} as ${p.breakGlass.role}: "${p.breakGlass.reason}" (past ${p.breakGlass.unmet.join('; ')})` : ''
+            }${p.rolledBack ? ` — ROLLED BACK at ${p.rolledBack.at} by ${p.rolledBack.by}: "${p.rolledBack.reason}" (a failed change)` : ''}`,
+        ),
+        ...(r.followUps ?? []).map(
+          (f) =>
+            `  follow-up of the break-glass into ${f.stage}: ${f.item}${f.text ? ` (${f.text})` : ''} — ${
+              f.done ? `done by ${f.done.by} at ${f.done.at}` : `OPEN: \`tollgate check ${r.release} ${f.item} --to ${f.stage}${f.evidence === 'required' ? ' --evidence FILE|URL' : ''}\``
             }`,
+        ),
+        ...(r.waivers ?? []).map((w) => `  waiver of ${w.stage}/${w.gate}/${w.requirement} by ${w.by} as ${w.role} at ${w.at} until ${w.expiresAt}: "${w.reason}"`),
+        ...(r.breakGlassSignoffs ?? []).map(
+          (b) => `  break-glass signed for ${b.stage} by ${b.by} as ${b.role} at ${b.at}: "${b.reason}"${b.usedBy ? ' (used)' : ' (not used yet)'}`,
         ),
         ...((r.handoffs ?? []).length > 0 ? ['  hand-offs to deployment:', ...renderHandoffs(r.handoffs, '    ', true)] : []),
         ...(r.rollbacks ?? []).map(

@@ -30,7 +30,7 @@ code{font-size:13px;background:#eef2f7;padding:0 .25rem;border-radius:3px;overfl
 table{border-collapse:collapse;margin:.4rem 0;width:100%}caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--bg)}
 .badge{display:inline-block;padding:0 .5rem;border-radius:9px;font-size:13px;font-weight:600;border:1px solid currentColor;white-space:nowrap}
-.o-satisfied,.o-passed,.o-approve,.o-ok{color:var(--ok)}.o-failed,.o-reject,.o-broken{color:var(--bad)}.o-errored,.o-stale,.o-expired{color:var(--warn)}.o-missing{color:var(--muted)}
+.o-satisfied,.o-passed,.o-approve,.o-ok{color:var(--ok)}.o-failed,.o-reject,.o-broken{color:var(--bad)}.o-errored,.o-stale,.o-expired,.o-waived{color:var(--warn)}.o-missing{color:var(--muted)}
 .notice{border:2px solid var(--line);border-radius:6px;padding:.6rem .9rem;margin:.5rem 0 1rem}.notice.ok{border-color:var(--ok)}.notice.error{border-color:var(--bad)}
 .failures{border:2px solid var(--bad);border-radius:6px;padding:.3rem 1rem .8rem;margin:1rem 0}
 .failures h2{border:0;margin-top:.5rem;color:var(--bad)}

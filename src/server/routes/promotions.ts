@@ -17,8 +17,8 @@ export const promotionRoutes = [
     returns: 'PromoteResult: the Decision with promoted and promotion',
     handler: async ({ useCases, params, body, metrics }) => {
       try {
-        const result = await useCases().promote(params.ref, body.stage);
-        metrics.promoted(body.stage);
+        const result = await useCases().promote(params.ref, body.stage, body.breakGlass ? { breakGlass: { reason: body.breakGlass.reason } } : {});
+        metrics.promoted(body.stage, result.promotion?.breakGlass !== undefined);
         return result;
       } catch (err) {
         if (err instanceof TollgateError && err.code === 'TG_PROMOTION_BLOCKED') metrics.blocked(err.details as Decision);

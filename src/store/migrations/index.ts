@@ -12,6 +12,7 @@ import { vouchedState } from './0005-vouched-state.js';
 import { passkeys } from './0006-passkeys.js';
 import { stageHolds } from './0007-stage-holds.js';
 import { incidents } from './0008-incidents.js';
+import { breakGlass } from './0009-break-glass.js';
 import { handoffs } from './0010-handoffs.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
@@ -24,6 +25,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0006-passkeys', passkeys],
   ['0007-stage-holds', stageHolds],
   ['0008-incidents', incidents],
+  ['0009-break-glass', breakGlass],
   ['0010-handoffs', handoffs],
 ];
 
