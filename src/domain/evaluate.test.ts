@@ -114,6 +114,32 @@ describe('evaluate: sign-offs', () => {
     expect(d.promotable).toBe(false);
   });
 
+  // The manifest's `owner` is free text its registrant writes: alice registering a release "owned"
+  // by bob must not let her approve it herself, and bob is still its owner.
+  it.each([
+    ['who registered it', 'alice', /alice \(who registered the release, under separation of duties/],
+    ['the manifest owner', 'bob', /bob \(the release owner, under separation of duties/],
+  ])('does not count %s when the manifest owner is not the registrant, under separation of duties', (_, signer, reason) => {
+    const manifest = { ...release.manifest, owner: 'bob' };
+    const theirs: Release = { ...release, manifest, digest: digestOf(manifest), createdBy: 'alice' };
+    const s = [signoff(theirs, APPROVALS, signer as 'alice', 'ml-engineer'), signoff(theirs, APPROVALS, 'carol', 'security')];
+    const d = evaluate(policy, theirs, evidence(s), NOW, ctx());
+    const r = requirement(d, 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('missing');
+    expect(r.reason).toMatch(reason);
+    // Neither is offered as someone who could still give it (the desk's queue reads this).
+    expect(r.canProvide).toEqual(['erin']);
+    expect(d.promotable).toBe(false);
+  });
+
+  it('counts the registrant and the manifest owner without separation of duties', () => {
+    const gate: GateDef = { ...APPROVALS, separationOfDuties: false };
+    const manifest = { ...release.manifest, owner: 'bob' };
+    const theirs: Release = { ...release, manifest, digest: digestOf(manifest), createdBy: 'alice' };
+    const d = evaluate(policyWith([gate]), theirs, evidence([signoff(theirs, gate, 'alice', 'ml-engineer'), signoff(theirs, gate, 'carol', 'security')]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:ml-engineer').outcome).toBe('satisfied');
+  });
+
   it('counts the owner without separation of duties', () => {
     const gate: GateDef = { ...APPROVALS, separationOfDuties: false };
     const d = evaluate(policyWith([gate]), release, evidence([signoff(release, gate, 'alice', 'ml-engineer'), signoff(release, gate, 'carol', 'security')]), NOW, ctx());

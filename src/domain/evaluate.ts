@@ -337,8 +337,11 @@ interface Candidate {
  * Sign-off rules of one gate. Each signer's latest sign-off for a role is the one that counts (a later
  * approval supersedes their rejection). A sign-off counts only if its signature verifies against the
  * roster key, the signer holds the role now, it is bound to this release and this gate's definition,
- * and it has not expired. With separation of duties the owner and the promoter do not count, and one
- * person fills at most one place in the whole gate, so the rules are filled by a matching.
+ * and it has not expired. With separation of duties the owners and the promoter do not count, and one
+ * person fills at most one place in the whole gate, so the rules are filled by a matching. The owners
+ * are the manifest's `owner` and the person who registered the release: `owner` is free text the
+ * registrant writes, so without the registrant alice could register a release "owned" by carol and
+ * approve it herself.
  */
 function evaluateSignoffs(
   policy: Policy,
@@ -353,7 +356,7 @@ function evaluateSignoffs(
   if (rules.length === 0) return [];
   const sod = gate.separationOfDuties === true;
   const ttl = gate.expires !== undefined ? parseDuration(gate.expires) : undefined;
-  const owner = release.manifest.owner;
+  const ownerRole = (u: string): string | undefined => releaseOwnerRole(release, u);
 
   interface RuleState {
     rule: SignoffRuleDef;
@@ -400,8 +403,8 @@ function evaluateSignoffs(
         state.rejectedBy.push(s);
       } else if (ttl !== undefined && now.getTime() - Date.parse(s.at) > ttl) {
         state.expired.push(signer);
-      } else if (sod && signer === owner) {
-        state.ignored.push(`${signer} (the release owner, under separation of duties)`);
+      } else if (sod && ownerRole(signer) !== undefined) {
+        state.ignored.push(`${signer} (${ownerRole(signer)}, under separation of duties)`);
       } else if (sod && ctx.promoter !== undefined && signer === ctx.promoter) {
         state.ignored.push(`${signer} (the person promoting, under separation of duties)`);
       } else {
@@ -420,7 +423,7 @@ function evaluateSignoffs(
     const holders = Object.entries(policy.roster)
       .filter(([, e]) => e.roles.includes(rule.role))
       .map(([u]) => u);
-    const eligible = holders.filter((u) => !counted.includes(u) && !(sod && (u === owner || u === ctx.promoter)));
+    const eligible = holders.filter((u) => !counted.includes(u) && !(sod && (ownerRole(u) !== undefined || u === ctx.promoter)));
     const notes: string[] = [];
     if (assigned) {
       const usedElsewhere = state.fresh.map((c) => c.signer).filter((u) => !counted.includes(u));
@@ -445,6 +448,16 @@ function evaluateSignoffs(
     const outcome: Outcome = state.stale.length + state.outdated.length > 0 ? 'stale' : state.expired.length > 0 ? 'expired' : 'missing';
     return { ...base, outcome, reason: `${have}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}; ${ask}${tail}`, canProvide: eligible };
   });
+}
+
+/**
+ * Why `user` counts as an owner of the release under separation of duties, or undefined when they do
+ * not: the manifest's `owner`, or the person who registered the release (`createdBy`).
+ */
+export function releaseOwnerRole(release: Release, user: string): string | undefined {
+  if (user === release.manifest.owner) return 'the release owner';
+  if (user === release.createdBy) return 'who registered the release';
+  return undefined;
 }
 
 /**
