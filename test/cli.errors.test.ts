@@ -243,6 +243,21 @@ const inputCases: InputCase[] = [
   },
 ];
 
+// Security finding 6 (issue 13): a name Object.prototype has was taken for a roster member
+// (`--as constructor` recorded as user:constructor) or crashed the lookup (TG_INTERNAL).
+for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+  for (const [what, args] of [
+    ['check', ['check', REL, 'model-card', '--to', 'staging']],
+    ['signoff', ['signoff', REL, '--to', 'staging', '--role', 'ml-engineer']],
+    ['promote', ['promote', REL, '--to', 'staging']],
+    ['validate', ['validate', REL, '--to', 'staging']],
+    ['policy apply', ['policy', 'apply', 'tollgate.yaml']],
+    ['rollback', ['rollback', 'fraud-detector', '--stage', 'staging', '--reason', 'r']],
+  ] as const) {
+    inputCases.push({ name: `${what} --as ${name}`, args: [...args, '--as', name], code: 'TG_USER_UNKNOWN', message: new RegExp(`unknown user "${name}": not in the roster`) });
+  }
+}
+
 describe('bad input: exit 2, a stable code, a clear message, and no change to the store', () => {
   for (const c of inputCases) {
     it(`${c.name} → ${c.code}`, () => {

@@ -237,6 +237,15 @@ describe('evaluate: sign-offs', () => {
     expect(evaluate(policy, release, evidence(s), NOW, ctx()).promotable).toBe(true);
   });
 
+  // Security finding 6 (issue 13): names Object.prototype has are nobody, not a crash.
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('ignores a sign-off by %s, a name no roster member has', (name) => {
+    const forged = { ...signoff(release, APPROVALS, 'mallory', 'security', { decision: 'reject' }), signer: name };
+    const s = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security'), forged];
+    const d = evaluate(policy, release, evidence(s), NOW, ctx());
+    expect(d.promotable).toBe(true);
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toContain(`a sign-off as ${name} whose signature does not verify`);
+  });
+
   it('applies a `when` rule only to the releases it names', () => {
     const low = releaseOf('low', '2.5.0');
     const d = evaluate(policy, low, evidence([signoff(low, APPROVALS, 'bob', 'ml-engineer')]), NOW, ctx({ history: [{ ...ctx().history[0]!, releaseDigest: low.digest }] }));

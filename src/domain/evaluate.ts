@@ -14,6 +14,7 @@ import { evidenceSetDigest } from './records.js';
 import { signoffSignatureValid } from './signoff.js';
 import {
   releaseName,
+  rosterEntry,
   type ChecklistItemDef,
   type Decision,
   type EvidenceSet,
@@ -387,7 +388,7 @@ function evaluateSignoffs(
         );
         continue;
       }
-      if (!policy.roster[s.signer]?.roles.includes(rule.role)) {
+      if (!rosterEntry(policy, s.signer)?.roles.includes(rule.role)) {
         state.ignored.push(`${s.signer} (no longer holds ${rule.role})`);
         continue;
       }

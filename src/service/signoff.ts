@@ -6,6 +6,7 @@ import { gateDigest } from '../domain/policy-digests.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
 import {
   releaseName,
+  rosterEntry,
   type EvidenceSet,
   type GateDef,
   type PasskeyKeys,
@@ -44,7 +45,7 @@ export interface SignoffDraft {
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 function requireRole(policy: Policy, user: string, role: string): void {
-  const roles = policy.roster[user]!.roles;
+  const roles = rosterEntry(policy, user)!.roles;
   if (!roles.includes(role)) {
     throw tollgateError('TG_ROLE_NOT_HELD', `${user} does not hold the role "${role}" (roles: ${roles.join(', ')})`);
   }
@@ -71,7 +72,7 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   const evidenceDigest = evidenceSetDigest(evidence, release.digest, req.stage);
   const at = now.toISOString();
   return {
-    rosterKey: policy.roster[signer]!.key,
+    rosterKey: rosterEntry(policy, signer)!.key,
     payloads: gates.map((g) =>
       signoffPayload({
         type: 'tollgate/signoff/v1',

@@ -4,7 +4,7 @@ import { conditionHolds } from '../domain/cel.js';
 import { digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { validationDigest } from '../domain/policy-digests.js';
-import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
+import { releaseName, rosterEntry, type Policy, type Release, type ValidationResult } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -16,7 +16,7 @@ export const VALIDATOR_ROLE = 'validator';
 /** The acting user, who must be in the roster and hold the validator role. */
 export function requireValidator(policy: Policy, actor: string | undefined): string {
   const user = requireMember(policy, actor);
-  if (!policy.roster[user]!.roles.includes(VALIDATOR_ROLE)) {
+  if (!rosterEntry(policy, user)!.roles.includes(VALIDATOR_ROLE)) {
     throw tollgateError('TG_NOT_ALLOWED', `${user} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
   }
   return user;
