@@ -214,6 +214,22 @@ describe('validate on the example project', () => {
     });
   });
 
+  // Security finding 7 (issue 13): a 2.6 MB result made `report` overflow the stack on that release
+  // for good. What a validator records is bounded, and the report draws any size.
+  it('a result too large to record is recorded as errored with its size, and report on the release still works', () => {
+    const q = p.clone();
+    const metrics = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`metric_${i}`, (i % 997) / 997]));
+    fs.writeFileSync(path.join(q.dir, 'eval/metrics.json'), JSON.stringify({ ...metrics, accuracy: 0.943, latency_p95_ms: 41, ece: 0.02 }));
+    const v = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'quality']);
+    const r = q.run(['report', REL, '-o', 'big.html', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(v.code, v.stdout + v.stderr).toBe(3);
+    const quality = requirement(q.run(['status', REL, '--to', 'staging', '--json']).json(), 'automated', 'quality');
+    expect(quality.outcome).toBe('errored');
+    expect(quality.reason).toMatch(/metrics measured \d+\.\d MiB of JSON, over the 1\.0 MiB a result may record; .* It said: passed: /);
+    expect(q.read('big.html')).toContain('over the 1.0 MiB a result may record');
+  });
+
   it('policy check rejects a with block its validator does not accept, at file:line:col', () => {
     const q = p.clone();
     q.write('tollgate.yaml', q.read('tollgate.yaml').replace('psi: { max: 0.2 }', 'psi: { max: "high" }').replace('uses: sarif', 'uses: sarif2'));

@@ -218,6 +218,9 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const results = await passAll(c.ci, V1, 'staging');
         await expectError(c.alice.recordValidations(V1, results), 'TG_NOT_ALLOWED');
         await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, definitionDigest: digestBytes('other') }]), 'TG_RESULT_INVALID');
+        // What a result may record is bounded (issue 13, finding 7): 1 MiB of measurements, of details.
+        await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, measurements: { big: 'x'.repeat(1024 * 1024) } }]), 'TG_RESULT_INVALID');
+        await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, details: { big: 'x'.repeat(1024 * 1024) } }]), 'TG_RESULT_INVALID');
         // A copy of an input is kept only when a result names it and its bytes have that digest.
         const input = new TextEncoder().encode(`input of tests`);
         const stranger = new TextEncoder().encode('not an input of any result');

@@ -32,6 +32,7 @@ import {
   type StageHold,
   type ValidationDef,
 } from './model.js';
+import { maxOf } from './bounded.js';
 
 export interface EvaluateContext {
   readonly stage: string;
@@ -203,7 +204,7 @@ function evaluateSoak(release: Release, ctx: EvaluateContext, after: string, soa
     outcome: 'failed',
     reason:
       mine.length > 0
-        ? `${name} left ${after} after ${describeDuration(Math.max(...mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
+        ? `${name} left ${after} after ${describeDuration(maxOf(mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
         : `${ctx.stage} needs ${name} to have held ${after} for ${soak}, and it has not held ${after}`,
   };
 }

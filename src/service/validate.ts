@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
+import { jsonBytes, RESULT_LIMITS } from '../domain/bounded.js';
 import { conditionHolds } from '../domain/cel.js';
 import { digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
@@ -103,6 +104,14 @@ export async function recordValidations(
     const release = await requireRelease(tx, ref);
     const out: ValidationResult[] = [];
     for (const r of results) {
+      // `validate` shrinks what a validator returns to fit; a result that does not was made elsewhere.
+      const sizes = { measurements: jsonBytes(r.measurements), details: jsonBytes(r.details) };
+      if (sizes.measurements > RESULT_LIMITS.measurementsBytes || sizes.details > RESULT_LIMITS.detailsBytes || r.summary.length > RESULT_LIMITS.summaryChars) {
+        throw tollgateError(
+          'TG_RESULT_INVALID',
+          `the result of ${r.gateId}/${r.validationId} is too large to record: measurements ${sizes.measurements} bytes and details ${sizes.details} bytes of JSON (at most ${RESULT_LIMITS.measurementsBytes} each), summary ${r.summary.length} characters (at most ${RESULT_LIMITS.summaryChars})`,
+        );
+      }
       if (r.releaseDigest !== release.digest) {
         throw tollgateError('TG_RESULT_INVALID', `the result names digest ${r.releaseDigest}, but ${releaseName(release)} is ${release.digest}`);
       }
