@@ -270,6 +270,13 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const forged = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.bob.privateKeyPem)) }));
         await expectError(c.carol.recordSignoffs(forged), 'TG_SIGNATURE_INVALID');
         await expectError(c.carol.recordSignoffs([]), 'TG_USAGE');
+        // Dated as RFC 3339 UTC only (issue 13, finding 8): a time without its zone is another instant
+        // in every time zone, and the sign-off's expiry would depend on where it is evaluated.
+        const at = draft.payloads[0]!.at;
+        for (const other of [at.replace(/Z$/, ''), at.replace(/Z$/, '+00:00'), at.replace(/T/, ' '), at.replace(/^\d{4}-\d{2}-\d{2}/, '2026-02-30')]) {
+          const dated = draft.payloads.map((p) => ({ ...p, at: other }));
+          await expectError(c.carol.recordSignoffs(dated.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.carol.privateKeyPem)) }))), 'TG_TIME_INVALID');
+        }
         const recorded = await c.carol.recordSignoffs(genuine);
         expect(recorded).toHaveLength(1);
         // Sent again (a retry after a lost answer), the same signed sign-off is the one recorded, once.

@@ -246,6 +246,15 @@ describe('evaluate: sign-offs', () => {
     expect(requirement(d, 'approvals', 'signoff:security').reason).toContain(`a sign-off as ${name} whose signature does not verify`);
   });
 
+  // Security finding 8 (issue 13): a stored sign-off dated without a zone would expire at another
+  // instant in every time zone the decision is made in; it does not count.
+  it('does not count a stored sign-off whose time is not RFC 3339 UTC', () => {
+    const local = signoff(release, APPROVALS, 'carol', 'security', { at: '2026-11-30T10:00:00' });
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer'), local]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:security').outcome).toBe('missing');
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toContain('a sign-off as carol dated "2026-11-30T10:00:00", not a time in UTC');
+  });
+
   it('applies a `when` rule only to the releases it names', () => {
     const low = releaseOf('low', '2.5.0');
     const d = evaluate(policy, low, evidence([signoff(low, APPROVALS, 'bob', 'ml-engineer')]), NOW, ctx({ history: [{ ...ctx().history[0]!, releaseDigest: low.digest }] }));

@@ -5,7 +5,7 @@
  */
 import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
-import { describeDuration, parseDuration } from './duration.js';
+import { describeDuration, isUtcInstant, parseDuration } from './duration.js';
 import { activeFreeze } from './freeze.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
@@ -387,6 +387,11 @@ function evaluateSignoffs(
             ? `a passkey sign-off as ${s.signer} that does not verify against a registered, unrevoked passkey of theirs`
             : `a sign-off as ${s.signer} whose signature does not verify against the roster key`,
         );
+        continue;
+      }
+      // Recorded before times from outside had to be UTC: its instant would depend on where it is read.
+      if (!isUtcInstant(s.at)) {
+        state.ignored.push(`a sign-off as ${s.signer} dated ${JSON.stringify(s.at)}, not a time in UTC`);
         continue;
       }
       if (!rosterEntry(policy, s.signer)?.roles.includes(rule.role)) {

@@ -31,7 +31,7 @@ import type { Passkey, StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease } from './lookup.js';
-import { draftSignoffs, recordOf, recordSigned } from './signoff.js';
+import { draftSignoffs, recordOf, recordSigned, requireUtcTime } from './signoff.js';
 import { requireVouched } from './vouch.js';
 
 export type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON };
@@ -417,6 +417,7 @@ export async function recordPasskeySignoff(
     }
 
     // Is the draft still what the reviewer would be shown now?
+    requireUtcTime(draft.at, "the sign-off's \"at\"");
     const age = now.getTime() - Date.parse(draft.at);
     if (!Number.isFinite(age) || age > CEREMONY_TIMEOUT_MS || age < -CEREMONY_TIMEOUT_MS) {
       throw tollgateError('TG_SIGNOFF_STALE', `the sign-off was drafted at ${draft.at}, more than 5 minutes from the server's time ${now.toISOString()}: sign off again`);

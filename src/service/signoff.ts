@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
+import { isUtcInstant } from '../domain/duration.js';
 import { tollgateError } from '../domain/errors.js';
 import { gateDigest } from '../domain/policy-digests.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
@@ -39,6 +40,13 @@ export interface SignoffDraft {
   readonly payloads: SignoffPayload[];
   /** The signer's key as the roster holds it, so a client can tell a mismatched local key early. */
   readonly rosterKey: string;
+}
+
+/** A time from outside, or TG_TIME_INVALID: RFC 3339 in UTC only (see isUtcInstant). */
+export function requireUtcTime(at: string, what: string): void {
+  if (!isUtcInstant(at)) {
+    throw tollgateError('TG_TIME_INVALID', `${what} ${JSON.stringify(at)} is not a time in RFC 3339 UTC (e.g. 2026-12-24T09:00:00Z): a time without its zone is another instant in every time zone`);
+  }
 }
 
 /** How far a signer's clock may be from the server's: a sign-off dated elsewhere in time is refused. */
@@ -200,6 +208,7 @@ export async function recordSigned(
   if (!gate || gateDigest(gate) !== s.gateDigest) {
     throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `gate ${s.gate} of ${s.stage} is not what was signed (the policy changed meanwhile); sign off again`);
   }
+  requireUtcTime(s.at, "the sign-off's \"at\"");
   const skew = Math.abs(Date.parse(s.at) - now.getTime());
   if (!Number.isFinite(skew) || skew > MAX_CLOCK_SKEW_MS) {
     throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off is dated ${s.at}, too far from the server's time ${now.toISOString()}; check your clock`);
