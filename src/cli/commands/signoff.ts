@@ -3,7 +3,7 @@ import { tollgateError } from '../../domain/errors.js';
 import { formatPublicKey } from '../../domain/keys.js';
 import { signSignoff } from '../../domain/signoff.js';
 import type { CliContext } from '../context.js';
-import { loadUserKey } from '../home.js';
+import { findUserKey, loadUserKey } from '../home.js';
 
 export function registerSignoff(program: Command, ctx: CliContext): void {
   program
@@ -30,6 +30,9 @@ export function registerSignoff(program: Command, ctx: CliContext): void {
         throw tollgateError('TG_KEY_MISMATCH', `the private key of ${draft.payloads[0]!.signer} in ${config.home} does not match the roster's public key`);
       }
       const signed = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, key) }));
+      if (findUserKey(config.home, draft.payloads[0]!.signer)?.demo) {
+        ctx.note(`signed with ${draft.payloads[0]!.signer}'s DEMO key from init: anyone with ${config.home} can sign as them (see docs/security.md)`);
+      }
       const recorded = await client.recordSignoffs(signed);
       ctx.emit({ signoffs: recorded }, () =>
         recorded.map(
