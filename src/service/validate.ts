@@ -56,6 +56,7 @@ export async function planValidations(store: StoreReader, ref: string, stage: st
       throw tollgateError(
         'TG_ITEM_UNKNOWN',
         `no validation "${only}" in the gates of ${stage} that apply to ${releaseName(release)}; validations: ${items.map((i) => i.validationId).join(', ') || 'none'}`,
+        { hint: `Name a validation of a gate that applies to this release at ${stage} (the list above); \`tollgate status\` shows them as kind "validation".` },
       );
     }
     return { release, items: picked };
