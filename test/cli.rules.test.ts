@@ -224,6 +224,8 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
     const s = signoff('sod', 'ml-engineer', 'alice', '--json');
     expect(s.code).toBe(0);
     expect(s.json().signoffs).toHaveLength(1);
+    // The signer is told at once that it will not count (issue 13).
+    expect(s.json().warnings).toEqual(["alice's sign-off on gate owner-review will not count: alice is the release owner, and the gate has separation of duties"]);
     const r = status('sod');
     expect(r.code).toBe(3);
     const req = requirement(r.json(), 'owner-review', 'signoff:ml-engineer');
@@ -263,6 +265,7 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
 
     const self = p.run(['signoff', OTHER, '--to', 'sod', '--role', 'ml-engineer', '--as', 'alice']);
     expect(self.code).toBe(0);
+    expect(self.stdout).toContain("but: alice's sign-off on gate owner-review will not count: alice is the person who registered the release, and the gate has separation of duties");
     const mine = p.run(['status', OTHER, '--to', 'sod', '--json']);
     expect(mine.code).toBe(3);
     const req = requirement(mine.json(), 'owner-review', 'signoff:ml-engineer');

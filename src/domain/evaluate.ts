@@ -461,7 +461,7 @@ function evaluateSignoffs(
  * Why `user` counts as an owner of the release under separation of duties, or undefined when they do
  * not: the manifest's `owner`, or the person who registered the release (`createdBy`).
  */
-export function releaseOwnerRole(release: Release, user: string): string | undefined {
+export function releaseOwnerRole(release: Pick<Release, 'manifest' | 'createdBy'>, user: string): string | undefined {
   if (user === release.manifest.owner) return 'the release owner';
   if (user === release.createdBy) return 'who registered the release';
   return undefined;
