@@ -230,6 +230,27 @@ const inputCases: InputCase[] = [
     message: /unknown stage "qa"/,
   },
   {
+    // Issue 13, a new user's bug: this said TG_STAGE_EMPTY, as if the subject existed.
+    name: 'rollback of a subject with no release',
+    args: ['rollback', 'nosuch', '--stage', 'staging', '--reason', 'r', '--as', 'dave'],
+    code: 'TG_RELEASE_NOT_FOUND',
+    message: /unknown subject "nosuch": no release of it is registered; subjects: fraud-detector/,
+  },
+  {
+    name: 'rollback of a known subject that holds no stage yet',
+    args: ['rollback', 'fraud-detector', '--stage', 'staging', '--reason', 'r', '--as', 'dave'],
+    code: 'TG_STAGE_EMPTY',
+    message: /no release of fraud-detector holds staging/,
+  },
+  {
+    // Issue 13, a new user's bug: the hint spoke of checklist items.
+    name: 'validate --only an id that is no validation',
+    args: ['validate', REL, '--to', 'staging', '--only', 'nope', '--as', 'ci'],
+    code: 'TG_ITEM_UNKNOWN',
+    message: /no validation "nope" in the gates of staging .*; validations: tests, contract, drift, quality, security/,
+    check: (err) => expect(err.hint).toMatch(/^Name a validation of a gate that applies to this release at staging/),
+  },
+  {
     name: 'unknown command',
     args: ['frobnicate'],
     code: 'TG_USAGE',
@@ -242,6 +263,21 @@ const inputCases: InputCase[] = [
     message: /unknown option '--frobnicate'/,
   },
 ];
+
+// Security finding 6 (issue 13): a name Object.prototype has was taken for a roster member
+// (`--as constructor` recorded as user:constructor) or crashed the lookup (TG_INTERNAL).
+for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+  for (const [what, args] of [
+    ['check', ['check', REL, 'model-card', '--to', 'staging']],
+    ['signoff', ['signoff', REL, '--to', 'staging', '--role', 'ml-engineer']],
+    ['promote', ['promote', REL, '--to', 'staging']],
+    ['validate', ['validate', REL, '--to', 'staging']],
+    ['policy apply', ['policy', 'apply', 'tollgate.yaml']],
+    ['rollback', ['rollback', 'fraud-detector', '--stage', 'staging', '--reason', 'r']],
+  ] as const) {
+    inputCases.push({ name: `${what} --as ${name}`, args: [...args, '--as', name], code: 'TG_USER_UNKNOWN', message: new RegExp(`unknown user "${name}": not in the roster`) });
+  }
+}
 
 describe('bad input: exit 2, a stable code, a clear message, and no change to the store', () => {
   for (const c of inputCases) {

@@ -224,6 +224,8 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
     const s = signoff('sod', 'ml-engineer', 'alice', '--json');
     expect(s.code).toBe(0);
     expect(s.json().signoffs).toHaveLength(1);
+    // The signer is told at once that it will not count (issue 13).
+    expect(s.json().warnings).toEqual(["alice's sign-off on gate owner-review will not count: alice is the release owner, and the gate has separation of duties"]);
     const r = status('sod');
     expect(r.code).toBe(3);
     const req = requirement(r.json(), 'owner-review', 'signoff:ml-engineer');
@@ -250,6 +252,33 @@ ${opts.releaseChecklist ? '    checklist:\n      - { id: change-ticket }\n' : ''
     const byDave = p.run(['promote', HIGH, '--to', 'sod', '--as', 'dave', '--json']);
     expect(byDave.code).toBe(0);
     expect(byDave.json().promoted).toBe(true);
+  });
+
+  // Security finding 1 (issue 13): `owner` is free text the registrant writes. alice registering a
+  // release "owned" by carol must not let her sign it off herself; and carol is still its owner.
+  it('separation of duties: who registered the release is an owner too, whatever the manifest\'s `owner` says', () => {
+    const OTHER = 'fraud-detector@2.4.2';
+    p.write('release-bob.yaml', p.read('release.yaml').replace('version: 2.4.0', 'version: 2.4.2').replace(/^owner: .*$/m, 'owner: bob'));
+    expect(p.run(['release', 'create', 'release-bob.yaml', '--as', 'alice']).code).toBe(0);
+    const shown = p.run(['release', 'show', OTHER, '--json']).json();
+    expect(shown).toMatchObject({ owner: 'bob', createdBy: 'alice' });
+
+    const self = p.run(['signoff', OTHER, '--to', 'sod', '--role', 'ml-engineer', '--as', 'alice']);
+    expect(self.code).toBe(0);
+    expect(self.stdout).toContain("but: alice's sign-off on gate owner-review will not count: alice is the person who registered the release, and the gate has separation of duties");
+    const mine = p.run(['status', OTHER, '--to', 'sod', '--json']);
+    expect(mine.code).toBe(3);
+    const req = requirement(mine.json(), 'owner-review', 'signoff:ml-engineer');
+    expect(req.outcome).toBe('missing');
+    expect(req.signers).toEqual([]);
+    expect(req.reason).toContain('alice (who registered the release, under separation of duties)');
+    // bob is the manifest's owner: not eligible either, so nobody in this roster can give it.
+    expect(req.canProvide).toEqual([]);
+
+    expect(p.run(['signoff', OTHER, '--to', 'sod', '--role', 'ml-engineer', '--as', 'bob']).code).toBe(0);
+    const theirs = p.run(['promote', OTHER, '--to', 'sod', '--as', 'dave', '--json']);
+    expect(theirs.code).toBe(3);
+    expect(requirement(theirs.json(), 'owner-review', 'signoff:ml-engineer').reason).toContain('bob (the release owner, under separation of duties)');
   });
 
   it('the same person signing twice counts once: count 2 signed twice by bob stays missing', () => {

@@ -189,7 +189,7 @@ describe('sign-off rows inserted by hand are refused, even when signed by the ro
   }
 
   it('a row signed with bob\'s own private key (the roster key), which the log does not vouch for', () => {
-    const bobKey = createPrivateKey(fs.readFileSync(path.join(unsigned.home, 'keys', 'bob.key'), 'utf8'));
+    const bobKey = createPrivateKey(fs.readFileSync(path.join(unsigned.home, 'demo-keys', 'bob.key'), 'utf8'));
     expect(statusOf(unsigned).req.outcome).toBe('missing');
     refusedInsert(insertSigned(unsigned, 'bob', bobKey), 'bob');
   });

@@ -165,6 +165,71 @@ describe('validate on the example project', () => {
     expect(r.json().file).toBe(path.join(p.dir, 'out/report.html'));
   });
 
+  // Security finding 2 (issue 13): a `command` validation got the CLI's whole environment, and its
+  // output is stored where every roster member reads it (the evidence API, the report).
+  describe('a command validation', () => {
+    const TOKEN = 'tg_e2eSecretToken0123456789';
+    const env = { TOLLGATE_TOKEN: TOKEN, BUILD_ID: 'build-42', UNLISTED_SECRET: 'unlisted-value-9' };
+    const SECURITY = "      - { id: security, uses: sarif, with: { report: reports/scan.sarif, failOn: [error] } }\n";
+    let q: Project;
+    const stored = (): { stdout: string; json: string } => {
+      const db = q.openDb();
+      const rows = db.prepare("SELECT details_json FROM validation_results WHERE validation_id = 'env-dump' ORDER BY rowid DESC").all() as { details_json: string }[];
+      db.close();
+      return { stdout: JSON.parse(rows[0]!.details_json).stdout, json: rows[0]!.details_json };
+    };
+    const withDump = (w: string) => q.write('tollgate.yaml', p.read('tollgate.yaml').replace(SECURITY, `${SECURITY}      - { id: env-dump, uses: command, with: ${w} }\n`));
+
+    beforeAll(() => {
+      q = p.clone();
+      q.write('leak.txt', `the token is ${TOKEN}\n`);
+    });
+
+    it('gets neither TOLLGATE_TOKEN nor variables it was not given, and secrets are redacted from its stored output', () => {
+      withDump(`{ run: 'env | sort; cat leak.txt' }`);
+      expect(q.run(['policy', 'apply', 'tollgate.yaml', '--as', 'dave']).code).toBe(0);
+      const r = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'env-dump', '--json'], { env });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const { stdout, json } = stored();
+      expect(stdout).toMatch(/^PATH=/m);
+      expect(stdout).not.toMatch(/^TOLLGATE_/m);
+      expect(stdout).not.toMatch(/^(UNLISTED_SECRET|BUILD_ID)=/m);
+      expect(stdout).toContain('the token is [redacted TOLLGATE_TOKEN]');
+      expect(json).not.toContain(TOKEN);
+      expect(r.stdout + r.stderr).not.toContain(TOKEN);
+    });
+
+    it('gets the variables passEnv names; policy check refuses a TOLLGATE_* name there', () => {
+      withDump(`{ run: 'env | sort', passEnv: [BUILD_ID] }`);
+      expect(q.run(['policy', 'apply', 'tollgate.yaml', '--as', 'dave']).code).toBe(0);
+      const r = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'env-dump', '--json'], { env });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(stored().stdout).toMatch(/^BUILD_ID=build-42$/m);
+      expect(stored().stdout).not.toMatch(/^UNLISTED_SECRET=/m);
+
+      withDump(`{ run: 'env | sort', passEnv: [BUILD_ID, TOLLGATE_TOKEN] }`);
+      const check = q.run(['policy', 'check']);
+      expect(check.code).toBe(2);
+      expect(check.stdout).toMatch(/tollgate\.yaml:\d+:\d+: .*TOLLGATE_TOKEN: TOLLGATE_\* variables are Tollgate's own/);
+    });
+  });
+
+  // Security finding 7 (issue 13): a 2.6 MB result made `report` overflow the stack on that release
+  // for good. What a validator records is bounded, and the report draws any size.
+  it('a result too large to record is recorded as errored with its size, and report on the release still works', () => {
+    const q = p.clone();
+    const metrics = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`metric_${i}`, (i % 997) / 997]));
+    fs.writeFileSync(path.join(q.dir, 'eval/metrics.json'), JSON.stringify({ ...metrics, accuracy: 0.943, latency_p95_ms: 41, ece: 0.02 }));
+    const v = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'quality']);
+    const r = q.run(['report', REL, '-o', 'big.html', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(v.code, v.stdout + v.stderr).toBe(3);
+    const quality = requirement(q.run(['status', REL, '--to', 'staging', '--json']).json(), 'automated', 'quality');
+    expect(quality.outcome).toBe('errored');
+    expect(quality.reason).toMatch(/metrics measured \d+\.\d MiB of JSON, over the 1\.0 MiB a result may record; .* It said: passed: /);
+    expect(q.read('big.html')).toContain('over the 1.0 MiB a result may record');
+  });
+
   it('policy check rejects a with block its validator does not accept, at file:line:col', () => {
     const q = p.clone();
     q.write('tollgate.yaml', q.read('tollgate.yaml').replace('psi: { max: 0.2 }', 'psi: { max: "high" }').replace('uses: sarif', 'uses: sarif2'));

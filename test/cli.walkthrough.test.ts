@@ -57,9 +57,13 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     for (const f of ['tollgate.yaml', 'release.yaml', 'model/model.onnx', 'data/datasets.md', 'docs/rollback-plan.md']) {
       expect(fs.existsSync(path.join(p.dir, f)), f).toBe(true);
     }
+    // Security finding 10 (issue 13): the example users' keys are demo keys, kept apart and labelled.
+    expect(p.init.demoKeys).toBe(path.join(p.home, 'demo-keys'));
     for (const u of ['alice', 'bob', 'carol', 'dave', 'ci']) {
-      expect(fs.statSync(path.join(p.home, 'keys', `${u}.key`)).mode & 0o777, u).toBe(0o600);
+      expect(fs.statSync(path.join(p.home, 'demo-keys', `${u}.key`)).mode & 0o777, u).toBe(0o600);
+      expect(fs.existsSync(path.join(p.home, 'keys', `${u}.key`)), u).toBe(false);
     }
+    expect(fs.readFileSync(path.join(p.home, 'demo-keys', 'README'), 'utf8')).toMatch(/^DEMO KEYS: for trying Tollgate on its example project only\.[\s\S]*can sign off as any of these users/);
     expect(fs.statSync(path.join(p.home, 'server.key')).mode & 0o777).toBe(0o600);
   });
 
@@ -335,6 +339,32 @@ describe('walkthrough of the example policy, through the CLI binary', () => {
     const show = p.run(['keys', 'show', 'erin', '--json']);
     expect(show.code).toBe(0);
     expect(show.json()).toEqual({ user: 'erin', publicKey: out.publicKey });
+  });
+
+  it('keys show marks a demo key from init as demo; a user\'s own key replaces it', () => {
+    const demo = p.run(['keys', 'show', 'bob', '--json']);
+    expect(demo.code).toBe(0);
+    expect(demo.json()).toEqual({ user: 'bob', publicKey: p.init.users.bob, demo: true });
+    const plain = p.run(['keys', 'show', 'bob']);
+    expect(plain.stdout.trim()).toBe(p.init.users.bob);
+    expect(plain.stderr).toContain("bob's key is a DEMO key from init");
+    const q = p.clone();
+    const own = q.run(['keys', 'create', 'bob', '--json']);
+    expect(own.code).toBe(0);
+    expect(q.run(['keys', 'show', 'bob', '--json']).json()).toEqual({ user: 'bob', publicKey: own.json().publicKey });
+  });
+
+  it('keys show of a user with no key says so without talking of private keys', () => {
+    const r = p.run(['keys', 'show', 'nobody', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error.code).toBe('TG_KEY_MISSING');
+    expect(r.json().error.message).toMatch(/^no key of nobody in .*: create a key pair with `tollgate keys create nobody`$/);
+  });
+
+  it('a sign-off with a demo key says so on stderr', () => {
+    const q = p.clone();
+    const r = q.run(['signoff', REL, '--to', 'production', '--role', 'security', '--as', 'carol']);
+    expect(r.stderr).toContain("signed with carol's DEMO key from init");
   });
 
   it('rollback after two releases were promoted to staging puts back the first; it needs --reason', () => {

@@ -223,6 +223,9 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const results = await passAll(c.ci, V1, 'staging');
         await expectError(c.alice.recordValidations(V1, results), 'TG_NOT_ALLOWED');
         await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, definitionDigest: digestBytes('other') }]), 'TG_RESULT_INVALID');
+        // What a result may record is bounded (issue 13, finding 7): 1 MiB of measurements, of details.
+        await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, measurements: { big: 'x'.repeat(1024 * 1024) } }]), 'TG_RESULT_INVALID');
+        await expectError(c.ci.recordValidations(V1, [{ ...results[0]!, details: { big: 'x'.repeat(1024 * 1024) } }]), 'TG_RESULT_INVALID');
         // A copy of an input is kept only when a result names it and its bytes have that digest.
         const input = new TextEncoder().encode(`input of tests`);
         const stranger = new TextEncoder().encode('not an input of any result');
@@ -272,6 +275,13 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         const forged = draft.payloads.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.bob.privateKeyPem)) }));
         await expectError(c.carol.recordSignoffs(forged), 'TG_SIGNATURE_INVALID');
         await expectError(c.carol.recordSignoffs([]), 'TG_USAGE');
+        // Dated as RFC 3339 UTC only (issue 13, finding 8): a time without its zone is another instant
+        // in every time zone, and the sign-off's expiry would depend on where it is evaluated.
+        const at = draft.payloads[0]!.at;
+        for (const other of [at.replace(/Z$/, ''), at.replace(/Z$/, '+00:00'), at.replace(/T/, ' '), at.replace(/^\d{4}-\d{2}-\d{2}/, '2026-02-30')]) {
+          const dated = draft.payloads.map((p) => ({ ...p, at: other }));
+          await expectError(c.carol.recordSignoffs(dated.map((p) => ({ ...p, signature: signSignoff(p, loadPrivateKey(KEYS.carol.privateKeyPem)) }))), 'TG_TIME_INVALID');
+        }
         const recorded = await c.carol.recordSignoffs(genuine);
         expect(recorded).toHaveLength(1);
         // Sent again (a retry after a lost answer), the same signed sign-off is the one recorded, once.

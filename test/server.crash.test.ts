@@ -84,7 +84,7 @@ gates:
       const receiver = await startReceiver();
       cleanups.push(receiver.close);
       expect(p.run(['webhook', 'add', receiver.url, '--events', '*'], { env }).code).toBe(0);
-      const key = loadPrivateKey(fs.readFileSync(path.join(p.home, 'keys', 'carol.key'), 'utf8'));
+      const key = loadPrivateKey(fs.readFileSync(path.join(p.home, 'demo-keys', 'carol.key'), 'utf8'));
       // A short lease, so that deliveries the killed process had claimed are taken over soon.
       const serveEnv = { TOLLGATE_HOME: p.home, ...env, TOLLGATE_WEBHOOK_POLL_MS: '50', TOLLGATE_WEBHOOK_LEASE_MS: '1500' };
 

@@ -150,7 +150,8 @@ describe('service over SQLite', () => {
     expect(again.to).toBe('fraud-detector@1.0.0');
     await expect(rollback(t.deps, 'dave', 'fraud-detector', 'staging', 'no more')).rejects.toMatchObject({ code: 'TG_NO_PREVIOUS_RELEASE' });
     await expect(rollback(t.deps, 'dave', 'fraud-detector', 'staging', ' ')).rejects.toMatchObject({ code: 'TG_USAGE' });
-    await expect(rollback(t.deps, 'dave', 'other', 'staging', 'x')).rejects.toMatchObject({ code: 'TG_STAGE_EMPTY' });
+    // A subject with no release is unknown, not an empty stage (issue 13).
+    await expect(rollback(t.deps, 'dave', 'other', 'staging', 'x')).rejects.toMatchObject({ code: 'TG_RELEASE_NOT_FOUND' });
 
     const types = (await t.store.auditEvents()).map((e) => e.type);
     expect(types.filter((x) => x === 'ReleasePromoted')).toHaveLength(3);

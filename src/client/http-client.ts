@@ -21,6 +21,7 @@ import type { DsseEnvelope } from '../audit/dsse.js';
 import type { AuditLogPage, DeliveryMetrics, IncidentInfo, PolicyDetail, PolicyDiff, PolicyListEntry } from '../service/use-cases.js';
 import type { Client, PolicyInfo, ReleaseEvidence } from './client.js';
 import { createTransport, seg, type HttpOptions } from './http-transport.js';
+import { pushAll } from '../domain/bounded.js';
 
 export type HttpClientOptions = HttpOptions;
 
@@ -61,7 +62,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       for (const s of signed) byRelease.set(s.release, [...(byRelease.get(s.release) ?? []), s]);
       const out: Signoff[] = [];
       for (const [ref, list] of byRelease) {
-        out.push(...(await call<{ signoffs: Signoff[] }>('POST', `/api/releases/${seg(ref)}/signoffs`, { body: { signoffs: list } })).signoffs);
+        pushAll(out, (await call<{ signoffs: Signoff[] }>('POST', `/api/releases/${seg(ref)}/signoffs`, { body: { signoffs: list } })).signoffs);
       }
       return out;
     },

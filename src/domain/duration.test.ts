@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TollgateError } from './errors.js';
-import { checkInterval, describeDuration, isValidDuration, parseDuration, parseInterval } from './duration.js';
+import { checkInterval, describeDuration, isUtcInstant, isValidDuration, parseDuration, parseInterval } from './duration.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -75,4 +75,16 @@ describe('parseInterval', () => {
   it('checkInterval is quiet for a valid window', () => {
     expect(checkInterval('2026-12-24T00:00:00Z/2026-12-27T00:00:00Z')).toBeUndefined();
   });
+});
+
+describe('isUtcInstant', () => {
+  it.each(['2026-12-24T09:00:00Z', '2026-12-24T09:00:00.123Z', '2028-02-29T23:59:59.999999Z'])('accepts %s', (t) => {
+    expect(isUtcInstant(t)).toBe(true);
+  });
+  it.each(['2026-12-24T09:00:00', '2026-12-24T09:00:00+00:00', '2026-12-24T10:00:00+01:00', '2026-12-24 09:00:00Z', '2026-12-24T09:00Z', '2026-12-24', 'Thu, 24 Dec 2026 09:00:00 GMT', '2026-02-30T09:00:00Z', '2026-12-24T24:00:00Z', ''])(
+    'refuses %j',
+    (t) => {
+      expect(isUtcInstant(t)).toBe(false);
+    },
+  );
 });

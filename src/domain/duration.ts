@@ -96,6 +96,18 @@ function tryParseDuration(text: string): number | undefined {
   return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : undefined;
 }
 
+/** RFC 3339 in UTC, as `toISOString` writes it (seconds required, fraction optional, `Z`). */
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/**
+ * Whether `text` is an instant written as RFC 3339 in UTC (`2026-12-24T09:00:00Z`) that exists. A
+ * time from outside (a submitted sign-off's `at`) must be: `Date.parse` reads a time without a zone
+ * as local time, so its instant, and a sign-off's expiry, would depend on where it is evaluated.
+ */
+export function isUtcInstant(text: unknown): text is string {
+  return typeof text === 'string' && UTC_INSTANT.test(text) && parseTimestamp(text) !== undefined;
+}
+
 function parseTimestamp(text: string): Date | undefined {
   const m = TIMESTAMP.exec(text);
   if (!m) return undefined;

@@ -24,6 +24,7 @@ export const ERRORS = {
   TG_NOT_ALLOWED: { status: 403, exit: 2, hint: 'Ask someone who holds a role the requirement names.' },
   TG_SIGNOFF_NOT_REQUIRED: { status: 400, exit: 2, hint: 'No gate that applies to this release at this stage asks for a sign-off by this role; `tollgate status` lists the sign-offs wanted.' },
   TG_SIGNATURE_INVALID: { status: 400, exit: 2, hint: 'The sign-off must be signed with the key the roster holds for the signer.' },
+  TG_TIME_INVALID: { status: 400, exit: 2, hint: 'Write the time as RFC 3339 in UTC, ending in Z: 2026-12-24T09:00:00Z (what `new Date().toISOString()` gives).' },
   TG_SIGNOFF_STALE: { status: 409, exit: 2, hint: 'The sign-off was drafted against a state that has changed (the evidence, the gate, the release) or too long ago: review it again and sign off again.' },
   TG_PASSKEY_INVALID: { status: 400, exit: 2, hint: 'The passkey registration did not verify: start again from "Register a passkey" on this server\'s own address (TOLLGATE_PUBLIC_URL) and complete it with user verification.' },
   TG_PASSKEY_NOT_FOUND: { status: 404, exit: 2, hint: 'List passkeys with `tollgate passkey list [USER]`; a reviewer registers one on the review desk ("Register a passkey").' },

@@ -115,6 +115,32 @@ describe('evaluate: sign-offs', () => {
     expect(d.promotable).toBe(false);
   });
 
+  // The manifest's `owner` is free text its registrant writes: alice registering a release "owned"
+  // by bob must not let her approve it herself, and bob is still its owner.
+  it.each([
+    ['who registered it', 'alice', /alice \(who registered the release, under separation of duties/],
+    ['the manifest owner', 'bob', /bob \(the release owner, under separation of duties/],
+  ])('does not count %s when the manifest owner is not the registrant, under separation of duties', (_, signer, reason) => {
+    const manifest = { ...release.manifest, owner: 'bob' };
+    const theirs: Release = { ...release, manifest, digest: digestOf(manifest), createdBy: 'alice' };
+    const s = [signoff(theirs, APPROVALS, signer as 'alice', 'ml-engineer'), signoff(theirs, APPROVALS, 'carol', 'security')];
+    const d = evaluate(policy, theirs, evidence(s), NOW, ctx());
+    const r = requirement(d, 'approvals', 'signoff:ml-engineer');
+    expect(r.outcome).toBe('missing');
+    expect(r.reason).toMatch(reason);
+    // Neither is offered as someone who could still give it (the desk's queue reads this).
+    expect(r.canProvide).toEqual(['erin']);
+    expect(d.promotable).toBe(false);
+  });
+
+  it('counts the registrant and the manifest owner without separation of duties', () => {
+    const gate: GateDef = { ...APPROVALS, separationOfDuties: false };
+    const manifest = { ...release.manifest, owner: 'bob' };
+    const theirs: Release = { ...release, manifest, digest: digestOf(manifest), createdBy: 'alice' };
+    const d = evaluate(policyWith([gate]), theirs, evidence([signoff(theirs, gate, 'alice', 'ml-engineer'), signoff(theirs, gate, 'carol', 'security')]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:ml-engineer').outcome).toBe('satisfied');
+  });
+
   it('counts the owner without separation of duties', () => {
     const gate: GateDef = { ...APPROVALS, separationOfDuties: false };
     const d = evaluate(policyWith([gate]), release, evidence([signoff(release, gate, 'alice', 'ml-engineer'), signoff(release, gate, 'carol', 'security')]), NOW, ctx());
@@ -210,6 +236,24 @@ describe('evaluate: sign-offs', () => {
     const forged = { ...signoff(release, APPROVALS, 'mallory', 'security', { decision: 'reject' }) };
     const s = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security'), forged];
     expect(evaluate(policy, release, evidence(s), NOW, ctx()).promotable).toBe(true);
+  });
+
+  // Security finding 6 (issue 13): names Object.prototype has are nobody, not a crash.
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('ignores a sign-off by %s, a name no roster member has', (name) => {
+    const forged = { ...signoff(release, APPROVALS, 'mallory', 'security', { decision: 'reject' }), signer: name };
+    const s = [signoff(release, APPROVALS, 'bob', 'ml-engineer'), signoff(release, APPROVALS, 'carol', 'security'), forged];
+    const d = evaluate(policy, release, evidence(s), NOW, ctx());
+    expect(d.promotable).toBe(true);
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toContain(`a sign-off as ${name} whose signature does not verify`);
+  });
+
+  // Security finding 8 (issue 13): a stored sign-off dated without a zone would expire at another
+  // instant in every time zone the decision is made in; it does not count.
+  it('does not count a stored sign-off whose time is not RFC 3339 UTC', () => {
+    const local = signoff(release, APPROVALS, 'carol', 'security', { at: '2026-11-30T10:00:00' });
+    const d = evaluate(policy, release, evidence([signoff(release, APPROVALS, 'bob', 'ml-engineer'), local]), NOW, ctx());
+    expect(requirement(d, 'approvals', 'signoff:security').outcome).toBe('missing');
+    expect(requirement(d, 'approvals', 'signoff:security').reason).toContain('a sign-off as carol dated "2026-11-30T10:00:00", not a time in UTC');
   });
 
   it('applies a `when` rule only to the releases it names', () => {

@@ -5,7 +5,7 @@
  */
 import type { Digest } from './digest.js';
 import { conditionHolds } from './cel.js';
-import { describeDuration, parseDuration } from './duration.js';
+import { describeDuration, isUtcInstant, parseDuration } from './duration.js';
 import { activeFreeze } from './freeze.js';
 import { tollgateError } from './errors.js';
 import { gateDigest, itemDigest, validationDigest } from './policy-digests.js';
@@ -15,6 +15,7 @@ import { signoffSignatureValid } from './signoff.js';
 import { followUpsOf, waiversFor } from './exception.js';
 import {
   releaseName,
+  rosterEntry,
   type ChecklistItemDef,
   type Decision,
   type EvidenceSet,
@@ -33,6 +34,7 @@ import {
   type StageHold,
   type ValidationDef,
 } from './model.js';
+import { maxOf } from './bounded.js';
 
 export interface EvaluateContext {
   readonly stage: string;
@@ -244,7 +246,7 @@ function evaluateSoak(release: Release, ctx: EvaluateContext, after: string, soa
     outcome: 'failed',
     reason:
       mine.length > 0
-        ? `${name} left ${after} after ${describeDuration(Math.max(...mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
+        ? `${name} left ${after} after ${describeDuration(maxOf(mine.map((s) => s.end - s.start)))}, before the ${soak} soak was over; promote it to ${after} again and let it soak`
         : `${ctx.stage} needs ${name} to have held ${after} for ${soak}, and it has not held ${after}`,
   };
 }
@@ -379,8 +381,11 @@ interface Candidate {
  * Sign-off rules of one gate. Each signer's latest sign-off for a role is the one that counts (a later
  * approval supersedes their rejection). A sign-off counts only if its signature verifies against the
  * roster key, the signer holds the role now, it is bound to this release and this gate's definition,
- * and it has not expired. With separation of duties the owner and the promoter do not count, and one
- * person fills at most one place in the whole gate, so the rules are filled by a matching.
+ * and it has not expired. With separation of duties the owners and the promoter do not count, and one
+ * person fills at most one place in the whole gate, so the rules are filled by a matching. The owners
+ * are the manifest's `owner` and the person who registered the release: `owner` is free text the
+ * registrant writes, so without the registrant alice could register a release "owned" by carol and
+ * approve it herself.
  */
 function evaluateSignoffs(
   policy: Policy,
@@ -395,7 +400,7 @@ function evaluateSignoffs(
   if (rules.length === 0) return [];
   const sod = gate.separationOfDuties === true;
   const ttl = gate.expires !== undefined ? parseDuration(gate.expires) : undefined;
-  const owner = release.manifest.owner;
+  const ownerRole = (u: string): string | undefined => releaseOwnerRole(release, u);
 
   interface RuleState {
     rule: SignoffRuleDef;
@@ -426,7 +431,12 @@ function evaluateSignoffs(
         );
         continue;
       }
-      if (!policy.roster[s.signer]?.roles.includes(rule.role)) {
+      // Recorded before times from outside had to be UTC: its instant would depend on where it is read.
+      if (!isUtcInstant(s.at)) {
+        state.ignored.push(`a sign-off as ${s.signer} dated ${JSON.stringify(s.at)}, not a time in UTC`);
+        continue;
+      }
+      if (!rosterEntry(policy, s.signer)?.roles.includes(rule.role)) {
         state.ignored.push(`${s.signer} (no longer holds ${rule.role})`);
         continue;
       }
@@ -442,8 +452,8 @@ function evaluateSignoffs(
         state.rejectedBy.push(s);
       } else if (ttl !== undefined && now.getTime() - Date.parse(s.at) > ttl) {
         state.expired.push(signer);
-      } else if (sod && signer === owner) {
-        state.ignored.push(`${signer} (the release owner, under separation of duties)`);
+      } else if (sod && ownerRole(signer) !== undefined) {
+        state.ignored.push(`${signer} (${ownerRole(signer)}, under separation of duties)`);
       } else if (sod && ctx.promoter !== undefined && signer === ctx.promoter) {
         state.ignored.push(`${signer} (the person promoting, under separation of duties)`);
       } else {
@@ -462,7 +472,7 @@ function evaluateSignoffs(
     const holders = Object.entries(policy.roster)
       .filter(([, e]) => e.roles.includes(rule.role))
       .map(([u]) => u);
-    const eligible = holders.filter((u) => !counted.includes(u) && !(sod && (u === owner || u === ctx.promoter)));
+    const eligible = holders.filter((u) => !counted.includes(u) && !(sod && (ownerRole(u) !== undefined || u === ctx.promoter)));
     const notes: string[] = [];
     if (assigned) {
       const usedElsewhere = state.fresh.map((c) => c.signer).filter((u) => !counted.includes(u));
@@ -487,6 +497,16 @@ function evaluateSignoffs(
     const outcome: Outcome = state.stale.length + state.outdated.length > 0 ? 'stale' : state.expired.length > 0 ? 'expired' : 'missing';
     return { ...base, outcome, reason: `${have}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}; ${ask}${tail}`, canProvide: eligible };
   });
+}
+
+/**
+ * Why `user` counts as an owner of the release under separation of duties, or undefined when they do
+ * not: the manifest's `owner`, or the person who registered the release (`createdBy`).
+ */
+export function releaseOwnerRole(release: Pick<Release, 'manifest' | 'createdBy'>, user: string): string | undefined {
+  if (user === release.manifest.owner) return 'the release owner';
+  if (user === release.createdBy) return 'who registered the release';
+  return undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * horizon is the first such moment after `now`; a cached decision is good until then (and until the
  * store changes).
  */
-import { parseDuration } from './duration.js';
+import { isUtcInstant, parseDuration } from './duration.js';
 import { nextFreezeChange } from './freeze.js';
 import type { EvidenceSet, Policy, Promotion } from './model.js';
 
@@ -36,7 +36,7 @@ export function decisionHorizon(
     const ttl = parseDuration(gate.expires);
     for (const s of evidence.signoffs) {
       // Expired once `now - at > ttl`: the decision may change from the millisecond after at + ttl.
-      if (s.stage === stage && s.gate === gate.id) consider(Date.parse(s.at) + ttl + 1);
+      if (s.stage === stage && s.gate === gate.id && isUtcInstant(s.at)) consider(Date.parse(s.at) + ttl + 1);
     }
   }
   // A waiver stops counting at its expiry.

@@ -199,6 +199,15 @@ export interface Policy {
   readonly gates: readonly GateDef[];
 }
 
+/**
+ * The roster entry of `user`, or undefined. Own properties only: the roster is a plain object and
+ * `--as constructor` or a token's user `toString` names no one, not a function of Object.prototype.
+ * Every lookup of a user in a roster goes through here.
+ */
+export function rosterEntry(policy: Pick<Policy, 'roster'>, user: string): RosterEntry | undefined {
+  return Object.hasOwn(policy.roster, user) ? policy.roster[user] : undefined;
+}
+
 /** A recorded version of a policy. */
 export interface PolicyVersion {
   readonly version: number;

@@ -27,6 +27,7 @@ import {
 export { ADMIN_ROLE } from './model.js';
 export { gateDigest, holdersOf, itemDigest, NAME_PATTERN, policyDigest, rolesOf, validationDigest } from './policy-digests.js';
 import { NAME_PATTERN, policyDigest } from './policy-digests.js';
+import { minOf } from './bounded.js';
 const NAME_RULE = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
 
 const PUBLIC_KEY_PREFIX = 'ed25519:';
@@ -488,7 +489,7 @@ function cyclesOf(afterOf: ReadonlyMap<string, string>, order: readonly string[]
     if (cur !== undefined && onPath.has(cur)) {
       const cycle = path.slice(onPath.get(cur));
       // Start where the file does, so the report does not depend on which stage the walk began at.
-      const first = Math.min(...cycle.map((s) => order.indexOf(s)));
+      const first = minOf(cycle.map((s) => order.indexOf(s)));
       const at = cycle.indexOf(order[first] as string);
       cycles.push([...cycle.slice(at), ...cycle.slice(0, at)]);
     }

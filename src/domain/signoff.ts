@@ -6,7 +6,7 @@
 import { canonicalJson } from './digest.js';
 import { signBytes, tryParsePublicKey, verifyBytes } from './keys.js';
 import type { KeyObject } from 'node:crypto';
-import type { PasskeyKeys, Policy, Signoff, SignoffPayload } from './model.js';
+import { rosterEntry, type PasskeyKeys, type Policy, type Signoff, type SignoffPayload } from './model.js';
 import { webauthnProblem } from './webauthn.js';
 
 /** The exact fields a signature covers; anything else on the row is not trusted. */
@@ -43,7 +43,7 @@ export function signSignoff(payload: SignoffPayload, privateKey: KeyObject): str
 export function signoffSignatureValid(policy: Policy, s: Signoff, passkeys?: PasskeyKeys): boolean {
   if (s.signatureKind === 'webauthn') return webauthnProblem(s, s.webauthn && passkeys?.get(s.webauthn.credentialId)) === undefined;
   if (s.signatureKind !== undefined && s.signatureKind !== 'ed25519') return false;
-  const entry = policy.roster[s.signer];
+  const entry = rosterEntry(policy, s.signer);
   if (!entry) return false;
   const key = tryParsePublicKey(entry.key);
   if (!key) return false;

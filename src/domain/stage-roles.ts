@@ -4,7 +4,7 @@
  * refusal naming the roles out.
  */
 import { tollgateError } from './errors.js';
-import type { Policy, StageDef } from './model.js';
+import { rosterEntry, type Policy, type StageDef } from './model.js';
 
 export type StageAction = 'promote' | 'rollback' | 'clear';
 
@@ -33,7 +33,7 @@ export function rolesFor(stage: StageDef, action: StageAction): readonly string[
 export function mayAct(policy: Policy, stage: StageDef, user: string, action: StageAction): boolean {
   const roles = rolesFor(stage, action);
   if (roles === undefined) return true;
-  const held = policy.roster[user]?.roles ?? [];
+  const held = rosterEntry(policy, user)?.roles ?? [];
   return held.some((r) => roles.includes(r));
 }
 
@@ -51,7 +51,7 @@ export function requireStageRole(policy: Policy, stageName: string, user: string
     .sort();
   const field = FIELD[action];
   const source = stage[field] !== undefined ? `the policy's "${field}" for ${stageName}` : `the default for "${field}"`;
-  const held = policy.roster[user]?.roles ?? [];
+  const held = rosterEntry(policy, user)?.roles ?? [];
   throw tollgateError(
     'TG_NOT_ALLOWED',
     `${user} may not ${VERB[action](stageName)}: that needs the role ${roles.map((r) => `"${r}"`).join(' or ')} (${source}); ${user} holds ${held.join(', ') || 'no role'}`,

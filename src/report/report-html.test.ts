@@ -130,3 +130,29 @@ describe('renderReport', () => {
     expect(html).toContain('2026-12-14T09:00:00Z');
   });
 });
+
+// Security finding 7 (issue 13): `Math.max(...values)` overflowed the stack on a large result, and
+// `report` failed on that release for good.
+describe('renderReport: a result of any size', () => {
+  const N = 300_000;
+  it('draws a drift result of 300,000 columns (the first 100 in the chart, 500 rows in the table)', () => {
+    const columns = Object.fromEntries(Array.from({ length: N }, (_, i) => [`c${i}`, { kind: 'numeric', psi: (i % 100) / 100 }]));
+    const huge = result({ measurements: { columns }, thresholds: { psi: { max: 0.2 } } });
+    const html = renderReport(input([huge]));
+    expect(html).toContain(`PSI by column (the first 100 of ${N.toLocaleString('en-US')})`);
+    expect(html).toContain(`and ${(N - 500).toLocaleString('en-US')} more rows`);
+  });
+
+  it('draws metrics of 300,000 names and bins of 300,000 categories', () => {
+    const metrics = Object.fromEntries(Array.from({ length: N }, (_, i) => [`m${i}`, i]));
+    const labels = Array.from({ length: N }, (_, i) => `v${i}`);
+    const shares = labels.map(() => 1 / N);
+    const many = [
+      result({ validationId: 'quality', validator: 'metrics', measurements: { rules: [], metrics } }),
+      result({ measurements: { columns: { id: { kind: 'categorical', psi: 0.1 } } }, details: { columns: { id: { bins: { labels, reference: shares, current: shares } } } } }),
+    ];
+    const html = renderReport(input(many));
+    expect(html).toContain(`metrics (no baseline yet) (the first 100 of ${N.toLocaleString('en-US')})`);
+    expect(html).toContain(`id: share per bin, reference vs current (the first 100 of ${N.toLocaleString('en-US')})`);
+  });
+});

@@ -56,10 +56,15 @@ function cell(v: unknown): string {
   return `<code>${h(JSON.stringify(v))}</code>`;
 }
 
+/** The most rows a table shows; a result may hold any number (a row per column or group). */
+const MAX_TABLE_ROWS = 500;
+
 function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const more = rows.length - MAX_TABLE_ROWS;
   return `<table><thead><tr>${headers.map((x) => `<th>${h(x)}</th>`).join('')}</tr></thead><tbody>${rows
+    .slice(0, MAX_TABLE_ROWS)
     .map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+    .join('')}${more > 0 ? `<tr><td colspan="${headers.length}">… and ${more.toLocaleString('en-US')} more rows, in the result's JSON</td></tr>` : ''}</tbody></table>`;
 }
 
 /** Flat name → value pairs of the scalar measurements, for the generic table. */

@@ -4,6 +4,8 @@
  * library into a static file.
  */
 
+import { maxOf } from '../domain/bounded.js';
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -24,7 +26,10 @@ function fmt(v: number): string {
  * Grouped bars: one group per category, one bar per series; an optional threshold line.
  * Used for reference-vs-current distributions, metric-vs-baseline, per-group performance.
  */
-export function groupedBars(opts: {
+/** The most categories one chart draws: a chart of more is unreadable, and a page of them is huge. */
+export const MAX_CATEGORIES = 100;
+
+export function groupedBars(given: {
   title: string;
   categories: readonly string[];
   series: readonly Series[];
@@ -32,11 +37,22 @@ export function groupedBars(opts: {
   width?: number;
   height?: number;
 }): string {
+  // A result may hold any number of values (a column per category, a metric per name): draw the
+  // first MAX_CATEGORIES and say so in the title.
+  const cut = given.categories.length > MAX_CATEGORIES;
+  const opts = cut
+    ? {
+        ...given,
+        title: `${given.title} (the first ${MAX_CATEGORIES} of ${given.categories.length.toLocaleString('en-US')})`,
+        categories: given.categories.slice(0, MAX_CATEGORIES),
+        series: given.series.map((s) => ({ ...s, values: s.values.slice(0, MAX_CATEGORIES) })),
+      }
+    : given;
   const width = opts.width ?? Math.max(320, Math.min(900, 60 + opts.categories.length * (opts.series.length * 16 + 18)));
   const height = opts.height ?? 220;
   const pad = { left: 48, right: 12, top: 28, bottom: 48 };
-  const all = opts.series.flatMap((s) => s.values).filter(Number.isFinite);
-  const max = Math.max(...all, opts.threshold?.value ?? 0, 1e-12);
+  let max = Math.max(opts.threshold?.value ?? 0, 1e-12);
+  for (const s of opts.series) max = maxOf(s.values.filter(Number.isFinite), max);
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const groupW = plotW / Math.max(1, opts.categories.length);

@@ -9,7 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type * as z from 'zod';
 import { actorOf } from '../audit/events.js';
 import { ERRORS, TollgateError, tollgateError, type Problem } from '../domain/errors.js';
-import { ADMIN_ROLE } from '../domain/model.js';
+import { ADMIN_ROLE, rosterEntry } from '../domain/model.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { activePolicy } from '../service/lookup.js';
 import { vouchToken } from '../service/vouch.js';
@@ -213,10 +213,10 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
       return identity;
     }
     const roster = active.policy.roster;
-    if (!Object.hasOwn(roster, identity.user)) {
+    if (!rosterEntry(active.policy, identity.user)) {
       throw tollgateError('TG_USER_UNKNOWN', `the token's user "${identity.user}" is not in the roster of policy ${active.policy.name}`);
     }
-    if (spec.access === 'admin' && !roster[identity.user]!.roles.includes(ADMIN_ROLE)) {
+    if (spec.access === 'admin' && !rosterEntry(active.policy, identity.user)!.roles.includes(ADMIN_ROLE)) {
       throw tollgateError('TG_NOT_ALLOWED', `${identity.user} may not ${spec.does ?? `${spec.method} ${spec.url}`} over the API: that needs the "${ADMIN_ROLE}" role in the roster`, {
         hint: `Ask a roster member with the "${ADMIN_ROLE}" role, or run the command on the server's home without --server.`,
       });

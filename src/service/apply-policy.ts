@@ -1,6 +1,6 @@
 import { actorOf } from '../audit/events.js';
 import { tollgateError } from '../domain/errors.js';
-import { ADMIN_ROLE, type PolicyVersion } from '../domain/model.js';
+import { ADMIN_ROLE, rosterEntry, type PolicyVersion } from '../domain/model.js';
 import { requireMember } from './lookup.js';
 import type { Digest } from '../domain/digest.js';
 import { change } from './change.js';
@@ -52,7 +52,7 @@ export async function applyPolicy(deps: ServiceDeps, actor: string | undefined, 
  */
 export function requireAdmin(active: PolicyVersion, actor: string | undefined): string {
   const user = requireMember(active.policy, actor);
-  if (!active.policy.roster[user]!.roles.includes(ADMIN_ROLE)) {
+  if (!rosterEntry(active.policy, user)!.roles.includes(ADMIN_ROLE)) {
     throw tollgateError('TG_NOT_ALLOWED', `${user} may not apply a policy: that needs the "${ADMIN_ROLE}" role in the roster of policy ${active.policy.name} (version ${active.version})`, {
       hint: `Ask a roster member with the "${ADMIN_ROLE}" role (${adminsOf(active).join(', ') || 'no one holds it in this version'}) to apply it.`,
     });

@@ -14,6 +14,7 @@ import { TransactionLost, type AuditEvent, type StoreTx, type Vouch } from '../s
 import { auditLeafHash, extendFrontier, frontierRoot, signCheckpointNote } from '../audit/tree.js';
 import { deliveryPayload, subscribes, webhookEventsOf } from '../webhooks/events.js';
 import type { ServiceDeps } from './deps.js';
+import { pushAll } from '../domain/bounded.js';
 
 export interface ChangeScope {
   readonly tx: StoreTx;
@@ -110,7 +111,7 @@ async function runGroup(deps: ServiceDeps, group: readonly Pending[]): Promise<v
         try {
           const run = alone ? await runOne(item, tx, item.deps.now()) : await tx.savepoint(() => runOne(item, tx, item.deps.now()));
           at = run.at;
-          appended.push(...run.appended);
+          pushAll(appended, run.appended);
           results.push({ ok: true, value: run.value });
         } catch (error) {
           if (alone) throw error;

@@ -4,7 +4,7 @@ import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { itemDigest } from '../domain/policy-digests.js';
-import { releaseName, type ChecklistItemDef, type EvidenceAttachment, type Release } from '../domain/model.js';
+import { releaseName, rosterEntry, type ChecklistItemDef, type EvidenceAttachment, type Release } from '../domain/model.js';
 import { FOLLOW_UP_GATE, followUpDigest } from '../domain/exception.js';
 import { requireVouched } from './vouch.js';
 import { change, type ChangeScope } from './change.js';
@@ -80,7 +80,7 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
         `no gate of ${input.stage} that applies to ${name} has a checklist item "${input.item}"; items: ${known.join(', ') || 'none'}`,
       );
     }
-    const roles = policy.roster[by]!.roles;
+    const roles = rosterEntry(policy, by)!.roles;
     for (const { gate, item } of matches) {
       if (item.roles && item.roles.length > 0 && !item.roles.some((r) => roles.includes(r))) {
         throw tollgateError('TG_NOT_ALLOWED', `${by} may not complete "${item.id}" of gate ${gate.id}: it needs one of the roles ${item.roles.join(', ')}`);

@@ -1,6 +1,6 @@
 /** Lookups every use case needs, each failing with the stable error a person can act on. */
 import { tollgateError } from '../domain/errors.js';
-import type { Policy, PolicyVersion, Release } from '../domain/model.js';
+import { rosterEntry, type Policy, type PolicyVersion, type Release } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { vouchPolicy, vouchRelease } from './vouch.js';
 
@@ -48,7 +48,7 @@ export async function requireRelease(store: StoreReader, ref: string): Promise<R
 /** The acting user must be named and be in the roster of the active policy. */
 export function requireMember(policy: Policy, user: string | undefined): string {
   if (!user) throw tollgateError('TG_IDENTITY_REQUIRED', 'this command changes state and needs to know who you are');
-  if (!policy.roster[user]) {
+  if (!rosterEntry(policy, user)) {
     throw tollgateError(
       'TG_USER_UNKNOWN',
       `unknown user "${user}": not in the roster of policy ${policy.name} (roster: ${Object.keys(policy.roster).join(', ')})`,

@@ -22,7 +22,7 @@ import type {
 import { actorOf } from '../audit/events.js';
 import { DIGEST_PATTERN } from '../domain/digest.js';
 import { tollgateError, type ErrorCode } from '../domain/errors.js';
-import { ADMIN_ROLE, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
+import { ADMIN_ROLE, rosterEntry, type Signoff, type SignoffDecision, type SignoffPayload } from '../domain/model.js';
 import { gateDigest } from '../domain/policy-digests.js';
 import { evidenceSetDigest } from '../domain/records.js';
 import { signoffPayload } from '../domain/signoff.js';
@@ -31,7 +31,7 @@ import type { Passkey, StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease } from './lookup.js';
-import { draftSignoffs, recordOf, recordSigned } from './signoff.js';
+import { draftSignoffs, recordOf, recordSigned, requireUtcTime } from './signoff.js';
 import { requireVouched } from './vouch.js';
 
 export type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON };
@@ -225,7 +225,7 @@ export async function listPasskeysAs(deps: ServiceDeps, actor: string | undefine
   if (actor !== undefined) {
     const policy = (await requirePolicy(deps.store)).policy;
     requireMember(policy, actor);
-    const admin = policy.roster[actor]!.roles.includes(ADMIN_ROLE);
+    const admin = rosterEntry(policy, actor)!.roles.includes(ADMIN_ROLE);
     if (!admin && user !== undefined && user !== actor) {
       throw tollgateError('TG_NOT_ALLOWED', `${actor} may list only their own passkeys: listing ${user}'s needs the "${ADMIN_ROLE}" role`);
     }
@@ -247,7 +247,7 @@ export async function revokePasskey(deps: ServiceDeps, req: { readonly actor: st
     if (actor !== undefined) {
       const policy = (await requirePolicy(tx)).policy;
       requireMember(policy, actor);
-      if (actor !== before.user && !policy.roster[actor]!.roles.includes(ADMIN_ROLE)) {
+      if (actor !== before.user && !rosterEntry(policy, actor)!.roles.includes(ADMIN_ROLE)) {
         throw tollgateError('TG_NOT_ALLOWED', `${actor} may not revoke ${before.user}'s passkey: that needs the "${ADMIN_ROLE}" role, or to be its owner`);
       }
     }
@@ -417,6 +417,7 @@ export async function recordPasskeySignoff(
     }
 
     // Is the draft still what the reviewer would be shown now?
+    requireUtcTime(draft.at, "the sign-off's \"at\"");
     const age = now.getTime() - Date.parse(draft.at);
     if (!Number.isFinite(age) || age > CEREMONY_TIMEOUT_MS || age < -CEREMONY_TIMEOUT_MS) {
       throw tollgateError('TG_SIGNOFF_STALE', `the sign-off was drafted at ${draft.at}, more than 5 minutes from the server's time ${now.toISOString()}: sign off again`);

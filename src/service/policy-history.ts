@@ -11,6 +11,7 @@ import type { PolicyVersionInfo, StoreReader } from '../store/store.js';
 import { requirePolicy } from './lookup.js';
 import { decisionInputs } from './status.js';
 import { vouchPolicy, vouchRelease } from './vouch.js';
+import { pushAll } from '../domain/bounded.js';
 
 /** A version as `policy list` prints it. */
 export interface PolicyListEntry extends PolicyVersionInfo {
@@ -125,7 +126,7 @@ export async function diffPolicy(store: StoreReader, source: string, file: strin
       );
       if (change) changes.push(change);
     }
-    staleSignoffs.push(...goingStale(release, evidence, before, after));
+    pushAll(staleSignoffs, goingStale(release, evidence, before, after));
   }
   return {
     active: { version: active.version, name: active.name, digest: active.digest },

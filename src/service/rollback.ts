@@ -41,7 +41,13 @@ export async function rollback(deps: ServiceDeps, actor: string | undefined, sub
     const all = await tx.promotions({ subject });
     await requireVouched(tx, decisionRows({ checklist: [], signoffs: [], validations: [] }, all));
     const holder = await vouchedHolder(tx, subject, stage, all);
-    if (!holder) throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
+    if (!holder) {
+      if ((await tx.listReleases({ subject })).length === 0) {
+        const subjects = [...new Set((await tx.listReleases()).map((r) => r.subject))].sort();
+        throw tollgateError('TG_RELEASE_NOT_FOUND', `unknown subject "${subject}": no release of it is registered${subjects.length > 0 ? `; subjects: ${subjects.join(', ')}` : ''}`);
+      }
+      throw tollgateError('TG_STAGE_EMPTY', `no release of ${subject} holds ${stage}`);
+    }
     if (holder.previousVersion === undefined) {
       throw tollgateError('TG_NO_PREVIOUS_RELEASE', `${subject}@${holder.version} is the first release of ${subject} in ${stage}; there is nothing to roll back to`);
     }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { conditionHolds } from '../domain/cel.js';
+import { isUtcInstant } from '../domain/duration.js';
 import { tollgateError } from '../domain/errors.js';
 import { gateDigest } from '../domain/policy-digests.js';
 import { signoffPayload, signoffSignatureValid } from '../domain/signoff.js';
 import {
   releaseName,
+  rosterEntry,
   type EvidenceSet,
   type GateDef,
   type PasskeyKeys,
@@ -40,11 +42,18 @@ export interface SignoffDraft {
   readonly rosterKey: string;
 }
 
+/** A time from outside, or TG_TIME_INVALID: RFC 3339 in UTC only (see isUtcInstant). */
+export function requireUtcTime(at: string, what: string): void {
+  if (!isUtcInstant(at)) {
+    throw tollgateError('TG_TIME_INVALID', `${what} ${JSON.stringify(at)} is not a time in RFC 3339 UTC (e.g. 2026-12-24T09:00:00Z): a time without its zone is another instant in every time zone`);
+  }
+}
+
 /** How far a signer's clock may be from the server's: a sign-off dated elsewhere in time is refused. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 function requireRole(policy: Policy, user: string, role: string): void {
-  const roles = policy.roster[user]!.roles;
+  const roles = rosterEntry(policy, user)!.roles;
   if (!roles.includes(role)) {
     throw tollgateError('TG_ROLE_NOT_HELD', `${user} does not hold the role "${role}" (roles: ${roles.join(', ')})`);
   }
@@ -71,7 +80,7 @@ export async function draftSignoffs(store: StoreReader, actor: string | undefine
   const evidenceDigest = evidenceSetDigest(evidence, release.digest, req.stage);
   const at = now.toISOString();
   return {
-    rosterKey: policy.roster[signer]!.key,
+    rosterKey: rosterEntry(policy, signer)!.key,
     payloads: gates.map((g) =>
       signoffPayload({
         type: 'tollgate/signoff/v1',
@@ -199,6 +208,7 @@ export async function recordSigned(
   if (!gate || gateDigest(gate) !== s.gateDigest) {
     throw tollgateError('TG_SIGNOFF_NOT_REQUIRED', `gate ${s.gate} of ${s.stage} is not what was signed (the policy changed meanwhile); sign off again`);
   }
+  requireUtcTime(s.at, "the sign-off's \"at\"");
   const skew = Math.abs(Date.parse(s.at) - now.getTime());
   if (!Number.isFinite(skew) || skew > MAX_CLOCK_SKEW_MS) {
     throw tollgateError('TG_SIGNATURE_INVALID', `the sign-off is dated ${s.at}, too far from the server's time ${now.toISOString()}; check your clock`);

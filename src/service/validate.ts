@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
+import { jsonBytes, RESULT_LIMITS } from '../domain/bounded.js';
 import { conditionHolds } from '../domain/cel.js';
 import { digestBytes, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { validationDigest } from '../domain/policy-digests.js';
-import { releaseName, type Policy, type Release, type ValidationResult } from '../domain/model.js';
+import { releaseName, rosterEntry, type Policy, type Release, type ValidationResult } from '../domain/model.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -16,7 +17,7 @@ export const VALIDATOR_ROLE = 'validator';
 /** The acting user, who must be in the roster and hold the validator role. */
 export function requireValidator(policy: Policy, actor: string | undefined): string {
   const user = requireMember(policy, actor);
-  if (!policy.roster[user]!.roles.includes(VALIDATOR_ROLE)) {
+  if (!rosterEntry(policy, user)!.roles.includes(VALIDATOR_ROLE)) {
     throw tollgateError('TG_NOT_ALLOWED', `${user} may not submit validation results: that needs the "${VALIDATOR_ROLE}" role`);
   }
   return user;
@@ -55,6 +56,7 @@ export async function planValidations(store: StoreReader, ref: string, stage: st
       throw tollgateError(
         'TG_ITEM_UNKNOWN',
         `no validation "${only}" in the gates of ${stage} that apply to ${releaseName(release)}; validations: ${items.map((i) => i.validationId).join(', ') || 'none'}`,
+        { hint: `Name a validation of a gate that applies to this release at ${stage} (the list above); \`tollgate status\` shows them as kind "validation".` },
       );
     }
     return { release, items: picked };
@@ -103,6 +105,14 @@ export async function recordValidations(
     const release = await requireRelease(tx, ref);
     const out: ValidationResult[] = [];
     for (const r of results) {
+      // `validate` shrinks what a validator returns to fit; a result that does not was made elsewhere.
+      const sizes = { measurements: jsonBytes(r.measurements), details: jsonBytes(r.details) };
+      if (sizes.measurements > RESULT_LIMITS.measurementsBytes || sizes.details > RESULT_LIMITS.detailsBytes || r.summary.length > RESULT_LIMITS.summaryChars) {
+        throw tollgateError(
+          'TG_RESULT_INVALID',
+          `the result of ${r.gateId}/${r.validationId} is too large to record: measurements ${sizes.measurements} bytes and details ${sizes.details} bytes of JSON (at most ${RESULT_LIMITS.measurementsBytes} each), summary ${r.summary.length} characters (at most ${RESULT_LIMITS.summaryChars})`,
+        );
+      }
       if (r.releaseDigest !== release.digest) {
         throw tollgateError('TG_RESULT_INVALID', `the result names digest ${r.releaseDigest}, but ${releaseName(release)} is ${release.digest}`);
       }

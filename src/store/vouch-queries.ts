@@ -11,6 +11,7 @@ import type { ReadContext } from './query-context.js';
 import type { Database } from './schema.js';
 import type { VouchReader } from './store.js';
 import { rowDigest, rowKey } from './vouched-rows.js';
+import { pushAll } from '../domain/bounded.js';
 
 /** Rows fetched per query: a validation result may hold megabytes of measurements. */
 const CHUNK = 200;
@@ -38,17 +39,17 @@ export const vouchReads: VouchReader & ThisType<ReadContext> = {
     while (cursor <= to) {
       const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)} where audit_seq >= ${cursor} and audit_seq <= ${to} order by audit_seq limit ${CHUNK}`.execute(this.db)).rows;
       if (rows.length < CHUNK) {
-        out.push(...rows.map((r) => storedRow(table, r)));
+        pushAll(out, rows.map((r) => storedRow(table, r)));
         break;
       }
       // A full chunk may end part way through the rows of one event: keep the events it holds whole,
       // and read the last one's rows on their own (there are a few at most, unless forged).
       const last = Number(rows[rows.length - 1]!.audit_seq);
       const whole = rows.filter((r) => Number(r.audit_seq) < last);
-      out.push(...whole.map((r) => storedRow(table, r)));
+      pushAll(out, whole.map((r) => storedRow(table, r)));
       if (whole.length === 0) {
         const all = (await sql<Record<string, unknown>>`select * from ${sql.table(table)} where audit_seq = ${last}`.execute(this.db)).rows;
-        out.push(...all.map((r) => storedRow(table, r)));
+        pushAll(out, all.map((r) => storedRow(table, r)));
         cursor = last + 1;
       } else {
         cursor = last;

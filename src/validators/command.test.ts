@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir, testContext } from '../../test/fixtures/validators/context.js';
-import { commandValidator, OUTPUT_TAIL_BYTES, type CommandArgs } from './command.js';
+import { commandEnvironment, commandValidator, OUTPUT_TAIL_BYTES, redact, secretValues, type CommandArgs } from './command.js';
 import { digestFile } from './inputs.js';
 
 const DIR = fixtureDir('command');
@@ -157,5 +157,71 @@ describe('command: errors', () => {
     const out = await run({ run: 'true' }, testContext(DIR, { signal: AbortSignal.abort() }));
     expect(out.status).toBe('errored');
     expect(out.summary).toBe('cancelled before it started: true');
+  });
+});
+
+// Security finding 2 (issue 13): the command got the CLI's whole environment, TOLLGATE_TOKEN
+// included, and its output is stored where every roster member reads it.
+describe('command: the environment it gets and the secrets it may not record', () => {
+  const TOKEN = 'tg_0123456789abcdefSECRET';
+  const RUNNER = {
+    PATH: process.env.PATH,
+    HOME: '/home/runner',
+    LANG: 'C.UTF-8',
+    LC_TIME: 'C',
+    TOLLGATE_TOKEN: TOKEN,
+    TOLLGATE_DATABASE_URL: 'postgres://tg:pg-pass-77@db.internal:5432/tg',
+    TOLLGATE_USER: 'ci',
+    AWS_SECRET_ACCESS_KEY: 'aws-secret-value-1',
+    VIRTUAL_ENV: '/opt/venv',
+    DEPLOY_API_TOKEN: 'deploy-token-value-2',
+  };
+  const printEnv = [NODE, '-e', 'for (const k of Object.keys(process.env).sort()) console.log(k + "=" + process.env[k])'];
+
+  it('passes only the base variables, LC_*, the names passEnv lists and env; no TOLLGATE_* and no other secret', async () => {
+    const out = await run({ run: printEnv, passEnv: ['VIRTUAL_ENV', 'NOT_SET'], env: { STAGE: 'staging' } }, testContext(DIR, { environment: RUNNER }));
+    expect(out.status).toBe('passed');
+    const stdout = (out.details as Details).stdout;
+    const names = stdout.trim().split('\n').map((l) => l.split('=')[0]);
+    expect(names).toEqual(['HOME', 'LANG', 'LC_TIME', 'PATH', 'STAGE', 'VIRTUAL_ENV']);
+    expect(stdout).not.toContain(TOKEN);
+    expect(stdout).not.toContain('aws-secret-value-1');
+    expect(out.details).toMatchObject({ env: ['HOME', 'LANG', 'LC_TIME', 'PATH', 'STAGE', 'VIRTUAL_ENV'] });
+  });
+
+  it('never passes a TOLLGATE_* variable, even when the schema was bypassed', () => {
+    expect(commandEnvironment({ passEnv: ['TOLLGATE_TOKEN'], env: { TOLLGATE_HOME: '/x' } }, RUNNER)).not.toHaveProperty('TOLLGATE_TOKEN');
+    expect(commandEnvironment({ passEnv: ['TOLLGATE_TOKEN'], env: { TOLLGATE_HOME: '/x' } }, RUNNER)).not.toHaveProperty('TOLLGATE_HOME');
+    // An inherited name on Object.prototype is not a variable.
+    expect(commandEnvironment({ passEnv: ['constructor'] }, RUNNER)).not.toHaveProperty('constructor');
+  });
+
+  it.each([
+    [{ run: 'x', passEnv: ['TOLLGATE_TOKEN'] }, /TOLLGATE_TOKEN: TOLLGATE_\* variables are Tollgate's own .* never passed to a command/],
+    [{ run: 'x', env: { TOLLGATE_HOME: '/x' } }, /TOLLGATE_HOME: TOLLGATE_\* variables are Tollgate's own/],
+    [{ run: 'x', passEnv: ['MY-VAR'] }, /an environment variable name holds letters, digits and _/],
+    [{ run: 'x', passEnv: 'VIRTUAL_ENV' }, /passEnv must be a list of the names of environment variables/],
+  ])('policy check refuses %j', (w, message) => {
+    const r = commandValidator.schema.safeParse(w);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.message).join('\n')).toMatch(message);
+  });
+
+  it("redacts the runner's TOLLGATE_* secrets and the secret-looking values it passed from the recorded output and summary", async () => {
+    // The secrets reach the output the way a leak would (a file, a debug dump), not written in the policy.
+    const script = `console.log('token ' + 'tg_0123456789' + 'abcdefSECRET db ' + 'pg-pass' + '-77 user ci'); console.error('deploy ' + process.env.DEPLOY_API_TOKEN); process.exit(1)`;
+    const out = await run({ run: [NODE, '-e', script], passEnv: ['DEPLOY_API_TOKEN'] }, testContext(DIR, { environment: RUNNER }));
+    expect(out.status).toBe('failed');
+    const d = out.details as Details;
+    expect(d.stdout).toBe('token [redacted TOLLGATE_TOKEN] db [redacted TOLLGATE_DATABASE_URL] user ci\n');
+    expect(d.stderr).toBe('deploy [redacted DEPLOY_API_TOKEN]\n');
+    expect(out.summary).toContain('last output: deploy [redacted DEPLOY_API_TOKEN]');
+    expect(JSON.stringify(out)).not.toMatch(/tg_0123456789abcdefSECRET|pg-pass-77|deploy-token-value-2/);
+  });
+
+  it('masks the end of a secret cut at the start of the kept tail', () => {
+    const secrets = secretValues(RUNNER, {});
+    expect(redact(`${TOKEN.slice(5)} and more`, secrets)).toBe('[redacted TOLLGATE_TOKEN] and more');
+    expect(redact('plain text ci', secrets)).toBe('plain text ci');
   });
 });

@@ -3,8 +3,14 @@
  *
  * ```yaml
  * - { id: eval, uses: command, with: { run: [python, eval.py, --model, model/model.onnx], timeout: 10m, inputs: [model/model.onnx] } }
- * - { id: smoke, uses: command, with: { run: "make smoke | tee smoke.log", env: { STAGE: staging } } }
+ * - { id: smoke, uses: command, with: { run: "make smoke | tee smoke.log", env: { STAGE: staging }, passEnv: [VIRTUAL_ENV] } }
  * ```
+ *
+ * The command does not get the runner's whole environment: only a few variables every program needs
+ * (`BASE_ENV`), the names `passEnv` lists, and the values `env` sets. Never a `TOLLGATE_*` variable
+ * (the API token, the database URL): `policy check` refuses a policy that names one. Its output is
+ * kept with the result, which every roster member can read, so the values of secrets the runner
+ * holds are redacted from it (`secretValues`).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +23,17 @@ import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 // ---------------------------------------------------------------- with
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Tollgate's own variables (`TOLLGATE_TOKEN`, `TOLLGATE_DATABASE_URL`, …): never given to a command. */
+const TOLLGATE_VAR = /^TOLLGATE_/;
+const tollgateVarMessage = (k: string) =>
+  `${k}: TOLLGATE_* variables are Tollgate's own (its API token and database URL among them) and are never passed to a command`;
+
+/**
+ * What every command gets from the runner's environment: what a program needs to start, find its
+ * tools and format text, and nothing that authenticates. Plus any `LC_*` locale variable.
+ */
+export const BASE_ENV: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TERM'];
+const LOCALE_VAR = /^LC_[A-Z]+$/;
 
 const CommandArgsSchema = z.strictObject({
   run: z.union(
@@ -42,8 +59,18 @@ const CommandArgsSchema = z.strictObject({
     .superRefine((env, ctx) => {
       for (const k of Object.keys(env)) {
         if (!ENV_KEY.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${JSON.stringify(k)}: an environment variable name holds letters, digits and _, and does not start with a digit` });
+        else if (TOLLGATE_VAR.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: tollgateVarMessage(k) });
       }
     })
+    .optional(),
+  passEnv: z
+    .array(
+      z
+        .string({ error: 'passEnv lists environment variable names' })
+        .regex(ENV_KEY, { error: 'an environment variable name holds letters, digits and _, and does not start with a digit' })
+        .refine((k) => !TOLLGATE_VAR.test(k), { error: (i) => tollgateVarMessage(String(i.input)) }),
+      { error: 'passEnv must be a list of the names of environment variables the command gets from the runner' },
+    )
     .optional(),
   inputs: z
     .array(z.string().min(1, { error: 'an input path must not be empty' }), { error: 'inputs must be a list of file paths the command reads' })
@@ -113,7 +140,72 @@ interface Finished {
   readonly stderr: { text: string; dropped: number };
 }
 
-function execute(args: CommandArgs, cwd: string, timeoutMs: number, signal: AbortSignal): Promise<Finished> {
+/**
+ * The environment the command runs with: `BASE_ENV` and `LC_*` from the runner, the names `passEnv`
+ * lists, then `env`'s values. A `TOLLGATE_*` name never gets through, even if the schema was bypassed.
+ */
+export function commandEnvironment(args: Pick<CommandArgs, 'env' | 'passEnv'>, runner: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const wanted = new Set([...BASE_ENV, ...Object.keys(runner).filter((k) => LOCALE_VAR.test(k)), ...(args.passEnv ?? [])]);
+  for (const k of wanted) {
+    const v = Object.hasOwn(runner, k) ? runner[k] : undefined;
+    if (v !== undefined && !TOLLGATE_VAR.test(k)) out[k] = v;
+  }
+  for (const [k, v] of Object.entries(args.env ?? {})) if (!TOLLGATE_VAR.test(k)) out[k] = v;
+  return out;
+}
+
+/** Names whose values are secrets: a token, a password, a key. */
+const SECRET_NAME = /TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH|DATABASE_URL/i;
+/** Tollgate variables that hold no secret (and whose short values would garble the output if masked). */
+const TOLLGATE_PLAIN = new Set(['TOLLGATE_HOME', 'TOLLGATE_USER', 'TOLLGATE_SERVER', 'TOLLGATE_NOW', 'TOLLGATE_DEBUG', 'TOLLGATE_PUBLIC_URL', 'TOLLGATE_OIDC']);
+/** Shorter values are not masked: they would match ordinary text and say nothing about the secret. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The secret values the command's output must not carry into the record: every `TOLLGATE_*` value
+ * of the runner (but the plain ones above), and the values of secret-looking names the command was
+ * given; for a URL, its password too. Longest first, so a secret that contains another is masked whole.
+ */
+export function secretValues(runner: Readonly<Record<string, string | undefined>>, given: Readonly<Record<string, string>>): { name: string; value: string }[] {
+  const found = new Map<string, string>();
+  const add = (name: string, value: string | undefined) => {
+    if (value === undefined || value.length < MIN_SECRET_LENGTH || found.has(value)) return;
+    found.set(value, name);
+    try {
+      const password = new URL(value).password;
+      if (password) {
+        add(name, password);
+        add(name, decodeURIComponent(password));
+      }
+    } catch {
+      // Not a URL.
+    }
+  };
+  for (const [k, v] of Object.entries(runner)) if (TOLLGATE_VAR.test(k) && !TOLLGATE_PLAIN.has(k)) add(k, v);
+  for (const [k, v] of Object.entries(given)) if (SECRET_NAME.test(k)) add(k, v);
+  return [...found].map(([value, name]) => ({ name, value })).sort((a, b) => b.value.length - a.value.length);
+}
+
+/**
+ * `text` with every secret value replaced by `[redacted NAME]`; a secret cut at the start of a kept
+ * tail (only its end left) is masked too.
+ */
+export function redact(text: string, secrets: readonly { name: string; value: string }[]): string {
+  let out = text;
+  for (const { name, value } of secrets) {
+    out = out.split(value).join(`[redacted ${name}]`);
+    for (let k = value.length - 1; k >= MIN_SECRET_LENGTH; k--) {
+      if (out.startsWith(value.slice(-k))) {
+        out = `[redacted ${name}]${out.slice(k)}`;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function execute(args: CommandArgs, env: Record<string, string>, cwd: string, timeoutMs: number, signal: AbortSignal): Promise<Finished> {
   const [program, argv] = typeof args.run === 'string' ? ['/bin/sh', ['-c', args.run]] : [args.run[0]!, args.run.slice(1)];
   const stdout = tail(OUTPUT_TAIL_BYTES);
   const stderr = tail(OUTPUT_TAIL_BYTES);
@@ -123,8 +215,8 @@ function execute(args: CommandArgs, cwd: string, timeoutMs: number, signal: Abor
     // too), not just the shell.
     const child = spawn(program, argv, {
       cwd,
-      // The validator runs where the CLI runs, and a command needs that environment (PATH, virtualenvs, CI variables).
-      env: args.env ? { ...process.env, ...args.env } : process.env,
+      // Not the runner's whole environment: it holds Tollgate's token, and the output is stored.
+      env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -175,8 +267,8 @@ function execute(args: CommandArgs, cwd: string, timeoutMs: number, signal: Abor
  * exit code or when the command dies of a signal it did not get from us; `errored` when it cannot be
  * started (not found, not executable, `cwd` missing; the shell's 126/127 mean the same), runs out of
  * `timeout` (default 5m) or is cancelled: then its whole process group is sent SIGTERM, and SIGKILL
- * 2s later. The last 64 KiB of stdout and of stderr are kept in details. `inputs` lists files the
- * command reads, so that the result binds to their digests.
+ * 2s later. The last 64 KiB of stdout and of stderr are kept in details, with secrets redacted.
+ * `inputs` lists files the command reads, so that the result binds to their digests.
  */
 export const commandValidator: Validator<CommandArgs> = {
   name: 'command',
@@ -197,13 +289,19 @@ export const commandValidator: Validator<CommandArgs> = {
 
     const timeoutMs = parseDuration(args.timeout);
     ctx.progress({ message: `running ${command}` });
-    const r = await execute(args, cwd, timeoutMs, ctx.signal);
+    const runner = ctx.environment ?? process.env;
+    const env = commandEnvironment(args, runner);
+    const secrets = secretValues(runner, env);
+    const raw = await execute(args, env, cwd, timeoutMs, ctx.signal);
+    const r = { ...raw, stdout: { ...raw.stdout, text: redact(raw.stdout.text, secrets) }, stderr: { ...raw.stderr, text: redact(raw.stderr.text, secrets) } };
     const durationMs = Math.round(r.durationMs);
     const measurements = { exitCode: r.exitCode, durationMs, ...(r.signal ? { signal: r.signal } : {}) };
     const thresholds = { exitCode: 0, timeoutMs };
     const details = {
       command: args.run,
       ...(args.cwd ? { cwd: args.cwd } : {}),
+      // Which variables it got, by name: their values may be secrets.
+      env: Object.keys(env).sort(),
       stdout: r.stdout.text,
       stderr: r.stderr.text,
       ...(r.stdout.dropped > 0 ? { stdoutDroppedBytes: r.stdout.dropped } : {}),

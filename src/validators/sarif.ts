@@ -12,6 +12,7 @@ import type { Digest } from '../domain/digest.js';
 import { digestFile, InputError } from './inputs.js';
 import { expandReportPaths, reportPathsSchema, type ReportFile } from './junit.js';
 import { errored, type Validator, type ValidatorOutcome } from './validator.js';
+import { pushAll } from '../domain/bounded.js';
 
 // ---------------------------------------------------------------- with
 
@@ -263,7 +264,7 @@ export const sarifValidator: Validator<SarifArgs> = {
       files = expandReportPaths(ctx.baseDir, args.report);
       for (const { key, file } of files) {
         inputs[key] = await digestFile(file);
-        findings.push(...readFindings(fs.readFileSync(file, 'utf8'), key, args));
+        pushAll(findings, readFindings(fs.readFileSync(file, 'utf8'), key, args));
         ctx.progress({ message: `read ${key}` });
       }
     } catch (err) {

@@ -30,6 +30,11 @@ export interface ValidatorContext {
    * or `subject@version` (pinned). Undefined when there is none.
    */
   readonly baselineMetrics: (ref: string) => Promise<{ release: string; metrics: Record<string, unknown> } | undefined>;
+  /**
+   * The runner's environment (the CLI's), read once at start-up: `command` passes a few of its
+   * variables on and redacts its secrets from what it records. `process.env` when absent.
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ValidatorOutcome {

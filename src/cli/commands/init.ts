@@ -6,7 +6,7 @@ import { tollgateError } from '../../domain/errors.js';
 import { createLocalClient } from '../../client/local-client.js';
 import { isPostgresUrl, openStore } from '../../store/open.js';
 import type { CliContext } from '../context.js';
-import { createOrigin, createServerKey, createUserKey, loadServerKey } from '../home.js';
+import { createDemoUserKey, createOrigin, createServerKey, DEMO_KEY_DIR, loadServerKey } from '../home.js';
 
 /**
  * The example project the package ships in examples/. Found upwards from this module, which is in
@@ -56,8 +56,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const users: Record<string, string> = {};
       const keepPolicy = fs.existsSync(policyFile);
       if (!keepPolicy) {
-        // The example roster gets real keys, so the walkthrough's sign-offs verify.
-        for (const user of EXAMPLE_USERS) users[user] = createUserKey(config.home, user).publicKey;
+        // The example roster gets working keys, so the walkthrough's sign-offs verify; demo keys, kept
+        // apart and labelled: every user's private key in one folder is no boundary between them.
+        for (const user of EXAMPLE_USERS) users[user] = createDemoUserKey(config.home, user).publicKey;
         const template = fs.readFileSync(path.join(examples, 'tollgate.yaml'), 'utf8');
         fs.writeFileSync(policyFile, template.replace(/\$\{(\w+)\}/g, (_, u: string) => users[u] ?? ''));
         written.push('tollgate.yaml');
@@ -68,12 +69,17 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);
       try {
         const applied = keepPolicy ? undefined : await client.applyPolicy(fs.readFileSync(policyFile, 'utf8'), 'tollgate.yaml');
-        ctx.emit({ home: config.home, serverKey, files: written, users, policy: applied ?? null }, () => [
+        const demoKeys = keepPolicy ? null : path.join(config.home, DEMO_KEY_DIR);
+        ctx.emit({ home: config.home, serverKey, files: written, users, demoKeys, policy: applied ?? null }, () => [
           `initialized ${config.home} (database, server key ${serverKey.slice(0, 24)}…)`,
           ...written.map((f) => `  wrote ${f}`),
           ...(keepPolicy
             ? ['  kept the existing tollgate.yaml; apply it with `tollgate policy apply`']
-            : [`  key pairs for the example users: ${Object.keys(users).join(', ')}`, `  applied policy ${applied!.name} v${applied!.version}`]),
+            : [
+                `  DEMO key pairs for the example users ${Object.keys(users).join(', ')} in ${demoKeys}: for trying Tollgate only;`,
+                '  whoever has that folder can sign as any of them (see its README, and docs/security.md)',
+                `  applied policy ${applied!.name} v${applied!.version}`,
+              ]),
           'next: tollgate release create release.yaml --as alice',
         ]);
       } finally {

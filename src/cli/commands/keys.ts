@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import { formatPublicKey } from '../../domain/keys.js';
 import type { CliContext } from '../context.js';
-import { createUserKey, loadServerKey, loadUserKey, rotateServerKeyFiles } from '../home.js';
+import { createUserKey, loadServerKey, rotateServerKeyFiles, showUserKey } from '../home.js';
 import { rotateServerKey } from '../../service/rotate-key.js';
 
 export function registerKeys(program: Command, ctx: CliContext): void {
@@ -41,7 +41,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       }
       const user = userArg ?? config.user;
       if (!user) throw tollgateError('TG_USAGE', 'name a user, or use --as USER or --server');
-      const publicKey = formatPublicKey(loadUserKey(config.home, user));
-      ctx.emit({ user, publicKey }, () => publicKey);
+      const { publicKey, demo } = showUserKey(config.home, user);
+      ctx.emit({ user, publicKey, ...(demo ? { demo: true } : {}) }, () => publicKey);
+      if (demo) ctx.note(`${user}'s key is a DEMO key from init (every example user's private key is in one folder): for trying Tollgate only`);
     });
 }

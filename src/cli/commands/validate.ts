@@ -99,6 +99,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
                 signal: abort.signal,
                 progress,
                 baselineMetrics: (baseline) => client.baselineMetrics(plan.release.subject, baseline),
+                environment: ctx.io.env,
               }))
             : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
           ctx.progress('');

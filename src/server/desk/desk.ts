@@ -12,7 +12,7 @@ import fastifyMultipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENT_TYPES } from '../../audit/events.js';
 import { TollgateError, tollgateError } from '../../domain/errors.js';
-import type { Decision } from '../../domain/model.js';
+import { rosterEntry, type Decision } from '../../domain/model.js';
 import type { EvidenceInput } from '../../service/check.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import type { RelyingParty } from '../../service/passkeys.js';
@@ -149,7 +149,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     }
     // The active policy, kept until the store changes (as the API keeps it for its token checks).
     const policy = await caches.forRequest().get('policy', now.getTime(), async () => ({ value: await createUseCases(deps, session.user).policy() }));
-    const entry = policy?.policy.roster[session.user];
+    const entry = policy ? rosterEntry(policy.policy, session.user) : undefined;
     if (!entry) {
       clearSession(reply);
       void reply.redirect(`${back()}&error=roster`, 303);
@@ -220,7 +220,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
         csrf: reply.generateCsrf({ userInfo: NOBODY }),
         next: safeNext(q.next),
         providers: oidcLogin?.providers ?? [],
-        ...(q.error ? { error: ERRORS[q.error] ?? 'Sign-in failed.' } : {}),
+        ...(q.error ? { error: (Object.hasOwn(ERRORS, q.error) ? ERRORS[q.error] : undefined) ?? 'Sign-in failed.' } : {}),
       }),
     );
   });
@@ -377,7 +377,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       return { value: v, until: v.horizon };
     });
     const passkeys = await cache.get(JSON.stringify(['passkeys', me.user]), now, async () => ({ value: await passkeyCount(deps, me.user) }));
-    const done = q.done && DONE[q.done];
+    const done = q.done && Object.hasOwn(DONE, q.done) ? DONE[q.done] : undefined;
     return html(
       reply,
       releasePage({

@@ -5,6 +5,7 @@
  */
 import type { LineageStep } from '../../domain/model.js';
 import { h } from './html.js';
+import { maxOf } from '../../domain/bounded.js';
 
 export function lineageSvg(artifacts: readonly { name: string; kind: string }[], lineage: readonly LineageStep[]): string {
   if (lineage.length === 0) return '';
@@ -14,7 +15,7 @@ export function lineageSvg(artifacts: readonly { name: string; kind: string }[],
   for (let i = 0; i < names.size; i++) {
     let moved = false;
     for (const l of lineage) {
-      const d = Math.max(...l.from.map((f) => depth.get(f) ?? 0)) + 1;
+      const d = maxOf(l.from.map((f) => depth.get(f) ?? 0), 0) + 1;
       if (d > (depth.get(l.to) ?? 0)) {
         depth.set(l.to, d);
         moved = true;
@@ -29,7 +30,7 @@ export function lineageSvg(artifacts: readonly { name: string; kind: string }[],
   const boxH = 34;
   const gapX = 90;
   const gapY = 18;
-  const rows = Math.max(...layers.map((l) => l?.length ?? 0));
+  const rows = maxOf(layers.map((l) => l?.length ?? 0), 0);
   const width = layers.length * boxW + (layers.length - 1) * gapX + 20;
   const height = rows * boxH + (rows - 1) * gapY + 20;
   const pos = new Map<string, { x: number; y: number }>();

@@ -8,6 +8,7 @@ import type { Decision, EvidenceSet, PolicyVersion, Signoff, ValidationResult } 
 import { gateDigest } from '../../domain/policy.js';
 import type { ReleaseDetail, ReleaseSummary } from '../../service/read-release.js';
 import type { DeskUseCases as UseCases } from '../../service/use-cases.js';
+import { minOf } from '../../domain/bounded.js';
 
 export interface Base {
   /** Why this is a base: `holds production`, `you signed off at …`. */
@@ -53,7 +54,7 @@ export async function releaseView(uc: UseCases, ref: string, viewer: string, ask
   const judged = await Promise.all([...stages.map((s) => uc.decisionUntil(ref, s, false)), uc.decisionUntil(ref, stage, true)]);
   const decisions = judged.slice(0, stages.length).map((j) => j.decision);
   const promoting = judged[stages.length]!.decision;
-  const horizon = Math.min(...judged.map((j) => j.horizon));
+  const horizon = minOf(judged.map((j) => j.horizon));
   const gatesOf = (p: PolicyVersion) => new Map(p.policy.gates.filter((g) => g.stage === stage).map((g) => [g.id, gateDigest(g)]));
 
   // The release that holds the stage now, when it is another one.

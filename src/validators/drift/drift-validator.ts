@@ -28,6 +28,7 @@ import {
   type DistributionBins,
   type Verdict,
 } from './measurements.js';
+import { pushAll } from '../../domain/bounded.js';
 
 /** Options for tests and benchmarks; a policy cannot set them. */
 export interface DriftRunOptions {
@@ -150,7 +151,7 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
           : { kind: 'categorical', ...measureCategorical(asCounts(r), asCounts(c)), ...counts };
       measured[name] = m;
       bins[name] = r.kind === 'numeric' && c.kind === 'numeric' ? numericBins(r.sample, c.sample) : categoricalBins(asCounts(r), asCounts(c));
-      verdicts.push(...judgeColumn(name, m, rulesFor(args, name)));
+      pushAll(verdicts, judgeColumn(name, m, rulesFor(args, name)));
     }
 
     const broken = verdicts.filter(isBroken).sort((a, b) => b.severity - a.severity);
