@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { canonicalJson, digestOf, type Digest } from './digest.js';
 import { signBytes, tryParsePublicKey, verifyBytes } from './keys.js';
 import type { ChecklistCompletion, ChecklistItemDef, Decision, ExceptionPayload, FollowUpItem, ExceptionSignoff, Policy, Promotion, Release } from './model.js';
+import { rosterEntry } from './model.js';
 
 /** The longest a waiver may run: accepted risk is looked at again, not forgotten. */
 export const MAX_WAIVER_MS = 90 * 24 * 3600 * 1000;
@@ -52,7 +53,7 @@ export function signException(payload: ExceptionPayload, privateKey: KeyObject):
 
 /** True only when the signature verifies against the key the policy's roster holds for the signer. */
 export function exceptionSignatureValid(policy: Policy, e: ExceptionSignoff): boolean {
-  const entry = policy.roster[e.signer];
+  const entry = rosterEntry(policy, e.signer);
   if (!entry) return false;
   const key = tryParsePublicKey(entry.key);
   return key !== undefined && verifyBytes(key, exceptionMessage(e), e.signature);
@@ -84,7 +85,7 @@ export function waiversFor(
       w.gateDigest === gateDigest &&
       w.requirement === requirement &&
       roles.includes(w.role) &&
-      policy.roster[w.signer]?.roles.includes(w.role) === true &&
+      rosterEntry(policy, w.signer)?.roles.includes(w.role) === true &&
       w.signer !== release.manifest.owner &&
       w.at <= t &&
       w.expiresAt !== undefined &&
@@ -122,7 +123,7 @@ export function breakGlassFor(
   for (const e of [...candidates].reverse()) {
     const age = t - Date.parse(e.at);
     if (!exceptionSignatureValid(policy, e)) notes.push(`${e.signer}'s does not verify against the roster key`);
-    else if (e.role !== role || policy.roster[e.signer]?.roles.includes(role) !== true) notes.push(`${e.signer}'s is not by a holder of ${role}`);
+    else if (e.role !== role || rosterEntry(policy, e.signer)?.roles.includes(role) !== true) notes.push(`${e.signer}'s is not by a holder of ${role}`);
     else if (e.signer === promoter) notes.push(`${e.signer}'s is by the person promoting`);
     else if (e.signer === release.manifest.owner) notes.push(`${e.signer}'s is by the release owner`);
     else if (used.has(e.id)) notes.push(`${e.signer}'s of ${e.at} was used by an earlier promotion`);

@@ -7,6 +7,7 @@
  *
  * Every figure is defined in docs/metrics.md; the comments here say how, not again what.
  */
+import { maxOf } from './bounded.js';
 
 /** An audit event as the metrics read it (the audit log's AuditEvent has these fields and more). */
 export interface MetricsEvent {
@@ -277,7 +278,7 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
           const buckets = scopes(subject, at);
           // The wait on each gate passed: from reaching the stage before (or creation) to its last evidence.
           const before = [...mine].filter(([s]) => s !== stage).map(([, t]) => t);
-          const start = before.length > 0 ? Math.max(...before) : facts?.createdAt;
+          const start = before.length > 0 ? maxOf(before) : facts?.createdAt;
           for (const { id: gid, key, satisfied } of passed) {
             const last = evidence.get(`${release}\u0000${stage}\u0000${gid}`);
             if (start === undefined || last === undefined || !satisfied) continue;

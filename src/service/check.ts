@@ -144,7 +144,7 @@ async function completeFollowUp(scope: ChangeScope, by: string, release: Release
   if (!history.some((p) => p.breakGlass !== undefined)) {
     throw tollgateError('TG_ITEM_UNKNOWN', `"${input.item}" is a follow-up of a break-glass promotion into ${input.stage}, and ${name} was never promoted there with break-glass`);
   }
-  const roles = (await requirePolicy(tx)).policy.roster[by]!.roles;
+  const roles = rosterEntry((await requirePolicy(tx)).policy, by)!.roles;
   if (item.roles && item.roles.length > 0 && !item.roles.some((r) => roles.includes(r))) {
     throw tollgateError('TG_NOT_ALLOWED', `${by} may not complete the follow-up "${item.id}" of ${input.stage}: it needs one of the roles ${item.roles.join(', ')}`);
   }

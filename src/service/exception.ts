@@ -15,6 +15,7 @@ import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 import { requireMember, requirePolicy, requireRelease, requireStage } from './lookup.js';
+import { rosterEntry } from '../domain/model.js';
 
 export interface ExceptionRequest {
   readonly release: string;
@@ -51,7 +52,7 @@ export async function draftException(store: StoreReader, actor: string | undefin
     if (req.waive !== undefined || req.expires !== undefined) throw tollgateError('TG_USAGE', '--break-glass takes no --waive or --expires: it is for one promotion');
     const payload = exceptionPayload({ ...base, kind: 'break-glass' });
     requireBreakGlassRole(policy, release, payload);
-    return { payload, rosterKey: policy.roster[signer]!.key };
+    return { payload, rosterKey: rosterEntry(policy, signer)!.key };
   }
   if (req.waive === undefined) throw tollgateError('TG_USAGE', 'a waiver names the requirement it waives: --waive GATE/REQUIREMENT');
   if (req.expires === undefined) throw tollgateError('TG_USAGE', 'a waiver needs an expiry: --expires DURATION (e.g. 7d, at most 90d)');
@@ -65,7 +66,7 @@ export async function draftException(store: StoreReader, actor: string | undefin
   const gate = gateOf(policy, release, req.stage, gateId);
   const payload = exceptionPayload({ ...base, kind: 'waiver', gate: gate.id, gateDigest: gateDigest(gate), requirement, expiresAt: new Date(now.getTime() + ms).toISOString() });
   requireWaiverRole(policy, release, gate, payload);
-  return { payload, rosterKey: policy.roster[signer]!.key };
+  return { payload, rosterKey: rosterEntry(policy, signer)!.key };
 }
 
 /**
@@ -120,7 +121,7 @@ export async function recordException(deps: ServiceDeps, actor: string | undefin
 }
 
 function requireRole(policy: Policy, user: string, role: string): void {
-  const roles = policy.roster[user]!.roles;
+  const roles = rosterEntry(policy, user)!.roles;
   if (!roles.includes(role)) throw tollgateError('TG_ROLE_NOT_HELD', `${user} does not hold the role "${role}" (roles: ${roles.join(', ')})`);
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeSeconds as formatSeconds, type DeliveryFigures, type DeliveryMetrics } from '../../domain/metrics.js';
 import type { CliContext } from '../context.js';
+import { maxOf } from '../../domain/bounded.js';
 
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 const num = (v: number): string => String(Number(v.toFixed(2)));
@@ -11,7 +12,7 @@ function row(label: string, f: DeliveryFigures): string[] {
 
 /** Columns padded to their widest cell. */
 function columns(rows: readonly string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => maxOf(rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
 }
 
