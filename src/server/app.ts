@@ -32,6 +32,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
+import { useBoundedJsonParser } from './json-body.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
@@ -146,6 +147,7 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
 
   // JSON only: a text/plain body would reach the schemas as a string and be refused less clearly.
   app.removeContentTypeParser('text/plain');
+  useBoundedJsonParser(app);
 
   if (settings.webhooks) {
     const dispatcher = createDispatcher({

@@ -1,0 +1,64 @@
+/**
+ * Hostile requests against a real `tollgate serve` process (issue 13, findings 3, 4, 5 and 9): each
+ * is refused with a 4xx and a TG_ code, and the process is still up and answering /healthz after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { api, startServe, type Served } from './helpers/serve.js';
+
+let p: Project;
+let server: Served;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  p = createProject();
+  for (const u of ['alice', 'dave']) tokens[u] = p.run(['token', 'create', u, '--expires', '1d', '--json']).json().token;
+  server = await startServe(p.dir, { TOLLGATE_HOME: p.home });
+});
+
+afterAll(async () => {
+  await server?.stop('SIGKILL');
+  removeProjects();
+});
+
+async function healthy(): Promise<boolean> {
+  const res = await fetch(`${server.url}/healthz`);
+  return res.status === 200 && (await res.json()).ok === true;
+}
+
+describe('finding 3: a request cannot kill the server', () => {
+  it('answers 400 TG_YAML_SYNTAX to policies nesting 50,000 [ and 400,000 - deep, and stays up', async () => {
+    for (const source of ['['.repeat(50_000), '- '.repeat(400_000)]) {
+      const res = await api(server.url, tokens.dave!, 'POST', '/api/policies', { source, file: 'hostile.yaml' });
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe('TG_YAML_SYNTAX');
+      expect(res.json.error.message).toMatch(/nest too deep/);
+      expect(await healthy()).toBe(true);
+    }
+  });
+
+  it('answers 400 to a policy previewed (diff) with the same text, and to a JSON body nesting 500,000 deep', async () => {
+    const diff = await api(server.url, tokens.alice!, 'POST', '/api/policies/diff', { source: '{a: '.repeat(100_000), file: 'x.yaml' });
+    expect(diff.status).toBe(400);
+    expect(diff.json.error.code).toBe('TG_YAML_SYNTAX');
+    const res = await fetch(`${server.url}/api/validations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+      body: `${'['.repeat(400_000)}${']'.repeat(400_000)}`,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({ code: 'TG_REQUEST_INVALID', message: expect.stringMatching(/nests/) });
+    expect(await healthy()).toBe(true);
+  });
+
+  it('refuses a policy whose condition calls matches() (a backtracking RegExp in cel-js)', async () => {
+    const policy = p.read('tollgate.yaml');
+    const withMatches = policy.replace(/gates:\n/, () => "gates:\n  - id: regexy\n    stage: staging\n    when: \"release.subject.matches('(a+)+$')\"\n    checklist: [{ id: x, text: x }]\n");
+    expect(withMatches).not.toBe(policy);
+    const res = await api(server.url, tokens.dave!, 'POST', '/api/policies', { source: withMatches, file: 'tollgate.yaml' });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code, JSON.stringify(res.json)).toBe('TG_POLICY_INVALID');
+    expect(res.json.error.message).toMatch(/matches\(\)/);
+    expect(await healthy()).toBe(true);
+  });
+});
