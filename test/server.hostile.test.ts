@@ -2,6 +2,7 @@
  * Hostile requests against a real `tollgate serve` process (issue 13, findings 3, 4, 5 and 9): each
  * is refused with a 4xx and a TG_ code, and the process is still up and answering /healthz after.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, removeProjects, type Project } from './helpers/cli.js';
 import { api, startServe, type Served } from './helpers/serve.js';
@@ -60,5 +61,33 @@ describe('finding 3: a request cannot kill the server', () => {
     expect(res.json.error.code, JSON.stringify(res.json)).toBe('TG_POLICY_INVALID');
     expect(res.json.error.message).toMatch(/matches\(\)/);
     expect(await healthy()).toBe(true);
+  });
+});
+
+/** Sends raw bytes to the server and reads all it answers until it closes the connection. */
+function raw(request: string): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(request));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('close', () => resolve(got));
+    socket.on('error', (err) => (got ? resolve(got) : reject(err)));
+  });
+}
+
+describe('finding 9: answers the server gives before any route carry a TG_ code', () => {
+  it('431 for headers over 16 KiB: TG_REQUEST_HEADERS_TOO_LARGE in a JSON body', async () => {
+    const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body.error).toMatchObject({ code: 'TG_REQUEST_HEADERS_TOO_LARGE', hint: expect.any(String) });
+    expect(await healthy()).toBe(true);
+  });
+
+  it('400 TG_REQUEST_INVALID for bytes that are not HTTP', async () => {
+    const answer = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('TG_REQUEST_INVALID');
   });
 });

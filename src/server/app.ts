@@ -33,6 +33,7 @@ import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
 import { useBoundedJsonParser } from './json-body.js';
+import { clientErrorHandler } from './client-error.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
@@ -116,6 +117,8 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     // Errors found before routing (a malformed URL, a path segment that is too long) take the same
     // way as every other error, so they too answer with a code.
     frameworkErrors: (err, req, reply) => void sendError(err, req, reply),
+    // Requests Node cannot even read (headers too large) answer with a code too.
+    clientErrorHandler,
   });
   const registered: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
