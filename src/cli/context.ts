@@ -99,7 +99,14 @@ export function createContext(program: Command, io: Io): CliContext {
       const { openStore } = await import('../store/open.js');
       const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
-      return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), now: () => (config.now ? new Date(config.now.getTime()) : new Date()) };
+      return {
+        store,
+        serverKey,
+        origin: loadOrigin(config.home),
+        previousKeys: loadPreviousServerKeys(config.home),
+        now: () => (config.now ? new Date(config.now.getTime()) : new Date()),
+        allowPrivateWebhooks: config.allowPrivateWebhooks,
+      };
     },
     // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {

@@ -11,5 +11,10 @@ export interface ServiceDeps {
   /** The server's earlier public keys, after rotations: old checkpoints stay verifiable. */
   readonly previousKeys?: readonly KeyObject[];
   readonly now: () => Date;
+  /**
+   * Webhooks may point at loopback, private, link-local and reserved addresses (`serve
+   * --allow-private-webhooks`; locally TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1). Off unless set.
+   */
+  readonly allowPrivateWebhooks?: boolean;
 }
 
