@@ -256,6 +256,38 @@ describe('webhook outbox and dispatcher', () => {
     expect(refused!.tries).toMatchObject([{ statusCode: null, error: expect.stringMatching(/^refused: /) }]);
   });
 
+  it('coalesces identical blocked attempts within 10 minutes: one PromotionBlocked per actor, one signoff.requested per sign-offs wanted (issue 13, finding 4)', async () => {
+    const { deps, clock } = await setup();
+    await createWebhook(deps, 'root', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    const blocked = () => expectError(createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+    const events = async () => (await deps.store.auditEvents()).filter((e) => e.type === 'PromotionBlocked');
+    const pending = async (event: string) => (await listDeliveries(deps.store, { status: 'pending' })).filter((d) => d.event === event).length;
+
+    for (let i = 0; i < 50; i++) await blocked();
+    expect(await events()).toHaveLength(1);
+    expect(await pending('promotion.blocked')).toBe(1);
+    expect(await pending('signoff.requested')).toBe(1);
+
+    // Another actor's attempt is recorded (who tried is part of the record), without asking for the same sign-offs again.
+    await expectError(createLocalClient(deps, 'root').promote(`${SUBJECT}@1.0.0`, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+    const [first, second] = await events();
+    expect(second).toMatchObject({ actor: 'user:root', data: { signoffsRequestedBy: first!.seq } });
+    expect(await pending('signoff.requested')).toBe(1);
+
+    // After the window, the same attempt is recorded again, and the sign-offs asked for again.
+    clock.t += 10 * 60_000 + 1;
+    await blocked();
+    expect(await events()).toHaveLength(3);
+    expect(await pending('signoff.requested')).toBe(2);
+
+    // What is unmet changed (carol approved): a new event at once.
+    clock.t += 1000;
+    await approve(deps);
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production').catch(() => undefined);
+    const production = (await deps.store.auditEvents()).filter((e) => (e.type === 'PromotionBlocked' || e.type === 'ReleasePromoted') && e.data.stage === 'production');
+    expect(production).toHaveLength(4);
+  });
+
   it('redelivers a failed delivery once its receiver is back', async () => {
     const { deps } = await setup();
     const r = await startReceiver([503]);
