@@ -38,7 +38,7 @@ describe('finding 3: a request cannot kill the server', () => {
     }
   });
 
-  it('answers 400 to a policy previewed (diff) with the same text, and to a JSON body nesting 500,000 deep', async () => {
+  it('answers 400 to a policy previewed (diff) with the same text, and to a JSON body nesting 400,000 deep', async () => {
     const diff = await api(server.url, tokens.alice!, 'POST', '/api/policies/diff', { source: '{a: '.repeat(100_000), file: 'x.yaml' });
     expect(diff.status).toBe(400);
     expect(diff.json.error.code).toBe('TG_YAML_SYNTAX');
