@@ -10,6 +10,8 @@ import { verifyDelivery } from '../src/webhooks/signature.js';
 import { createProject, removeProjects, rosterYaml, type Project } from './helpers/cli.js';
 import { startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
 
+/** The receiver listens on 127.0.0.1: private webhook addresses allowed (the guard has its own tests). */
+const PRIVATE = { TOLLGATE_ALLOW_PRIVATE_WEBHOOKS: '1' };
 const REL = 'fraud-detector@2.4.0';
 let p: Project;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -49,7 +51,7 @@ afterAll(async () => {
 
 describe('tollgate webhook', () => {
   it('adds a webhook on the local home, prints its secret once, and serve delivers signed events', async () => {
-    const added = p.run(['webhook', 'add', receiver.url, '--events', 'release.promoted,promotion.blocked', '--json']);
+    const added = p.run(['webhook', 'add', receiver.url, '--events', 'release.promoted,promotion.blocked', '--json'], { env: PRIVATE });
     expect(added.code, added.stderr).toBe(0);
     const hook = added.json();
     expect(hook).toMatchObject({ id: expect.stringMatching(/^whk_/), url: receiver.url, events: ['release.promoted', 'promotion.blocked'], removedAt: null });
@@ -66,7 +68,7 @@ describe('tollgate webhook', () => {
     const pending = p.run(['webhook', 'deliveries', '--status', 'pending', '--json']).json().deliveries;
     expect(pending.map((d: { event: string }) => d.event)).toEqual(['promotion.blocked', 'release.promoted']);
     // …and go out once one does.
-    server = await startServe(p.dir, { TOLLGATE_HOME: p.home, TOLLGATE_WEBHOOK_POLL_MS: '50' });
+    server = await startServe(p.dir, { TOLLGATE_HOME: p.home, TOLLGATE_WEBHOOK_POLL_MS: '50', ...PRIVATE });
     expect(await waitFor(() => receiver.got.length >= 2, 20_000)).toBe(true);
     for (const g of receiver.got) {
       expect(verifyDelivery({ secret: hook.secret, body: g.body, timestamp: g.headers['tollgate-timestamp'] as string, signature: g.headers['tollgate-signature'] as string })).toBe(true);

@@ -34,7 +34,8 @@ describe.skipIf(!PG)('three servers on one PostgreSQL database', () => {
     const u = new URL(PG!);
     u.searchParams.set('schema', schema);
     databaseUrl = u.toString();
-    env = { TOLLGATE_DATABASE_URL: databaseUrl };
+    // The receiver listens on 127.0.0.1: private webhook addresses allowed.
+    env = { TOLLGATE_DATABASE_URL: databaseUrl, TOLLGATE_ALLOW_PRIVATE_WEBHOOKS: '1' };
     p = createProject({ init: false });
     const init = p.run(['init', '--json'], { env });
     expect(init.code, init.stderr).toBe(0);

@@ -32,7 +32,8 @@ describe.each(stores)('a server killed mid-write, on %s', (kind) => {
   it(
     'restarts with nothing half-written, nothing acknowledged lost, and every webhook delivered',
     async () => {
-      const env: Record<string, string> = {};
+      // The receiver listens on 127.0.0.1: private webhook addresses allowed.
+      const env: Record<string, string> = { TOLLGATE_ALLOW_PRIVATE_WEBHOOKS: '1' };
       let rows: (sql: string) => Promise<any[]>;
       const p = createProject({ init: false });
       if (kind === 'postgres') {

@@ -119,6 +119,14 @@ describe('the OIDC verifier', () => {
     expect(await refusal(configOf(), await ci.sign({ sub: MAIN, exp: SECONDS - 40 }, NOW))).toContain('expired');
   });
 
+  it('refuses a token valid for more than 24 hours: exp 1e20, or exp - iat over a day (issue 13, finding 9)', async () => {
+    expect(await refusal(configOf(), await ci.sign({ sub: MAIN, exp: 1e20 }, NOW))).toMatch(/expires at an invalid time, more than 24 hours from now/);
+    expect(await refusal(configOf(), await ci.sign({ sub: MAIN, exp: SECONDS + 25 * 3600 }, NOW))).toMatch(/more than 24 hours from now; only short-lived tokens are accepted$/);
+    expect(await refusal(configOf(), await ci.sign({ sub: MAIN, iat: SECONDS - 3600, exp: SECONDS + 24 * 3600 }, NOW))).toMatch(/is valid for more than 24 hours \(from "iat" to "exp"\)/);
+    // A day exactly is fine.
+    expect((await createOidcVerifier(configOf()).verify(await ci.sign({ sub: MAIN, iat: SECONDS, exp: SECONDS + 24 * 3600 }, NOW), NOW)).user).toBe('ci');
+  });
+
   // Each failure: the token, and what its message must say.
   const failures: { name: string; token: () => Promise<string>; says: RegExp; config?: () => OidcConfig }[] = [
     { name: 'an unknown issuer', token: () => ci.sign({ sub: MAIN, iss: 'https://evil.example' }, NOW), says: /^the OIDC token's issuer "https:\/\/evil\.example" is not one this server trusts$/ },

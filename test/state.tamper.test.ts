@@ -169,7 +169,7 @@ interface Template {
 
 async function buildTemplate(store: Store): Promise<Template> {
   let clock = new Date('2026-11-30T09:00:00Z').getTime();
-  const deps: ServiceDeps = { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/tamper', now: () => new Date((clock += 1000)) };
+  const deps: ServiceDeps = { store, serverKey: loadPrivateKey(generateKeyPair().privateKeyPem), origin: 'tollgate/tamper', now: () => new Date((clock += 1000)), allowPrivateWebhooks: true };
   await applyPolicy(deps, 'dave', policyYaml(['rollback-plan']), 'tollgate.yaml');
   await createWebhook(deps, 'dave', { url: 'https://chat.example.com/hooks/tollgate', events: ['*'], secret: 'whsec_0123456789abcdef' });
   await createWebhook(deps, 'dave', { url: 'https://ops.example.com/hooks/old', events: ['release.promoted'] });

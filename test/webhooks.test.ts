@@ -44,7 +44,8 @@ afterEach(async () => {
 async function setup(): Promise<{ deps: ServiceDeps; clock: { t: number } }> {
   const clock = { t: Date.UTC(2026, 10, 30, 9) };
   const base = await makeDeps();
-  const deps: ServiceDeps = { ...base, now: () => new Date(clock.t) };
+  // Receivers listen on 127.0.0.1: private addresses allowed, as `serve --allow-private-webhooks` does.
+  const deps: ServiceDeps = { ...base, now: () => new Date(clock.t), allowPrivateWebhooks: true };
   cleanups.push(() => deps.store.close());
   const root = createLocalClient(deps, 'root');
   await root.applyPolicy(POLICY, 'tollgate.yaml');
@@ -106,7 +107,7 @@ describe('webhook outbox and dispatcher', () => {
       ['all:promotion.blocked', 'all:release.promoted', 'all:signoff.recorded', 'all:signoff.requested', 'promoted:release.promoted'].sort(),
     );
 
-    const dispatcher = createDispatcher({ store: deps.store, now: deps.now });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true });
     expect(await dispatcher.runOnce()).toBe(5);
     expect(await dispatcher.runOnce()).toBe(0);
     expect(r.got).toHaveLength(5);
@@ -170,7 +171,7 @@ describe('webhook outbox and dispatcher', () => {
     await createLocalClient(deps, 'alice').createRelease(manifest('2.0.0'));
     await createLocalClient(deps, 'dave').promote(`${SUBJECT}@2.0.0`, 'staging');
     await createLocalClient(deps, 'dave').rollback(SUBJECT, 'staging', 'latency regression');
-    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, backoffMs: 1000, backoffMaxMs: 10_000 });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true, backoffMs: 1000, backoffMaxMs: 10_000 });
 
     expect(await dispatcher.runOnce()).toBe(1);
     let [d] = await listDeliveries(deps.store, { webhookId: hook.id });
@@ -210,7 +211,7 @@ describe('webhook outbox and dispatcher', () => {
     const hung = await createWebhook(deps, 'root', { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, events: ['release.promoted'] });
     await approve(deps);
     await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production');
-    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, maxAttempts: 2, backoffMs: 10, timeoutMs: 300 });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true, maxAttempts: 2, backoffMs: 10, timeoutMs: 300 });
     expect(await dispatcher.runOnce()).toBe(2);
     clock.t += 60_000;
     expect(await dispatcher.runOnce()).toBe(2);
@@ -236,13 +237,64 @@ describe('webhook outbox and dispatcher', () => {
     await expectError(redeliverWebhook(deps, 'root', d1!.id), 'TG_WEBHOOK_NOT_FOUND');
   });
 
+  it('refuses private addresses at creation (TG_WEBHOOK_URL_REFUSED) and at delivery, recorded as refused with no connection (issue 13, finding 5)', async () => {
+    const { deps } = await setup();
+    const guarded: ServiceDeps = { ...deps, allowPrivateWebhooks: false };
+    for (const url of ['http://127.0.0.1:9/x', 'http://[::1]:9/x', 'http://0x7f000001/x', 'http://169.254.169.254/latest/meta-data/']) {
+      await expectError(createWebhook(guarded, 'root', { url, events: ['*'] }), 'TG_WEBHOOK_URL_REFUSED', 2);
+    }
+    // Added while allowed (or its DNS answer changed since): the dispatcher checks again at every try.
+    const r = await startReceiver();
+    cleanups.push(r.close);
+    const hook = await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
+    await approve(deps);
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now });
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(r.got).toHaveLength(0);
+    const [refused] = await listDeliveries(deps.store, { webhookId: hook.id });
+    expect(refused).toMatchObject({ status: 'failed', attempts: 1, lastStatus: null, lastError: expect.stringMatching(/^refused: 127\.0\.0\.1 is a loopback address; not sent/) });
+    expect(refused!.tries).toMatchObject([{ statusCode: null, error: expect.stringMatching(/^refused: /) }]);
+  });
+
+  it('coalesces identical blocked attempts within 10 minutes: one PromotionBlocked per actor, one signoff.requested per sign-offs wanted (issue 13, finding 4)', async () => {
+    const { deps, clock } = await setup();
+    await createWebhook(deps, 'root', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    const blocked = () => expectError(createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+    const events = async () => (await deps.store.auditEvents()).filter((e) => e.type === 'PromotionBlocked');
+    const pending = async (event: string) => (await listDeliveries(deps.store, { status: 'pending' })).filter((d) => d.event === event).length;
+
+    for (let i = 0; i < 50; i++) await blocked();
+    expect(await events()).toHaveLength(1);
+    expect(await pending('promotion.blocked')).toBe(1);
+    expect(await pending('signoff.requested')).toBe(1);
+
+    // Another actor's attempt is recorded (who tried is part of the record), without asking for the same sign-offs again.
+    await expectError(createLocalClient(deps, 'root').promote(`${SUBJECT}@1.0.0`, 'production'), 'TG_PROMOTION_BLOCKED', 3);
+    const [first, second] = await events();
+    expect(second).toMatchObject({ actor: 'user:root', data: { signoffsRequestedBy: first!.seq } });
+    expect(await pending('signoff.requested')).toBe(1);
+
+    // After the window, the same attempt is recorded again, and the sign-offs asked for again.
+    clock.t += 10 * 60_000 + 1;
+    await blocked();
+    expect(await events()).toHaveLength(3);
+    expect(await pending('signoff.requested')).toBe(2);
+
+    // What is unmet changed (carol approved): a new event at once.
+    clock.t += 1000;
+    await approve(deps);
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production').catch(() => undefined);
+    const production = (await deps.store.auditEvents()).filter((e) => (e.type === 'PromotionBlocked' || e.type === 'ReleasePromoted') && e.data.stage === 'production');
+    expect(production).toHaveLength(4);
+  });
+
   it('redelivers a failed delivery once its receiver is back', async () => {
     const { deps } = await setup();
     const r = await startReceiver([503]);
     cleanups.push(r.close);
     const hook = await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
     await approve(deps);
-    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, maxAttempts: 1 });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true, maxAttempts: 1 });
     expect(await dispatcher.runOnce()).toBe(1);
     const [failed] = await listDeliveries(deps.store, { webhookId: hook.id });
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 503 });
@@ -262,7 +314,7 @@ describe('webhook outbox and dispatcher', () => {
     const [d] = await listDeliveries(deps.store, { webhookId: hook.id });
     expect(d).toMatchObject({ event: 'signoff.recorded', status: 'failed', lastError: 'the webhook was removed' });
     // Nothing to send: the dispatcher finds no due delivery.
-    expect(await createDispatcher({ store: deps.store, now: deps.now }).runOnce()).toBe(0);
+    expect(await createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true }).runOnce()).toBe(0);
     await expectError(removeWebhook(deps, 'root', 'whk_nope'), 'TG_WEBHOOK_NOT_FOUND');
     await expectError(listDeliveries(deps.store, { webhookId: 'whk_nope' }), 'TG_WEBHOOK_NOT_FOUND');
     const events = await deps.store.auditEvents();
@@ -290,7 +342,7 @@ describe('webhook outbox and dispatcher', () => {
     const r = await startReceiver();
     cleanups.push(r.close);
     await createWebhook(deps, 'root', { url: r.url, events: ['signoff.recorded'] });
-    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, pollMs: 20 });
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true, pollMs: 20 });
     dispatcher.start();
     dispatcher.start();
     await approve(deps);

@@ -22,6 +22,8 @@ export interface CliConfig {
    * Tollgate's own (HANDOFF_ENV), so no TOLLGATE_* secret (a token, a database password) reaches it.
    */
   readonly handoffEnv: Readonly<Record<string, string>>;
+  /** TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1: webhooks may point at private addresses (local mode; `serve --allow-private-webhooks`). */
+  readonly allowPrivateWebhooks: boolean;
 }
 
 /** What a hand-off's program may need of the caller's environment: finding programs, a home for git's configuration and keys, the locale. */
@@ -42,6 +44,7 @@ export interface GlobalFlags {
 //   server (remote mode)          --server      TOLLGATE_SERVER         none (local mode)
 //   token                         -             TOLLGATE_TOKEN          none
 //   clock                         -             TOLLGATE_NOW            the system clock
+//   private webhook addresses     -             TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1   refused
 export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: string): CliConfig {
   const home = path.resolve(cwd, flags.home ?? env.TOLLGATE_HOME ?? '.tollgate');
   const databaseUrl = flags.database ?? env.TOLLGATE_DATABASE_URL ?? path.join(home, 'tollgate.db');
@@ -54,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: GlobalFlags, cwd: stri
     json: flags.json === true,
     cwd,
     handoffEnv: Object.freeze(Object.fromEntries(HANDOFF_ENV.flatMap((k) => (env[k] !== undefined ? [[k, env[k]]] : [])))),
+    allowPrivateWebhooks: env.TOLLGATE_ALLOW_PRIVATE_WEBHOOKS === '1',
     ...(user ? { user } : {}),
     ...(server ? { server } : {}),
     ...(env.TOLLGATE_TOKEN ? { token: env.TOLLGATE_TOKEN } : {}),
@@ -83,6 +87,10 @@ export interface ServeConfig {
    * `http://localhost:PORT`, the port the server listens on.
    */
   readonly publicUrl?: string;
+  /** Webhooks may point at loopback, private, link-local and reserved addresses. */
+  readonly allowPrivateWebhooks: boolean;
+  /** Per-identity limits a minute (server/rate-limit.ts), or false: none. */
+  readonly rateLimit: false | Readonly<{ max: number; writes: number; windowMs: number }>;
 }
 
 export interface ServeFlags {
@@ -92,6 +100,12 @@ export interface ServeFlags {
   readonly webhooks: boolean;
   /** `--public-url URL`. */
   readonly publicUrl?: string;
+  /** `--allow-private-webhooks`. */
+  readonly allowPrivateWebhooks?: boolean;
+  /** `--rate-limit N`: requests a minute per identity; 0 turns the limits off. */
+  readonly rateLimit?: string;
+  /** `--rate-limit-writes N`: changes (POST, DELETE) a minute per identity. */
+  readonly rateLimitWrites?: string;
 }
 
 /** The dispatcher timings the environment may set, by their variable's suffix: TOLLGATE_WEBHOOK_POLL_MS … */
@@ -113,6 +127,9 @@ const OIDC_FILE = 'oidc.yaml';
 //   dispatcher timings           -               TOLLGATE_WEBHOOK_POLL_MS, _LEASE_MS, _TIMEOUT_MS,
 //                                                _BACKOFF_MS, _BACKOFF_MAX_MS, _MAX_ATTEMPTS     DISPATCH_DEFAULTS
 //   public URL (passkeys)        --public-url    TOLLGATE_PUBLIC_URL       http://localhost:PORT
+//   private webhook addresses    --allow-private-webhooks  TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1  refused
+//   requests a minute, per user  --rate-limit N           TOLLGATE_RATE_LIMIT         600 (0: no limits at all)
+//   changes a minute, per user   --rate-limit-writes N    TOLLGATE_RATE_LIMIT_WRITES  120
 //
 // Read only for `serve`, when it starts: a bad TOLLGATE_WEBHOOK_* value stops the server, and no
 // other command (nor `serve --no-webhooks`, which sends nothing) is refused for it.
@@ -122,7 +139,11 @@ export function loadServeConfig(env: NodeJS.ProcessEnv, flags: ServeFlags, confi
   const oidcFile = named !== undefined ? path.resolve(config.cwd, named) : defaultOidcFile(config.home);
   const url = flags.publicUrl ?? (env.TOLLGATE_PUBLIC_URL || undefined);
   const publicUrl = url !== undefined ? publicOrigin(url, flags.publicUrl !== undefined ? '--public-url' : 'TOLLGATE_PUBLIC_URL') : undefined;
-  return Object.freeze({ webhooks, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) });
+  const allowPrivateWebhooks = flags.allowPrivateWebhooks === true || config.allowPrivateWebhooks;
+  const max = perMinute(flags.rateLimit, '--rate-limit', env.TOLLGATE_RATE_LIMIT, 'TOLLGATE_RATE_LIMIT', 600);
+  const writes = perMinute(flags.rateLimitWrites, '--rate-limit-writes', env.TOLLGATE_RATE_LIMIT_WRITES, 'TOLLGATE_RATE_LIMIT_WRITES', 120);
+  const rateLimit = max === 0 ? (false as const) : Object.freeze({ max, writes: Math.min(writes, max), windowMs: 60_000 });
+  return Object.freeze({ webhooks, allowPrivateWebhooks, rateLimit, ...(oidcFile !== undefined ? { oidcFile } : {}), ...(publicUrl !== undefined ? { publicUrl } : {}) });
 }
 
 /**
@@ -140,6 +161,14 @@ function publicOrigin(text: string, from: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw tollgateError('TG_USAGE', `${from} ${text} must start with https:// (or http://)`);
   if (url.username !== '' || url.password !== '') throw tollgateError('TG_USAGE', `${from} ${text} must not hold a user name or password`);
   return url.origin;
+}
+
+/** A count a minute from the flag, else the variable, else the default; TG_USAGE when not a whole number. */
+function perMinute(flag: string | undefined, flagName: string, envText: string | undefined, envName: string, fallback: number): number {
+  const [text, from] = flag !== undefined ? [flag, flagName] : envText !== undefined && envText !== '' ? [envText, `${envName}=`] : [undefined, ''];
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw tollgateError('TG_USAGE', `${from}${from.endsWith('=') ? '' : ' '}${text} is not a whole number of requests a minute (0: no limits)`);
+  return Number(text);
 }
 
 function webhookTimings(env: NodeJS.ProcessEnv): Readonly<Partial<Record<WebhookTiming, number>>> {

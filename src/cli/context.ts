@@ -100,7 +100,15 @@ export function createContext(program: Command, io: Io): CliContext {
       const { openStore } = await import('../store/open.js');
       const store = await openStore(config.databaseUrl);
       closers.push(() => store.close());
-      return { store, serverKey, origin: loadOrigin(config.home), previousKeys: loadPreviousServerKeys(config.home), handoff: { env: config.handoffEnv, cwd: config.cwd }, now: () => (config.now ? new Date(config.now.getTime()) : new Date()) };
+      return {
+        store,
+        serverKey,
+        origin: loadOrigin(config.home),
+        previousKeys: loadPreviousServerKeys(config.home),
+        now: () => (config.now ? new Date(config.now.getTime()) : new Date()),
+        allowPrivateWebhooks: config.allowPrivateWebhooks,
+        handoff: { env: config.handoffEnv, cwd: config.cwd },
+      };
     },
     // With --server, each of these is the server's service layer acting as the token's user (`--as` does not apply).
     async openClient() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCondition, evaluateCondition } from './cel.js';
+import { checkCondition, evaluateCondition, MAX_CONDITION_LENGTH } from './cel.js';
 import { TollgateError } from './errors.js';
 import type { ReleaseManifest, RiskTier } from './model.js';
 
@@ -77,5 +77,22 @@ describe('checkCondition', () => {
     ['   ', /the condition is empty/],
   ])('rejects %j', (expr, why) => {
     expect(checkCondition(expr)).toMatch(why);
+  });
+});
+
+describe('bounds (issue 13, finding 3)', () => {
+  it('refuses matches(), method or function form: cel-js would run it with a backtracking RegExp', () => {
+    expect(checkCondition("release.subject.matches('(a+)+$')")).toMatch(/calls matches\(\): regular expressions are not allowed/);
+    expect(checkCondition("release.risk == 'high' || release.owner.matches('^(a|a)*$')")).toMatch(/calls matches\(\)/);
+  });
+
+  it('does not evaluate matches() either (a policy recorded before the check existed): it throws, quickly', () => {
+    const started = Date.now();
+    expect(() => evaluateCondition("release.subject.matches('^(a+)+$')", release('high', { subject: `${'a'.repeat(40)}!` }))).toThrow(TollgateError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses a condition longer than the limit', () => {
+    expect(checkCondition(`release.risk == '${'x'.repeat(MAX_CONDITION_LENGTH)}'`)).toMatch(/characters long; at most 2000/);
   });
 });

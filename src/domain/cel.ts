@@ -34,6 +34,7 @@ const parsed = new Map<string, ParseResult>();
  */
 export function checkCondition(expr: string): string | undefined {
   if (typeof expr !== 'string' || expr.trim() === '') return 'the condition is empty: write a CEL expression, e.g. release.risk == \'high\'';
+  if (expr.length > MAX_CONDITION_LENGTH) return `the condition is ${expr.length} characters long; at most ${MAX_CONDITION_LENGTH}`;
   const result = env.check(expr);
   if (!result.valid) {
     const err = result.error as { summary?: string; message?: string; range?: { start: number } } | undefined;
@@ -44,7 +45,33 @@ export function checkCondition(expr: string): string | undefined {
   if (result.type !== 'bool') {
     return `condition ${JSON.stringify(expr)} gives a ${result.type ?? 'non-bool value'}, not true or false`;
   }
+  if (callsMatches(env.parse(expr).ast)) {
+    return `condition ${JSON.stringify(expr)} calls matches(): regular expressions are not allowed in conditions (use ==, in, startsWith, endsWith or contains)`;
+  }
   return undefined;
+}
+
+/** Conditions are one line or a few; a bound keeps parsing and checking one cheap. */
+export const MAX_CONDITION_LENGTH = 2000;
+
+/**
+ * True when the expression calls CEL's `matches`. cel-js runs it with V8's backtracking RegExp, which
+ * a pattern like `(a+)+$` keeps busy for longer than the universe has left (issue 13, finding 3), and
+ * the library does not let its implementation be replaced; so conditions may not use it at all.
+ * Walked with an explicit stack: the AST may be as deep as cel-js's own limit.
+ */
+function callsMatches(ast: unknown): boolean {
+  const stack: unknown[] = [ast];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) stack.push(...node);
+    else if (typeof node === 'object' && node !== null && 'op' in node) {
+      const { op, args } = node as { op: unknown; args: unknown };
+      if ((op === 'call' || op === 'rcall') && Array.isArray(args) && args[0] === 'matches') return true;
+      stack.push(args);
+    }
+  }
+  return false;
 }
 
 /**
@@ -79,6 +106,8 @@ function compile(expr: string): ParseResult {
   let fn = parsed.get(expr);
   if (fn === undefined) {
     fn = env.parse(expr);
+    // A policy recorded before conditions were checked for it is not run with a backtracking regex either.
+    if (callsMatches(fn.ast)) throw new Error('matches() is not allowed in conditions');
     if (parsed.size >= MAX_CACHED) parsed.clear();
     parsed.set(expr, fn);
   }

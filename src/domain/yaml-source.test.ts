@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { TollgateError } from './errors.js';
-import { formatPath, loadYaml, validateYaml, valueAt } from './yaml-source.js';
+import { formatPath, loadYaml, parseBoundedDocument, validateYaml, valueAt, YAML_LIMITS, YamlBoundsError } from './yaml-source.js';
 
 const Schema = z.strictObject({
   name: z.string().min(1),
@@ -102,5 +102,44 @@ describe('loadYaml limits', () => {
       return `${cur}: &${cur} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`;
     })].join('\n');
     expect(() => loadYaml(bomb, 'f.yaml')).toThrow(expect.objectContaining({ code: 'TG_YAML_SYNTAX' }));
+  });
+});
+
+describe('bounds (issue 13, finding 3)', () => {
+  const refused = (text: string): TollgateError => {
+    try {
+      loadYaml(text, 'hostile.yaml');
+    } catch (err) {
+      return err as TollgateError;
+    }
+    throw new Error('loadYaml accepted the text');
+  };
+
+  it.each([
+    ['50,000 [', '['.repeat(50_000)],
+    ['400,000 "- "', '- '.repeat(400_000)],
+    ['100,000 "{a: "', '{a: '.repeat(100_000)],
+    ['65 nested block maps', Array.from({ length: 65 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')],
+  ])('refuses collections nested deeper than the limit (%s) as TG_YAML_SYNTAX, positioned, without overflowing the stack', (_name, text) => {
+    const err = refused(text);
+    expect(err.code).toBe('TG_YAML_SYNTAX');
+    expect(err.message).toMatch(/^hostile\.yaml:\d+:\d+: YAML: collections nest too deep \(more than 64 levels\)$/);
+    expect(err.message).not.toMatch(/call stack/);
+  });
+
+  it('accepts nesting up to the limit', () => {
+    const text = `${'['.repeat(YAML_LIMITS.maxDepth)}1${']'.repeat(YAML_LIMITS.maxDepth)}`;
+    expect(loadYaml(text, 'deep.yaml').data).toBeDefined();
+  });
+
+  it('refuses a text over the size limit before parsing it', () => {
+    const err = refused(`a: "${'x'.repeat(YAML_LIMITS.maxChars)}"`);
+    expect(err.code).toBe('TG_YAML_SYNTAX');
+    expect(err.message).toMatch(/too large/);
+  });
+
+  it('parseBoundedDocument throws YamlBoundsError with an offset, and still reports several documents', () => {
+    expect(() => parseBoundedDocument('['.repeat(100))).toThrow(YamlBoundsError);
+    expect(parseBoundedDocument('a: 1\n---\nb: 2\n').errors.map((e) => e.code)).toEqual(['MULTIPLE_DOCS']);
   });
 });

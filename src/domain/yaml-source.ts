@@ -3,7 +3,7 @@
  * value keeps its position, validated with a zod schema, and every problem reported as
  * `file:line:col` at the node a person has to edit. Pure: the caller reads the file.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, type CST, type Document, type DocumentOptions, type Node, type ParseOptions, type SchemaOptions } from 'yaml';
 import type * as z from 'zod';
 import { formatProblem, tollgateError, type Problem } from './errors.js';
 
@@ -50,6 +50,63 @@ export interface ValidateOptions {
   readonly data?: unknown;
 }
 
+/**
+ * Bounds on any YAML text Tollgate parses (policies, manifests, contracts, OIDC files, parity inputs).
+ * The parser composes nested collections recursively: 50,000 `[` or 400,000 `- ` nest that deep and
+ * exhausted the stack (and with it V8's regular expression compiler, a fatal error that killed the
+ * server: issue 13, finding 3). No real file nests more than a few levels or comes near a MiB.
+ */
+export const YAML_LIMITS = Object.freeze({
+  /** Characters of text. */
+  maxChars: 1024 * 1024,
+  /** Collections inside collections (a map in a list in a map is 3). */
+  maxDepth: 64,
+});
+
+/** A YAML text outside {@link YAML_LIMITS}: where (an offset into the text) and what. */
+export class YamlBoundsError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'YamlBoundsError';
+  }
+}
+
+/**
+ * Parses one YAML document as `yaml`'s parseDocument does, but first checks the text's size and,
+ * on the concrete syntax tree (built without recursion), how deep its collections nest: a text
+ * outside {@link YAML_LIMITS} throws {@link YamlBoundsError} before anything recursive sees it.
+ */
+export function parseBoundedDocument(text: string, options: ParseOptions & DocumentOptions & SchemaOptions = {}): Document.Parsed {
+  if (text.length > YAML_LIMITS.maxChars) {
+    throw new YamlBoundsError(YAML_LIMITS.maxChars, `the text is too large (${text.length} characters; at most ${YAML_LIMITS.maxChars})`);
+  }
+  // The concrete syntax tree is built without recursion; parseDocument, which builds it again, is
+  // only given a text whose depth is known to be safe.
+  checkDepth([...new Parser().parse(text)]);
+  return parseDocument(text, options);
+}
+
+/** How deep the tree nests, walked with an explicit stack; throws at the first node too deep. */
+function checkDepth(tokens: readonly CST.Token[]): void {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [tok, depth] = stack.pop()!;
+    if (depth > YAML_LIMITS.maxDepth) {
+      throw new YamlBoundsError(tok.offset, `collections nest too deep (more than ${YAML_LIMITS.maxDepth} levels)`);
+    }
+    if (tok.type === 'document' && tok.value) stack.push([tok.value, depth]);
+    else if ('items' in tok && Array.isArray(tok.items)) {
+      for (const item of tok.items as { key?: CST.Token | null; value?: CST.Token }[]) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+}
+
 /** The outcome of {@link validateYaml}: the schema's output, or every problem found. */
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: Problem[] };
 
@@ -61,7 +118,15 @@ export function loadYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   // uniqueKeys stays on (the default): a duplicated key silently overriding the first is how a
   // gate ends up weaker than the reviewer read it.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: Document.Parsed;
+  try {
+    doc = parseBoundedDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    if (!(err instanceof YamlBoundsError)) throw err;
+    const { line, col } = lineCounter.linePos(err.offset);
+    const problems: Problem[] = [{ file, line, col, message: `YAML: ${err.message}` }];
+    throw tollgateError('TG_YAML_SYNTAX', formatProblems(problems), { problems });
+  }
   const issues = [...doc.errors, ...doc.warnings];
   if (issues.length > 0) {
     const problems = sortProblems(

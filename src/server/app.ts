@@ -34,6 +34,9 @@ import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
 import { storageFailure } from '../store/failures.js';
+import { useBoundedJsonParser } from './json-body.js';
+import { clientErrorHandler } from './client-error.js';
+import { useRateLimit, type RateLimitConfig } from './rate-limit.js';
 import type { OidcVerifier } from './oidc.js';
 import { authenticate, type TokenIdentity } from './auth.js';
 import { deskPlugin, type DeskConfig } from './desk/desk.js';
@@ -70,6 +73,8 @@ export interface ServerConfig {
    * passkey sign-offs; asked when needed, since `serve --port 0` knows its port only once listening.
    */
   readonly relyingParty?: () => RelyingParty;
+  /** Per-identity request limits on `/api` routes (rate-limit.ts), or false for none (the default; `serve` sets them). */
+  readonly rateLimit?: RateLimitConfig | false;
 }
 
 // Defaults, one table:   option            default
@@ -78,7 +83,15 @@ export interface ServerConfig {
 //                        version           0.1.0
 //                        readCache         true
 //                        relyingParty      http://localhost (RP ID localhost): `serve` passes its public URL
-const DEFAULTS = { logger: false, processMetrics: false, version: '0.1.0', readCache: true, relyingParty: () => relyingPartyOf('http://localhost') } as const;
+//                        rateLimit         false (no limits; `serve` passes its limits, RATE_LIMIT_DEFAULTS unless set)
+const DEFAULTS = {
+  logger: false,
+  processMetrics: false,
+  version: '0.1.0',
+  readCache: true,
+  relyingParty: () => relyingPartyOf('http://localhost'),
+  rateLimit: false as RateLimitConfig | false,
+} as const;
 
 /** Secrets that must never reach a log line, whatever a serializer is told to include. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
@@ -118,6 +131,8 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
     // Errors found before routing (a malformed URL, a path segment that is too long) take the same
     // way as every other error, so they too answer with a code.
     frameworkErrors: (err, req, reply) => void sendError(err, req, reply),
+    // Requests Node cannot even read (headers too large) answer with a code too.
+    clientErrorHandler,
   });
   const registered: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
@@ -149,6 +164,8 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
 
   // JSON only: a text/plain body would reach the schemas as a string and be refused less clearly.
   app.removeContentTypeParser('text/plain');
+  useBoundedJsonParser(app);
+  const limit = useRateLimit(app, settings.rateLimit);
 
   if (settings.webhooks) {
     const dispatcher = createDispatcher({
@@ -236,8 +253,18 @@ export function createApp(deps: ServiceDeps, config: ServerConfig = {}): Fastify
       ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
       ...(spec.access !== 'public'
         ? {
-            onRequest: async (req: FastifyRequest) => {
-              identities.set(req, await authorize(spec, req));
+            onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+              let identity: TokenIdentity;
+              try {
+                identity = await authorize(spec, req);
+              } catch (err) {
+                // A refusal counts against the caller too: past the limit it is answered 429 and not
+                // audited, so a stream of forbidden requests cannot flood the log with AccessDenied.
+                await limit(req, reply, identities.get(req)?.user);
+                throw err;
+              }
+              await limit(req, reply, identity.user);
+              identities.set(req, identity);
             },
           }
         : {}),

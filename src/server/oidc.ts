@@ -42,6 +42,12 @@ export type OidcAlgorithm = (typeof OIDC_ALGORITHMS)[number];
 const DEFAULT_CLAIM = 'sub';
 const DEFAULT_ALGORITHMS: readonly OidcAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 const CLOCK_TOLERANCE_S = 30;
+/**
+ * The longest an OIDC token may be valid: its `exp` at most this far from now, and from its `iat`
+ * when it has one. CI tokens live minutes; a token that claims to be good for ages (`exp: 1e20`)
+ * would be a stolen credential that never dies (issue 13, finding 9).
+ */
+export const OIDC_MAX_LIFETIME_S = 24 * 3600;
 const JWKS_TIMEOUT_MS = 5000;
 
 /** Where an issuer's signing keys are: fetched from a URL, or read once from a file. */
@@ -266,7 +272,9 @@ function shown(value: unknown): string {
 }
 
 function isoOf(seconds: unknown): string {
-  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : 'an invalid time';
+  // Beyond ±8.64e15 ms a Date is invalid (exp: 1e20), and toISOString would throw.
+  const at = typeof seconds === 'number' ? new Date(seconds * 1000) : undefined;
+  return at !== undefined && Number.isFinite(at.getTime()) ? at.toISOString() : 'an invalid time';
 }
 
 /** Raised by a remote key set that could not be fetched: the server's problem, not the token's. */
@@ -328,6 +336,13 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
       });
     } catch (err) {
       throw refusal(err, from, entry, unverified, jwt);
+    }
+    const exp = payload.exp!;
+    if (exp - now.getTime() / 1000 > OIDC_MAX_LIFETIME_S + CLOCK_TOLERANCE_S) {
+      throw invalid(`${from} expires at ${isoOf(exp)}, more than 24 hours from now; only short-lived tokens are accepted`);
+    }
+    if (typeof payload.iat === 'number' && exp - payload.iat > OIDC_MAX_LIFETIME_S) {
+      throw invalid(`${from} is valid for more than 24 hours (from "iat" to "exp"); only short-lived tokens are accepted`);
     }
     const value = payload[entry.claim];
     if (value === undefined) throw invalid(`${from} has no "${entry.claim}" claim, which names the user`);

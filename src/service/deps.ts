@@ -16,5 +16,10 @@ export interface ServiceDeps {
    * few variables, never Tollgate's own secrets) and the folder relative paths are read from.
    */
   readonly handoff?: { readonly env: Readonly<Record<string, string>>; readonly cwd: string };
+  /**
+   * Webhooks may point at loopback, private, link-local and reserved addresses (`serve
+   * --allow-private-webhooks`; locally TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1). Off unless set.
+   */
+  readonly allowPrivateWebhooks?: boolean;
 }
 

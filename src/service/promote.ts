@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
+import { canonicalJson } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { tollgateError, TollgateError } from '../domain/errors.js';
 import { releaseName, type BreakGlassMark, type Decision, type HandoffRecord, type Promotion } from '../domain/model.js';
@@ -123,20 +124,43 @@ export function unmet(decision: Decision): string[] {
   );
 }
 
+/**
+ * How long a blocked attempt stands for the identical ones after it (issue 13, finding 4): the same
+ * actor, release (digest), stage and unmet requirements within this window are refused the same way
+ * but not recorded again, and a `signoff.requested` notice for the same sign-offs of the same release
+ * and stage is not sent again. docs/operations.md says so; the first event names the window.
+ */
+export const BLOCKED_COALESCE_MS = 10 * 60_000;
+
 async function recordBlocked(deps: ServiceDeps, actor: string | undefined, ref: string, stage: string, err: TollgateError): Promise<void> {
   const decision = err.details as Decision;
-  await change(deps, async ({ audit }) => {
+  const missing = unmet(decision);
+  // Who could unblock it by signing: `signoff.requested` webhooks tell them.
+  const signoffsNeeded = decision.gates.flatMap((g) =>
+    g.requirements
+      .filter((r) => r.kind === 'signoff' && r.outcome !== 'satisfied')
+      .map((r) => ({ gate: g.id, role: r.id.replace(/^signoff:/, ''), outcome: r.outcome })),
+  );
+  await change(deps, async ({ tx, audit, at }) => {
+    // The recent blocked attempts at the same release and stage (any actor), read in the transaction
+    // that would record this one, so two identical attempts at once are not both recorded.
+    const since = new Date(new Date(at).getTime() - BLOCKED_COALESCE_MS).toISOString();
+    const subject = ref.slice(0, ref.lastIndexOf('@'));
+    const recent = (await tx.auditSearch({ type: 'PromotionBlocked', since, subject }, 0, 1000)).filter(
+      (e) => e.data.release === ref && e.data.releaseDigest === decision.releaseDigest && e.data.stage === stage,
+    );
+    // Canonical JSON: the stored event's keys come back sorted.
+    const same = (a: unknown, b: unknown) => a !== undefined && canonicalJson(a) === canonicalJson(b);
+    if (recent.some((e) => e.actor === actorOf(actor) && same(e.data.unmet, missing))) return;
+    const requested = signoffsNeeded.length > 0 ? [...recent].reverse().find((e) => same(e.data.signoffsNeeded, signoffsNeeded)) : undefined;
     await audit('PromotionBlocked', actorOf(actor), {
       release: ref,
       releaseDigest: decision.releaseDigest,
       stage,
-      unmet: unmet(decision),
-      // Who could unblock it by signing: `signoff.requested` webhooks tell them.
-      signoffsNeeded: decision.gates.flatMap((g) =>
-        g.requirements
-          .filter((r) => r.kind === 'signoff' && r.outcome !== 'satisfied')
-          .map((r) => ({ gate: g.id, role: r.id.replace(/^signoff:/, ''), outcome: r.outcome })),
-      ),
+      unmet: missing,
+      signoffsNeeded,
+      // The same sign-offs were asked for by an earlier event in the window: no second notice.
+      ...(requested ? { signoffsRequestedBy: requested.seq } : {}),
     });
   });
 }

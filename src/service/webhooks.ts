@@ -8,6 +8,7 @@ import { actorOf } from '../audit/events.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import type { DeliveryAttempt, DeliveryStatus, StoreReader, Webhook, WebhookDelivery } from '../store/store.js';
+import { checkWebhookTarget, WebhookTargetRefused } from '../webhooks/address-guard.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../webhooks/events.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -76,6 +77,15 @@ function checkWebhook(w: NewWebhook): void {
 
 export async function createWebhook(deps: ServiceDeps, actor: string | undefined, w: NewWebhook): Promise<CreatedWebhook> {
   checkWebhook(w);
+  if (!deps.allowPrivateWebhooks) {
+    // Checked again at every try (the dispatcher): DNS may change after this.
+    try {
+      await checkWebhookTarget(w.url);
+    } catch (err) {
+      if (!(err instanceof WebhookTargetRefused)) throw err;
+      throw tollgateError('TG_WEBHOOK_URL_REFUSED', `webhook URL ${new URL(w.url).origin} refused: ${err.message}`);
+    }
+  }
   const id = `whk_${randomBytes(6).toString('hex')}`;
   const secret = w.secret ?? SECRET_PREFIX + randomBytes(32).toString('base64url');
   const events = [...new Set(w.events)];

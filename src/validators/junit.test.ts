@@ -100,6 +100,18 @@ describe('junit: counting', () => {
 });
 
 describe('junit: report files', () => {
+  it('matches a glob in linear time: a*a*…b against a long name is a backtracking engine\'s worst case (issue 13, finding 3)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-junit-glob-'));
+    try {
+      fs.writeFileSync(path.join(dir, `${'a'.repeat(200)}.xml`), '<testsuite/>');
+      const started = Date.now();
+      expect(() => expandReportPaths(dir, `${'a*'.repeat(30)}b`)).toThrow(/no file matches/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('expands a wildcard in the file name, sorted, skipping hidden files and other names', async () => {
     const out = await run({ report: 'shards/junit-*.xml', minPassRate: 0.75 });
     expect(out.status).toBe('passed');

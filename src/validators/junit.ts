@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { RE2JS } from 're2js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as z from 'zod';
 import type { Digest } from '../domain/digest.js';
@@ -74,9 +75,14 @@ export function expandReportPaths(baseDir: string, report: string | readonly str
   return [...out.values()];
 }
 
-function nameMatcher(glob: string): RegExp {
-  const source = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`);
+/**
+ * The glob as a whole-name matcher. Compiled with RE2 (re2js), not V8: `a*a*a*…b` is a pattern a
+ * backtracking engine needs exponential time for, and the glob comes from the policy (issue 13, finding 3).
+ */
+function nameMatcher(glob: string): { test(name: string): boolean } {
+  const source = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : RE2JS.quote(c))).join('');
+  const re = RE2JS.compile(`^${source}$`, RE2JS.DOTALL);
+  return { test: (name) => re.matches(name) };
 }
 
 // ---------------------------------------------------------------- with

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureDir, testContext } from '../../test/fixtures/validators/context.js';
 import type { ValidatorContext, ValidatorOutcome } from './validator.js';
 import { digestFile } from './inputs.js';
-import { checkRule, intLiteralsAsDoubles, metricsValidator, readMetricsFile, type MetricsArgs, type RuleResult } from './metrics.js';
+import { asMetrics, checkRule, intLiteralsAsDoubles, metricsValidator, readMetricsFile, type MetricsArgs, type RuleResult } from './metrics.js';
 
 const DIR = fixtureDir('metrics');
 const PRODUCTION = { release: 'fraud-detector@2.3.0', metrics: { accuracy: 0.95, latency_p95_ms: 45, latency: { p95_ms: 45 } } };
@@ -216,5 +216,25 @@ describe('metrics: files', () => {
     expect(read.metrics).toMatchObject({ accuracy: 0.93, latency: { p99_ms: 80 } });
     expect(read.digest).toBe(await digestFile(path.join(DIR, 'metrics.json')));
     expect(read.file).toBe(path.join(DIR, 'metrics.json'));
+  });
+});
+
+describe('metrics: impossible values (issue 13, finding 9)', () => {
+  it.each([
+    [{ accuracy: -1, ece: -1 }, /accuracy is -1; accuracy must be between 0 and 1/],
+    [{ model: { AUC: 1.5 } }, /model\.AUC is 1\.5; auc must be between 0 and 1/],
+    [{ f1: 0.9, ece: 2 }, /ece is 2; ece must be between 0 and 1/],
+    [{ latency_p99_ms: -3 }, /latency_p99_ms is -3; a latency must not be negative/],
+    [{ latency: { p50: -0.5 } }, /latency\.p50 is -0\.5; a latency must not be negative/],
+  ])('refuses %j', (doc, message) => {
+    expect(() => asMetrics(doc, 'm.json')).toThrow(message);
+  });
+
+  it('accepts the bounds themselves, and leaves metrics of other names alone', () => {
+    expect(asMetrics({ accuracy: 0, recall: 1, latency: { p99: 0 }, loss: -2.5, delta_accuracy: -0.1 }, 'm.json')).toMatchObject({ accuracy: 0 });
+  });
+
+  it('still refuses non-finite numbers', () => {
+    expect(() => asMetrics({ accuracy: Number.NaN }, 'm.json')).toThrow(/every metric must be a number/);
   });
 });

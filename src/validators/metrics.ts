@@ -40,22 +40,49 @@ export interface MetricsDocument {
 }
 
 /**
+ * Metrics whose meaning bounds them, by the name of the leaf (case-insensitive): a file saying
+ * `"accuracy": -1` is wrong, and a rule like `accuracy >= baseline.accuracy - 0.01` would otherwise
+ * judge it as a number like any other (issue 13, finding 9). docs/validators.md lists the same names.
+ */
+export const METRIC_RANGES: ReadonlyMap<string, readonly [number, number]> = new Map(
+  ['accuracy', 'balanced_accuracy', 'auc', 'roc_auc', 'pr_auc', 'average_precision', 'precision', 'recall', 'f1', 'f1_score', 'ece', 'brier', 'brier_score', 'specificity', 'sensitivity', 'tpr', 'fpr', 'tnr', 'fnr', 'error_rate'].map(
+    (name): [string, readonly [number, number]] => [name, [0, 1]],
+  ),
+);
+
+/** Leaves under a key starting with `latency` (`latency`, `latency_p99_ms`, `latency: {p50: …}`) are durations: never negative. */
+const LATENCY = /^latency/i;
+
+/** Why the number at `path` (its keys) is impossible, or undefined when it is possible. */
+export function metricRangeProblem(path: readonly string[], value: number): string | undefined {
+  const leaf = path[path.length - 1]!.toLowerCase();
+  const range = METRIC_RANGES.get(leaf);
+  if (range && (value < range[0] || value > range[1])) return `${leaf} must be between ${range[0]} and ${range[1]}`;
+  if (path.some((k) => LATENCY.test(k)) && value < 0) return 'a latency must not be negative';
+  return undefined;
+}
+
+/**
  * Checks that a value is a {@link MetricsDocument}: a non-empty object whose leaves are finite
- * numbers. Throws InputError naming `source` and the first bad path otherwise.
+ * numbers, each within the range its name implies ({@link METRIC_RANGES}, latencies ≥ 0). Throws
+ * InputError naming `source` and the first bad path otherwise.
  */
 export function asMetrics(value: unknown, source: string): MetricsDocument {
   if (!isObject(value)) throw new InputError(`${source}: metrics must be a JSON object of numbers, e.g. {"accuracy": 0.93}, not ${describe(value)}`);
   if (Object.keys(value).length === 0) throw new InputError(`${source}: holds no metrics`);
-  const visit = (v: Record<string, unknown>, at: string): void => {
+  const visit = (v: Record<string, unknown>, at: string, keys: readonly string[]): void => {
     for (const [k, child] of Object.entries(v)) {
       const p = at === '' ? k : `${at}.${k}`;
-      if (isObject(child)) visit(child, p);
+      if (isObject(child)) visit(child, p, [...keys, k]);
       else if (typeof child !== 'number' || !Number.isFinite(child)) {
         throw new InputError(`${source}: ${p} is ${describe(child)}; every metric must be a number (objects may nest them)`);
+      } else {
+        const problem = metricRangeProblem([...keys, k], child);
+        if (problem !== undefined) throw new InputError(`${source}: ${p} is ${child}; ${problem}`);
       }
     }
   };
-  visit(value, '');
+  visit(value, '', []);
   return value as MetricsDocument;
 }
 

@@ -28,6 +28,8 @@ describe('parity: schema', () => {
     [{ staging: 'a.json', production: 3 }, /an environment maps to the path of its description/],
     [{ staging: 'a.json', production: 'b.json', ignore: 'replicas' }, /ignore must be a list of dotted paths/],
     [{ staging: 'a.json', production: 'b.json', ignore: ['services..replicas'] }, /has an empty segment/],
+    [{ staging: 'a.json', production: 'b.json', ignore: ['**.**.**.x'] }, /at most 2 "\*\*" segments/],
+    [{ staging: 'a.json', production: 'b.json', ignore: ['a.'.repeat(300)] }, /at most 500 characters/],
     [{ staging: 'a.json', production: 'b.json', ignore: ['services.api*.replicas'] }, /segment "api\*" mixes \* with text/],
     [{ staging: 'a.json', 'prod env': 'b.json' }, /"prod env" is not an environment name/],
   ])('rejects %j', (w, message) => {

@@ -10,8 +10,8 @@
  * `production` in most policies, `dev` and `staging` elsewhere); the first written is the left side.
  */
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { parseBoundedDocument } from '../domain/yaml-source.js';
 import type { Digest } from '../domain/digest.js';
 import { InputError, readInput } from './inputs.js';
 import { errored, type Validator, type ValidatorOutcome } from './validator.js';
@@ -21,7 +21,18 @@ import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const SEGMENT = /^(?:\*\*?|[^*]+)$/;
 
-const ignorePattern = z.string({ error: 'an ignore entry is a dotted path, e.g. services.*.replicas' }).superRefine((v, ctx) => {
+/**
+ * Each `**` lets the matcher try every depth again, so k of them cost depth^k steps: two are enough
+ * for any real path, and the bound keeps a hostile policy from hanging a runner (issue 13, finding 3).
+ */
+const MAX_DOUBLE_STARS = 2;
+const MAX_IGNORE_LENGTH = 500;
+
+const ignorePattern = z.string({ error: 'an ignore entry is a dotted path, e.g. services.*.replicas' }).max(MAX_IGNORE_LENGTH, { error: `an ignore entry must be at most ${MAX_IGNORE_LENGTH} characters` }).superRefine((v, ctx) => {
+  if (v.split('.').filter((s) => s === '**').length > MAX_DOUBLE_STARS) {
+    ctx.addIssue({ code: 'custom', message: `ignore ${JSON.stringify(v)}: at most ${MAX_DOUBLE_STARS} "**" segments in one entry` });
+    return;
+  }
   const bad = v.split('.').find((s) => !SEGMENT.test(s));
   if (bad !== undefined) {
     ctx.addIssue({
@@ -117,13 +128,20 @@ export function compareValues(left: unknown, right: unknown, at: readonly string
 
 // ---------------------------------------------------------------- reading
 
+/** YAML within the bounds every parsed file keeps (size, nesting, aliases): the first error throws. */
+function parseYamlBounded(text: string): unknown {
+  const doc = parseBoundedDocument(text);
+  if (doc.errors.length > 0) throw doc.errors[0]!;
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
 async function readEnvironment(baseDir: string, env: { name: string; path: string }, inputs: Record<string, Digest>): Promise<Record<string, unknown>> {
   const input = await readInput(baseDir, env.path);
   inputs[env.path] = input.digest;
   let data: unknown;
   try {
     // YAML is a superset of JSON, but a .json file gets JSON's stricter reading and its messages.
-    data = path.extname(env.path).toLowerCase() === '.json' ? JSON.parse(input.text) : parseYaml(input.text);
+    data = path.extname(env.path).toLowerCase() === '.json' ? JSON.parse(input.text) : parseYamlBounded(input.text);
   } catch (err) {
     // The yaml package appends an excerpt of the source after the first line; the position is enough.
     const first = ((err as Error).message.split('\n')[0] ?? '').replace(/:$/, '');

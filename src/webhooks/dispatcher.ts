@@ -6,13 +6,26 @@
  * backoff and jitter; after `maxAttempts` tries the delivery is `failed`, and the log keeps every try.
  */
 import type { Webhook, WebhookDelivery, WebhookOutbox } from '../store/store.js';
+import { checkWebhookTarget, WebhookTargetRefused, type CheckedTarget, type LookupAll } from './address-guard.js';
+import { postPinned } from './pinned-post.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signDelivery } from './signature.js';
 
 export interface DispatcherOptions {
   /** The outbox it claims deliveries from and records tries in: any `Store`. */
   readonly store: WebhookOutbox;
   readonly now?: () => Date;
+  /**
+   * Sends a try instead of the built-in client (tests). The address check still runs first; the
+   * built-in client also connects only to the checked addresses.
+   */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Deliver to loopback, private, link-local (cloud metadata) and reserved addresses too: `serve
+   * --allow-private-webhooks`. Off: such a delivery is refused without a connection (address-guard.ts).
+   */
+  readonly allowPrivate?: boolean;
+  /** Resolves host names for the address check (tests); the system resolver by default. */
+  readonly lookup?: LookupAll;
   /** How often to look for due deliveries when the last look found fewer than a batch. */
   readonly pollMs?: number;
   /** How long a claimed delivery stays this dispatcher's: longer than `timeoutMs`. */
@@ -68,7 +81,16 @@ export function backoff(attempt: number, baseMs: number, maxMs: number, random: 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const o = { ...DISPATCH_DEFAULTS, ...options };
   const now = options.now ?? (() => new Date());
-  const doFetch = options.fetch ?? globalThis.fetch;
+  /** One POST: to the checked addresses only, unless private addresses are allowed (then as fetch does). */
+  const post = async (url: string, target: CheckedTarget | undefined, headers: Record<string, string>, body: string): Promise<number> => {
+    if (options.fetch || !target) {
+      const res = await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(o.timeoutMs) });
+      // The answer's body is not needed: drop it rather than hold the connection.
+      await res.body?.cancel().catch(() => {});
+      return res.status;
+    }
+    return postPinned(target, headers, body, o.timeoutMs);
+  };
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -78,6 +100,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const started = now();
     let statusCode: number | undefined;
     let error: string | undefined;
+    // A target refused for what it is (not a lookup that failed) will not become acceptable by retrying.
+    let refused = false;
     // A webhook removed after the claim: nothing to send, and nothing to retry.
     const gone = !hook || hook.removedAt !== undefined;
     if (gone) {
@@ -85,9 +109,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } else {
       const timestamp = Math.floor(started.getTime() / 1000);
       try {
-        const res = await doFetch(hook.url, {
-          method: 'POST',
-          headers: {
+        const target = o.allowPrivate ? undefined : await checkWebhookTarget(hook.url, o.lookup);
+        const status = await post(
+          hook.url,
+          target,
+          {
             'content-type': 'application/json',
             'user-agent': 'tollgate-webhooks/1',
             [EVENT_HEADER]: d.event,
@@ -95,22 +121,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             [TIMESTAMP_HEADER]: String(timestamp),
             [SIGNATURE_HEADER]: signDelivery(hook.secret, timestamp, d.payload),
           },
-          body: d.payload,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(o.timeoutMs),
-        });
-        statusCode = res.status;
-        // The answer's body is not needed: drop it rather than hold the connection.
-        await res.body?.cancel().catch(() => {});
-        if (res.status < 200 || res.status >= 300) error = `the receiver answered ${res.status}`;
+          d.payload,
+        );
+        statusCode = status;
+        if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
       } catch (err) {
-        error = describe(err, o.timeoutMs);
+        if (err instanceof WebhookTargetRefused) {
+          // Recorded as refused, with no status and no connection error: the log must not probe a network.
+          error = `refused: ${err.message}; not sent (serve --allow-private-webhooks allows private addresses)`;
+          refused = !err.retryable;
+        } else error = describe(err, o.timeoutMs);
       }
     }
     const ended = now();
     const durationMs = Math.max(0, ended.getTime() - started.getTime());
     const delivered = error === undefined;
-    const exhausted = !delivered && (gone || attempt >= o.maxAttempts);
+    const exhausted = !delivered && (gone || refused || attempt >= o.maxAttempts);
     const next = delivered || exhausted ? ended : new Date(ended.getTime() + backoff(attempt, o.backoffMs, o.backoffMaxMs));
     await o.store.transaction((tx) =>
       tx.recordAttempt(

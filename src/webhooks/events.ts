@@ -34,7 +34,9 @@ function typesOf(event: AuditEvent): WebhookEventType[] {
     }
     case 'PromotionBlocked': {
       const needed = event.data.signoffsNeeded;
-      return Array.isArray(needed) && needed.length > 0 ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
+      // An earlier event of the window already asked for these sign-offs (service/promote.ts): one notice is enough.
+      const alreadyRequested = typeof event.data.signoffsRequestedBy === 'number';
+      return Array.isArray(needed) && needed.length > 0 && !alreadyRequested ? ['promotion.blocked', 'signoff.requested'] : ['promotion.blocked'];
     }
     case 'PolicyApplied':
     case 'ReleaseCleared':

@@ -23,9 +23,12 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
     .option('--public-url <url>', 'where browsers reach this server: passkeys are bound to its host name, sign-offs to its origin (env TOLLGATE_PUBLIC_URL; default http://localhost:PORT; docs/passkeys.md)')
-    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean; publicUrl?: string }) => {
+    .option('--allow-private-webhooks', 'let webhooks point at loopback, private, link-local (cloud metadata) and reserved addresses (env TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1; default: refused, docs/webhooks.md)')
+    .option('--rate-limit <n>', 'API requests a minute per user (per address without a valid token); past it 429 TG_RATE_LIMITED with Retry-After; 0 turns the limits off (env TOLLGATE_RATE_LIMIT; default 600)')
+    .option('--rate-limit-writes <n>', 'API changes (POST, DELETE) a minute per user (env TOLLGATE_RATE_LIMIT_WRITES; default 120)')
+    .action(async (opts: { port: string; host: string; oidc?: string; webhooks: boolean; publicUrl?: string; allowPrivateWebhooks?: boolean; rateLimit?: string; rateLimitWrites?: string }) => {
       const port = parsePort(opts.port);
-      const { webhooks, oidcFile, publicUrl } = loadServeConfig(ctx.io.env, opts, ctx.config());
+      const { webhooks, oidcFile, publicUrl, allowPrivateWebhooks, rateLimit } = loadServeConfig(ctx.io.env, opts, ctx.config());
       const { relyingPartyOf } = await import('../../service/passkeys.js');
       // Without a public URL, the port the server listens on (known once it does, with --port 0).
       let listening = port;
@@ -33,13 +36,14 @@ export function registerServe(program: Command, ctx: CliContext, version: string
       const relyingParty = () => configured ?? relyingPartyOf(`http://localhost:${listening}`);
       const oidcConfig = oidcFile !== undefined ? loadOidcConfig(oidcFile) : undefined;
       const oidc = oidcConfig ? createOidcVerifier(oidcConfig) : undefined;
-      const deps = await ctx.openDeps();
+      const deps = { ...(await ctx.openDeps()), allowPrivateWebhooks };
       // Logs are JSON lines on stdout (pino): tokens and sign-off signatures never go into them.
       const app = createApp(deps, {
         logger: { level: 'info', stream: { write: (line: string) => ctx.io.stdout(line) } },
         processMetrics: true,
         version,
-        webhooks,
+        webhooks: webhooks && { ...webhooks, allowPrivate: allowPrivateWebhooks },
+        rateLimit,
         relyingParty,
         ...(oidc ? { oidc } : {}),
         desk: { ...(oidcConfig ? { oidc: oidcConfig } : {}) },

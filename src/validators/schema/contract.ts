@@ -2,9 +2,10 @@
  * The data contract: its YAML format (index.ts describes it for the user), parsed and checked with
  * zod, so that a misspelt rule or one that does not fit its column's type is refused, never skipped.
  */
-import { parseDocument } from 'yaml';
+import { RE2JS } from 're2js';
 import * as z from 'zod';
 import { isValidDuration } from '../../domain/duration.js';
+import { parseBoundedDocument, YamlBoundsError } from '../../domain/yaml-source.js';
 import { InputError } from '../inputs.js';
 
 /** The column types a contract can declare. */
@@ -66,14 +67,30 @@ const ColumnContractSchema = z
     if (col.regex !== undefined) {
       if (col.type !== 'string') issue(`regex applies to string columns, not ${col.type}`, 'regex');
       else {
-        try {
-          new RegExp(col.regex);
-        } catch (err) {
-          issue(`invalid regex ${JSON.stringify(col.regex)}: ${(err as Error).message}`, 'regex');
-        }
+        const problem = regexProblem(col.regex);
+        if (problem !== undefined) issue(problem, 'regex');
       }
     }
   });
+
+/** Longer patterns are not written by hand; the bound keeps compiling one cheap (issue 13, finding 3). */
+export const MAX_REGEX_LENGTH = 1000;
+
+/**
+ * Why a contract's `regex` is refused, or undefined. Checked with RE2's syntax (re2js): DuckDB runs
+ * the pattern with RE2, in time linear in the text, so a pattern RE2 cannot run (backreferences,
+ * lookaround) would only fail later; and no pattern from a policy is compiled by V8's backtracking
+ * engine, whose compiler a huge pattern can exhaust.
+ */
+export function regexProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_REGEX_LENGTH) return `regex is ${pattern.length} characters long; at most ${MAX_REGEX_LENGTH}`;
+  try {
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (err) {
+    return `invalid regex ${JSON.stringify(pattern)}: ${(err as Error).message}`;
+  }
+}
 
 const count = (what: string) => z.number({ error: `${what} must be a whole number of rows` }).int({ error: `${what} must be a whole number of rows` }).min(0, { error: `${what} must be 0 or more` });
 
@@ -121,7 +138,13 @@ export type ColumnContract = Contract['columns'][string];
  * YAML syntax errors, unknown fields, unknown types and rules that do not fit the column's type.
  */
 export function loadContract(text: string, source: string): Contract {
-  const doc = parseDocument(text);
+  let doc;
+  try {
+    doc = parseBoundedDocument(text);
+  } catch (err) {
+    if (err instanceof YamlBoundsError) throw new InputError(`${source}: invalid YAML: ${err.message}`);
+    throw err;
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';

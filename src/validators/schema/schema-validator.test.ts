@@ -129,6 +129,14 @@ describe('schema: contract format', () => {
   it('refuses a regex that does not compile', () => {
     expect(() => loadContract("columns:\n  a: { type: string, regex: '(' }\n", 'c.yaml')).toThrow(/columns\.a\.regex: invalid regex "\("/);
   });
+
+  it('checks a regex with RE2 (what DuckDB runs), never compiling it in V8, and bounds its length (issue 13, finding 3)', () => {
+    expect(() => loadContract("columns:\n  a: { type: string, regex: '(a)\\1' }\n", 'c.yaml')).toThrow(/columns\.a\.regex: invalid regex .*invalid escape/);
+    expect(() => loadContract("columns:\n  a: { type: string, regex: '(?=a)' }\n", 'c.yaml')).toThrow(/columns\.a\.regex: invalid regex/);
+    expect(() => loadContract(`columns:\n  a: { type: string, regex: '${'('.repeat(50_000)}' }\n`, 'c.yaml')).toThrow(/regex is 50000 characters long; at most 1000/);
+    expect(() => loadContract(`columns:\n${'  '.repeat(1)}a: ${'['.repeat(50_000)}\n`, 'c.yaml')).toThrow(/c\.yaml: invalid YAML: collections nest too deep/);
+    expect(loadContract("columns:\n  a: { type: string, regex: '^(a+)+$' }\n", 'c.yaml').columns.a!.regex).toBe('^(a+)+$');
+  });
 });
 
 describe('schema: on files', () => {
