@@ -48,6 +48,8 @@ describe('command hand-off', () => {
 });
 
 describe('webhook hand-off', () => {
+  // The receiver listens on loopback, which a hand-off may post to only when private targets are allowed.
+  const LOOPBACK_OK: HandoffContext = { ...CTX, allowPrivate: true };
   const received: { headers: http.IncomingHttpHeaders; body: string; url: string }[] = [];
   let server: http.Server;
   let base: string;
@@ -67,8 +69,17 @@ describe('webhook hand-off', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  it('refuses a loopback, private or metadata address unless allowed, without connecting (issue 13, SSRF)', async () => {
+    const before = received.length;
+    for (const url of [`${base}/hook`, 'http://169.254.169.254/latest', 'http://[::1]:9/x']) {
+      const run = await runHandoff({ webhook: url }, PAYLOAD, CTX);
+      expect(run).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/refused/) });
+    }
+    expect(received.length).toBe(before);
+  });
+
   it('POSTs the release as JSON to a URL', async () => {
-    expect(await runHandoff({ webhook: `${base}/deploy` }, PAYLOAD, CTX)).toEqual({ outcome: 'succeeded' });
+    expect(await runHandoff({ webhook: `${base}/deploy` }, PAYLOAD, LOOPBACK_OK)).toEqual({ outcome: 'succeeded' });
     const got = received.at(-1)!;
     expect(JSON.parse(got.body)).toEqual(PAYLOAD);
     expect(got.headers['content-type']).toBe('application/json');
@@ -77,7 +88,7 @@ describe('webhook hand-off', () => {
   });
 
   it('signs the body with a registered webhook\'s secret, as its deliveries are signed', async () => {
-    const r = await runHandoff({ webhook: 'whk_0123456789ab' }, PAYLOAD, { ...CTX, webhook: { url: `${base}/signed`, secret: 'whsec_test' } });
+    const r = await runHandoff({ webhook: 'whk_0123456789ab' }, PAYLOAD, { ...LOOPBACK_OK, webhook: { url: `${base}/signed`, secret: 'whsec_test' } });
     expect(r).toEqual({ outcome: 'succeeded' });
     const got = received.at(-1)!;
     expect(got.url).toBe('/signed');
@@ -91,7 +102,7 @@ describe('webhook hand-off', () => {
     ['no answer in time', { webhook: '/slow', timeout: '200ms' }, /^no answer within 200ms$/],
     ['an unregistered webhook id', { webhook: 'whk_ffff' }, /^no webhook whk_ffff is registered/],
   ])('fails on %s', async (_what, def, error) => {
-    const r = await runHandoff({ ...def, webhook: def.webhook.startsWith('/') ? `${base}${def.webhook}` : def.webhook }, PAYLOAD, CTX);
+    const r = await runHandoff({ ...def, webhook: def.webhook.startsWith('/') ? `${base}${def.webhook}` : def.webhook }, PAYLOAD, LOOPBACK_OK);
     expect(r.outcome).toBe('failed');
     expect(r.error).toMatch(error);
   });

@@ -9,6 +9,8 @@ import type { HandoffDef, HandoffOutcome } from '../domain/model.js';
 import { signDelivery, TIMESTAMP_HEADER, SIGNATURE_HEADER, EVENT_HEADER } from '../webhooks/signature.js';
 import { gitHandoff, HandoffFailure } from './git.js';
 import { lastLines, runProgram } from './process.js';
+import { checkWebhookTarget, WebhookTargetRefused } from '../webhooks/address-guard.js';
+import { postPinned } from '../webhooks/pinned-post.js';
 
 /** Error text kept in the record, at most. */
 export const MAX_ERROR_CHARS = 2000;
@@ -28,6 +30,8 @@ export interface HandoffContext {
   readonly at: string;
   /** For `webhook: whk_…`: the registered webhook's URL and secret (undefined when none has that id). */
   readonly webhook?: { readonly url: string; readonly secret: string };
+  /** Webhook hand-offs may post to loopback, private and metadata addresses (`--allow-private-webhooks`). */
+  readonly allowPrivate?: boolean;
 }
 
 const bound = (text: string): string => (text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text);
@@ -61,6 +65,18 @@ export async function runHandoff(def: HandoffDef, payload: HandoffPayload, ctx: 
           const timestamp = Math.floor(Date.parse(ctx.at) / 1000);
           headers[TIMESTAMP_HEADER] = String(timestamp);
           headers[SIGNATURE_HEADER] = signDelivery(ctx.webhook!.secret, timestamp, body);
+        }
+        if (!ctx.allowPrivate) {
+          // The same guard as webhooks (issue 13, SSRF): only public addresses, connected to as checked.
+          let target;
+          try {
+            target = await checkWebhookTarget(url);
+          } catch (err) {
+            if (err instanceof WebhookTargetRefused) return failed(`${url} refused: ${err.message}`);
+            throw err;
+          }
+          const status = await postPinned(target, headers, body, parseDuration(w.timeout ?? '10s'));
+          return status >= 200 && status < 300 ? { outcome: 'succeeded' } : failed(`${url} answered ${status}`);
         }
         const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(parseDuration(w.timeout ?? '10s')) });
         const answer = lastLines(await res.text().catch(() => ''), 300);

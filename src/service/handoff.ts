@@ -56,6 +56,7 @@ async function runAndRecord(
       env: deps.handoff?.env ?? DEFAULT_ENV,
       cwd: deps.handoff?.cwd ?? '.',
       at,
+      allowPrivate: deps.allowPrivateWebhooks === true,
       ...(registered ? { webhook: { url: registered.url, secret: registered.secret } } : {}),
     });
     const before = earlier.find((h) => h.index === index);
