@@ -51,7 +51,9 @@ describe('bench/load/run.mjs', () => {
     expect(sqlite.audit.ok).toBe(true);
     expect(sqlite.audit.acknowledgedWrites).toBe(signoff.ok + promote.ok + promote.refused);
     expect(sqlite.audit.grew).toBe(sqlite.audit.acknowledgedWrites);
-    expect(sqlite.webhooks.delivered).toBe(sqlite.webhooks.expected);
+    // At least one delivery per event of the run: a blocked promotion that names sign-offs raises a
+    // second webhook (`signoff.requested`), and delivery is at least once.
+    expect(sqlite.webhooks.delivered).toBeGreaterThanOrEqual(sqlite.webhooks.expected);
     expect(sqlite.webhooks.badSignatures).toBe(0);
   }, 120_000);
 });

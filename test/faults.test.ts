@@ -264,7 +264,9 @@ describe.runIf(PG)('PostgreSQL unavailable for a while (TOLLGATE_TEST_PG)', () =
     const ref = encodeURIComponent(V(3));
     expect((await api(server.url, token, 'GET', `/api/releases/${ref}/status?stage=staging`)).status).toBe(200);
     await proxy.cut();
-    const during = await api(server.url, token, 'POST', `/api/releases/${ref}/promotions`, { stage: 'staging' });
+    const during = await api(server.url, token, 'POST', `/api/releases/${ref}/promotions`, { stage: 'staging' }).catch((err: unknown) => {
+      throw new Error(`no answer while PostgreSQL was gone (the server must stay up and say so): ${String(err)}\n${server.output().slice(-3000)}`);
+    });
     expect(during.status, JSON.stringify(during.json)).toBe(503);
     expect(during.json.error.code).toBe('TG_DATABASE_UNAVAILABLE');
     const health = await fetch(`${server.url}/healthz`);

@@ -82,7 +82,7 @@ gates:
     removeProjects();
   });
 
-  const key = (user: string) => loadPrivateKey(fs.readFileSync(path.join(p.home, 'keys', `${user}.key`), 'utf8'));
+  const key = (user: string) => loadPrivateKey(fs.readFileSync(path.join(p.home, 'demo-keys', `${user}.key`), 'utf8'));
   const signed = (user: 'bob' | 'carol', role: string, n: number) => presignSignoffs(servers.map((s) => s.url), tokens[user]!, REL, 'production', role, key(user), n);
 
   it('serializes 200 concurrent sign-offs and promotions: one promotion per stage, nothing lost, a log that verifies', async () => {

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Help } from 'commander';
 import { formatProblem, TollgateError } from '../domain/errors.js';
-import { fileFailure, storageFailure } from '../store/failures.js';
+import { fileFailure, storageFailure } from '../domain/failures.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
 export const VERSION = '0.1.0';

@@ -33,7 +33,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { change } from '../service/change.js';
 import { createDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
 import { BODY_LIMITS, Empty } from './schemas.js';
-import { storageFailure } from '../store/failures.js';
+import { storageFailure } from '../domain/failures.js';
 import { useBoundedJsonParser } from './json-body.js';
 import { clientErrorHandler } from './client-error.js';
 import { useRateLimit, type RateLimitConfig } from './rate-limit.js';

@@ -11,7 +11,6 @@ import { tollgateError } from '../domain/errors.js';
 import { handoffDefinitionDigest, handoffKey, handoffKind, handoffPayload, handoffTarget } from '../domain/handoff.js';
 import { releaseName, type HandoffDef, type HandoffRecord, type Promotion, type Release } from '../domain/model.js';
 import { requireStageRole } from '../domain/stage-roles.js';
-import { runHandoff } from '../handoff/index.js';
 import type { StoreReader } from '../store/store.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
@@ -52,6 +51,8 @@ async function runAndRecord(
     if (only && !only(index)) continue;
     const at = deps.now().toISOString();
     const registered = 'webhook' in def ? webhooks.find((w) => w.id === def.webhook) : undefined;
+    // Loaded when a hand-off runs, not by every status or release show that reads this module (git, YAML).
+    const { runHandoff } = await import('../handoff/index.js');
     const run = await runHandoff(def, payload, {
       env: deps.handoff?.env ?? DEFAULT_ENV,
       cwd: deps.handoff?.cwd ?? '.',

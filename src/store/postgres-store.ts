@@ -67,6 +67,10 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
   // pool, which then emits 'error'; unheard, that event would end the process. The next query opens
   // a new connection and reports any lasting problem to its caller.
   pool.on('error', () => {});
+  // The same for a connection that breaks while checked out but between queries (inside a transaction,
+  // the webhook dispatcher's claim): pg emits 'error' on the client, and unheard that ends the process.
+  // Its holder learns of it from its next query, which fails (TG_DATABASE_UNAVAILABLE).
+  pool.on('connect', (client) => void client.on('error', () => {}));
 
   // SET takes no bind parameters, hence the quoted identifier in the text.
   const setSearchPath = schema === undefined ? undefined : CompiledQuery.raw(`set search_path to ${pg.escapeIdentifier(schema)}`);

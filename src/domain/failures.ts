@@ -7,7 +7,7 @@
  * Nothing is half-written when this happens: the change's transaction is rolled back by the
  * database (or never committed), and its audit event goes with it (DESIGN.md rule 5).
  */
-import { tollgateError, type TollgateError } from '../domain/errors.js';
+import { tollgateError, type TollgateError } from './errors.js';
 
 // PostgreSQL SQLSTATEs: class 53 (insufficient resources) and the ways a connection ends.
 const PG_FULL = new Set(['53100']); // disk_full
