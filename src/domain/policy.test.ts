@@ -171,7 +171,7 @@ const CASES: readonly Case[] = [
     name: 'a duplicate key',
     text: edit('    expires: 168h\n', '    expires: 168h\n    expires: 24h\n'),
     code: 'TG_YAML_SYNTAX',
-    first: '31:5: YAML: Map keys must be unique',
+    first: '31:5: YAML: duplicate key "expires": a key may appear once in a map',
   },
   {
     name: 'an unknown field',

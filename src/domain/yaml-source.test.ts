@@ -28,7 +28,7 @@ function schemaProblems(text: string) {
 
 describe('loadYaml', () => {
   it.each([
-    ['a duplicate key', 'name: a\nitems: []\nname: b\n', ['3:1 YAML: Map keys must be unique']],
+    ['a duplicate key', 'name: a\nitems: []\nname: b\n', ['3:1 YAML: duplicate key "name": a key may appear once in a map']],
     ['an unclosed flow sequence', 'name: a\nitems: [\n', ['3:1 YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
     ['two documents', 'name: a\n---\nname: b\n', ['2:1 YAML: Source contains multiple documents; please use YAML.parseAllDocuments()']],
   ])('rejects %s with its position', (_, text, expected) => {
@@ -64,6 +64,8 @@ describe('validateYaml', () => {
     ['a value outside an enum', 'name: a\nitems: []\nmode: quick\n', ['f.yaml:3:7 mode: must be one of "fast", "slow", got "quick"']],
     ['an empty file', '', ['f.yaml:1:1 the file is empty: expected a map']],
     ['a list instead of a map', '- a\n', ['f.yaml:1:1 expected a map, got a list']],
+    // Issue 13: `text: A, B` in a flow map read as a field "B", with no hint to quote.
+    ['a comma inside a { } value', 'name: a\nitems:\n  - { id: A, B }\n', ['f.yaml:3:14 items[0]: unknown field "B" (a comma inside { } ends a value: if "B" belongs to id, quote it: id: "A, B")']],
   ])('reports %s', (_, text, expected) => {
     expect(schemaProblems(text)).toEqual(expected);
   });
@@ -75,6 +77,12 @@ describe('validateYaml', () => {
       'f.yaml:3:11 items[0].id: expected a string, got the integer 1',
       'f.yaml:4:14 items[1]: unknown field "more"',
     ]);
+  });
+});
+
+describe('duplicate keys', () => {
+  it('names the key (issue 13: "Map keys must be unique" did not say which)', () => {
+    expect(syntaxProblems('name: a\nitems: []\nname: b\n')).toEqual(['3:1 YAML: duplicate key "name": a key may appear once in a map']);
   });
 });
 

@@ -132,7 +132,10 @@ export function loadYaml(text: string, file: string): YamlSource {
     const problems = sortProblems(
       issues.map((e): Problem => {
         const { line, col } = lineCounter.linePos(e.pos[0]);
-        return { file, line, col, message: `YAML: ${e.message}` };
+        // The yaml package says "Map keys must be unique" without saying which: name it.
+        const duplicate = e.code === 'DUPLICATE_KEY' ? (/^("[^"\n]*"|'[^'\n]*'|[^:\s,{}[\]]+)/.exec(text.slice(e.pos[0], e.pos[0] + 200))?.[1] ?? '') : '';
+        const message = duplicate !== '' ? `duplicate key "${duplicate}": a key may appear once in a map` : e.message;
+        return { file, line, col, message: `YAML: ${message}` };
       }),
     );
     throw tollgateError('TG_YAML_SYNTAX', formatProblems(problems), { problems });
@@ -265,6 +268,20 @@ function keyText(key: unknown): string | undefined {
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * `{ id: x, text: A, B }`: in a flow map a comma ends the value, so `B` reads as a field with no
+ * value. When an unknown field has no value and follows a text value, say to quote the text.
+ */
+function commaHint(map: unknown, key: string): string {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return '';
+  const entries = Object.entries(map);
+  const i = entries.findIndex(([k]) => k === key);
+  if (i <= 0 || entries[i]![1] !== null) return '';
+  const [prev, value] = entries[i - 1]!;
+  if (typeof value !== 'string') return '';
+  return ` (a comma inside { } ends a value: if "${key}" belongs to ${prev}, quote it: ${prev}: "${value}, ${key}")`;
+}
+
 function problemsOfIssue(src: YamlSource, data: unknown, issue: Issue, describe: (path: YamlPath, data: unknown) => string): Problem[] {
   const path = issue.path;
   // `about` is the path the message names; for a missing or unknown field it is the map that
@@ -275,7 +292,7 @@ function problemsOfIssue(src: YamlSource, data: unknown, issue: Issue, describe:
   };
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((k) => at([...path, k], `unknown field "${k}"`, true, path));
+      return issue.keys.map((k) => at([...path, k], `unknown field "${k}"${commaHint(valueAt(data, path).value, k)}`, true, path));
     case 'invalid_key': {
       const inner = issue.issues[0];
       const why = inner?.code === 'invalid_format' || inner?.code === 'custom' ? inner.message : 'this key is not allowed here';
