@@ -257,7 +257,8 @@ function reportError(thrown: unknown, io: Io, json: boolean): number {
     if (json) io.stdout(JSON.stringify(err.toJSON(), null, 2) + '\n');
     else {
       io.stderr(`error ${err.code}: ${err.message}\n`);
-      for (const p of err.problems.slice(1)) io.stderr(`  ${formatProblem(p)}\n`);
+      // The message of a file's problems already lists them all (formatProblems): print only those it does not.
+      for (const p of err.problems.slice(1)) if (!err.message.includes(formatProblem(p))) io.stderr(`  ${formatProblem(p)}\n`);
       io.stderr(`hint: ${err.hint}\n`);
     }
     return err.exit;
