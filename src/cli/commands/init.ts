@@ -38,8 +38,9 @@ function copyTree(from: string, to: string, skip: (rel: string) => boolean, writ
 export function registerInit(program: Command, ctx: CliContext): void {
   program
     .command('init')
-    .description('write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users\' keys)')
-    .action(async () => {
+    .description('write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users\' keys); in a folder that already has a tollgate.yaml, only the home')
+    .option('--example', 'write the example release, data and reports even beside an existing tollgate.yaml')
+    .action(async (opts: { example?: boolean }) => {
       const config = ctx.config();
       if (fs.existsSync(path.join(config.home, 'server.key'))) {
         throw tollgateError('TG_ALREADY_INITIALIZED', `${config.home} already holds a Tollgate home`);
@@ -63,7 +64,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
         fs.writeFileSync(policyFile, template.replace(/\$\{(\w+)\}/g, (_, u: string) => users[u] ?? ''));
         written.push('tollgate.yaml');
       }
-      copyTree(examples, config.cwd, (rel) => rel === 'tollgate.yaml', written);
+      // Beside a project's own tollgate.yaml the example's release, contracts and data would be noise
+      // among the user's files (issue 13): they are written there only when asked for.
+      if (!keepPolicy || opts.example === true) copyTree(examples, config.cwd, (rel) => rel === 'tollgate.yaml', written);
 
       const store = early ?? (await openStore(config.databaseUrl));
       const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);
@@ -80,7 +83,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
                 '  whoever has that folder can sign as any of them (see its README, and docs/security.md)',
                 `  applied policy ${applied!.name} v${applied!.version}`,
               ]),
-          'next: tollgate release create release.yaml --as alice',
+          keepPolicy ? 'next: tollgate policy apply tollgate.yaml' : 'next: tollgate release create release.yaml --as alice',
         ]);
       } finally {
         await client.close();
