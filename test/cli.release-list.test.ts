@@ -16,3 +16,16 @@ it('release list: newest first, in text and JSON', () => {
   const text = p.run(['release', 'list']).stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
   expect(text).toEqual(['fraud-detector@1.3.0', 'fraud-detector@1.2.0', 'fraud-detector@1.1.0']);
 });
+
+it('release show lists the evidence (DESIGN.md; issue 13: --json had none), in text and JSON', () => {
+  const p = createProject();
+  expect(p.run(['release', 'create', 'release.yaml', '--as', 'alice']).code).toBe(0);
+  expect(p.run(['check', 'fraud-detector@2.4.0', 'datasets-listed', '--to', 'staging', '--evidence', 'data/datasets.md', '--as', 'alice']).code).toBe(0);
+  const shown = p.run(['release', 'show', 'fraud-detector@2.4.0', '--json']).json();
+  expect(shown.evidence.checklist).toEqual([
+    expect.objectContaining({ stage: 'staging', item: 'datasets-listed', by: 'alice', evidence: expect.objectContaining({ name: 'datasets.md' }) }),
+  ]);
+  expect(shown.evidence.signoffs).toEqual([]);
+  expect(shown.evidence.validations).toEqual([]);
+  expect(p.run(['release', 'show', 'fraud-detector@2.4.0']).stdout).toMatch(/evidence:\n\s+staging\/\S+: datasets-listed completed by alice at \S+ with datasets\.md/);
+});

@@ -48,6 +48,15 @@ export interface ReleaseDetail extends ReleaseSummary {
   readonly breakGlassSignoffs?: BreakGlassSignoffRecord[];
   /** The follow-up items its break-glass promotions opened, open or done; absent when there are none. */
   readonly followUps?: FollowUp[];
+  /** Its evidence, oldest first, each row as the audit log vouches for it (DESIGN.md: `release show` shows it). */
+  readonly evidence: ReleaseEvidence;
+}
+
+/** A release's evidence as `release show` lists it: what was done, by whom, when (the details are in `status` and the report). */
+export interface ReleaseEvidence {
+  readonly checklist: ReadonlyArray<{ id: string; stage: string; gate: string; item: string; by: string; at: string; evidence?: { name: string; digest?: string } }>;
+  readonly signoffs: ReadonlyArray<{ id: string; stage: string; gate: string; role: string; decision: string; signer: string; at: string; comment?: string }>;
+  readonly validations: ReadonlyArray<{ id: string; stage: string; gate: string; validation: string; validator: string; status: string; summary: string; by: string; at: string }>;
 }
 
 /** A waiver as `release show` lists it: whether it still counts is `expiresAt` against now. */
@@ -134,7 +143,7 @@ export async function showRelease(store: StoreReader, ref: string): Promise<Rele
   const glassed = history.some((p) => p.releaseDigest === r.digest && p.breakGlass !== undefined);
   const followUpRows = glassed ? evidence.checklist.filter((c) => c.gateId === FOLLOW_UP_GATE) : [];
   await requireVouched(store, [
-    ...decisionRows({ checklist: followUpRows, signoffs: [], validations: [], exceptions }, history, stageHolds),
+    ...decisionRows({ checklist: evidence.checklist, signoffs: evidence.signoffs, validations: evidence.validations, exceptions }, history, stageHolds),
     ...holds.map((stage) => holderRow(r.subject, stage)),
   ]);
   const policy = glassed ? (await activePolicy(store))?.policy : undefined;
@@ -157,5 +166,37 @@ export async function showRelease(store: StoreReader, ref: string): Promise<Rele
     ...(waivers.length > 0 ? { waivers } : {}),
     ...(breakGlassSignoffs.length > 0 ? { breakGlassSignoffs } : {}),
     ...(followUps.length > 0 ? { followUps } : {}),
+    evidence: {
+      checklist: evidence.checklist.map((c) => ({
+        id: c.id,
+        stage: c.stage,
+        gate: c.gateId,
+        item: c.itemId,
+        by: c.by,
+        at: c.at,
+        ...(c.evidence ? { evidence: { name: c.evidence.name, ...(c.evidence.digest ? { digest: c.evidence.digest } : {}) } } : {}),
+      })),
+      signoffs: evidence.signoffs.map((x) => ({
+        id: x.id,
+        stage: x.stage,
+        gate: x.gate,
+        role: x.role,
+        decision: x.decision,
+        signer: x.signer,
+        at: x.at,
+        ...(x.comment !== undefined ? { comment: x.comment } : {}),
+      })),
+      validations: evidence.validations.map((v) => ({
+        id: v.id,
+        stage: v.stage,
+        gate: v.gateId,
+        validation: v.validationId,
+        validator: v.validator,
+        status: v.status,
+        summary: v.summary,
+        by: v.by,
+        at: v.at,
+      })),
+    },
   };
 }

@@ -207,6 +207,14 @@ export function registerRelease(program: Command, ctx: CliContext): void {
           (b) => `  break-glass signed for ${b.stage} by ${b.by} as ${b.role} at ${b.at}: "${b.reason}"${b.usedBy ? ' (used)' : ' (not used yet)'}`,
         ),
         ...((r.handoffs ?? []).length > 0 ? ['  hand-offs to deployment:', ...renderHandoffs(r.handoffs, '    ', true)] : []),
+        ...(r.evidence && r.evidence.checklist.length + r.evidence.signoffs.length + r.evidence.validations.length > 0
+          ? [
+              '  evidence:',
+              ...r.evidence.checklist.map((c) => `    ${c.stage}/${c.gate}: ${c.item} completed by ${c.by} at ${c.at}${c.evidence ? ` with ${c.evidence.name}` : ''}`),
+              ...r.evidence.signoffs.map((x) => `    ${x.stage}/${x.gate}: ${x.decision === 'reject' ? 'REJECTED' : 'approved'} by ${x.signer} as ${x.role} at ${x.at}${x.comment ? `: "${x.comment}"` : ''}`),
+              ...r.evidence.validations.map((v) => `    ${v.stage}/${v.gate}: ${v.validation} (${v.validator}) ${v.status} at ${v.at}: ${v.summary}`),
+            ]
+          : []),
         ...(r.rollbacks ?? []).map(
           (b) =>
             `  rolled back out of ${b.stage} at ${b.at} by ${b.by}: "${b.reason}"; ${
