@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { formatProblem, TollgateError, tollgateError } from '../../domain/errors.js';
+import { formatProblem, TollgateError, tollgateError, type Problem } from '../../domain/errors.js';
 import { parsePolicy } from '../../domain/policy.js';
 import { VALIDATOR_SCHEMAS } from '../../validators/registry.js';
 import type { PolicyDiff } from '../../service/policy-history.js';
@@ -13,10 +14,27 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     .command('check')
     .description('lint a policy file; every problem as file:line:col, exit 2 if any')
     .argument('[file]', 'the policy file', 'tollgate.yaml')
-    .action((file: string) => {
-      const source = readTextFile(path.resolve(ctx.config().cwd, file));
+    .action(async (file: string) => {
+      const cwd = ctx.config().cwd;
+      const source = readTextFile(path.resolve(cwd, file));
       try {
         const { policy: p, digest } = parsePolicy(source, file, { validators: VALIDATOR_SCHEMAS });
+        // The data contracts the policy names are linted too (issue 13: `type: int` showed up only at
+        // validate time). A contract not here yet is left to `validate`, which reads it where it runs.
+        const { loadContract } = await import('../../validators/schema/contract.js');
+        const contractProblems: Problem[] = [];
+        for (const gate of p.gates) {
+          for (const v of gate.validations ?? []) {
+            const contract = v.uses === 'schema' ? (v.with as { contract?: unknown } | undefined)?.contract : undefined;
+            if (typeof contract !== 'string' || !fs.existsSync(path.resolve(cwd, contract))) continue;
+            try {
+              loadContract(fs.readFileSync(path.resolve(cwd, contract), 'utf8'), contract);
+            } catch (e) {
+              contractProblems.push({ file: contract, message: `${(e as Error).message.replace(`${contract}: `, '')} (validation ${gate.id}/${v.id})` });
+            }
+          }
+        }
+        if (contractProblems.length > 0) throw tollgateError('TG_POLICY_INVALID', contractProblems.map(formatProblem).join('\n'), { problems: contractProblems });
         ctx.emit({ ok: true, file, name: p.name, digest, problems: [] }, () => `${file}: ok — policy ${p.name}, ${p.stages.length} stages, ${p.gates.length} gates, ${digest}`);
       } catch (err) {
         if (!(err instanceof TollgateError)) throw err;
