@@ -163,6 +163,8 @@ describe('validate on the example project', () => {
     expect(html).toContain('automated / drift');
     expect(html).not.toMatch(/<script|src="http/);
     expect(r.json().file).toBe(path.join(p.dir, 'out/report.html'));
+    // The count the CLI gives is the count the page shows (issue 13: "19 validation results" against 10).
+    expect((html.match(/<section class="result /g) ?? []).length).toBe(r.json().results);
   });
 
   // Security finding 2 (issue 13): a `command` validation got the CLI's whole environment, and its

@@ -98,9 +98,36 @@ describe('renderReport', () => {
     expect(html).not.toContain('<model>');
   });
 
-  it('keeps only the latest result of each validation', () => {
-    const older = result({ summary: 'OLD RESULT', at: '2026-11-29T00:00:00Z' });
-    expect(renderReport(input([older, drift]))).not.toContain('OLD RESULT');
+  it('judges by the latest result of each validation, and lists the earlier runs apart (issue 13: failed runs were missing)', () => {
+    const older = result({ summary: 'OLD RESULT', status: 'failed', at: '2026-11-29T00:00:00Z' });
+    const html = renderReport(input([older, drift]));
+    const [main, earlier] = html.split('<h2>Earlier runs</h2>');
+    expect(main).not.toContain('OLD RESULT');
+    expect(main).toContain('1 validation result: 0 passed, 1 failed, 0 errored (the latest of each; 2 runs in all)');
+    expect(earlier).toContain('OLD RESULT');
+    expect(renderReport(input([drift]))).not.toContain('Earlier runs');
+  });
+
+  it('says a stage the release holds is held, not "not promotable", and shows the promotion history (issue 13)', () => {
+    const base = input([drift]);
+    const held: ReportInput = {
+      ...base,
+      release: {
+        ...base.release,
+        holds: ['staging'],
+        promotions: [
+          { stage: 'staging', at: '2026-11-29T09:00:00Z', by: 'dave', kind: 'promotion', rolledBack: { at: '2026-11-29T10:00:00Z', by: 'sre', reason: 'latency' } },
+          { stage: 'staging', at: '2026-11-29T11:00:00Z', by: 'dave', kind: 'promotion' },
+        ],
+      },
+    };
+    const html = renderReport(held);
+    expect(html).toContain('staging — <span class="badge passed">holds this stage</span>');
+    expect(html).not.toContain('not promotable');
+    const history = html.split('<h2>Promotion history</h2>')[1]!;
+    expect(history).toContain('rolled back at 2026-11-29T10:00:00Z by sre: latency');
+    expect(history).toContain('2026-11-29T11:00:00Z');
+    expect(renderReport(input([drift]))).toContain('not promotable');
   });
 
   it('has a break-glass section with its follow-ups and a waivers section, only when there are any', () => {

@@ -24,7 +24,16 @@ export interface ReportInput {
       readonly cleared?: { readonly by: string; readonly at: string; readonly reason: string };
     }[];
     /** Promotions of the release (`release show`): a break-glass one carries its mark. */
-    readonly promotions?: readonly { readonly stage: string; readonly at: string; readonly by: string; readonly kind: string; readonly breakGlass?: BreakGlassMark }[];
+    readonly promotions?: readonly {
+      readonly stage: string;
+      readonly at: string;
+      readonly by: string;
+      readonly kind: string;
+      readonly reason?: string;
+      readonly breakGlass?: BreakGlassMark;
+      /** Set when a rollback undid this promotion. */
+      readonly rolledBack?: { readonly at: string; readonly by: string; readonly reason: string };
+    }[];
     /** Waivers of its requirements and follow-ups of its break-glass promotions (`release show`). */
     readonly waivers?: readonly { stage: string; gate: string; requirement: string; by: string; role: string; reason: string; at: string; expiresAt: string }[];
     readonly followUps?: readonly { stage: string; item: string; text?: string; done?: { by: string; at: string } }[];
@@ -221,9 +230,15 @@ export function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8
 </section>`;
 }
 
-function decisionView(d: Decision): string {
+function decisionView(d: Decision, holds: readonly string[]): string {
   const rows = d.gates.flatMap((g) => g.requirements.map((r) => [g.id, `${r.kind} ${r.id}`, r.outcome, r.reason]));
-  return `<section class="stage"><h3>${h(d.stage)} — ${d.promotable ? '<span class="badge passed">promotable</span>' : '<span class="badge failed">not promotable</span>'}</h3>
+  // A stage the release already holds is where it is, not a failure to get there (issue 13).
+  const badge = holds.includes(d.stage)
+    ? '<span class="badge passed">holds this stage</span>'
+    : d.promotable
+      ? '<span class="badge passed">promotable</span>'
+      : '<span class="badge failed">not promotable</span>';
+  return `<section class="stage"><h3>${h(d.stage)} — ${badge}</h3>
   ${table(['gate', 'requirement', 'outcome', 'why'], rows)}
   ${d.notApplicable.length > 0 ? `<p class="muted">gates not applicable to this release: ${h(d.notApplicable.join(', '))}</p>` : ''}</section>`;
 }
@@ -250,6 +265,34 @@ ${table(['stage', 'gate', 'requirement', 'accepted by', 'why', 'at', 'until'], w
   return parts.join('\n');
 }
 
+/** Every move of the release into a stage, oldest first: promotions, rollbacks into it, and which were undone. */
+function historyView(release: ReportInput['release']): string {
+  const moves = release.promotions ?? [];
+  if (moves.length === 0) return '';
+  return `<h2>Promotion history</h2>
+${table(
+  ['stage', 'what', 'at', 'by', 'note'],
+  moves.map((p) => [
+    p.stage,
+    p.kind === 'rollback' ? 'rolled back into' : p.breakGlass ? 'promoted (break-glass)' : 'promoted',
+    p.at,
+    p.by,
+    [p.reason, p.rolledBack ? `rolled back at ${p.rolledBack.at} by ${p.rolledBack.by}: ${p.rolledBack.reason}` : undefined].filter(Boolean).join('; '),
+  ]),
+)}`;
+}
+
+/** Runs superseded by a later run of the same validation: kept, because a failure fixed later is still part of the record. */
+function earlierRunsView(earlier: readonly ValidationResult[]): string {
+  if (earlier.length === 0) return '';
+  return `<h2>Earlier runs</h2>
+<p class="muted">Runs a later run of the same validation superseded; the gates judge the latest.</p>
+${table(
+  ['stage / gate / validation', 'outcome', 'at', 'by', 'summary'],
+  earlier.map((r) => [`${r.stage} / ${r.gateId} / ${r.validationId}`, r.status, r.at, r.by, r.summary]),
+)}`;
+}
+
 /** Each rollback of the release: when, by whom, why, and whether it still holds the release out. */
 function rollbacksView(rollbacks: NonNullable<ReportInput['release']['rollbacks']>): string {
   if (rollbacks.length === 0) return '';
@@ -267,6 +310,8 @@ export function renderReport(input: ReportInput): string {
   const latest = new Map<string, ValidationResult>();
   for (const v of evidence.validations) latest.set(`${v.stage}/${v.gateId}/${v.validationId}`, v);
   const results = [...latest.values()];
+  const kept = new Set(results);
+  const earlier = evidence.validations.filter((v) => !kept.has(v));
   const counts = { passed: 0, failed: 0, errored: 0 };
   for (const r of results) counts[r.status]++;
   const lineage = (release.manifest.lineage ?? []).map((l) => `<li>${h(l.from.join(' + '))} → ${h(l.to)}${l.step ? ` (${h(l.step)})` : ''}</li>`).join('');
@@ -287,16 +332,18 @@ table{border-collapse:collapse;margin:.5rem 0;width:100%}th,td{border:1px solid 
 </style></head><body>
 <h1>${h(release.release)}</h1>
 <p class="muted">digest <code>${h(release.digest)}</code> · risk ${h(release.risk)} · owner ${h(release.owner)} · registered ${h(release.createdAt)} · holds ${h(release.holds.join(', ') || 'no stage')}</p>
-<p>${results.length} validation result${results.length === 1 ? '' : 's'}: ${counts.passed} passed, ${counts.failed} failed, ${counts.errored} errored. Generated ${h(input.generatedAt)}.</p>
+<p>${results.length} validation result${results.length === 1 ? '' : 's'}: ${counts.passed} passed, ${counts.failed} failed, ${counts.errored} errored${earlier.length > 0 ? ` (the latest of each; ${evidence.validations.length} runs in all)` : ''}. Generated ${h(input.generatedAt)}.</p>
 <h2>Artifacts</h2>
 ${table(['name', 'kind', 'location', 'sha256'], release.manifest.artifacts.map((a) => [a.name, a.kind, a.path ?? a.uri, a.sha256]))}
 ${lineage ? `<p>Lineage:</p><ul>${lineage}</ul>` : ''}
+${historyView(release)}
 ${rollbacksView(release.rollbacks ?? [])}
 ${exceptionsView(release)}
 <h2>Gates by stage</h2>
-${input.decisions.map(decisionView).join('\n')}
+${input.decisions.map((d) => decisionView(d, release.holds)).join('\n')}
 <h2>Validation results</h2>
 ${results.length === 0 ? '<p class="muted">No validation has been run for this release yet: <code>tollgate validate RELEASE --to STAGE</code>.</p>' : results.map((r) => resultView(r, input.files ?? new Map())).join('\n')}
+${earlierRunsView(earlier)}
 </body></html>
 `;
 }

@@ -49,11 +49,11 @@ export interface ReleaseDetail extends ReleaseSummary {
   /** The follow-up items its break-glass promotions opened, open or done; absent when there are none. */
   readonly followUps?: FollowUp[];
   /** Its evidence, oldest first, each row as the audit log vouches for it (DESIGN.md: `release show` shows it). */
-  readonly evidence: ReleaseEvidence;
+  readonly evidence: ReleaseEvidenceList;
 }
 
 /** A release's evidence as `release show` lists it: what was done, by whom, when (the details are in `status` and the report). */
-export interface ReleaseEvidence {
+export interface ReleaseEvidenceList {
   readonly checklist: ReadonlyArray<{ id: string; stage: string; gate: string; item: string; by: string; at: string; evidence?: { name: string; digest?: string } }>;
   readonly signoffs: ReadonlyArray<{ id: string; stage: string; gate: string; role: string; decision: string; signer: string; at: string; comment?: string }>;
   readonly validations: ReadonlyArray<{ id: string; stage: string; gate: string; validation: string; validator: string; status: string; summary: string; by: string; at: string }>;

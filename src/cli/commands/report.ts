@@ -29,6 +29,11 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, html);
       fs.renameSync(tmp, file);
-      ctx.emit({ release: release.release, file, results: evidence.validations.length, bytes: Buffer.byteLength(html) }, () => `wrote ${file} (${evidence.validations.length} validation results)`);
+      // The count the page shows: the latest result of each validation (and all runs, as the page says).
+      const latest = new Set(evidence.validations.map((v) => `${v.stage}/${v.gateId}/${v.validationId}`)).size;
+      const runs = evidence.validations.length;
+      ctx.emit({ release: release.release, file, results: latest, runs, bytes: Buffer.byteLength(html) }, () =>
+        `wrote ${file} (${latest} validation result${latest === 1 ? '' : 's'}${runs > latest ? `, the latest of ${runs} runs` : ''})`,
+      );
     });
 }
