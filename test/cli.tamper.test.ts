@@ -100,8 +100,12 @@ describe('sign-offs forged in the database do not count', () => {
     const p = copy.run(['promote', ref, '--to', 'staging', '--as', 'dave', '--json']);
     expect(p.code).toBe(4);
     expect(p.json().error.code).toBe('TG_STATE_TAMPERED');
-    // Nothing was promoted: the release holds no stage.
-    expect(copy.run(['release', 'show', ref, '--json']).json().holds).toEqual([]);
+    // Nothing was promoted: the release holds no stage (release list reads no evidence; release show,
+    // which lists the evidence, refuses the forged row like every decision).
+    expect(copy.run(['release', 'list', '--json']).json().releases.find((r: { release: string }) => r.release === ref).holds).toEqual([]);
+    const shown = copy.run(['release', 'show', ref, '--json']);
+    expect(shown.code).toBe(4);
+    expect(shown.json().error.code).toBe('TG_STATE_TAMPERED');
   }
 
   for (const { field, value } of fieldEdits) {
