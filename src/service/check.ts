@@ -4,7 +4,7 @@ import { conditionHolds } from '../domain/cel.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import { itemDigest } from '../domain/policy-digests.js';
-import { releaseName, rosterEntry, type ChecklistItemDef, type EvidenceAttachment, type Release } from '../domain/model.js';
+import { releaseName, rosterEntry, type ChecklistCompletion, type ChecklistItemDef, type EvidenceAttachment, type Release } from '../domain/model.js';
 import { FOLLOW_UP_GATE, followUpDigest } from '../domain/exception.js';
 import { requireVouched } from './vouch.js';
 import { change, type ChangeScope } from './change.js';
@@ -57,10 +57,57 @@ function attachmentOf(e: EvidenceInput): { attachment: EvidenceAttachment; bytes
   return { attachment: { name: safeName(e.name), digest, size: e.bytes.byteLength }, bytes: e.bytes };
 }
 
+type Attachment = ReturnType<typeof attachmentOf>;
+
+/** The evidence of a completion, its bytes kept as a content-addressed blob (once, whatever the gates). */
+async function storeAttachment({ tx }: ChangeScope, input: CheckInput): Promise<Attachment | undefined> {
+  const att = input.evidence ? attachmentOf(input.evidence) : undefined;
+  if (att?.bytes && att.attachment.digest) await tx.putBlob(att.attachment.digest, att.bytes);
+  return att;
+}
+
+/** One checklist completion, written with the ChecklistItemCompleted event that vouches for it. */
+async function recordCompletion(
+  { tx, at, vouch }: ChangeScope,
+  by: string,
+  release: Release,
+  input: CheckInput,
+  gateId: string,
+  itemId: string,
+  digest: ChecklistCompletion['itemDigest'],
+  att: Attachment | undefined,
+): Promise<void> {
+  const completion: ChecklistCompletion = {
+    id: randomUUID(),
+    releaseDigest: release.digest,
+    stage: input.stage,
+    gateId,
+    itemId,
+    itemDigest: digest,
+    by,
+    at,
+    ...(att ? { evidence: att.attachment } : {}),
+    ...(input.note !== undefined ? { note: input.note } : {}),
+  };
+  await tx.insertChecklist(
+    completion,
+    vouch('ChecklistItemCompleted', actorOf(by), {
+      id: completion.id,
+      release: releaseName(release),
+      releaseDigest: release.digest,
+      stage: input.stage,
+      gate: gateId,
+      item: itemId,
+      itemDigest: digest,
+      ...(att ? { evidence: att.attachment } : {}),
+    }),
+  );
+}
+
 /** Completes a checklist item of every applicable gate of the stage that lists it. */
 export async function completeItem(deps: ServiceDeps, actor: string | undefined, input: CheckInput): Promise<CheckResult> {
   return change(deps, async (scope) => {
-    const { tx, at, vouch } = scope;
+    const { tx, at } = scope;
     const active = await requirePolicy(tx);
     const policy = active.policy;
     const by = requireMember(policy, actor);
@@ -90,35 +137,8 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
       }
     }
 
-    const att = input.evidence ? attachmentOf(input.evidence) : undefined;
-    if (att?.bytes && att.attachment.digest) await tx.putBlob(att.attachment.digest, att.bytes);
-    for (const { gate, item } of matches) {
-      const completion = {
-        id: randomUUID(),
-        releaseDigest: release.digest,
-        stage: input.stage,
-        gateId: gate.id,
-        itemId: item.id,
-        itemDigest: itemDigest(gate, item),
-        by,
-        at,
-        ...(att ? { evidence: att.attachment } : {}),
-        ...(input.note !== undefined ? { note: input.note } : {}),
-      };
-      await tx.insertChecklist(
-        completion,
-        vouch('ChecklistItemCompleted', actorOf(by), {
-          id: completion.id,
-          release: name,
-          releaseDigest: release.digest,
-          stage: input.stage,
-          gate: gate.id,
-          item: item.id,
-          itemDigest: completion.itemDigest,
-          ...(att ? { evidence: att.attachment } : {}),
-        }),
-      );
-    }
+    const att = await storeAttachment(scope, input);
+    for (const { gate, item } of matches) await recordCompletion(scope, by, release, input, gate.id, item.id, itemDigest(gate, item), att);
     return {
       release: name,
       stage: input.stage,
@@ -137,7 +157,7 @@ export async function completeItem(deps: ServiceDeps, actor: string | undefined,
  * the evidence it asks for. Recorded as a checklist completion of the pseudo-gate FOLLOW_UP_GATE.
  */
 async function completeFollowUp(scope: ChangeScope, by: string, release: Release, input: CheckInput, item: ChecklistItemDef): Promise<CheckResult> {
-  const { tx, at, vouch } = scope;
+  const { tx, at } = scope;
   const name = releaseName(release);
   const history = await tx.promotions({ subject: release.subject, stage: input.stage, releaseDigest: release.digest });
   await requireVouched(tx, history.map((p) => ({ table: 'promotions' as const, key: p.id })));
@@ -149,32 +169,7 @@ async function completeFollowUp(scope: ChangeScope, by: string, release: Release
     throw tollgateError('TG_NOT_ALLOWED', `${by} may not complete the follow-up "${item.id}" of ${input.stage}: it needs one of the roles ${item.roles.join(', ')}`);
   }
   if (item.evidence === 'required' && !input.evidence) throw tollgateError('TG_EVIDENCE_REQUIRED', `the follow-up "${item.id}" of ${input.stage} needs evidence: attach a file or URL`);
-  const att = input.evidence ? attachmentOf(input.evidence) : undefined;
-  if (att?.bytes && att.attachment.digest) await tx.putBlob(att.attachment.digest, att.bytes);
-  const completion = {
-    id: randomUUID(),
-    releaseDigest: release.digest,
-    stage: input.stage,
-    gateId: FOLLOW_UP_GATE,
-    itemId: item.id,
-    itemDigest: followUpDigest(input.stage, item),
-    by,
-    at,
-    ...(att ? { evidence: att.attachment } : {}),
-    ...(input.note !== undefined ? { note: input.note } : {}),
-  };
-  await tx.insertChecklist(
-    completion,
-    vouch('ChecklistItemCompleted', actorOf(by), {
-      id: completion.id,
-      release: name,
-      releaseDigest: release.digest,
-      stage: input.stage,
-      gate: FOLLOW_UP_GATE,
-      item: item.id,
-      itemDigest: completion.itemDigest,
-      ...(att ? { evidence: att.attachment } : {}),
-    }),
-  );
+  const att = await storeAttachment(scope, input);
+  await recordCompletion(scope, by, release, input, FOLLOW_UP_GATE, item.id, followUpDigest(input.stage, item), att);
   return { release: name, stage: input.stage, item: item.id, gates: [FOLLOW_UP_GATE], by, at, ...(att ? { evidence: att.attachment } : {}) };
 }
