@@ -5,36 +5,12 @@
  * a gate pass as `waived` until its expiry. Time is fixed per command with TOLLGATE_NOW.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { at, opsProject, removeProjects, requirement, V, type Project } from './helpers/cli.js';
 
 afterAll(() => removeProjects());
 
-const V = (n: number) => `fraud-detector@1.${n}.0`;
-
-/** A project with erin (incident-commander) and frank (model-risk) added, and releases 1.1.0 … 1.n.0 (owner alice). */
-function setUp(releases: number): Project {
-  const p = createProject();
-  const users = { ...(p.init.users as Record<string, string>) };
-  for (const u of ['erin', 'frank']) users[u] = p.run(['keys', 'create', u, '--json']).json().publicKey;
-  const roles: Record<string, string> = {
-    alice: 'ml-engineer',
-    bob: 'ml-engineer',
-    carol: 'security',
-    dave: 'release-manager, admin',
-    ci: 'validator',
-    erin: 'incident-commander',
-    frank: 'model-risk',
-  };
-  p.write(
-    'ops.yaml',
-    `apiVersion: tollgate/v1
-kind: Policy
-name: ops
-roster:
-${Object.entries(roles)
-  .map(([u, r]) => `  ${u}: { roles: [${r}], key: "${users[u]}" }`)
-  .join('\n')}
-stages:
+/** The ops policy's stages and gates; erin (incident-commander) and frank (model-risk) join the roster. */
+const OPS = `stages:
   - name: staging
   - name: production
     after: staging
@@ -54,28 +30,9 @@ gates:
     checklist:
       - { id: pen-test, text: "Penetration test passed" }
     waivers: [model-risk]
-`,
-  );
-  const a = p.run(['policy', 'apply', 'ops.yaml', '--as', 'dave']);
-  if (a.code !== 0) throw new Error(`policy apply failed: ${a.stdout}${a.stderr}`);
-  const manifest = p.read('release.yaml');
-  for (let n = 1; n <= releases; n++) {
-    p.write(`r${n}.yaml`, manifest.replace('version: 2.4.0', `version: 1.${n}.0`));
-    const r = p.run(['release', 'create', `r${n}.yaml`, '--as', 'alice']);
-    if (r.code !== 0) throw new Error(`release create failed: ${r.stdout}${r.stderr}`);
-  }
-  return p;
-}
+`;
 
-function at(p: Project, now: string) {
-  return (args: string[]) => p.run([...args, '--json'], { env: { TOLLGATE_NOW: now } });
-}
-
-function requirement(d: any, gateId: string, id: string): any {
-  const r = d.gates.find((g: any) => g.id === gateId)?.requirements.find((x: any) => x.id === id);
-  if (!r) throw new Error(`no requirement ${gateId}/${id} in ${JSON.stringify(d.gates)}`);
-  return r;
-}
+const setUp = (releases: number): Project => opsProject(OPS, releases, { erin: 'incident-commander', frank: 'model-risk' });
 
 describe('break-glass: a promotion past a freeze and unmet gates, on the sign-off of the role the stage names', () => {
   let p: Project;

@@ -10,10 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { opsProject, removeProjects, V, type Project } from './helpers/cli.js';
 import { startServe, type Served } from './helpers/serve.js';
 
-const V = (n: number) => `fraud-detector@1.${n}.0`;
 const NOW = '2026-03-02T10:00:00Z';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-handoff-test-'));
 
@@ -48,25 +47,7 @@ function bareRepo(name: string, files: Record<string, string> = {}): string {
   return repo;
 }
 
-function roster(p: Project): string {
-  const users = p.init.users as Record<string, string>;
-  const roles: Record<string, string> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager, admin', ci: 'validator' };
-  return ['roster:', ...Object.entries(roles).map(([u, r]) => `  ${u}: { roles: [${r}], key: "${users[u]}" }`)].join('\n');
-}
-
-function setUp(stages: string, releases: number): Project {
-  const p = createProject();
-  p.write('ops.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${roster(p)}\nstages:\n${stages}\ngates: []\n`);
-  const a = p.run(['policy', 'apply', 'ops.yaml', '--as', 'dave']);
-  if (a.code !== 0) throw new Error(`policy apply failed: ${a.stdout}${a.stderr}`);
-  const manifest = p.read('release.yaml');
-  for (let n = 1; n <= releases; n++) {
-    p.write(`r${n}.yaml`, manifest.replace('version: 2.4.0', `version: 1.${n}.0`));
-    const r = p.run(['release', 'create', `r${n}.yaml`, '--as', 'alice']);
-    if (r.code !== 0) throw new Error(`release create failed: ${r.stdout}${r.stderr}`);
-  }
-  return p;
-}
+const setUp = (stages: string, releases: number): Project => opsProject(`stages:\n${stages}\ngates: []\n`, releases);
 
 const VALUES = `# Helm values for fraud-detector (kept by hand; Tollgate sets only image.tag)
 replicaCount: 3

@@ -4,43 +4,11 @@
  * Time is fixed per command with TOLLGATE_NOW, so the record's times are known.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProject, removeProjects, type Project } from './helpers/cli.js';
+import { at, createProject, opsProject, removeProjects, requirement, rosterYaml, V, type Project } from './helpers/cli.js';
 
 afterAll(() => removeProjects());
 
-const V = (n: number) => `fraud-detector@1.${n}.0`;
-
-/** The example users with their real keys, in the roles these tests need (dave is also admin). */
-function roster(p: Project, roles: Record<string, string> = {}): string {
-  const users = p.init.users as Record<string, string>;
-  const base: Record<string, string> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager, admin', ci: 'validator', ...roles };
-  return ['roster:', ...Object.entries(base).map(([u, r]) => `  ${u}: { roles: [${r}], key: "${users[u]}" }`)].join('\n');
-}
-
-/** A project with `stages` (YAML under `stages:`) and releases 1.1.0 … 1.n.0 registered by alice. */
-function setUp(stages: string, releases: number, roles?: Record<string, string>): Project {
-  const p = createProject();
-  p.write('ops.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${roster(p, roles)}\nstages:\n${stages}\ngates: []\n`);
-  const a = p.run(['policy', 'apply', 'ops.yaml', '--as', 'dave']);
-  if (a.code !== 0) throw new Error(`policy apply failed: ${a.stdout}${a.stderr}`);
-  const manifest = p.read('release.yaml');
-  for (let n = 1; n <= releases; n++) {
-    p.write(`r${n}.yaml`, manifest.replace('version: 2.4.0', `version: 1.${n}.0`));
-    const r = p.run(['release', 'create', `r${n}.yaml`, '--as', 'alice']);
-    if (r.code !== 0) throw new Error(`release create failed: ${r.stdout}${r.stderr}`);
-  }
-  return p;
-}
-
-function at(p: Project, now: string) {
-  return (args: string[]) => p.run([...args, '--json'], { env: { TOLLGATE_NOW: now } });
-}
-
-function requirement(d: any, gateId: string, id: string): any {
-  const r = d.gates.find((g: any) => g.id === gateId)?.requirements.find((x: any) => x.id === id);
-  if (!r) throw new Error(`no requirement ${gateId}/${id} in ${JSON.stringify(d.gates)}`);
-  return r;
-}
+const opsUp = (stages: string, releases: number, roles?: Record<string, string>): Project => opsProject(`stages:\n${stages}\ngates: []\n`, releases, roles);
 
 describe('who may act: promoters and rollback per stage', () => {
   const stages = `  - name: staging
@@ -51,7 +19,7 @@ describe('who may act: promoters and rollback per stage', () => {
   let p: Project;
 
   it('any member promotes into a stage that names no promoters; a CI identity with only validator is refused production, naming the role', () => {
-    p = setUp(stages, 2);
+    p = opsUp(stages, 2);
     expect(p.run(['promote', V(1), '--to', 'staging', '--as', 'ci']).code).toBe(0);
     const r = p.run(['promote', V(1), '--to', 'production', '--as', 'ci', '--json']);
     expect(r.code).toBe(2);
@@ -98,7 +66,7 @@ describe('rollback that holds, until `release clear`', () => {
   const T3 = '2026-03-02T12:00:00Z';
 
   it('rolls production back from 1.2.0 to 1.1.0 in one command, with the reason, and says the release is held', () => {
-    p = setUp(stages, 3);
+    p = opsUp(stages, 3);
     for (const n of [1, 2]) {
       expect(at(p, T0)(['promote', V(n), '--to', 'staging', '--as', 'dave']).code).toBe(0);
       expect(at(p, T0)(['promote', V(n), '--to', 'production', '--as', 'dave']).code).toBe(0);
@@ -214,7 +182,7 @@ describe('rollback that holds, until `release clear`', () => {
 
 describe('soak: the release must have held the stage before for a while', () => {
   it('blocks until the soak is over, saying when it will be allowed, then lets it through', () => {
-    const p = setUp(`  - name: staging
+    const p = opsUp(`  - name: staging
   - name: production
     after: staging
     soak: 24h`, 1);
@@ -237,7 +205,7 @@ describe('soak: the release must have held the stage before for a while', () => 
 
 describe('recurring freeze windows: cron in a time zone, across a change of daylight saving time', () => {
   it('the weekend freeze starts at 16:00 Berlin time before and after the clocks go forward, and ends Monday 08:00 local', () => {
-    const p = setUp(`  - name: staging
+    const p = opsUp(`  - name: staging
     freeze:
       - "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"
       - { cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlin }`, 1);
@@ -258,7 +226,7 @@ describe('recurring freeze windows: cron in a time zone, across a change of dayl
 
   it('policy check refuses a cron that cannot fire and a zone that does not exist, at their positions', () => {
     const p = createProject();
-    p.write('bad.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${roster(p)}\nstages:\n  - name: staging\n    freeze:\n      - { cron: "0 25 * * FRI", duration: 64h, timezone: Europe/Berlin }\n      - { cron: "0 16 * * FRI", duration: 64h, timezone: Mars/Olympus }\ngates: []\n`);
+    p.write('bad.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${rosterYaml(p)}\nstages:\n  - name: staging\n    freeze:\n      - { cron: "0 25 * * FRI", duration: 64h, timezone: Europe/Berlin }\n      - { cron: "0 16 * * FRI", duration: 64h, timezone: Mars/Olympus }\ngates: []\n`);
     const r = p.run(['policy', 'check', 'bad.yaml']);
     expect(r.code).toBe(2);
     const out = r.stdout + r.stderr;

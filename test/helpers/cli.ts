@@ -166,15 +166,58 @@ export function createProject(opts: CreateProjectOptions = {}): Project {
   return projectAt(dir, r.json());
 }
 
-/** The roster of the init-generated policy (the example users and their real public keys) as YAML lines. */
-export function rosterYaml(project: Project): string {
+const EXAMPLE_ROLES: Readonly<Record<string, string>> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager, admin', ci: 'validator' };
+
+/**
+ * The roster of the init-generated policy (the example users and their real public keys) as YAML
+ * lines, with `roles` added or changed per user; a user the example does not have gets a key pair
+ * made for them (`keys create`), once per project.
+ */
+export function rosterYaml(project: Project, roles: Record<string, string> = {}): string {
   const users = project.init?.users as Record<string, string> | undefined;
   if (!users) throw new Error('the project was not initialized with init --json');
-  const roles: Record<string, string> = { alice: 'ml-engineer', bob: 'ml-engineer', carol: 'security', dave: 'release-manager, admin', ci: 'validator' };
-  return [
-    'roster:',
-    ...Object.entries(roles).map(([u, role]) => `  ${u}: { roles: [${role}], key: "${users[u]}" }`),
-  ].join('\n');
+  const all = { ...EXAMPLE_ROLES, ...roles };
+  for (const u of Object.keys(all)) {
+    if (users[u] !== undefined) continue;
+    const k = project.run(['keys', 'create', u, '--json']);
+    if (k.code !== 0) throw new Error(`keys create ${u} failed: ${k.stdout}${k.stderr}`);
+    users[u] = k.json().publicKey;
+  }
+  return ['roster:', ...Object.entries(all).map(([u, role]) => `  ${u}: { roles: [${role}], key: "${users[u]}" }`)].join('\n');
+}
+
+/** `fraud-detector@1.N.0`: the releases `opsProject` registers. */
+export const V = (n: number): string => `fraud-detector@1.${n}.0`;
+
+/**
+ * A project on a policy `ops` of the example roster (with `roles` added) and `rest` (its `stages:`
+ * and `gates:` YAML), applied by dave, with releases 1.1.0 … 1.N.0 of the example manifest
+ * registered by alice (the owner).
+ */
+export function opsProject(rest: string, releases: number, roles?: Record<string, string>): Project {
+  const p = createProject();
+  p.write('ops.yaml', `apiVersion: tollgate/v1\nkind: Policy\nname: ops\n${rosterYaml(p, roles)}\n${rest}`);
+  const a = p.run(['policy', 'apply', 'ops.yaml', '--as', 'dave']);
+  if (a.code !== 0) throw new Error(`policy apply failed: ${a.stdout}${a.stderr}`);
+  const manifest = p.read('release.yaml');
+  for (let n = 1; n <= releases; n++) {
+    p.write(`r${n}.yaml`, manifest.replace('version: 2.4.0', `version: 1.${n}.0`));
+    const r = p.run(['release', 'create', `r${n}.yaml`, '--as', 'alice']);
+    if (r.code !== 0) throw new Error(`release create failed: ${r.stdout}${r.stderr}`);
+  }
+  return p;
+}
+
+/** Runs commands of `p` with `--json` at the fixed time `now` (TOLLGATE_NOW). */
+export function at(p: Project, now: string): (args: string[]) => RunResult {
+  return (args) => p.run([...args, '--json'], { env: { TOLLGATE_NOW: now } });
+}
+
+/** The requirement `gateId/id` of a decision's JSON, or a failure naming what the decision has. */
+export function requirement(d: any, gateId: string, id: string): any {
+  const r = d.gates.find((g: any) => g.id === gateId)?.requirements.find((x: any) => x.id === id);
+  if (!r) throw new Error(`no requirement ${gateId}/${id} in ${JSON.stringify(d.gates)}`);
+  return r;
 }
 
 /** Every table of the database: row count and a hash of all rows, to prove that nothing changed. */
