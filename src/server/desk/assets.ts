@@ -30,13 +30,13 @@ code{font-size:13px;background:#eef2f7;padding:0 .25rem;border-radius:3px;overfl
 table{border-collapse:collapse;margin:.4rem 0;width:100%}caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--bg)}
 .badge{display:inline-block;padding:0 .5rem;border-radius:9px;font-size:13px;font-weight:600;border:1px solid currentColor;white-space:nowrap}
-.o-satisfied,.o-passed,.o-approve,.o-ok{color:var(--ok)}.o-failed,.o-reject,.o-broken{color:var(--bad)}.o-errored,.o-stale,.o-expired,.o-waived{color:var(--warn)}.o-missing{color:var(--muted)}
+.o-satisfied,.o-passed,.o-approve,.o-ok,.o-done{color:var(--ok)}.o-failed,.o-reject,.o-broken,.o-break-glass{color:var(--bad)}.o-errored,.o-stale,.o-expired,.o-waived,.o-open{color:var(--warn)}.o-missing{color:var(--muted)}
 .notice{border:2px solid var(--line);border-radius:6px;padding:.6rem .9rem;margin:.5rem 0 1rem}.notice.ok{border-color:var(--ok)}.notice.error{border-color:var(--bad)}
 .failures{border:2px solid var(--bad);border-radius:6px;padding:.3rem 1rem .8rem;margin:1rem 0}
 .failures h2{border:0;margin-top:.5rem;color:var(--bad)}
 .card{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:.8rem 0}
 .gate{border:1px solid var(--line);border-left:5px solid var(--muted);border-radius:6px;padding:.3rem 1rem .6rem;margin:.8rem 0}
-.gate.o-satisfied{border-left-color:var(--ok);color:inherit}.gate.o-failed,.gate.o-errored{border-left-color:var(--bad);color:inherit}
+.gate.o-satisfied{border-left-color:var(--ok);color:inherit}.gate.o-stale{border-left-color:var(--warn);color:inherit}.gate.o-failed,.gate.o-errored{border-left-color:var(--bad);color:inherit}
 .req{padding:.4rem 0;border-top:1px solid #e4e7eb}.req:first-of-type{border-top:0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:.4rem 0}
 .actions form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:0}

@@ -5,7 +5,7 @@
  * `tollgate status` and the actions the signed-in person may take; then the evidence itself.
  */
 import { decisionHeadline, OUTCOME_MARK, requirementLabel } from '../../domain/decision-text.js';
-import type { Decision, GateResult, RequirementResult, Signoff, ValidationResult } from '../../domain/model.js';
+import type { Decision, FollowUpItem, GateResult, Promotion, RequirementResult, Signoff, ValidationResult } from '../../domain/model.js';
 import { resultView } from '../../report/report-html.js';
 import { anchor, badge, csrfField, h, page, releaseHref, shortDigest, table, when, type Viewer } from './html.js';
 import { lineageSvg } from './lineage-svg.js';
@@ -138,7 +138,59 @@ ${promotable ? '' : `<p class="why" id="${anchor('promote-why', d.stage)}">${d.p
 <p class="muted">policy ${h(d.policy.name)}${d.policy.version !== undefined ? ` v${d.policy.version}` : ''} · evaluated ${when(d.evaluatedAt)}</p>
 ${d.gates.length === 0 ? '<p>No gate applies to this stage.</p>' : d.gates.map((g) => gateView(input, d, g)).join('')}
 ${d.notApplicable.length > 0 ? `<p class="muted">Not applicable to this release: ${h(d.notApplicable.join(', '))}</p>` : ''}
+${followUpsView(input, d)}
 ${promote}</section>`;
+}
+
+/**
+ * The follow-up items a break-glass promotion into the stage left open (and those done since), each
+ * with the form to complete it for someone who may: the same `check` as a gate's checklist item.
+ */
+function followUpsView(input: ReleasePageInput, d: Decision): string {
+  const items = d.followUps ?? [];
+  if (items.length === 0) return '';
+  const open = items.filter((f) => !f.done).length;
+  const rows = items.map((f) => {
+    const label = `${h(f.item)}${f.text ? ` — ${h(f.text)}` : ''}`;
+    if (f.done) return `<div class="req"><p><span aria-hidden="true">✔</span> ${badge('done')} <strong>follow-up ${label}</strong></p><p class="why">Completed by ${h(f.done.by)} ${when(f.done.at)}.</p></div>`;
+    return `<div class="req" id="${anchor('follow-up', d.stage, f.item)}"><p><span aria-hidden="true">○</span> ${badge('open')} <strong>follow-up ${label}</strong></p>${followUpForm(input, d.stage, f)}</div>`;
+  });
+  return `<section class="gate o-${open > 0 ? 'stale' : 'satisfied'}" id="${anchor('follow-ups', d.stage)}" aria-labelledby="${anchor('follow-ups', d.stage)}-h"><h4 id="${anchor('follow-ups', d.stage)}-h">Break-glass follow-ups: ${open} of ${items.length} open</h4>
+<p class="why">${h(input.view.release.release)} entered ${h(d.stage)} with break-glass; the policy asks for these afterwards.</p>${rows.join('')}</section>`;
+}
+
+function followUpForm(input: ReleasePageInput, stage: string, f: FollowUpItem): string {
+  const { view, viewer } = input;
+  const roles = f.roles ?? [];
+  if (roles.length > 0 && !roles.some((r) => viewer.roles.includes(r))) return `<p class="why">Who can complete it: a holder of ${h(roles.join(' or '))}.</p>`;
+  const id = anchor('follow-up-form', stage, f.item);
+  return `<form class="actions" method="post" action="${base(view.release.release)}/checklist" enctype="multipart/form-data">${csrfField(viewer)}
+<input type="hidden" name="stage" value="${h(stage)}"><input type="hidden" name="item" value="${h(f.item)}">
+<div><label for="${id}-file">Evidence file${f.evidence === 'required' ? ' (required)' : ''}</label><input id="${id}-file" type="file" name="evidence"></div>
+<div><label for="${id}-url">or evidence URL</label><input id="${id}-url" type="text" name="url" inputmode="url"></div>
+<div><label for="${id}-note">Note</label><input id="${id}-note" type="text" name="note"></div>
+<button type="submit">Complete follow-up ${h(f.item)}</button></form>`;
+}
+
+/** A history row's kind and reason: a break-glass promotion says so, on whose sign-off, and what it went past. */
+function historyKind(p: Promotion): string {
+  return p.kind === 'rollback' ? badge('rollback') : p.breakGlass ? badge('break-glass') : badge('promotion');
+}
+
+function historyReason(p: Promotion): string {
+  if (!p.breakGlass) return h(p.reason ?? '—');
+  const g = p.breakGlass;
+  return `${h(g.reason)}<br><span class="muted">on the break-glass sign-off of ${h(g.signer)} (${h(g.role)})${g.unmet.length > 0 ? `; went past: ${h(g.unmet.join('; '))}` : ''}</span>`;
+}
+
+/** A banner for break-glass promotions whose follow-ups are still open: they need doing, on any stage tab. */
+function openFollowUps(view: ReleasePageInput['view']): string {
+  const open = view.decisions.flatMap((d) => (d.followUps ?? []).filter((f) => !f.done).map((f) => ({ stage: d.stage, f })));
+  if (open.length === 0) return '';
+  const ref = view.release.release;
+  return `<section class="failures" aria-labelledby="follow-ups-h"><h2 id="follow-ups-h">Break-glass follow-ups open (${open.length})</h2><ul>${open
+    .map(({ stage, f }) => `<li><a href="${releaseHref(ref, stage, anchor('follow-up', stage, f.item))}">${h(stage)} / follow-up ${h(f.item)}</a>${f.text ? `: ${h(f.text)}` : ''}</li>`)
+    .join('')}</ul></section>`;
 }
 
 function signoffKind(s: Signoff): string {
@@ -163,6 +215,7 @@ export function releasePage(input: ReleasePageInput): string {
 <h1>${h(ref)}</h1>
 <p class="muted">digest ${shortDigest(r.digest)} · risk ${h(r.risk)} · owner ${h(r.owner)} · registered ${when(r.createdAt)} by ${h(r.createdBy)} · holds ${h(r.holds.join(', ') || 'no stage')}</p>
 ${tabs}
+${openFollowUps(view)}
 ${failuresFirst(view)}
 ${passkey}
 <h2 id="decision">Entering ${h(view.stage)}</h2>
@@ -211,7 +264,7 @@ ${results.length === 0 ? '<p class="muted">No validation has been run for this r
 ${table(
   'Promotion and rollback history',
   ['when', 'kind', 'stage', 'by', 'replaced', 'reason', 'policy'],
-  [...r.promotions].reverse().map((p) => [when(p.at), badge(p.kind === 'rollback' ? 'rollback' : 'promotion'), h(p.stage), h(p.by), h(p.previousVersion ?? '—'), h(p.reason ?? '—'), `v${p.policyVersion}`]),
+  [...r.promotions].reverse().map((p) => [when(p.at), historyKind(p), h(p.stage), h(p.by), h(p.previousVersion ?? '—'), historyReason(p), `v${p.policyVersion}`]),
   { empty: 'Not promoted anywhere yet.' },
 )}`;
   return page({ title: ref, viewer, nav: 'pipeline', scripts: ['/desk/assets/webauthn.js', '/desk/assets/desk.js'], ...(input.notice ? { notice: input.notice } : {}) }, body);
