@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../src/server/app.js';
+import { createApiToken, revokeApiToken } from '../src/service/tokens.js';
 import { buildTemplate, serve, V1, type Served, type Template } from './server-fixture.js';
 
 let template: Template;
@@ -80,6 +81,26 @@ describe('review desk sign-in and sessions', () => {
       const res = await s.app.inject({ method: 'GET', url: '/', headers: { cookie } });
       expect(res.statusCode, cookie).toBe(303);
     }
+  });
+
+  it('ends a session signed in with an API token when that token is revoked, at the next click', async () => {
+    const issued = await createApiToken(s.deps, undefined, 'bob', '1h');
+    const r = await signIn(`Bearer ${issued.token}`);
+    expect(r.status).toBe(303);
+    // The session lasts no longer than the token (1 h), not the desk's 8 h default.
+    const maxAge = Number(/; Max-Age=(\d+)/.exec(r.raw.find((c) => c.startsWith('tg_session='))!)![1]);
+    expect(maxAge).toBeGreaterThan(3500);
+    expect(maxAge).toBeLessThanOrEqual(3600);
+    const get = () => s.app.inject({ method: 'GET', url: '/queue', headers: { cookie: jar(r.cookies) } });
+    expect((await get()).statusCode).toBe(200);
+    await revokeApiToken(s.deps, undefined, issued.id);
+    const after = await get();
+    expect(after.statusCode).toBe(303);
+    expect(after.headers.location).toBe(`/login?next=${encodeURIComponent('/queue')}&error=revoked`);
+    const login = await s.app.inject({ method: 'GET', url: String(after.headers.location) });
+    expect(login.body).toContain('The API token you signed in with was revoked');
+    // Another token of the same person still signs in: it is the token that ended, not the person.
+    expect((await signIn(template.headers['ml-engineer'])).status).toBe(303);
   });
 
   it('refuses a post without the CSRF token (403 TG_CSRF_INVALID) and audits it like the API', async () => {

@@ -155,6 +155,17 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       void reply.redirect(`${back()}&error=roster`, 303);
       return undefined;
     }
+    // A session signed in with an API token lasts only as long as the token: revoked, it ends here.
+    if (session.token !== undefined) {
+      const tokens = await caches.forRequest().get('tokens', now.getTime(), async () => ({ value: await deps.store.listTokens() }));
+      const token = tokens.find((t) => t.id === session.token);
+      if (!token || token.revokedAt !== undefined || token.user !== session.user) {
+        clearSession(reply);
+        if (wantsJson(req)) throw tollgateError('TG_TOKEN_INVALID', `the API token this session was signed in with was revoked; sign in again (/login)`);
+        void reply.redirect(`${back()}&error=revoked`, 303);
+        return undefined;
+      }
+    }
     const person = { user: session.user, roles: entry.roles };
     people.set(req, person);
     return person;
@@ -197,9 +208,14 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
 
   const safeNext = (next: unknown) => (typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/');
 
-  function startSession(req: FastifyRequest, reply: FastifyReply, user: string, via: SignInMethod): void {
+  /**
+   * A session for `user`; one signed in with a stored API token ends when the token does (its expiry
+   * caps the session's) and is checked against revocation on every request.
+   */
+  function startSession(req: FastifyRequest, reply: FastifyReply, user: string, via: SignInMethod, token?: { id: string; expiresAt?: string }): void {
     const now = deps.now();
-    setSession(req, reply, { user, via, expires: now.getTime() + sessionSeconds * 1000 }, now);
+    const until = Math.min(now.getTime() + sessionSeconds * 1000, token?.expiresAt !== undefined ? Date.parse(token.expiresAt) : Infinity);
+    setSession(req, reply, { user, via, expires: until, ...(token ? { token: token.id } : {}) }, now);
   }
 
   /** The roster entry a sign-in names, or the reason it cannot sign in. */
@@ -209,7 +225,11 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     return Object.hasOwn(policy.policy.roster, user) ? undefined : `${user} is not in the roster of policy ${policy.name}`;
   }
 
-  const ERRORS: Record<string, string> = { roster: 'You are no longer in the roster of the active policy.', expired: 'Your sign-in expired; sign in again.' };
+  const ERRORS: Record<string, string> = {
+    roster: 'You are no longer in the roster of the active policy.',
+    expired: 'Your sign-in expired; sign in again.',
+    revoked: 'The API token you signed in with was revoked; sign in again with another.',
+  };
 
   app.get('/login', { config: DESK }, async (req, reply) => {
     const q = req.query as { next?: string; error?: string };
@@ -232,15 +252,20 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
     const token = (body.token ?? '').trim();
     if (!token) return again('Enter an API token.');
     let user: string;
+    let stored: { id: string; expiresAt?: string } | undefined;
     try {
-      user = (await authenticate(deps.store, `Bearer ${token}`, deps.now(), opts.verifier)).user;
+      const identity = await authenticate(deps.store, `Bearer ${token}`, deps.now(), opts.verifier);
+      user = identity.user;
+      // A stored token (not an OIDC token pasted in): the session is bound to it.
+      const row = identity.tokenId.startsWith('oidc:') ? undefined : (await deps.store.listTokens()).find((t) => t.id === identity.tokenId);
+      if (row) stored = { id: row.id, ...(row.expiresAt !== undefined ? { expiresAt: row.expiresAt } : {}) };
     } catch (err) {
       if (err instanceof TollgateError && err.status === 401) return again(`Not signed in: ${err.message}.`);
       throw err;
     }
     const problem = await rosterMember(user);
     if (problem) return again(`Not signed in: ${problem}.`);
-    startSession(req, reply, user, 'token');
+    startSession(req, reply, user, 'token', stored);
     return reply.redirect(next, 303);
   });
 

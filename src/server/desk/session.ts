@@ -19,6 +19,11 @@ export interface Session {
   readonly via: SignInMethod;
   /** Milliseconds since 1970 after which the cookie is refused. */
   readonly expires: number;
+  /**
+   * The stored API token (`tok_…`) the person signed in with, checked again on every request so that
+   * revoking the token ends the session at the next click; absent for an OIDC sign-in.
+   */
+  readonly token?: string;
 }
 
 /** Keys for the desk, each derived from the server key for one purpose (HKDF-SHA256). */
@@ -28,14 +33,15 @@ export function deskKey(serverKey: KeyObject, purpose: 'session' | 'csrf' | 'sta
 }
 
 function encode(s: Session): string {
-  return Buffer.from(JSON.stringify({ u: s.user, v: s.via, e: s.expires })).toString('base64url');
+  return Buffer.from(JSON.stringify({ u: s.user, v: s.via, e: s.expires, ...(s.token !== undefined ? { t: s.token } : {}) })).toString('base64url');
 }
 
 function decode(text: string): Session | undefined {
   try {
-    const o = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { u?: unknown; v?: unknown; e?: unknown };
+    const o = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { u?: unknown; v?: unknown; e?: unknown; t?: unknown };
     if (typeof o.u !== 'string' || (o.v !== 'token' && o.v !== 'oidc') || typeof o.e !== 'number') return undefined;
-    return { user: o.u, via: o.v, expires: o.e };
+    if (o.t !== undefined && typeof o.t !== 'string') return undefined;
+    return { user: o.u, via: o.v, expires: o.e, ...(typeof o.t === 'string' ? { token: o.t } : {}) };
   } catch {
     return undefined;
   }
