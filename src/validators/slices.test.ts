@@ -57,7 +57,9 @@ describe('slices: with', () => {
       prediction: 'prediction',
       group: 'region',
       positive: 1,
+      mode: 'intersectional',
       minSupport: 30,
+      failOnUnsupported: false,
       thresholds: { accuracy: { min: 0.8 } },
     });
   });
@@ -86,7 +88,7 @@ describe('slices: metrics per group', () => {
   it('measures every group, the gaps and the whole population; fails naming the worst group', async () => {
     const out = await run({ predictions: 'predictions.csv', ...byRegion, thresholds: { recall: { min: 0.6 }, ece: { max: 0.3 }, gap: { recall: { max: 0.1 } } } });
     expect(out.status).toBe('failed');
-    expect(out.summary).toBe('recall 0.5 < min 0.6 in group US (n=8); recall gap 0.25 > max 0.1 (EU 0.75 vs US 0.5); 1 group below minSupport 4 not judged (APAC)');
+    expect(out.summary).toBe('recall 0.5 < min 0.6 in slice US (n=8); recall gap 0.25 > max 0.1 (EU 0.75 vs US 0.5); 1 slice below minSupport 4 not judged (APAC: 2 rows)');
     const m = out.measurements as Record<string, unknown>;
     expectGroups(m.groups, BY_REGION);
     expect(m.rows).toBe(19);
@@ -107,8 +109,9 @@ describe('slices: metrics per group', () => {
         { metric: 'recall', kind: 'gap', threshold: 0.1, value: 0.25, group: 'US', best: 'EU' },
       ],
       notJudged: ['APAC'],
+      unsupported: [{ slice: 'APAC', rows: 2 }],
     });
-    expect(out.thresholds).toEqual({ recall: { min: 0.6 }, ece: { max: 0.3 }, gap: { recall: { max: 0.1 } }, minSupport: 4 });
+    expect(out.thresholds).toEqual({ recall: { min: 0.6 }, ece: { max: 0.3 }, gap: { recall: { max: 0.1 } }, minSupport: 4, mode: 'intersectional', failOnUnsupported: false });
     expect(out.inputs).toEqual({ 'predictions.csv': await digestFile(path.join(DIR, 'predictions.csv')) });
     expect(ctx.reports.at(-1)).toEqual({ rows: 19 });
   });
@@ -126,20 +129,20 @@ describe('slices: metrics per group', () => {
     });
     expect(out.status).toBe('passed');
     expect(out.summary).toBe(
-      '2 groups judged: worst accuracy 0.75 ≥ min 0.7 (EU); worst precision 0.75 ≥ min 0.7 (EU); worst ece 0.2375 ≤ max 0.25 (EU); accuracy gap 0 ≤ max 0.05 (EU 0.75 vs US 0.75); 1 group below minSupport 4 not judged (APAC)',
+      '2 slices judged: worst accuracy 0.75 ≥ min 0.7 (EU); worst precision 0.75 ≥ min 0.7 (EU); worst ece 0.2375 ≤ max 0.25 (EU); accuracy gap 0 ≤ max 0.05 (EU 0.75 vs US 0.75); 1 slice below minSupport 4 not judged (APAC: 2 rows)',
     );
   });
 
   it('fails on calibration: ECE above max', async () => {
     const out = await run({ predictions: 'predictions.csv', ...byRegion, thresholds: { ece: { max: 0.235 } } });
     expect(out.status).toBe('failed');
-    expect(out.summary).toMatch(/^ece 0\.2375 > max 0\.235 in group EU \(n=8\)/);
+    expect(out.summary).toMatch(/^ece 0\.2375 > max 0\.235 in slice EU \(n=8\)/);
   });
 
   it('groups by several columns, each combination a group', async () => {
     const out = await run({ predictions: 'predictions.csv', group: ['sex', 'age_band'], minSupport: 4, thresholds: { accuracy: { min: 0.6 } } });
     expect(out.status).toBe('failed');
-    expect(out.summary).toBe('accuracy 0.4 < min 0.6 in group sex=F, age_band=40+ (n=5; 1 more group below)');
+    expect(out.summary).toBe('accuracy 0.4 < min 0.6 in slice sex=F, age_band=40+ (n=5; 1 more slice below)');
     const groups = (out.measurements as { groups: Record<string, GroupMetrics> }).groups;
     expect(Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, [g.n, g.accuracy]]))).toEqual({
       'sex=F, age_band=18-39': [4, 1],
@@ -152,7 +155,7 @@ describe('slices: metrics per group', () => {
 
   it('takes a named positive class, and compares labels as classes', async () => {
     const out = await run({ predictions: 'labels.csv', group: 'site', positive: 'fraud', minSupport: 1, thresholds: { recall: { min: 0.6 } } });
-    expect(out.summary).toBe('recall 0.5 < min 0.6 in group north (n=3)');
+    expect(out.summary).toBe('recall 0.5 < min 0.6 in slice north (n=3)');
     expect((out.measurements as { groups: unknown }).groups).toEqual({
       north: { n: 3, accuracy: 2 / 3, recall: 0.5, precision: 1, judged: true },
       south: { n: 3, accuracy: 2 / 3, recall: 1, precision: 0.5, judged: true },
@@ -162,7 +165,7 @@ describe('slices: metrics per group', () => {
   it('leaves a group without positives out of recall, and names null groups', async () => {
     const out = await run({ predictions: 'skewed.csv', group: 'region', minSupport: 1, thresholds: { recall: { min: 0.4 } } });
     expect(out.status).toBe('passed');
-    expect(out.summary).toBe('3 groups judged: worst recall 0.5 ≥ min 0.4 (A)');
+    expect(out.summary).toBe('3 slices judged: worst recall 0.5 ≥ min 0.4 (A)');
     expect((out.measurements as { groups: unknown }).groups).toEqual({
       '(null)': { n: 1, accuracy: 1, recall: null, precision: null, judged: true },
       A: { n: 3, accuracy: 2 / 3, recall: 0.5, precision: 1, judged: true },
@@ -178,10 +181,10 @@ describe('slices: cannot judge', () => {
     [{ predictions: 'predictions.csv', group: 'region', label: 'y' }, /has no column "y"/],
     [{ predictions: 'bad-score.csv', group: 'region', score: 'score' }, 'bad-score.csv: 2 value(s) of score are not probabilities from 0 to 1 (first: 1.2)'],
     [{ predictions: 'labels.csv', group: 'site' }, 'labels.csv: no label is the positive class 1 (labels: fraud, legit); set positive'],
-    [{ predictions: 'predictions.csv', group: 'region', minSupport: 30 }, 'no group has minSupport 30 rows to judge (largest: EU with 8)'],
+    [{ predictions: 'predictions.csv', group: 'region', minSupport: 30 }, 'no slice has minSupport 30 rows to judge (largest: EU with 8); 3 slices below minSupport 30 not judged (APAC: 2 rows; EU: 8 rows; US: 8 rows)'],
     [
       { predictions: 'skewed.csv', group: 'region', minSupport: 2, thresholds: { gap: { recall: { max: 0.1 } } } },
-      'could not judge recall gap: fewer than two groups with minSupport 2 rows and a recall; 2 groups below minSupport 2 not judged ((null); B)',
+      'could not judge recall gap: fewer than two slices with minSupport 2 rows and a recall; 2 slices below minSupport 2 not judged ((null): 1 row; B: 1 row)',
     ],
   ])('%j is errored', async (w, message) => {
     const out = await run({ thresholds: { recall: { min: 0.5 } }, ...w });
