@@ -241,3 +241,64 @@ describe('validate on the example project', () => {
     expect(r.stdout).toMatch(/tollgate\.yaml:\d+:\d+: unknown validator "sarif2"/);
   });
 });
+
+describe('slices from the CLI', () => {
+  const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/validators/slices');
+
+  /** A clone of the project whose staging gate also has `validation` (YAML lines), with the cohorts files in eval/. */
+  function withSlices(validation: string): Project {
+    const q = p.clone();
+    for (const f of ['cohorts.csv', 'cohorts-baseline.csv']) q.write(`eval/${f}`, fs.readFileSync(path.join(FIXTURES, f), 'utf8'));
+    const policy = q.read('tollgate.yaml');
+    const at = policy.indexOf('  - id: peer-review');
+    expect(at).toBeGreaterThan(0);
+    q.write('tollgate.yaml', `${policy.slice(0, at)}${validation}${policy.slice(at)}`);
+    return q;
+  }
+
+  it('validate names the slices below minSupport, and fails on them with failOnUnsupported', () => {
+    const q = withSlices(`      - id: fairness
+        uses: slices
+        with: { predictions: eval/cohorts.csv, group: [site, age_band], minSupport: 8, failOnUnsupported: true,
+                thresholds: { accuracy: { min: 0.4 } }, baseline: { predictions: eval/cohorts-baseline.csv, maxDrop: { accuracy: 0.4 } } }
+`);
+    const a = q.run(['policy', 'apply', 'tollgate.yaml', '--as', 'dave']);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    const r = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'fairness']);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain(
+      'failOnUnsupported: 4 slices below minSupport 8 (site=east, age_band=18-39: 5 rows; site=east, age_band=40-64: 2 rows; site=south, age_band=65+: 5 rows; site=east, age_band=65+: 0 rows)',
+    );
+    const fairness = requirement(q.run(['status', REL, '--to', 'staging', '--json']).json(), 'automated', 'fairness');
+    expect(fairness.outcome).toBe('failed');
+    expect(fairness.reason).toContain('failOnUnsupported: 4 slices below minSupport 8');
+    const json = q.run(['validate', REL, '--to', 'staging', '--as', 'ci', '--only', 'fairness', '--json']).json();
+    expect(json.results[0].measurements).toMatchObject({ mode: 'intersectional', unsupported: 4, baseline: { predictions: 'eval/cohorts-baseline.csv', rows: 73 } });
+    expect(Object.keys(json.results[0].inputs).sort()).toEqual(['eval/cohorts-baseline.csv', 'eval/cohorts.csv']);
+  });
+
+  it('policy check names a bad mode, failOnUnsupported and baseline at their file:line:col', () => {
+    const q = withSlices(`      - id: fairness
+        uses: slices
+        with:
+          predictions: eval/cohorts.csv
+          group: [site, age_band]
+          mode: crosswise
+          failOnUnsupported: "yes"
+          thresholds: { accuracy: { min: 0.4 } }
+          baseline: { predictions: eval/cohorts-baseline.csv, maxDrop: { recall: 1.5, f1: 0.1 } }
+`);
+    const lines = q.read('tollgate.yaml').split('\n');
+    const where = (text: string) => {
+      const line = lines.findIndex((l) => l.includes(text));
+      return `tollgate.yaml:${line + 1}:${lines[line]!.indexOf(text) + 1}`;
+    };
+    const r = q.run(['policy', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`${where('crosswise')}: slices: "with.mode" mode must be intersectional`);
+    expect(r.stdout).toContain(`${where('"yes"')}: slices: "with.failOnUnsupported" failOnUnsupported must be true or false`);
+    expect(r.stdout).toContain(`${where('1.5')}: slices: "with.baseline.maxDrop.recall" baseline.maxDrop.recall must be at most 1`);
+    expect(r.stdout).toContain(`${where('f1')}: slices: unknown field "f1" in "with"`);
+  });
+});
+
