@@ -116,6 +116,17 @@ describe('the review desk after a break-glass promotion', () => {
     expect(page).toContain('Who can complete it: a holder of incident-commander.');
     expect(page).not.toContain('Complete follow-up postmortem');
     expect(page).toContain('Complete follow-up notify-regulator');
+    // bob's queue holds the follow-up he may complete, and not the one for incident commanders.
+    const queue = await bob.get('/queue');
+    expect(queue).toContain(`${V(1)} → production: break-glass follow-up notify-regulator`);
+    expect(queue).not.toContain('break-glass follow-up postmortem');
+  });
+
+  it("puts the open follow-ups in the queue of whoever may complete them, linked to the item", async () => {
+    const queue = await (await session('erin')).get('/queue');
+    expect(queue).toContain(`href="/releases/${V(1)}?stage=production#follow-up-production-postmortem">${V(1)} → production: break-glass follow-up postmortem</a>`);
+    expect(queue).toContain('Write the post-incident review');
+    expect(queue).toContain('break-glass follow-up notify-regulator');
   });
 
   it('completing a follow-up in the form closes it on the page and in release show', async () => {
@@ -134,6 +145,9 @@ describe('the review desk after a break-glass promotion', () => {
     expect(after).toContain('Break-glass follow-ups: 1 of 2 open');
     expect(after).toMatch(/follow-up postmortem — Write the post-incident review<\/strong><\/p><p class="why">Completed by erin /);
     expect(after).not.toContain('Complete follow-up postmortem');
+    const queue = await erin.get('/queue');
+    expect(queue).not.toContain('break-glass follow-up postmortem');
+    expect(queue).toContain('break-glass follow-up notify-regulator');
     const shown = p.run(['release', 'show', V(1), '--json']).json();
     expect(shown.followUps.find((f: { item: string }) => f.item === 'postmortem').done).toMatchObject({ by: 'erin' });
   });

@@ -341,6 +341,13 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
           }
         }
       }
+      // Follow-ups a break-glass promotion left open, for whoever may complete them.
+      for (const stage of new Set(detail.promotions.filter((p) => p.breakGlass !== undefined && p.releaseDigest === detail.digest).map((p) => p.stage))) {
+        for (const f of (await uc.decision(r.release, stage)).followUps ?? []) {
+          if (f.done || (f.roles?.length && !f.roles.some((role) => me.roles.includes(role)))) continue;
+          items.push({ release: r, stage, gate: f.item, kind: 'follow-up', label: `break-glass follow-up ${f.item}`, reason: f.text ?? `complete it with \`tollgate check ${r.release} ${f.item} --to ${stage}\`` });
+        }
+      }
     }
     return html(reply, queuePage(viewerOf(req, reply), items));
   });

@@ -99,16 +99,21 @@ export interface QueueItem {
   readonly release: ReleaseSummary;
   readonly stage: string;
   readonly gate: string;
-  readonly kind: 'checklist' | 'signoff';
+  readonly kind: 'checklist' | 'signoff' | 'follow-up';
   readonly label: string;
   readonly reason: string;
+}
+
+/** Where a queue item's link goes: its gate, or for a break-glass follow-up, the item itself. */
+function queueHref(i: QueueItem): string {
+  return releaseHref(i.release.release, i.stage, i.kind === 'follow-up' ? anchor('follow-up', i.stage, i.gate) : anchor('gate', i.stage, i.gate));
 }
 
 export function queuePage(viewer: Viewer, items: readonly QueueItem[]): string {
   const body = items.length
     ? `<ol>${items
         .map(
-          (i) => `<li><p><a href="${releaseHref(i.release.release, i.stage, anchor('gate', i.stage, i.gate))}">${h(i.release.release)} → ${h(i.stage)}: gate ${h(i.gate)}, ${h(i.label)}</a> <span class="muted">(registered ${when(i.release.createdAt)})</span></p><p class="why">${h(i.reason)}</p></li>`,
+          (i) => `<li><p><a href="${queueHref(i)}">${h(i.release.release)} → ${h(i.stage)}: ${i.kind === 'follow-up' ? h(i.label) : `gate ${h(i.gate)}, ${h(i.label)}`}</a> <span class="muted">(registered ${when(i.release.createdAt)})</span></p><p class="why">${h(i.reason)}</p></li>`,
         )
         .join('')}</ol>`
     : '<p>Nothing waits on you right now.</p>';
