@@ -380,7 +380,7 @@ describe('the GitHub Actions composite action (ci/github/action.yml)', () => {
     expect(job.code, job.log).toBe(0);
     expect(job.steps.every((s) => s.outcome === 'success')).toBe(true);
     expect(job.outputs).toMatchObject({ release: REL, promotable: 'true', promoted: 'true' });
-    expect(job.log).toMatch(/promoted fraud-detector@2\.4\.0 to staging|fraud-detector@2\.4\.0 → staging/);
+    expect(job.log).toContain(`wrote the attestation of ${REL} → staging to ${job.outputs.attestation}`);
     expect(promotions()).toEqual([{ actor: 'user:ci', stage: 'staging' }]);
 
     const [report, attestation] = job.uploads;
@@ -401,6 +401,14 @@ describe('the GitHub Actions composite action (ci/github/action.yml)', () => {
     expect(job.code).toBe(2);
     expect(job.steps.find((s) => s.name === 'Register the release')!.outcome).toBe('failure');
     expect(job.log).toContain("::error title=Tollgate::no OIDC token: give the job 'permissions: id-token: write'");
+  }, 180_000);
+
+  it('asks for the token with the audience input, and the server refuses one it does not trust (exit 2, TG_TOKEN_INVALID)', async () => {
+    const job = await runAction({ ...inputs(), audience: 'https://github.com/acme' });
+    expect(job.code).toBe(2);
+    expect(tokenRequests.at(-1)).toEqual({ audience: 'https://github.com/acme', authorized: true });
+    expect(job.log).toMatch(/TG_TOKEN_INVALID/);
+    expect(job.log).toContain('::error title=Tollgate::tollgate release create release.yaml failed (exit 2: bad usage or invalid input');
   }, 180_000);
 });
 
