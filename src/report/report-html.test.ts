@@ -177,7 +177,10 @@ describe('renderReport: an sbom result', () => {
     details: {
       problems: [{ rule: 'license.deny', component: 'copyleft-lib@2.1.0', message: 'copyleft-lib@2.1.0 is licensed GPL-3.0-only, and GPL-3.0-only is denied', failing: true }],
       artifacts: [{ artifact: 'model', sha256: 'b'.repeat(64), matchedBy: 'digest', component: 'fraud-detector@2.4.0' }],
-      vulnerabilities: [],
+      vulnerabilities: [
+        { id: 'CVE-2021-44228', severity: 'critical', components: ['log4j-core@2.14.1'], suppressedBy: 'not_affected' },
+        { id: 'GHSA-1', severity: 'high', components: ['a@1', 'b@2'], state: 'in_triage' },
+      ],
     },
   });
   const html = renderReport(input([sbom]));
@@ -195,6 +198,8 @@ describe('renderReport: an sbom result', () => {
   it('lists the problems with their rule and component, and how each artifact was named', () => {
     expect(html).toContain('<td>license.deny</td><td>copyleft-lib@2.1.0</td><td>yes</td>');
     expect(html).toContain('<td>model</td><td>digest</td><td>fraud-detector@2.4.0</td>');
+    expect(html).toContain('<td>CVE-2021-44228</td><td>critical</td><td>log4j-core@2.14.1</td><td>not_affected</td><td>no</td>');
+    expect(html).toContain('<td>GHSA-1</td><td>high</td><td>a@1, b@2</td><td>in_triage</td><td>no</td>');
   });
 });
 

@@ -211,7 +211,14 @@ function sbomView(r: ValidationResult): string {
   const d = isObj(r.details) ? r.details : {};
   const problems = listView(d.problems, ['rule', 'component', 'fails', 'message'], (p) => [p.rule, p.component, p.failing ? 'yes' : 'no (warn)', p.message]);
   const artifacts = listView(d.artifacts, ['artifact', 'named by', 'component', 'problem'], (a) => [a.artifact, a.matchedBy ?? 'not named', a.component, a.problem]);
-  return problems + artifacts + `<div class="charts">${charts.join('')}</div>`;
+  const vulnerabilities = listView(d.vulnerabilities, ['vulnerability', 'severity', 'components', 'VEX analysis', 'fails'], (v) => [
+    v.id,
+    v.severity,
+    Array.isArray(v.components) ? v.components.join(', ') : undefined,
+    v.suppressedBy ?? v.state ?? 'none',
+    v.failing ? 'yes' : 'no',
+  ]);
+  return problems + artifacts + vulnerabilities + `<div class="charts">${charts.join('')}</div>`;
 }
 
 function listView(items: unknown, headers: string[], pick: (x: Json) => unknown[]): string {
