@@ -145,6 +145,8 @@ function validatorFor(version: SpecVersion): Promise<JsonValidator> {
         return new Validation.JsonValidator(spec);
       },
     );
+    // A failed load is not kept: the next SBOM tries again (and says why, if it fails again).
+    v.catch(() => validators.delete(version));
     validators.set(version, v);
   }
   return v;

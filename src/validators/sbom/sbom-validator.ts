@@ -245,11 +245,14 @@ export const sbomValidator: Validator<SbomArgs> = {
         details,
       };
     }
-    const openNote = SEVERITIES.filter((s) => measurements.vulnerabilities[s] > 0).map((s) => `${measurements.vulnerabilities[s]} ${s}`);
-    const vulnText = `no vulnerability at ${args.failOn} or above${openNote.length > 0 || suppressed.length > 0 ? ` (${[...(openNote.length > 0 ? [`others: ${openNote.join(', ')}`] : []), ...(suppressed.length > 0 ? [`${suppressed.length} suppressed by VEX`] : [])].join('; ')})` : ''}`;
+    // Passed: what it found, so that a person sees what was judged.
+    const others = SEVERITIES.filter((sev) => measurements.vulnerabilities[sev] > 0).map((sev) => `${measurements.vulnerabilities[sev]} ${sev}`);
+    const vulnNotes = [...(others.length > 0 ? [`others: ${others.join(', ')}`] : []), ...(suppressed.length > 0 ? [`${suppressed.length} suppressed by VEX`] : [])];
+    const vulnText = `no vulnerability at ${args.failOn} or above${vulnNotes.length > 0 ? ` (${vulnNotes.join('; ')})` : ''}`;
     const licText = `${plural(Object.keys(lic.licenses).length, 'license id')}${args.allow ? ', each component allowed' : ''}${args.deny ? ', none denied' : ''}`;
     const warned = problems.length > 0 ? `; ${plural(problems.length, 'unknown license')} (warn)` : '';
-    const artText = artifacts.length > 0 ? `; names the ${plural(artifacts.length, 'artifact')} (${[['digest', measurements.artifacts.byDigest], ['name', measurements.artifacts.byName]].filter(([, n]) => (n as number) > 0).map(([by, n]) => `${n} by ${by}`).join(', ')})` : '';
+    const matchedBy = [`${measurements.artifacts.byDigest} by digest`, `${measurements.artifacts.byName} by name`].filter((x) => !x.startsWith('0 '));
+    const artText = artifacts.length > 0 ? `; names the ${plural(artifacts.length, 'artifact')} (${matchedBy.join(', ')})` : '';
     return {
       status: 'passed',
       summary: `CycloneDX ${sbom.specVersion}, ${plural(measurements.components, 'component')}: ${licText}${warned}; ${vulnText}${artText}`,
