@@ -1,7 +1,7 @@
 /**
  * Fuzzing of every parser that takes outside input (issue 13, standing suite): policy YAML,
  * manifests, data contracts, checkpoints, durations and intervals, public keys, release names,
- * attestation bundles, and the files validators read (JUnit, SARIF, metrics JSON, latency), plus
+ * attestation bundles, and the files validators read (JUnit, SARIF, CycloneDX, metrics JSON, latency), plus
  * the API's JSON bodies. Inputs are generated (arbitrary text and JSON) and mutated from real
  * samples (bytes cut, repeated, replaced, lines shuffled). Each must give a result or a clear error
  * with a `TG_` code: never another exception (a crash), never a hang, never a 5xx, never a stack
@@ -27,6 +27,7 @@ import { parseReleaseRef } from '../src/service/lookup.js';
 import { loadContract } from '../src/validators/schema/contract.js';
 import { junitValidator, type JunitArgs } from '../src/validators/junit.js';
 import { sarifValidator, type SarifArgs } from '../src/validators/sarif.js';
+import { sbomValidator, type SbomArgs } from '../src/validators/sbom/index.js';
 import { metricsValidator, type MetricsArgs } from '../src/validators/metrics.js';
 import { parseLatencyData } from '../src/validators/latency.js';
 import { fixtureDir, testContext } from './fixtures/validators/context.js';
@@ -189,6 +190,16 @@ describe('fuzz: validators on damaged files answer passed, failed or errored', (
     await fc.assert(
       fc.asyncProperty(fc.oneof(anyText, mutated(seeds)), (text) =>
         runOn(text, 'scan.sarif', (ctx) => sarifValidator.run(sarifValidator.schema.parse({ report: 'scan.sarif' }) as SarifArgs, ctx)),
+      ),
+      PARAMS,
+    );
+  });
+
+  it('CycloneDX SBOM', async () => {
+    const seeds = samples('sbom', /\.json$/);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(anyText, mutated(seeds)), (text) =>
+        runOn(text, 'bom.cdx.json', (ctx) => sbomValidator.run(sbomValidator.schema.parse({ sbom: 'bom.cdx.json', allow: ['MIT'] }) as SbomArgs, ctx)),
       ),
       PARAMS,
     );

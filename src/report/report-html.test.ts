@@ -158,6 +158,51 @@ describe('renderReport', () => {
   });
 });
 
+describe('renderReport: an sbom result', () => {
+  const sbom = result({
+    validationId: 'sbom',
+    validator: 'sbom',
+    summary: '1 problem (max 0): 1 license.deny; first: license.deny: copyleft-lib@2.1.0 is licensed GPL-3.0-only, and GPL-3.0-only is denied',
+    measurements: {
+      specVersion: '1.6',
+      components: 3,
+      licenses: { MIT: 1, 'GPL-3.0-only': 1, '0BSD': 1 },
+      unknownLicenses: 1,
+      vulnerabilities: { critical: 0, high: 2, medium: 0, low: 1, info: 0, none: 0, unknown: 0 },
+      suppressedVulnerabilities: { critical: 1, high: 0, medium: 0, low: 0, info: 0, none: 0, unknown: 0 },
+      artifacts: { required: 1, byDigest: 1, byName: 0, missing: 0 },
+      failing: { artifacts: 0, licenses: 1, vulnerabilities: 0 },
+    },
+    thresholds: { failOn: 'critical', deny: ['GPL-3.0-only'] },
+    details: {
+      problems: [{ rule: 'license.deny', component: 'copyleft-lib@2.1.0', message: 'copyleft-lib@2.1.0 is licensed GPL-3.0-only, and GPL-3.0-only is denied', failing: true }],
+      artifacts: [{ artifact: 'model', sha256: 'b'.repeat(64), matchedBy: 'digest', component: 'fraud-detector@2.4.0' }],
+      vulnerabilities: [
+        { id: 'CVE-2021-44228', severity: 'critical', components: ['log4j-core@2.14.1'], suppressedBy: 'not_affected' },
+        { id: 'GHSA-1', severity: 'high', components: ['a@1', 'b@2'], state: 'in_triage' },
+      ],
+    },
+  });
+  const html = renderReport(input([sbom]));
+
+  it('draws vulnerabilities by severity, standing and suppressed, and components by license', () => {
+    expect(html).toContain('vulnerabilities by severity (failOn critical)');
+    expect(html).toContain('<title>standing high: 2</title>');
+    expect(html).toContain('<title>suppressed (VEX) critical: 1</title>');
+    expect(html).toContain('components by license (3 components)');
+    expect(html).toContain('<title>components GPL-3.0-only: 1</title>');
+    expect(html).toContain('<title>components unknown: 1</title>');
+    expect((html.match(/<svg /g) ?? []).length).toBe(2);
+  });
+
+  it('lists the problems with their rule and component, and how each artifact was named', () => {
+    expect(html).toContain('<td>license.deny</td><td>copyleft-lib@2.1.0</td><td>yes</td>');
+    expect(html).toContain('<td>model</td><td>digest</td><td>fraud-detector@2.4.0</td>');
+    expect(html).toContain('<td>CVE-2021-44228</td><td>critical</td><td>log4j-core@2.14.1</td><td>not_affected</td><td>no</td>');
+    expect(html).toContain('<td>GHSA-1</td><td>high</td><td>a@1, b@2</td><td>in_triage</td><td>no</td>');
+  });
+});
+
 // Security finding 7 (issue 13): `Math.max(...values)` overflowed the stack on a large result, and
 // `report` failed on that release for good.
 describe('renderReport: a result of any size', () => {

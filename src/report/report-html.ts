@@ -179,6 +179,48 @@ function latencyView(r: ValidationResult): string {
   })}</div>`;
 }
 
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info', 'none', 'unknown'];
+
+/** `sbom`: vulnerabilities by severity (standing and suppressed by VEX), components by license, and the problems. */
+function sbomView(r: ValidationResult): string {
+  const m = r.measurements;
+  const open = isObj(m.vulnerabilities) ? m.vulnerabilities : {};
+  const suppressed = isObj(m.suppressedVulnerabilities) ? m.suppressedVulnerabilities : {};
+  const licenses = isObj(m.licenses) ? m.licenses : {};
+  const unknown = num(m.unknownLicenses) ?? 0;
+  const charts: string[] = [
+    groupedBars({
+      title: `vulnerabilities by severity (failOn ${String(r.thresholds.failOn ?? '')})`,
+      categories: SEVERITY_ORDER,
+      series: [
+        { name: 'standing', color: CUR, values: SEVERITY_ORDER.map((s) => num(open[s]) ?? 0) },
+        { name: 'suppressed (VEX)', color: REF, values: SEVERITY_ORDER.map((s) => num(suppressed[s]) ?? 0) },
+      ],
+    }),
+  ];
+  const ids = Object.keys(licenses).sort((a, b) => (num(licenses[b]) ?? 0) - (num(licenses[a]) ?? 0));
+  if (ids.length > 0 || unknown > 0) {
+    charts.push(
+      groupedBars({
+        title: `components by license (${formatNumber(num(m.components) ?? 0)} components)`,
+        categories: [...ids, ...(unknown > 0 ? ['unknown'] : [])],
+        series: [{ name: 'components', color: OK, values: [...ids.map((id) => num(licenses[id]) ?? 0), ...(unknown > 0 ? [unknown] : [])] }],
+      }),
+    );
+  }
+  const d = isObj(r.details) ? r.details : {};
+  const problems = listView(d.problems, ['rule', 'component', 'fails', 'message'], (p) => [p.rule, p.component, p.failing ? 'yes' : 'no (warn)', p.message]);
+  const artifacts = listView(d.artifacts, ['artifact', 'named by', 'component', 'problem'], (a) => [a.artifact, a.matchedBy ?? 'not named', a.component, a.problem]);
+  const vulnerabilities = listView(d.vulnerabilities, ['vulnerability', 'severity', 'components', 'VEX analysis', 'fails'], (v) => [
+    v.id,
+    v.severity,
+    Array.isArray(v.components) ? v.components.join(', ') : undefined,
+    v.suppressedBy ?? v.state ?? 'none',
+    v.failing ? 'yes' : 'no',
+  ]);
+  return problems + artifacts + vulnerabilities + `<div class="charts">${charts.join('')}</div>`;
+}
+
 function listView(items: unknown, headers: string[], pick: (x: Json) => unknown[]): string {
   if (!Array.isArray(items) || items.length === 0) return '';
   return table(headers, (items as Json[]).slice(0, 50).map(pick));
@@ -208,7 +250,9 @@ export function resultView(r: ValidationResult, files: ReadonlyMap<string, Uint8
                   ? listView(d.findings, ['rule', 'level', 'location', 'message'], (v) => [v.ruleId, v.level, v.location, v.message])
                   : r.validator === 'junit'
                     ? listView(d.failing, ['test', 'kind', 'message'], (v) => [v.name, v.kind, v.message])
-                    : '';
+                    : r.validator === 'sbom'
+                      ? sbomView(r)
+                      : '';
   const flat = scalars(r.measurements).filter(([, v]) => typeof v !== 'object' || v === null);
   const thresholds = Object.keys(r.thresholds).length > 0 ? `<p class="muted">thresholds: <code>${h(JSON.stringify(r.thresholds))}</code></p>` : '';
   const inputs = Object.entries(r.inputs)

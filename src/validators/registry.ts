@@ -11,6 +11,7 @@ import { latencyValidator } from './latency.js';
 import { metricsValidator } from './metrics.js';
 import { parityValidator } from './parity.js';
 import { sarifValidator } from './sarif.js';
+import { sbomValidator } from './sbom/index.js';
 import { schemaValidator } from './schema/index.js';
 import { slicesValidator } from './slices.js';
 import type { Validator } from './validator.js';
@@ -18,6 +19,7 @@ import type { Validator } from './validator.js';
 const BUILTIN: readonly Validator<never>[] = [
   junitValidator,
   sarifValidator,
+  sbomValidator,
   metricsValidator,
   slicesValidator,
   latencyValidator,
