@@ -123,7 +123,7 @@ describe('text a person wrote', () => {
   it('cannot make a link or restyle the card in Teams', () => {
     const card = JSON.parse(renderDelivery('teams', rolledBack(hostile), PUBLIC)).attachments[0].content;
     const reason = card.body.find((b: any) => b.type === 'TextBlock' && b.text.includes('evil')).text;
-    expect(reason).toBe('- see \\<https://evil.example|the fix\\> & tell \\<!channel\\> \\<@U123\\> \\[click\\]\\(https://evil.example\\) \\*now\\*');
+    expect(reason).toBe('- see \\<https://evil.example|the fix\\> & tell \\<!channel\\> \\<@U123\\> \\[click\\](https://evil.example) \\*now\\*');
   });
 
   it('is cut to the limits with "…", however long, never inside an escape or a character', () => {

@@ -52,7 +52,7 @@ export function noticeOf(payloadJson: string, publicUrl?: string): Notice {
   const stage = str(d.stage);
   // The release the event is about; a rollback's is the one that holds the stage now.
   const release = str(d.release) ?? str(d.to);
-  const at = `${stage ?? '?'}`;
+  const at = stage ?? '?';
   const by = who(p.actor);
   const facts: { label: string; value: string }[] = [];
   const details: { heading: string; lines: string[] }[] = [];
@@ -79,7 +79,8 @@ export function noticeOf(payloadJson: string, publicUrl?: string): Notice {
       break;
     case 'signoff.requested':
       headline = `Sign-off wanted: ${release} to ${at}`;
-      facts.push({ label: 'Release', value: String(release) }, { label: 'Stage', value: at }, { label: 'Asked by', value: by });
+      // Who tried to promote: the sign-offs are wanted for that promotion.
+      facts.push({ label: 'Release', value: String(release) }, { label: 'Stage', value: at }, { label: 'Promotion tried by', value: by });
       details.push({
         heading: 'Sign-offs wanted',
         lines: list(d.signoffsNeeded).map((s) => `${String(field(s, 'role'))} (gate ${String(field(s, 'gate'))}, ${String(field(s, 'outcome'))})`),

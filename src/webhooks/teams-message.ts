@@ -12,9 +12,13 @@ export const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 /** The most characters of one text block: a reason or a list of unmet requirements stays readable. */
 export const TEAMS_TEXT_MAX = 3000;
 
-/** Backslash-escapes the Markdown that Adaptive Cards render: links, emphasis, code. */
+/**
+ * Backslash-escapes what makes Markdown in an Adaptive Card: `[`, `]` (links), `*`, `_`, `~`, `` ` ``
+ * (emphasis, code), `<`, `>` (autolinks) and the backslash itself. Without brackets no `[text](url)`
+ * can form, so parentheses stay as written.
+ */
 export function escapeCardMarkdown(text: string): string {
-  return text.replace(/[\\`*_~[\]()<>#]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_~[\]<>]/g, (c) => `\\${c}`);
 }
 
 /** A cut right after a backslash would escape the "…" and lose the character it escaped. */
