@@ -141,6 +141,7 @@ export function runAdminSuite(suite: AdminSuite): void {
           id: expect.stringMatching(/^whk_[0-9a-f]{12}$/),
           url: 'https://hooks.example.com/tollgate?key=k1',
           events: ['promotion.blocked', 'release.promoted'],
+          format: 'json',
           secret: expect.stringMatching(/^whsec_/),
           createdAt: new Date(clock.t).toISOString(),
           createdBy: 'root',

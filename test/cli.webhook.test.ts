@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDelivery } from '../src/webhooks/signature.js';
+import { slackProblems } from './helpers/chat-shapes.js';
 import { createProject, removeProjects, rosterYaml, type Project } from './helpers/cli.js';
 import { startReceiver, startServe, waitFor, type Served } from './helpers/serve.js';
 
@@ -15,6 +16,8 @@ const PRIVATE = { TOLLGATE_ALLOW_PRIVATE_WEBHOOKS: '1' };
 const REL = 'fraud-detector@2.4.0';
 let p: Project;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+/** Where a Slack-format webhook points. */
+let chat: Awaited<ReturnType<typeof startReceiver>>;
 let server: Served | undefined;
 
 beforeAll(async () => {
@@ -41,11 +44,13 @@ gates:
   expect(p.run(['policy', 'apply', 'hooks.yaml', '--as', 'dave']).code).toBe(0);
   expect(p.run(['release', 'create', 'release.yaml', '--as', 'alice']).code).toBe(0);
   receiver = await startReceiver();
+  chat = await startReceiver();
 });
 
 afterAll(async () => {
   await server?.stop('SIGKILL');
   await receiver.close();
+  await chat.close();
   removeProjects();
 });
 
@@ -62,13 +67,18 @@ describe('tollgate webhook', () => {
     const human = p.run(['webhook', 'list']);
     expect(human.stdout).toContain(`${hook.id}  ${receiver.url}  release.promoted,promotion.blocked`);
 
+    const slack = p.run(['webhook', 'add', chat.url, '--events', 'release.promoted', '--format', 'slack', '--json'], { env: PRIVATE });
+    expect(slack.code, slack.stderr).toBe(0);
+    expect(slack.json()).toMatchObject({ format: 'slack', events: ['release.promoted'] });
+    expect(p.run(['webhook', 'list']).stdout).toContain(`${slack.json().id}  ${chat.url}  release.promoted  as slack`);
+
     // Changes made by the CLI while no server runs wait in the outbox…
     expect(p.run(['promote', REL, '--to', 'staging', '--as', 'dave']).code).toBe(0);
     expect(p.run(['promote', REL, '--to', 'production', '--as', 'dave']).code).toBe(3);
-    const pending = p.run(['webhook', 'deliveries', '--status', 'pending', '--json']).json().deliveries;
+    const pending = p.run(['webhook', 'deliveries', hook.id, '--status', 'pending', '--json']).json().deliveries;
     expect(pending.map((d: { event: string }) => d.event)).toEqual(['promotion.blocked', 'release.promoted']);
     // …and go out once one does.
-    server = await startServe(p.dir, { TOLLGATE_HOME: p.home, TOLLGATE_WEBHOOK_POLL_MS: '50', ...PRIVATE });
+    server = await startServe(p.dir, { TOLLGATE_HOME: p.home, TOLLGATE_WEBHOOK_POLL_MS: '50', ...PRIVATE }, ['--public-url', 'https://tollgate.example.com']);
     expect(await waitFor(() => receiver.got.length >= 2, 20_000)).toBe(true);
     for (const g of receiver.got) {
       expect(verifyDelivery({ secret: hook.secret, body: g.body, timestamp: g.headers['tollgate-timestamp'] as string, signature: g.headers['tollgate-signature'] as string })).toBe(true);
@@ -78,6 +88,14 @@ describe('tollgate webhook', () => {
     expect(await waitFor(() => p.run(['webhook', 'deliveries', hook.id, '--status', 'delivered', '--json']).json().deliveries.length === 2, 10_000)).toBe(true);
     const text = p.run(['webhook', 'deliveries', hook.id]).stdout;
     expect(text).toMatch(/release\.promoted {2}delivered .* \(try 1\)/);
+
+    // The Slack webhook got a Block Kit message, signed as sent, linking the release page at the public URL.
+    expect(await waitFor(() => chat.got.length >= 1, 20_000)).toBe(true);
+    const [message] = chat.got;
+    expect(verifyDelivery({ secret: slack.json().secret, body: message!.body, timestamp: message!.headers['tollgate-timestamp'] as string, signature: message!.headers['tollgate-signature'] as string })).toBe(true);
+    expect(slackProblems(message!.json)).toEqual([]);
+    expect(message!.json.blocks[0].text.text).toBe(`${REL} promoted to staging`);
+    expect(message!.json.blocks.find((b: { type: string }) => b.type === 'actions').elements[0].url).toBe(`https://tollgate.example.com/releases/${REL}?stage=staging`);
   }, 60_000);
 
   it('works over the API for an admin, and refuses anyone else with 403 and a code', async () => {
@@ -89,7 +107,18 @@ describe('tollgate webhook', () => {
     const added = remote(ops, ['webhook', 'add', 'https://chat.example.com/hooks/2', '--events', '*', '--secret', 'a-secret-of-sixteen+', '--json']);
     expect(added.code, added.stderr).toBe(0);
     expect(added.json()).toMatchObject({ events: ['*'], secret: 'a-secret-of-sixteen+', createdBy: 'ops' });
-    expect(remote(ops, ['webhook', 'list', '--json']).json().webhooks).toHaveLength(2);
+    expect(remote(ops, ['webhook', 'list', '--json']).json().webhooks).toHaveLength(3);
+    // The API takes a format too, and refuses one it does not know with a code and a 400.
+    const teams = remote(ops, ['webhook', 'add', 'https://chat.example.com/hooks/3', '--events', '*', '--format', 'teams', '--json']);
+    expect(teams.code, teams.stderr).toBe(0);
+    expect(teams.json()).toMatchObject({ format: 'teams' });
+    expect(remote(ops, ['webhook', 'remove', teams.json().id]).code).toBe(0);
+    const discord = remote(ops, ['webhook', 'add', 'https://chat.example.com/hooks/4', '--events', '*', '--format', 'discord', '--json']);
+    expect(discord.code).toBe(2);
+    expect(discord.json().error).toMatchObject({ code: 'TG_WEBHOOK_FORMAT_UNKNOWN', message: expect.stringContaining('json, slack, teams') });
+    const answer = await fetch(`${server!.url}/api/webhooks`, { method: 'POST', headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'https://chat.example.com/hooks/5', events: ['*'], format: 'discord' }) });
+    expect(answer.status).toBe(400);
+    expect((await answer.json()).error.code).toBe('TG_WEBHOOK_FORMAT_UNKNOWN');
     const all = remote(ops, ['webhook', 'deliveries', '--json']).json().deliveries;
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(all[0].tries[0]).toMatchObject({ attempt: 1, statusCode: 204, error: null });
@@ -125,6 +154,7 @@ describe('tollgate webhook', () => {
       [['webhook', 'add', 'https://example.com/x', '--events', 'release.deleted'], 'TG_USAGE', /unknown webhook event "release.deleted"/],
       [['webhook', 'add', 'https://example.com/x'], 'TG_USAGE', /--events/],
       [['webhook', 'add', 'https://example.com/x', '--events', '*', '--secret', 'short'], 'TG_USAGE', /at least 16/],
+      [['webhook', 'add', 'https://example.com/x', '--events', '*', '--format', 'discord'], 'TG_WEBHOOK_FORMAT_UNKNOWN', /unknown webhook format "discord"; known: json, slack, teams/],
       [['webhook', 'remove', 'whk_nope'], 'TG_WEBHOOK_NOT_FOUND', /whk_nope/],
       [['webhook', 'deliveries', 'whk_nope'], 'TG_WEBHOOK_NOT_FOUND', /whk_nope/],
       [['webhook', 'deliveries', '--status', 'lost'], 'TG_USAGE', /--status lost/],

@@ -762,9 +762,12 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
           await store.transaction(async (tx) => {
             await tx.insertWebhook(hook('whk_a'));
             await tx.insertWebhook(hook('whk_b', { events: ['*'], createdAt: at(1) }));
+            await tx.insertWebhook(hook('whk_c', { format: 'slack', createdAt: at(2) }));
             await tx.enqueueDeliveries([delivery('d1', 'whk_a', 1), delivery('d2', 'whk_b', 1)]);
           });
-          expect(await store.listWebhooks()).toStrictEqual([hook('whk_a'), hook('whk_b', { events: ['*'], createdAt: at(1) })]);
+          // A webhook without a format (as before migration 0011) reads back without one: json.
+          expect(await store.listWebhooks()).toStrictEqual([hook('whk_a'), hook('whk_b', { events: ['*'], createdAt: at(1) }), hook('whk_c', { format: 'slack', createdAt: at(2) })]);
+          expect(await store.transaction((tx) => tx.removeWebhook('whk_c', at(5)))).toBe(true);
           expect(await store.transaction((tx) => tx.removeWebhook('whk_a', at(5)))).toBe(true);
           expect(await store.transaction((tx) => tx.removeWebhook('whk_a', at(6)))).toBe(true);
           expect(await store.transaction((tx) => tx.removeWebhook('whk_none', at(6)))).toBe(false);

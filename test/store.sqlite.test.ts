@@ -51,7 +51,7 @@ describe('SQLite store', () => {
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const migrations = raw.prepare('select name from kysely_migration order by name').all();
-      expect(migrations).toEqual([{ name: '0001-initial' }, { name: '0002-tokens' }, { name: '0003-webhooks' }, { name: '0004-signoff-signature' }, { name: '0005-vouched-state' }, { name: '0006-passkeys' }, { name: '0007-stage-holds' }, { name: '0008-incidents' }, { name: '0009-break-glass' }, { name: '0010-handoffs' }]);
+      expect(migrations).toEqual([{ name: '0001-initial' }, { name: '0002-tokens' }, { name: '0003-webhooks' }, { name: '0004-signoff-signature' }, { name: '0005-vouched-state' }, { name: '0006-passkeys' }, { name: '0007-stage-holds' }, { name: '0008-incidents' }, { name: '0009-break-glass' }, { name: '0010-handoffs' }, { name: '0011-webhook-format' }]);
     } finally {
       raw.close();
     }

@@ -14,6 +14,7 @@ import { createWebhook, listDeliveries, redeliverWebhook, removeWebhook } from '
 import { backoff, createDispatcher } from '../src/webhooks/dispatcher.js';
 import { signDelivery, verifyDelivery } from '../src/webhooks/signature.js';
 import { KEYS, expectError, makeDeps, manifest, SUBJECT } from './client-suite.js';
+import { slackProblems, teamsProblems } from './helpers/chat-shapes.js';
 import { startReceiver } from './helpers/serve.js';
 
 const POLICY = `apiVersion: tollgate/v1
@@ -350,5 +351,97 @@ describe('webhook outbox and dispatcher', () => {
     await dispatcher.stop();
     expect(r.got).toHaveLength(1);
     expect((await listDeliveries(deps.store))[0]?.status).toBe('delivered');
+  });
+});
+
+describe('chat formats (issue 14, part 4)', () => {
+  /** V1 approved for production, V2 in staging: what happens next is the events the webhooks hear. */
+  async function prepare(deps: ServiceDeps): Promise<void> {
+    await approve(deps);
+    await createLocalClient(deps, 'alice').createRelease(manifest('2.0.0'));
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@2.0.0`, 'staging');
+  }
+
+  /** A promotion to production and a rollback of staging with a long, hostile reason: real events. */
+  async function happen(deps: ServiceDeps): Promise<string> {
+    await createLocalClient(deps, 'dave').promote(`${SUBJECT}@1.0.0`, 'production');
+    const reason = `<!channel> see <https://evil.example|here> & ${'a very long reason '.repeat(400)}`;
+    await createLocalClient(deps, 'dave').rollback(SUBJECT, 'staging', reason);
+    return reason;
+  }
+
+  it('delivers Slack Block Kit and Teams Adaptive Card messages, signed as sent, with the release link when the public URL is set', async () => {
+    const { deps } = await setup();
+    await prepare(deps);
+    const r = await startReceiver();
+    cleanups.push(r.close);
+    const slack = await createWebhook(deps, 'root', { url: `${r.url}/slack`, events: ['release.promoted', 'release.rolled_back'], format: 'slack' });
+    const teams = await createWebhook(deps, 'root', { url: `${r.url}/teams`, events: ['release.promoted', 'release.rolled_back'], format: 'teams' });
+    const json = await createWebhook(deps, 'root', { url: `${r.url}/json`, events: ['release.promoted'] });
+    expect([slack.format, teams.format, json.format]).toEqual(['slack', 'teams', 'json']);
+    await happen(deps);
+
+    const dispatcher = createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true, publicUrl: 'https://tollgate.example.com' });
+    expect(await dispatcher.runOnce()).toBe(5);
+    const secrets = new Map([[slack.id, slack.secret], [teams.id, teams.secret], [json.id, json.secret]]);
+    const log = await listDeliveries(deps.store);
+    for (const g of r.got) {
+      const d = log.find((x) => x.id === g.headers['tollgate-delivery'])!;
+      // The signature covers the exact body received, whatever its format.
+      expect(verifyDelivery({ secret: secrets.get(d.webhookId)!, body: g.body, timestamp: g.headers['tollgate-timestamp'] as string, signature: g.headers['tollgate-signature'] as string, now: deps.now() })).toBe(true);
+      expect(g.headers['tollgate-event']).toBe(d.event);
+    }
+    const got = (hook: { id: string }, event: string) => {
+      const d = log.find((x) => x.webhookId === hook.id && x.event === event)!;
+      return r.got.find((g) => g.headers['tollgate-delivery'] === d.id)!.json;
+    };
+
+    const promoted = got(slack, 'release.promoted');
+    expect(slackProblems(promoted)).toEqual([]);
+    expect(promoted.blocks.every((b: { type?: unknown }) => typeof b.type === 'string')).toBe(true);
+    expect(promoted.blocks[0].text.text).toBe(`${SUBJECT}@1.0.0 promoted to production`);
+    expect(JSON.stringify(promoted.blocks[1])).toContain('dave');
+    expect(promoted.blocks.find((b: { type: string }) => b.type === 'actions').elements[0].url).toBe(`https://tollgate.example.com/releases/${SUBJECT}@1.0.0?stage=production`);
+
+    const rolledBack = got(slack, 'release.rolled_back');
+    expect(slackProblems(rolledBack)).toEqual([]);
+    const reason = rolledBack.blocks.find((b: { text?: { text: string } }) => b.text?.text.startsWith('*Reason*')).text.text as string;
+    expect(reason.length).toBeLessThanOrEqual(3000);
+    expect(reason).toMatch(/^\*Reason\*\n• &lt;!channel&gt; see &lt;https:\/\/evil\.example\|here&gt; &amp; a very long reason/);
+    expect(reason.endsWith('…')).toBe(true);
+
+    const card = got(teams, 'release.promoted');
+    expect(teamsProblems(card)).toEqual([]);
+    expect(card.attachments[0].content.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open the release', url: `https://tollgate.example.com/releases/${SUBJECT}@1.0.0?stage=production` }]);
+    expect(teamsProblems(got(teams, 'release.rolled_back'))).toEqual([]);
+
+    // The default format is today's payload, unchanged.
+    const plain = got(json, 'release.promoted');
+    const stored = log.find((x) => x.webhookId === json.id)!;
+    expect(plain).toMatchObject({ id: stored.id, type: 'release.promoted', data: { release: `${SUBJECT}@1.0.0`, stage: 'production' } });
+  });
+
+  it('leaves the link out when the server has no public URL', async () => {
+    const { deps } = await setup();
+    await prepare(deps);
+    const r = await startReceiver();
+    cleanups.push(r.close);
+    await createWebhook(deps, 'root', { url: r.url, events: ['release.promoted'], format: 'slack' });
+    await createWebhook(deps, 'root', { url: r.url, events: ['release.promoted'], format: 'teams' });
+    await happen(deps);
+    expect(await createDispatcher({ store: deps.store, now: deps.now, allowPrivate: true }).runOnce()).toBe(2);
+    const [s, t] = [r.got.find((g) => 'blocks' in g.json)!.json, r.got.find((g) => 'attachments' in g.json)!.json];
+    expect(slackProblems(s)).toEqual([]);
+    expect(s.blocks.map((b: { type: string }) => b.type)).toEqual(['header', 'section', 'context']);
+    expect(teamsProblems(t)).toEqual([]);
+    expect(t.attachments[0].content.actions).toEqual([]);
+  });
+
+  it('refuses an unknown format with TG_WEBHOOK_FORMAT_UNKNOWN and writes nothing', async () => {
+    const { deps } = await setup();
+    const before = (await deps.store.auditEvents()).length;
+    await expectError(createWebhook(deps, 'root', { url: 'https://example.com/x', events: ['*'], format: 'discord' }), 'TG_WEBHOOK_FORMAT_UNKNOWN', 2);
+    expect(await deps.store.listWebhooks({ includeRemoved: true })).toEqual([]);
+    expect((await deps.store.auditEvents()).length).toBe(before);
   });
 });

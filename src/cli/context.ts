@@ -18,7 +18,7 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  /** A person at a terminal (stderr is a TTY and not CI): progress lines are shown. */
+  /** A person at a terminal (stderr is a TTY and not CI): `validate` draws its progress (live-steps.ts). */
   readonly interactive: boolean;
 }
 
@@ -30,8 +30,6 @@ export interface CliContext {
   emit(json: unknown, human: () => string | string[]): void;
   /** Notes for people (progress, hints): stderr, silent under `--json`. */
   note(text: string): void;
-  /** A transient progress line, rewritten in place; only for a person at a terminal. */
-  progress(text: string): void;
   openClient(): Promise<Client>;
   /** API token administration, locally or (with `--server`) over the API as an admin. */
   openTokenAdmin(): Promise<TokenAdmin>;
@@ -83,9 +81,6 @@ export function createContext(program: Command, io: Io): CliContext {
     },
     note(text) {
       if (!ctx.config().json) io.stderr(text + '\n');
-    },
-    progress(text) {
-      if (io.interactive && !ctx.config().json) io.stderr(`\r\x1b[2K${text}`);
     },
     async openDeps() {
       const config = ctx.config();

@@ -64,6 +64,7 @@ export const ERRORS = {
   TG_CSRF_INVALID: { status: 403, exit: 2, hint: 'Reload the page and send the form again: every form of the review desk carries a token of the signed-in session.' },
   TG_TOKEN_NOT_FOUND: { status: 404, exit: 2, hint: 'List tokens with `tollgate token list`; revoke one by its id, not by the secret.' },
   TG_WEBHOOK_NOT_FOUND: { status: 404, exit: 2, hint: 'List webhooks with `tollgate webhook list`.' },
+  TG_WEBHOOK_FORMAT_UNKNOWN: { status: 400, exit: 2, hint: 'Give `--format` one of json (Tollgate\'s own payload, the default), slack (a Block Kit message) or teams (an Adaptive Card message); docs/webhooks.md shows each.' },
   TG_WEBHOOK_URL_REFUSED: { status: 400, exit: 2, hint: 'Give a webhook URL whose host resolves to public addresses; a server that must reach a receiver on its own network is started with `serve --allow-private-webhooks` (docs/webhooks.md).' },
   TG_DATABASE_UNAVAILABLE: { status: 503, exit: 1, hint: 'Check the --database URL (or TOLLGATE_DATABASE_URL) and that PostgreSQL runs there and lets this user in.' },
   TG_DATABASE_INVALID: { status: 400, exit: 2, hint: 'Point --database (or TOLLGATE_DATABASE_URL) at a Tollgate SQLite file, a new file in an existing folder, or a postgres:// URL.' },

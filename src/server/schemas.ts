@@ -282,6 +282,8 @@ export const CreateWebhookBody = z.strictObject({
   events: z.array(z.string().min(1).max(100)).min(1).max(20),
   /** The HMAC key (16 characters or more); generated when absent. */
   secret: z.string().min(16).max(500).optional(),
+  /** `json` (default), `slack` or `teams`; checked by the service (TG_WEBHOOK_FORMAT_UNKNOWN), as locally. */
+  format: z.string().min(1).max(40).optional(),
 });
 
 export const DeliveriesQuery = z.strictObject({

@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { actorOf } from '../audit/events.js';
 import { digestBytes } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
-import type { DeliveryAttempt, DeliveryStatus, StoreReader, Webhook, WebhookDelivery } from '../store/store.js';
+import type { DeliveryAttempt, DeliveryStatus, StoreReader, Webhook, WebhookDelivery, WebhookFormat } from '../store/store.js';
 import { checkWebhookTarget, WebhookTargetRefused } from '../webhooks/address-guard.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../webhooks/events.js';
+import { isWebhookFormat, WEBHOOK_FORMATS } from '../webhooks/formats.js';
 import { change } from './change.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -18,6 +19,8 @@ export interface WebhookInfo {
   readonly id: string;
   readonly url: string;
   readonly events: readonly string[];
+  /** How its deliveries are written: `json`, `slack` or `teams`. */
+  readonly format: WebhookFormat;
   readonly createdAt: string;
   readonly createdBy: string;
   readonly removedAt: string | null;
@@ -49,6 +52,8 @@ export interface NewWebhook {
   readonly events: readonly string[];
   /** At least 16 characters; one is generated when absent. */
   readonly secret?: string;
+  /** `json` (the default: Tollgate's payload), `slack` (Block Kit) or `teams` (an Adaptive Card). */
+  readonly format?: string;
 }
 
 const SECRET_PREFIX = 'whsec_';
@@ -70,6 +75,9 @@ function checkWebhook(w: NewWebhook): void {
   if (unknown.length > 0) {
     throw tollgateError('TG_USAGE', `unknown webhook event${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${[...WEBHOOK_EVENTS, ALL_EVENTS].join(', ')}`);
   }
+  if (w.format !== undefined && !isWebhookFormat(w.format)) {
+    throw tollgateError('TG_WEBHOOK_FORMAT_UNKNOWN', `unknown webhook format ${JSON.stringify(w.format)}; known: ${WEBHOOK_FORMATS.join(', ')}`);
+  }
   if (w.secret !== undefined && w.secret.length < MIN_SECRET) {
     throw tollgateError('TG_USAGE', `a webhook secret must have at least ${MIN_SECRET} characters (leave it out to have one generated)`);
   }
@@ -89,9 +97,10 @@ export async function createWebhook(deps: ServiceDeps, actor: string | undefined
   const id = `whk_${randomBytes(6).toString('hex')}`;
   const secret = w.secret ?? SECRET_PREFIX + randomBytes(32).toString('base64url');
   const events = [...new Set(w.events)];
+  const format = (w.format ?? 'json') as WebhookFormat;
   return change(deps, async ({ tx, at, vouch }) => {
-    const hook: Webhook = { id, url: w.url, events, secret, createdAt: at, createdBy: actor ?? 'local' };
-    await tx.insertWebhook(hook, vouch('WebhookCreated', actorOf(actor), { id, url: auditedUrl(w.url), events }));
+    const hook: Webhook = { id, url: w.url, events, format, secret, createdAt: at, createdBy: actor ?? 'local' };
+    await tx.insertWebhook(hook, vouch('WebhookCreated', actorOf(actor), { id, url: auditedUrl(w.url), events, format }));
     return { ...webhookInfo(hook), secret };
   });
 }
@@ -155,7 +164,7 @@ function auditedUrl(url: string): { origin: string; digest: string } {
 }
 
 function webhookInfo(h: Webhook): WebhookInfo {
-  return { id: h.id, url: h.url, events: h.events, createdAt: h.createdAt, createdBy: h.createdBy, removedAt: h.removedAt ?? null };
+  return { id: h.id, url: h.url, events: h.events, format: h.format ?? 'json', createdAt: h.createdAt, createdBy: h.createdBy, removedAt: h.removedAt ?? null };
 }
 
 function deliveryInfo(d: WebhookDelivery, tries: readonly DeliveryAttempt[]): DeliveryInfo {

@@ -40,7 +40,7 @@ import type {
   WebhookDeliveriesTable,
   WebhooksTable,
 } from './schema.js';
-import type { ApiToken, AuditCheckpoint, AuditEvent, DeliveryAttempt, DeliveryStatus, Passkey, Webhook, WebhookDelivery } from './store.js';
+import type { ApiToken, AuditCheckpoint, AuditEvent, DeliveryAttempt, DeliveryStatus, Passkey, Webhook, WebhookDelivery, WebhookFormat } from './store.js';
 
 /**
  * Policies and manifests, parsed once per text and frozen: every request reads the active policy and
@@ -288,6 +288,7 @@ export function toWebhook(r: WebhooksTable): Webhook {
     createdAt: r.created_at,
     createdBy: r.created_by,
     ...(r.removed_at !== null ? { removedAt: r.removed_at } : {}),
+    ...(r.format !== null ? { format: r.format as WebhookFormat } : {}),
   };
 }
 

@@ -204,6 +204,8 @@ export interface WebhooksTable {
   removed_at: string | null;
   /** The audit event that wrote the row last (migration 0005); null for rows written before it. */
   audit_seq: number | null;
+  /** `json`, `slack` or `teams` (migration 0011); null for rows written before it, read as `json`. */
+  format: string | null;
 }
 
 /** The webhook outbox (migration 0003): one row per subscription per event. */

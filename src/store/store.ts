@@ -92,7 +92,12 @@ export interface Webhook {
   readonly createdAt: string;
   readonly createdBy: string;
   readonly removedAt?: string;
+  /** How its deliveries are written; absent (a webhook from before formats) is `json`. */
+  readonly format?: WebhookFormat;
 }
+
+/** `json`: Tollgate's own payload; `slack`: a Block Kit message; `teams`: an Adaptive Card message. */
+export type WebhookFormat = 'json' | 'slack' | 'teams';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 

@@ -26,7 +26,11 @@ const UNVOUCHED_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { we
  * a null one is left out of the digest, so a row written before the column existed keeps the digest
  * its event recorded (migration 0006: an Ed25519 sign-off has neither).
  */
-const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = { signoffs: ['signature_kind', 'webauthn_json'], promotions: ['break_glass_json'] };
+const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = {
+  signoffs: ['signature_kind', 'webauthn_json'],
+  promotions: ['break_glass_json'],
+  webhooks: ['format'],
+};
 
 /** The digest of a row as stored: canonical JSON of its table and its columns (see above). */
 export function rowDigest(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
@@ -293,5 +297,6 @@ export function fromWebhook(w: Webhook): VouchedRow<'webhooks'> {
     created_at: w.createdAt,
     created_by: w.createdBy,
     removed_at: w.removedAt ?? null,
+    format: w.format ?? null,
   };
 }

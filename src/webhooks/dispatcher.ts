@@ -7,6 +7,7 @@
  */
 import type { Webhook, WebhookDelivery, WebhookOutbox } from '../store/store.js';
 import { checkWebhookTarget, WebhookTargetRefused, type CheckedTarget, type LookupAll } from './address-guard.js';
+import { renderDelivery } from './formats.js';
 import { postPinned } from './pinned-post.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signDelivery } from './signature.js';
 
@@ -24,6 +25,11 @@ export interface DispatcherOptions {
    * --allow-private-webhooks`. Off: such a delivery is refused without a connection (address-guard.ts).
    */
   readonly allowPrivate?: boolean;
+  /**
+   * Where browsers reach this server (`serve --public-url`): Slack and Teams messages link the
+   * release page there. Without it they carry no link (a guessed address would lead nowhere).
+   */
+  readonly publicUrl?: string;
   /** Resolves host names for the address check (tests); the system resolver by default. */
   readonly lookup?: LookupAll;
   /** How often to look for due deliveries when the last look found fewer than a batch. */
@@ -109,6 +115,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } else {
       const timestamp = Math.floor(started.getTime() / 1000);
       try {
+        // The stored payload in the webhook's format; signed as sent.
+        const body = renderDelivery(hook.format ?? 'json', d.payload, o.publicUrl);
         const target = o.allowPrivate ? undefined : await checkWebhookTarget(hook.url, o.lookup);
         const status = await post(
           hook.url,
@@ -119,9 +127,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             [EVENT_HEADER]: d.event,
             [DELIVERY_HEADER]: d.id,
             [TIMESTAMP_HEADER]: String(timestamp),
-            [SIGNATURE_HEADER]: signDelivery(hook.secret, timestamp, d.payload),
+            [SIGNATURE_HEADER]: signDelivery(hook.secret, timestamp, body),
           },
-          d.payload,
+          body,
         );
         statusCode = status;
         if (status < 200 || status >= 300) error = `the receiver answered ${status}`;

@@ -22,7 +22,7 @@ export function registerServe(program: Command, ctx: CliContext, version: string
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--oidc <file>', `trust OIDC bearer tokens (JWTs) of the issuers this file names (env TOLLGATE_OIDC; default: <home>/oidc.yaml if it exists; docs/oidc.md)`)
     .option('--no-webhooks', 'do not send webhook deliveries from this replica (others on the same database still do)')
-    .option('--public-url <url>', 'where browsers reach this server: passkeys are bound to its host name, sign-offs to its origin (env TOLLGATE_PUBLIC_URL; default http://localhost:PORT; docs/passkeys.md)')
+    .option('--public-url <url>', 'where browsers reach this server: passkeys are bound to its host name, sign-offs to its origin, Slack and Teams webhook messages link release pages there (env TOLLGATE_PUBLIC_URL; default http://localhost:PORT, and no links; docs/passkeys.md)')
     .option('--allow-private-webhooks', 'let webhooks point at loopback, private, link-local (cloud metadata) and reserved addresses (env TOLLGATE_ALLOW_PRIVATE_WEBHOOKS=1; default: refused, docs/webhooks.md)')
     .option('--rate-limit <n>', 'API requests a minute per user (per address without a valid token); past it 429 TG_RATE_LIMITED with Retry-After; 0 turns the limits off (env TOLLGATE_RATE_LIMIT; default 600)')
     .option('--rate-limit-writes <n>', 'API changes (POST, DELETE) a minute per user (env TOLLGATE_RATE_LIMIT_WRITES; default 120)')
@@ -42,7 +42,8 @@ export function registerServe(program: Command, ctx: CliContext, version: string
         logger: { level: 'info', stream: { write: (line: string) => ctx.io.stdout(line) } },
         processMetrics: true,
         version,
-        webhooks: webhooks && { ...webhooks, allowPrivate: allowPrivateWebhooks },
+        // Chat messages link the release page only at an address given: the default one is this machine's.
+        webhooks: webhooks && { ...webhooks, allowPrivate: allowPrivateWebhooks, ...(publicUrl !== undefined ? { publicUrl } : {}) },
         rateLimit,
         relyingParty,
         ...(oidc ? { oidc } : {}),

@@ -80,47 +80,61 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       // Each result is recorded as soon as its check finishes, so a run cut short (a closed pipe, a
       // kill, Ctrl-C during the next check) keeps what it finished.
       const recorded: Awaited<ReturnType<typeof client.recordValidations>>[number][] = [];
+      const labelOf = (item: (typeof plan.items)[number]) => `${item.gateId}/${item.validationId} (${item.uses})`;
+      /** Runs one validation and records its result; the closing line says how it went. */
+      const runOne = async (item: (typeof plan.items)[number], progress: (p: ValidatorProgress) => void) => {
+        const validator = VALIDATORS.get(item.uses);
+        const outcome = validator
+          ? await runWithArtifacts(item.with, plan.release.manifest, config.cwd, (args) => runValidator(validator, args, {
+              baseDir: config.cwd,
+              release: plan.release,
+              stage: item.stage,
+              gateId: item.gateId,
+              validationId: item.validationId,
+              signal: abort.signal,
+              progress,
+              baselineMetrics: (baseline) => client.baselineMetrics(plan.release.subject, baseline),
+              environment: ctx.io.env,
+            }))
+          : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
+        const result: NewValidationResult = {
+          releaseDigest: plan.release.digest,
+          stage: item.stage,
+          gateId: item.gateId,
+          validationId: item.validationId,
+          validator: item.uses,
+          validatorVersion: validator?.version ?? 'unknown',
+          definitionDigest: item.definitionDigest,
+          status: outcome.status,
+          summary: outcome.summary,
+          measurements: outcome.measurements,
+          thresholds: outcome.thresholds,
+          inputs: outcome.inputs,
+          ...(outcome.details !== undefined ? { details: outcome.details } : {}),
+          durationMs: outcome.durationMs,
+        };
+        recorded.push(...(await client.recordValidations(ref, [result], copiesOf([result], config.cwd))));
+        return { status: outcome.status, line: `${outcome.status} in ${(outcome.durationMs / 1000).toFixed(1)}s: ${outcome.summary}` };
+      };
       try {
-        for (const item of plan.items) {
-          const validator = VALIDATORS.get(item.uses);
-          const label = `${item.gateId}/${item.validationId} (${item.uses})`;
-          const progress = (p: ValidatorProgress) => {
-            const what = p.rows !== undefined ? `${p.rows.toLocaleString('en-US')} rows` : (p.message ?? '');
-            ctx.progress(`  … ${label}: ${what}`);
-          };
-          ctx.progress(`  … ${label}`);
-          const outcome = validator
-            ? await runWithArtifacts(item.with, plan.release.manifest, config.cwd, (args) => runValidator(validator, args, {
-                baseDir: config.cwd,
-                release: plan.release,
-                stage: item.stage,
-                gateId: item.gateId,
-                validationId: item.validationId,
-                signal: abort.signal,
-                progress,
-                baselineMetrics: (baseline) => client.baselineMetrics(plan.release.subject, baseline),
-                environment: ctx.io.env,
-              }))
-            : { ...errored(`unknown validator "${item.uses}"`), durationMs: 0 };
-          ctx.progress('');
-          const result: NewValidationResult = {
-            releaseDigest: plan.release.digest,
-            stage: item.stage,
-            gateId: item.gateId,
-            validationId: item.validationId,
-            validator: item.uses,
-            validatorVersion: validator?.version ?? 'unknown',
-            definitionDigest: item.definitionDigest,
-            status: outcome.status,
-            summary: outcome.summary,
-            measurements: outcome.measurements,
-            thresholds: outcome.thresholds,
-            inputs: outcome.inputs,
-            ...(outcome.details !== undefined ? { details: outcome.details } : {}),
-            durationMs: outcome.durationMs,
-          };
-          recorded.push(...(await client.recordValidations(ref, [result], copiesOf([result], config.cwd))));
-          ctx.note(`${MARK[outcome.status]} ${label} ${outcome.status} in ${(outcome.durationMs / 1000).toFixed(1)}s: ${outcome.summary}`);
+        if (ctx.io.interactive && !config.json && plan.items.length > 0) {
+          // A person at a terminal: a spinner per validation with its elapsed time and rows read, on stderr.
+          const { runLiveSteps } = await import('../live-steps.js');
+          await runLiveSteps(
+            plan.items.map((item) => ({
+              title: labelOf(item),
+              run: async (report) => {
+                const end = await runOne(item, report);
+                return { ok: end.status === 'passed', line: end.line };
+              },
+            })),
+            process.stderr,
+          );
+        } else {
+          for (const item of plan.items) {
+            const end = await runOne(item, () => {});
+            ctx.note(`${MARK[end.status]} ${labelOf(item)} ${end.line}`);
+          }
         }
       } finally {
         process.off('SIGINT', onSigint);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import type { DeliveryInfo } from '../../service/webhooks.js';
 import { ALL_EVENTS, WEBHOOK_EVENTS } from '../../webhooks/events.js';
+import { WEBHOOK_FORMATS } from '../../webhooks/formats.js';
 import type { CliContext } from '../context.js';
 
 const STATUSES = ['pending', 'delivered', 'failed'] as const;
@@ -16,6 +17,11 @@ function deliveryLine(d: DeliveryInfo): string {
   return `${d.id}  ${d.webhookId}  #${d.auditSeq} ${d.event}  ${state}`;
 }
 
+/** A chat format named after a webhook; Tollgate's own JSON (the default) goes unsaid. */
+function formatted(format: string | undefined): string {
+  return format !== undefined && format !== 'json' ? `  as ${format}` : '';
+}
+
 /**
  * Webhooks: subscriptions to promotion events, signed with HMAC-SHA256 (see docs/webhooks.md). On the
  * local home, or with `--server URL` through the API as an admin. `tollgate serve` sends them.
@@ -28,10 +34,11 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .argument('<url>', 'where to POST: http or https')
     .requiredOption('--events <list>', 'comma-separated event types, or * for all')
     .option('--secret <secret>', 'the HMAC-SHA256 key (16 characters or more; default: a new random one)')
-    .action(async (url: string, opts: { events: string; secret?: string }) => {
+    .option('--format <format>', `how deliveries are written: ${WEBHOOK_FORMATS.join(', ')} (json: Tollgate's payload; slack: Block Kit; teams: an Adaptive Card)`, 'json')
+    .action(async (url: string, opts: { events: string; secret?: string; format: string }) => {
       const events = opts.events.split(',').map((e) => e.trim()).filter((e) => e !== '');
-      const created = await (await ctx.openWebhookAdmin()).create({ url, events, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
-      ctx.emit(created, () => [`webhook ${created.id} → ${created.url} (${created.events.join(', ')})`, `secret: ${created.secret}`]);
+      const created = await (await ctx.openWebhookAdmin()).create({ url, events, format: opts.format, ...(opts.secret !== undefined ? { secret: opts.secret } : {}) });
+      ctx.emit(created, () => [`webhook ${created.id} → ${created.url} (${created.events.join(', ')})${formatted(created.format)}`, `secret: ${created.secret}`]);
       ctx.note('keep the secret now, it is not shown again; receivers check Tollgate-Signature with it (docs/webhooks.md)');
       if (!ctx.config().server) ctx.note('deliveries are sent by `tollgate serve` on this database');
     });
@@ -40,7 +47,7 @@ export function registerWebhook(program: Command, ctx: CliContext): void {
     .description('every webhook subscription (never its secret)')
     .action(async () => {
       const webhooks = await (await ctx.openWebhookAdmin()).list();
-      ctx.emit({ webhooks }, () => (webhooks.length === 0 ? 'no webhooks' : webhooks.map((w) => `${w.id}  ${w.url}  ${w.events.join(',')}`)));
+      ctx.emit({ webhooks }, () => (webhooks.length === 0 ? 'no webhooks' : webhooks.map((w) => `${w.id}  ${w.url}  ${w.events.join(',')}${formatted(w.format)}`)));
     });
   webhook
     .command('remove')

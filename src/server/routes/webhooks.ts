@@ -13,7 +13,7 @@ export const webhookRoutes = [
     does: 'manage webhooks',
     body: CreateWebhookBody,
     status: 201,
-    returns: '{id, url, events, secret, createdAt, createdBy, removedAt}',
+    returns: '{id, url, events, format, secret, createdAt, createdBy, removedAt}',
     handler: ({ deps, user, body, reply }) => {
       void reply.header('cache-control', 'no-store');
       return createWebhook(deps, user, body);
@@ -26,7 +26,7 @@ export const webhookRoutes = [
     tag: 'webhooks',
     access: 'admin',
     does: 'list webhooks',
-    returns: '{webhooks: [{id, url, events, createdAt, createdBy, removedAt}]}',
+    returns: '{webhooks: [{id, url, events, format, createdAt, createdBy, removedAt}]}',
     handler: async ({ deps }) => ({ webhooks: await listWebhooks(deps.store) }),
   }),
   defineRoute({
@@ -37,7 +37,7 @@ export const webhookRoutes = [
     access: 'admin',
     does: 'manage webhooks',
     params: IdParams,
-    returns: '{id, url, events, createdAt, createdBy, removedAt}',
+    returns: '{id, url, events, format, createdAt, createdBy, removedAt}',
     handler: ({ deps, user, params }) => removeWebhook(deps, user, params.id),
   }),
   defineRoute({

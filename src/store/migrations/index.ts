@@ -14,6 +14,7 @@ import { stageHolds } from './0007-stage-holds.js';
 import { incidents } from './0008-incidents.js';
 import { breakGlass } from './0009-break-glass.js';
 import { handoffs } from './0010-handoffs.js';
+import { webhookFormat } from './0011-webhook-format.js';
 
 // A factory per migration, because a few column types (bytes) are spelled differently per dialect.
 const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDialectName) => Migration]> = [
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, make: (dialect: SqlDiale
   ['0008-incidents', incidents],
   ['0009-break-glass', breakGlass],
   ['0010-handoffs', handoffs],
+  ['0011-webhook-format', webhookFormat],
 ];
 
 /** A Kysely migration provider that returns the static list for `dialect`. */

@@ -29,7 +29,8 @@ export interface ParserOptions {
 export interface Parser {
   /** Where it parses: a worker thread, or the calling thread when `run` is called. */
   readonly thread: 'worker' | 'inline';
-  run(job: ParseJob): Promise<ParsedFile>;
+  /** Parses; `onRows` hears the rows read so far as the parser goes (from a worker, while the caller waits). */
+  run(job: ParseJob, onRows?: (rows: number) => void): Promise<ParsedFile>;
   stop(): void;
 }
 
@@ -46,7 +47,7 @@ export function startParser(file: string, signal: AbortSignal, options: ParserOp
   }
   const workerUrl = options.workerUrl === undefined ? BUILT_WORKER : options.workerUrl;
   if (workerUrl === null || size < (options.workerMinBytes ?? WORKER_MIN_BYTES)) {
-    return { thread: 'inline', run: (job) => Promise.resolve().then(() => parsePlainCsv(job)), stop: () => {} };
+    return { thread: 'inline', run: (job, onRows) => Promise.resolve().then(() => parsePlainCsv(job, undefined, onRows)), stop: () => {} };
   }
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerUrl, { workerData: { port: port2, file } satisfies CsvWorkerData, transferList: [port2] });
@@ -55,25 +56,37 @@ export function startParser(file: string, signal: AbortSignal, options: ParserOp
     void worker.terminate();
   };
   signal.addEventListener('abort', stop, { once: true });
+  let onRows: ((rows: number) => void) | undefined;
   const result = new Promise<ParsedFile>((resolve, reject) => {
-    const settle = (msg: FromCsvWorker) => {
+    /** True when `msg` ends the parse; rows read so far are passed on. */
+    const settle = (msg: FromCsvWorker): boolean => {
       if (msg.ok) resolve(msg.ok);
       else if (msg.unsupported !== undefined) reject(new Unsupported(msg.unsupported));
-      else reject(new Error(msg.failed));
+      else if (msg.failed !== undefined) reject(new Error(msg.failed));
+      else {
+        if (msg.rows !== undefined) onRows?.(msg.rows);
+        return false;
+      }
+      return true;
     };
-    port1.once('message', settle);
+    const listen = (msg: FromCsvWorker) => {
+      if (settle(msg)) port1.off('message', listen);
+    };
+    port1.on('message', listen);
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      // The worker's last message may still be queued on the port when 'exit' arrives.
-      const pending = receiveMessageOnPort(port1);
-      if (pending) settle(pending.message as FromCsvWorker);
-      else reject(new Error(signal.aborted ? 'cancelled' : `CSV parser stopped (exit code ${code})`));
+      // The worker's last messages may still be queued on the port when 'exit' arrives.
+      for (let pending = receiveMessageOnPort(port1); pending; pending = receiveMessageOnPort(port1)) {
+        if (settle(pending.message as FromCsvWorker)) return;
+      }
+      reject(new Error(signal.aborted ? 'cancelled' : `CSV parser stopped (exit code ${code})`));
     });
   });
   result.catch(() => {}); // stopped without being run: nobody waits for it
   return {
     thread: 'worker',
-    run(job) {
+    run(job, rows) {
+      onRows = rows;
       port1.postMessage({ job } satisfies ToCsvWorker);
       return result.finally(() => {
         signal.removeEventListener('abort', stop);

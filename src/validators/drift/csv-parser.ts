@@ -45,9 +45,10 @@ export interface ParseJob {
  * number field is `-?digits(.digits)?([eE][+-]?digits)?` (digits only for integer columns), a text
  * field anything without a quote; an empty field is null. Throws {@link Unsupported} at the first
  * thing outside that, so DuckDB reads the file instead. Hashes every byte it reads (the input
- * digest comes for free). Exported for tests and benchmarks.
+ * digest comes for free). Exported for tests and benchmarks. `onRows` hears the rows read so far
+ * after every block (4 MiB): the progress `validate` shows on a terminal.
  */
-export function parsePlainCsv(job: ParseJob, prehashed?: Prehashed): ParsedFile {
+export function parsePlainCsv(job: ParseJob, prehashed?: Prehashed, onRows?: (rows: number) => void): ParsedFile {
   const { delimiter: DELIM, plan } = job;
   const ncols = job.names.length;
   const slot = new Int32Array(ncols).fill(-1);
@@ -194,6 +195,7 @@ export function parsePlainCsv(job: ParseJob, prehashed?: Prehashed): ParsedFile 
         }
         rows++;
       }
+      onRows?.(rows);
       carry = end - (last + 1);
       buf.copy(buf, 0, last + 1, end);
     }

@@ -71,6 +71,42 @@ describe('the built worker entry parses as the inline parser does', () => {
     expect(inWorker).toEqual(inline);
   });
 
+  it('tells the rows read as it goes, block by block, before its answer (the progress `validate` shows)', async () => {
+    // About 12 MiB of short lines: three 4 MiB blocks and a tail.
+    const lines = Array.from({ length: 1_500_000 }, (_, i) => `${i % 1000},${'xyz'[i % 3]}`);
+    const file = write('long.csv', `n,k\n${lines.join('\n')}\n`);
+    const job = jobFor(file, ['n', 'k'], { n: 'integer', k: 'text' });
+    const seen: number[] = [];
+    const parser = startParser(file, noSignal(), { workerUrl, workerMinBytes: 0 });
+    const parsed = await parser.run(job, (rows) => seen.push(rows));
+    expect(parsed.rows).toBe(1_500_000);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen[0]).toBeLessThan(1_500_000);
+    expect(seen.at(-1)).toBe(1_500_000);
+    // Inline, the same counts, from the same blocks.
+    const inline: number[] = [];
+    parsePlainCsv(job, undefined, (rows) => inline.push(rows));
+    expect(inline).toEqual(seen);
+  });
+
+  it('drift reports the rows read in both files while its workers parse them', async () => {
+    const lines = (shift: number) => Array.from({ length: 1_200_000 }, (_, i) => `${(i * 7 + shift) % 1000},${'pqrs'[i % 4]}`).join('\n');
+    write('reference.csv', `amount,kind\n${lines(0)}\n`);
+    write('current.csv', `amount,kind\n${lines(3)}\n`);
+    const ctx = testContext(tmp);
+    const args = driftArgsSchema.parse({ reference: 'reference.csv', current: 'current.csv' });
+    const outcome = await runDrift(args, ctx, { csvWorker: { workerUrl, workerMinBytes: 0 } });
+    expect(outcome.status, outcome.summary).not.toBe('errored');
+    const counts = ctx.reports.filter((r) => r.rows !== undefined && r.message?.startsWith('reading')).map((r) => r.rows!);
+    // Several reports while reading, rising, up to both files whole.
+    expect(counts.length).toBeGreaterThanOrEqual(4);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts[0]).toBeLessThan(2_400_000);
+    expect(counts.at(-1)).toBe(2_400_000);
+  });
+
   it('a file it declines comes back as Unsupported (DuckDB reads it instead), across the thread', async () => {
     const file = write('quoted.csv', 'x,y\n1,a\n2,"b"\n');
     const parser = startParser(file, noSignal(), { workerUrl, workerMinBytes: 0 });

@@ -18,8 +18,11 @@ export interface CsvWorkerData {
 /** What the starter posts: the job, or word that DuckDB reads the file instead. */
 export type ToCsvWorker = { job?: ParseJob; stop?: true };
 
-/** What the worker posts back, once: the parsed file, why the parser declined it, or what failed. */
-export type FromCsvWorker = { ok?: ParsedFile; unsupported?: string; failed?: string };
+/**
+ * What the worker posts back: the rows read so far (after every block, any number of times), then
+ * once the parsed file, why the parser declined it, or what failed.
+ */
+export type FromCsvWorker = { rows?: number; ok?: ParsedFile; unsupported?: string; failed?: string };
 
 /**
  * A worker's life: it starts before DuckDB has sniffed the file, and hashes the file from the
@@ -49,7 +52,7 @@ function parserWorker(port: MessagePort, file: string): void {
   const go = (m: ToCsvWorker) => {
     if (!m.job) return;
     try {
-      const parsed = parsePlainCsv(m.job, { hash, bytes });
+      const parsed = parsePlainCsv(m.job, { hash, bytes }, (rows) => port.postMessage({ rows } satisfies FromCsvWorker));
       const transfer: ArrayBuffer[] = [];
       for (const c of parsed.columns) {
         if (c.kind === 'numeric') {

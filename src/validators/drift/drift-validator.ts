@@ -94,6 +94,8 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
 
     const schemaDone = Date.now();
     ctx.progress({ message: `reading ${columns.length} columns` });
+    // Rows read so far in each file, as the parsers go: both files are read at once.
+    const rowsRead = { reference: 0, current: 0 };
     const read = async (role: 'reference' | 'current'): Promise<FileData> => {
       const schema = schemas[role];
       const plan: PlannedColumn[] = columns.map((name) => {
@@ -108,7 +110,10 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
       delete parsers[role];
       if (parser && schema.csv && parsable) {
         try {
-          const parsed = await parser.run({ file: paths[role], delimiter: schema.csv.delimiter, names: schema.names, plan });
+          const parsed = await parser.run({ file: paths[role], delimiter: schema.csv.delimiter, names: schema.names, plan }, (rows) => {
+            rowsRead[role] = rows;
+            ctx.progress({ rows: rowsRead.reference + rowsRead.current, message: `reading ${columns.length} columns` });
+          });
           return fromParsed(parsed, plan);
         } catch (err) {
           if (!(err instanceof Unsupported)) throw err;
