@@ -35,6 +35,11 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .action(async (userArg: string | undefined, opts: { server?: boolean }) => {
       const config = ctx.config();
       if (opts.server) {
+        // `keys show --server --server URL` reads the URL as a user name: say so rather than print a
+        // key of another server than the one meant.
+        if (userArg !== undefined) {
+          throw tollgateError('TG_USAGE', `keys show takes a user or --server, not both ("${userArg}"); for a remote server's key write \`tollgate --server URL keys show --server\` or set TOLLGATE_SERVER`);
+        }
         // In remote mode (TOLLGATE_SERVER) the key is the remote server's: this folder may have no
         // home, or another one (DESIGN.md rule 6: the mode never changes the answer).
         const { publicKey } = config.server
