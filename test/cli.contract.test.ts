@@ -225,6 +225,20 @@ describe('exit codes and --json fields, along a release from registration to an 
     expect(done.json()).toMatchObject({ promotable: true, promoted: true });
   });
 
+  it('release verify: exit 0 when the local files are the registered bytes, exit 4 naming each that is not', () => {
+    expect(p.run(['release', 'verify', REL]).code).toBe(0);
+    const model = fs.readFileSync(path.join(p.dir, 'model/model.onnx'));
+    fs.appendFileSync(path.join(p.dir, 'model/model.onnx'), 'x');
+    try {
+      const r = p.run(['release', 'verify', REL, '--json']);
+      const err = expectError(r, 4, 'TG_ARTIFACT_MISMATCH');
+      expect(err.message).toMatch(/^1 artifact does not match the registered digests of fraud-detector@2\.4\.0: model: model\/model\.onnx is sha256:/);
+      expect(r.json()).toMatchObject({ ok: false, artifacts: expect.arrayContaining([expect.objectContaining({ name: 'model', outcome: 'mismatch' })]) });
+    } finally {
+      fs.writeFileSync(path.join(p.dir, 'model/model.onnx'), model);
+    }
+  });
+
   it('check without the evidence an item requires: exit 2, TG_EVIDENCE_REQUIRED', () => {
     expectError(p.run(['check', REL, 'rollback-plan', '--to', 'production', '--as', 'dave', '--json']), 2, 'TG_EVIDENCE_REQUIRED');
   });
