@@ -13,7 +13,7 @@ import { verifyAttestation } from '../src/audit/attestation.js';
 import type { Client } from '../src/client/client.js';
 import { digestBytes } from '../src/domain/digest.js';
 import { TollgateError } from '../src/domain/errors.js';
-import { generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
+import { formatPublicKey, generateKeyPair, loadPrivateKey } from '../src/domain/keys.js';
 import type { Decision, ReleaseManifest } from '../src/domain/model.js';
 import { signSignoff } from '../src/domain/signoff.js';
 import { signException as signExceptionPayload } from '../src/domain/exception.js';
@@ -340,6 +340,10 @@ export function runClientSuite(name: string, makeClients: MakeClients, makeStore
         expect(await c.bob.auditVerify({ since: cp!.note })).toMatchObject({ ok: true, since: { size: v.events } });
         // Text that is not a checkpoint at all is bad input (issue 13), not a log that fails to verify.
         await expect(c.bob.auditVerify({ since: 'not a checkpoint' })).rejects.toMatchObject({ code: 'TG_USAGE' });
+      });
+
+      it("hands out the server's public key, the one attestations verify with", async () => {
+        expect(await c.bob.serverKey()).toEqual({ publicKey: formatPublicKey(createPublicKey(deps.serverKey)) });
       });
 
       it('exports an attestation that verifies offline with the server key', async () => {

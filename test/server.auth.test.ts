@@ -112,6 +112,7 @@ const TABLE: Record<string, Row> = {
   'POST /api/releases/:ref/handoff-retries': { member: 200, call: () => ({ url: `/api/releases/${encodeURIComponent(V2)}/handoff-retries`, body: { stage: 'staging' } }) },
   'POST /api/audit/verify': { member: 200, call: () => ({ url: '/api/audit/verify', body: {} }) },
   'GET /api/audit/checkpoint': { member: 200, call: () => ({ url: '/api/audit/checkpoint' }) },
+  'GET /api/server-key': { member: 200, call: () => ({ url: '/api/server-key' }) },
   'GET /api/audit/events': { member: 200, call: () => ({ url: '/api/audit/events?type=ReleaseCreated&limit=5' }) },
   'GET /api/releases/:ref/attestations/:stage': { member: 200, call: () => ({ url: `/api/releases/${ref}/attestations/staging` }) },
   'POST /api/tokens': { ...adminOnly(201), call: () => ({ url: '/api/tokens', body: { user: 'bob', expires: '30d' } }) },

@@ -3,7 +3,7 @@
  * input; 3 blocked by policy; 4 verification failed.
  */
 import { Command, CommanderError, Help } from 'commander';
-import { formatProblem, TollgateError } from '../domain/errors.js';
+import { ERRORS, formatProblem, TollgateError } from '../domain/errors.js';
 import { fileFailure, storageFailure } from '../domain/failures.js';
 import { createContext, type CliContext, type Io } from './context.js';
 
@@ -306,7 +306,8 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (json) fullIo.stdout(JSON.stringify({ error: { code: 'TG_USAGE', message: err.message } }) + '\n');
+      // The same shape as every other error (commander's own "error: " prefix is not part of the message).
+      if (json) fullIo.stdout(JSON.stringify({ error: { code: 'TG_USAGE', message: err.message.replace(/^error: /, ''), hint: ERRORS.TG_USAGE.hint } }, null, 2) + '\n');
       return 2;
     }
     return reportError(err, fullIo, json);

@@ -112,6 +112,7 @@ export function createHttpClient(opts: HttpClientOptions): Client {
       }),
     auditCheckpoint: async () =>
       (await call<{ checkpoint: { size: number; root: string; at: string; note: string } | null }>('GET', '/api/audit/checkpoint')).checkpoint ?? undefined,
+    serverKey: () => call<{ publicKey: string }>('GET', '/api/server-key'),
     attest: (ref, stage) => call<DsseEnvelope>('GET', `/api/releases/${seg(ref)}/attestations/${seg(stage)}`),
     close: async () => {},
   };

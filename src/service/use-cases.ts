@@ -3,6 +3,7 @@
  * (client/local-client.ts) and every `/api` route of `tollgate serve` runs it as the token's user
  * (server/app.ts), so a command answers the same in local and in remote mode (DESIGN.md rule 6).
  */
+import { createPublicKey } from 'node:crypto';
 import type { DsseEnvelope } from '../audit/dsse.js';
 import type { Decision, EvidenceSet, ExceptionPayload, ExceptionSignoff, HandoffRecord, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
 import { applyPolicy, type ApplyPolicyResult } from './apply-policy.js';
@@ -21,6 +22,7 @@ import { decide, decideWithHorizon } from './status.js';
 import { baselineMetrics, planValidations, recordValidations, requireValidator, type InputCopy, type NewValidationResult, type ValidationPlan } from './validate.js';
 import { DIGEST_PATTERN, type Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
+import { formatPublicKey } from '../domain/keys.js';
 import { verifyAudit, type AuditVerifyResult } from './verify-audit.js';
 import { auditLog, type AuditLogFilter, type AuditLogPage as DeskAuditLogPage } from './audit-log.js';
 import { vouchPolicy } from './vouch.js';
@@ -110,6 +112,8 @@ export interface UseCases {
   auditLog(query: AuditLogQuery): Promise<AuditLogPage>;
   /** The newest signed checkpoint of the audit log. */
   auditCheckpoint(): Promise<{ size: number; root: string; at: string; note: string } | undefined>;
+  /** The public key of the server key, which signs checkpoints and attestations (`keys show --server`). */
+  serverKey(): Promise<{ publicKey: string }>;
   /** The DSSE-signed attestation of the release's promotion into the stage. */
   attest(ref: string, stage: string): Promise<DsseEnvelope>;
 }
@@ -240,6 +244,7 @@ export function createUseCases(deps: ServiceDeps, actor: string | undefined): Us
       const c = await deps.store.latestCheckpoint();
       return c && { size: c.size, root: c.root, at: c.at, note: c.note };
     },
+    serverKey: async () => ({ publicKey: formatPublicKey(createPublicKey(deps.serverKey)) }),
     // Loaded when asked for: it builds (and parses) attestations, which no decision needs.
     attest: async (ref, stage) => (await import('./attest.js')).attest(deps, ref, stage),
   };

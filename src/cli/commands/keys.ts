@@ -31,11 +31,20 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .command('show')
     .description('print a public key: ed25519: + base64 of its SubjectPublicKeyInfo DER')
     .argument('[user]', 'the user (default: --as)')
-    .option('--server', "the server's key, which signs audit checkpoints")
-    .action((userArg: string | undefined, opts: { server?: boolean }) => {
+    .option('--server', "the server's key, which signs audit checkpoints (in remote mode, the key of that server)")
+    .action(async (userArg: string | undefined, opts: { server?: boolean }) => {
       const config = ctx.config();
       if (opts.server) {
-        const publicKey = formatPublicKey(createPublicKey(loadServerKey(config.home)));
+        // `keys show --server --server URL` reads the URL as a user name: say so rather than print a
+        // key of another server than the one meant.
+        if (userArg !== undefined) {
+          throw tollgateError('TG_USAGE', `keys show takes a user or --server, not both ("${userArg}"); for a remote server's key write \`tollgate --server URL keys show --server\` or set TOLLGATE_SERVER`);
+        }
+        // In remote mode (TOLLGATE_SERVER) the key is the remote server's: this folder may have no
+        // home, or another one (DESIGN.md rule 6: the mode never changes the answer).
+        const { publicKey } = config.server
+          ? await (await ctx.openClient()).serverKey()
+          : { publicKey: formatPublicKey(createPublicKey(loadServerKey(config.home))) };
         ctx.emit({ publicKey }, () => publicKey);
         return;
       }

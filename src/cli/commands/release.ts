@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { tollgateError, type Problem } from '../../domain/errors.js';
+import { ERRORS, tollgateError, type Problem } from '../../domain/errors.js';
 import type { Artifact, ReleaseManifest } from '../../domain/model.js';
 import type { CliContext } from '../context.js';
 import { renderHandoffs } from '../render.js';
@@ -147,7 +147,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         digest: r.digest,
         artifacts,
         ...(bad.length > 0
-          ? { error: { code: 'TG_ARTIFACT_MISMATCH', message: `${bad.length} artifact${bad.length === 1 ? '' : 's'} of ${r.release} do not match: ${bad.map(describe).join('; ')}` } }
+          ? { error: { code: 'TG_ARTIFACT_MISMATCH', message: `${bad.length} artifact${bad.length === 1 ? ' does' : 's do'} not match the registered digests of ${r.release}: ${bad.map(describe).join('; ')}`, hint: ERRORS.TG_ARTIFACT_MISMATCH.hint } }
           : {}),
       };
       ctx.emit(result, () => [
@@ -160,7 +160,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         ),
         bad.length === 0
           ? `${r.release}: ${checked.length} of ${artifacts.length} artifact${artifacts.length === 1 ? '' : 's'} match the registered digests`
-          : `error TG_ARTIFACT_MISMATCH: ${r.release}: ${bad.length} artifact${bad.length === 1 ? '' : 's'} do not match; do not ship them`,
+          : `error TG_ARTIFACT_MISMATCH: ${r.release}: ${bad.length} artifact${bad.length === 1 ? ' does' : 's do'} not match; do not ship them`,
       ]);
       if (bad.length > 0) ctx.exitCode = 4;
     });

@@ -28,7 +28,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       try {
         bundle = JSON.parse(text);
       } catch {
-        throw tollgateError('TG_VERIFY_FAILED', `${file} is not JSON`);
+        // A bundle cut short or garbled fails verification like any other change: the fields DESIGN.md
+        // names for `verify` (ok, checked, failure), with the error's code for scripts that match on it.
+        const failure = `${file} is not JSON`;
+        ctx.emit({ ok: false, checked: [], failure, error: tollgateError('TG_VERIFY_FAILED', failure).toJSON().error }, () => `✘ ${failure}`);
+        ctx.exitCode = 4;
+        return;
       }
       const verdict = verifyAttestation(bundle, key);
       ctx.emit(verdict, () => [

@@ -34,6 +34,15 @@ export const auditRoutes = [
   }),
   defineRoute({
     method: 'GET',
+    url: '/api/server-key',
+    summary: "The server's public key (ed25519: + base64 of its SubjectPublicKeyInfo DER), which signs checkpoints and attestations: what `tollgate verify --key` takes",
+    tag: 'audit',
+    access: 'member',
+    returns: '{publicKey}',
+    handler: ({ useCases }) => useCases().serverKey(),
+  }),
+  defineRoute({
+    method: 'GET',
     url: '/api/releases/:ref/attestations/:stage',
     summary: "The DSSE-signed in-toto attestation of the release's promotion into the stage",
     tag: 'audit',
