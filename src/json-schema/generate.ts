@@ -1,0 +1,66 @@
+/**
+ * The JSON Schemas of the files people write — the policy, the release manifest, a data contract,
+ * the OIDC configuration — generated from the zod schemas that parse them (zod's `toJSONSchema`), so
+ * that editors complete and check fields with the same rules and descriptions. `npm run schemas`
+ * writes them to schemas/ (shipped in the package); test/json-schemas.test.ts keeps them in step.
+ *
+ * What a JSON Schema cannot say stays with the parser: checks across the file (a stage or role that
+ * is named but not defined, unique ids, cycles), CEL conditions, time zones and cron expressions,
+ * regular expressions. The zod schemas add `pattern`s and the like (with `.meta`) where their checks
+ * are code; docs/schemas.md lists what only `tollgate policy check` finds.
+ */
+import * as z from 'zod';
+import { jsonSchemaFormOf } from '../domain/json-schema-form.js';
+import { ManifestSchema } from '../domain/manifest.js';
+import { PolicySchema } from '../domain/policy.js';
+import { OidcConfigSchema } from '../server/oidc.js';
+import { ContractSchema } from '../validators/schema/contract.js';
+
+/** The schemas by name, each with the file it is written to under schemas/. */
+export const JSON_SCHEMAS = Object.freeze({
+  policy: { file: 'policy.schema.json', zod: PolicySchema as z.ZodType },
+  manifest: { file: 'manifest.schema.json', zod: ManifestSchema as z.ZodType },
+  contract: { file: 'contract.schema.json', zod: ContractSchema as z.ZodType },
+  oidc: { file: 'oidc.schema.json', zod: OidcConfigSchema as z.ZodType },
+});
+
+export type JsonSchemaName = keyof typeof JSON_SCHEMAS;
+
+/** The folder in the package that holds the generated files. */
+export const JSON_SCHEMA_DIR = 'schemas';
+
+type Json = Record<string, unknown>;
+
+const OPTIONS = {
+  target: 'draft-2020-12',
+  // What a person writes: before transforms and defaults (a default makes no field required).
+  io: 'input',
+  // A transform that registered no form (jsonSchemaFormOf) accepts anything: the parser checks it.
+  unrepresentable: 'any',
+  override: (ctx: { zodSchema: unknown; jsonSchema: Json }) => {
+    const form = jsonSchemaFormOf(ctx.zodSchema as z.ZodType);
+    if (form === undefined) return;
+    const { $schema: _, ...shape } = toJsonSchema(form);
+    for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+    Object.assign(ctx.jsonSchema, shape);
+  },
+} as const;
+
+function toJsonSchema(schema: z.ZodType): Json {
+  return z.toJSONSchema(schema, OPTIONS) as Json;
+}
+
+/** One JSON Schema, generated from its zod schema. */
+export function generateJsonSchema(name: JsonSchemaName): Json {
+  return toJsonSchema(JSON_SCHEMAS[name].zod);
+}
+
+/** A schema as its file holds it: two-space JSON and a final newline. */
+export function jsonSchemaText(schema: Json): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+/** Every schema's file name (under schemas/) and text. */
+export function generateJsonSchemaFiles(): { readonly name: JsonSchemaName; readonly file: string; readonly text: string }[] {
+  return (Object.keys(JSON_SCHEMAS) as JsonSchemaName[]).map((name) => ({ name, file: JSON_SCHEMAS[name].file, text: jsonSchemaText(generateJsonSchema(name)) }));
+}
