@@ -317,7 +317,7 @@ const GateSchema = z
 export const PolicySchema = z
   .strictObject({
     apiVersion: z.literal('tollgate/v1').describe('The policy format: tollgate/v1.'),
-    kind: z.literal('Policy').describe('Policy.'),
+    kind: z.literal('Policy').describe('What the file is: Policy.'),
     name: text.describe('The policy\'s name, e.g. fraud-platform.'),
     roster: z
       .record(

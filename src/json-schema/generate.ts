@@ -15,19 +15,17 @@ import { ManifestSchema } from '../domain/manifest.js';
 import { PolicySchema } from '../domain/policy.js';
 import { OidcConfigSchema } from '../server/oidc.js';
 import { ContractSchema } from '../validators/schema/contract.js';
+import { JSON_SCHEMA_FILES, type JsonSchemaName } from './files.js';
+
+export { JSON_SCHEMA_DIR, type JsonSchemaName } from './files.js';
 
 /** The schemas by name, each with the file it is written to under schemas/. */
-export const JSON_SCHEMAS = Object.freeze({
-  policy: { file: 'policy.schema.json', zod: PolicySchema as z.ZodType },
-  manifest: { file: 'manifest.schema.json', zod: ManifestSchema as z.ZodType },
-  contract: { file: 'contract.schema.json', zod: ContractSchema as z.ZodType },
-  oidc: { file: 'oidc.schema.json', zod: OidcConfigSchema as z.ZodType },
+export const JSON_SCHEMAS: Readonly<Record<JsonSchemaName, { readonly file: string; readonly zod: z.ZodType }>> = Object.freeze({
+  policy: { file: JSON_SCHEMA_FILES.policy, zod: PolicySchema as z.ZodType },
+  manifest: { file: JSON_SCHEMA_FILES.manifest, zod: ManifestSchema as z.ZodType },
+  contract: { file: JSON_SCHEMA_FILES.contract, zod: ContractSchema as z.ZodType },
+  oidc: { file: JSON_SCHEMA_FILES.oidc, zod: OidcConfigSchema as z.ZodType },
 });
-
-export type JsonSchemaName = keyof typeof JSON_SCHEMAS;
-
-/** The folder in the package that holds the generated files. */
-export const JSON_SCHEMA_DIR = 'schemas';
 
 type Json = Record<string, unknown>;
 
@@ -41,8 +39,9 @@ const OPTIONS = {
     const form = jsonSchemaFormOf(ctx.zodSchema as z.ZodType);
     if (form === undefined) return;
     const { $schema: _, ...shape } = toJsonSchema(form);
+    const { description } = ctx.jsonSchema;
     for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
-    Object.assign(ctx.jsonSchema, shape);
+    Object.assign(ctx.jsonSchema, description === undefined ? {} : { description }, shape);
   },
 } as const;
 

@@ -140,9 +140,11 @@ const IssuerSchema = z
     // One audience or a list; a single string is read as a list of one, so that a missing audience
     // is reported as missing rather than as neither of two shapes.
     audience: withJsonSchemaForm(
-      z.preprocess((v) => (typeof v === 'string' ? [v] : v), audienceList),
+      z
+        .preprocess((v) => (typeof v === 'string' ? [v] : v), audienceList)
+        .describe('The token\'s `aud` must hold one of these (a string or a list). Ask your provider for a token with this audience, so that a token minted for another service is no good here.'),
       z.union([nonEmpty, audienceList]),
-    ).describe('The token\'s `aud` must hold one of these (a string or a list). Ask your provider for a token with this audience, so that a token minted for another service is no good here.'),
+    ),
     jwks: nonEmpty
       .superRefine((v, ctx) => {
         const problem = URL_LIKE.test(v) ? checkJwksUrl(v) : undefined;
