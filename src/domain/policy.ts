@@ -215,8 +215,9 @@ const StageSchema = z
       .optional()
       .describe('What to tell the deployment each time a release enters the stage: write it to a Git repository, run a command or post it to a URL. Runs after the promotion commits (docs/handoff.md).'),
   })
-  // Said by crossCheck too (with its message); here so that editors say it.
-  .meta({ dependentRequired: { soak: ['after'] } })
+  // Said by crossCheck too (with its message); here so that editors say it. (if/then rather than
+  // 2020-12's dependentRequired: the YAML language server reads draft-07.)
+  .meta({ if: { required: ['soak'] }, then: { required: ['after'] } })
   .describe('A place a release is promoted into.');
 
 const ChecklistItemSchema = z
