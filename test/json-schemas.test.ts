@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TollgateError } from '../src/domain/errors.js';
@@ -33,6 +34,8 @@ const SHARED = path.resolve(REPO, '../shared/fixtures');
 // keyword in subschemas (the if/then, not and anyOf parts that restate a rule need none) and a
 // `required` field declared in the same subschema; those are Ajv's style, not JSON Schema's rules.
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, strictTuples: false });
+// `format: uri` (the http validator's url), which editors check too.
+addFormats.default(ajv);
 const validators = new Map<JsonSchemaName, ValidateFunction>();
 function validatorOf(name: JsonSchemaName): ValidateFunction {
   let v = validators.get(name);
@@ -107,8 +110,10 @@ describe('the committed schemas', () => {
       if (typeof node !== 'object' || node === null) return;
       for (const [key, value] of Object.entries(node)) {
         // Fields are the keys of `properties`; the if/then/anyOf parts that restate a rule for editors
-        // name fields already described.
-        if (key === 'properties' && !/\/(if|then|anyOf|oneOf|not)(\/|$)/.test(at)) {
+        // name fields already described, but for a validation's `with`, whose fields are the
+        // validator's (then/properties/with).
+        const restated = /\/(if|then|anyOf|oneOf|not)(\/|$)/.test(at.replace(/\/allOf\/\d+\/then\/properties\/with\b/g, '/with'));
+        if (key === 'properties' && !restated) {
           for (const [field, def] of Object.entries(value as Record<string, Record<string, unknown>>)) {
             fields += 1;
             if (typeof def.description !== 'string' || def.description.length < 10) undescribed.push(`${at}/properties/${field}`);
@@ -119,7 +124,7 @@ describe('the committed schemas', () => {
     };
     walk(schema, '');
     expect(fields).toBeGreaterThan(3);
-    expect(undescribed).toEqual([]);
+    expect([...new Set(undescribed)]).toEqual([]);
   });
 });
 
@@ -262,6 +267,13 @@ const INVALID: Record<JsonSchemaName, readonly InvalidCase[]> = {
     { name: 'an empty after', text: ruleEdit('      - { role: ml-engineer, count: 1, after: [] }\n') },
     { name: 'a misspelt field in a rule', text: ruleEdit('      - { role: ml-engineer, cuont: 1 }\n') },
     { name: 'a misspelt field in the map form', text: editPolicy(SIGNOFFS, '    signoffs:\n      rules:\n        - { role: ml-engineer, cuont: 1 }\n') },
+    // validations' `with` blocks (test/cli.validate.test.ts: policy check checks them by validator)
+    { name: 'a with block its validator does not accept', text: editPolicy('psi: { max: 0.2 }', 'psi: { max: "high" }') },
+    { name: 'an unknown validator', text: editPolicy('uses: sarif', 'uses: sarif2') },
+    { name: 'an unknown field in a with block', text: editPolicy('failOn: [error]', 'failOn: [error], fialOn: [warning]') },
+    { name: 'a with block without a field its validator needs', text: editPolicy('with: { report: reports/junit.xml }', 'with: { minPassRate: 0.9 }') },
+    { name: 'a validation without the with block its validator needs', text: editPolicy('{ id: tests, uses: junit, with: { report: reports/junit.xml } }', '{ id: tests, uses: junit }') },
+    { name: 'a threshold out of range', text: editPolicy('with: { report: reports/junit.xml }', 'with: { report: reports/junit.xml, minPassRate: 1.5 }') },
     // hand-offs (docs/handoff.md: what `policy check` reports)
     { name: 'a hand-off with two kinds', text: stageEdit('    handoff: [{ git: { repo: /srv/deploy.git, file: s.json }, webhook: "https://x.example/h" }]\n') },
     { name: 'a hand-off of no kind', text: stageEdit('    handoff: [{ deploy: now }]\n') },

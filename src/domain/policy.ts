@@ -276,7 +276,7 @@ const SignoffsSchema = z
         : s.rules.map((r) => ({ ...r, staleOnNewEvidence: r.staleOnNewEvidence ?? s.staleOnNewEvidence })),
   );
 
-const ValidationSchema = z
+export const ValidationSchema = z
   .strictObject({
     id: identifier.describe('The validation\'s id, unique in its gate: what `tollgate validate --only` names.'),
     uses: text.describe('The validator that runs it: junit, sarif, schema, drift, metrics, parity, slices, command, http, … (docs/validators.md).'),

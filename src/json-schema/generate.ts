@@ -12,8 +12,9 @@
 import * as z from 'zod';
 import { jsonSchemaFormOf } from '../domain/json-schema-form.js';
 import { ManifestSchema } from '../domain/manifest.js';
-import { PolicySchema } from '../domain/policy.js';
+import { PolicySchema, ValidationSchema } from '../domain/policy.js';
 import { OidcConfigSchema } from '../server/oidc.js';
+import { VALIDATOR_SCHEMAS } from '../validators/registry.js';
 import { ContractSchema } from '../validators/schema/contract.js';
 import { JSON_SCHEMA_FILES, type JsonSchemaName } from './files.js';
 
@@ -36,6 +37,10 @@ const OPTIONS = {
   // A transform that registered no form (jsonSchemaFormOf) accepts anything: the parser checks it.
   unrepresentable: 'any',
   override: (ctx: { zodSchema: unknown; jsonSchema: Json }) => {
+    if (ctx.zodSchema === ValidationSchema) {
+      withByValidator(ctx.jsonSchema);
+      return;
+    }
     const form = jsonSchemaFormOf(ctx.zodSchema as z.ZodType);
     if (form === undefined) return;
     const { $schema: _, ...shape } = toJsonSchema(form);
@@ -44,6 +49,26 @@ const OPTIONS = {
     Object.assign(ctx.jsonSchema, description === undefined ? {} : { description }, shape);
   },
 } as const;
+
+/**
+ * A validation's `uses` names a built-in validator, and its `with` is what that validator takes (as
+ * `tollgate policy check` checks them): the domain's schema knows no validators, the registry does.
+ */
+function withByValidator(validation: Json): void {
+  const properties = validation.properties as Record<string, Json>;
+  const names = [...VALIDATOR_SCHEMAS.keys()].sort();
+  properties.uses = { ...properties.uses, enum: names };
+  validation.allOf = names.map((name) => {
+    const { $schema: _, ...args } = toJsonSchema(VALIDATOR_SCHEMAS.get(name)!);
+    // A schema with definitions of its own would need them hoisted to the root; none has any.
+    if ('$defs' in args) throw new Error(`the with schema of ${name} has $defs, which the policy schema does not carry`);
+    const needsWith = Array.isArray(args.required) && args.required.length > 0;
+    return {
+      if: { properties: { uses: { const: name } }, required: ['uses'] },
+      then: { ...(needsWith ? { required: ['with'] } : {}), properties: { with: { description: `What the ${name} validator takes (docs/validators.md).`, ...args } } },
+    };
+  });
+}
 
 function toJsonSchema(schema: z.ZodType): Json {
   return z.toJSONSchema(schema, OPTIONS) as Json;

@@ -54,19 +54,20 @@ const rate = (what: string) =>
     .max(1, { error: `${what} must be at most 1` });
 const takes = (what: string, bound: 'min' | 'max') => (iss: { code?: string; keys?: readonly string[] }) =>
   iss.code === 'unrecognized_keys' ? `${what} takes { ${bound}: NUMBER }, not ${iss.keys!.join(', ')}` : `${what} takes { ${bound}: NUMBER }`;
-const atLeast = (what: string) => z.strictObject({ min: rate(`${what}.min`) }, { error: takes(what, 'min') });
-const atMost = (what: string) => z.strictObject({ max: rate(`${what}.max`) }, { error: takes(what, 'max') });
+const atLeast = (what: string) => z.strictObject({ min: rate(`${what}.min`).describe('The lowest value allowed, from 0 to 1.') }, { error: takes(what, 'min') });
+const atMost = (what: string) => z.strictObject({ max: rate(`${what}.max`).describe('The highest value allowed, from 0 to 1.') }, { error: takes(what, 'max') });
 const column = (what: string) => z.string({ error: `${what} must be a column name` }).min(1, { error: `${what} must not be empty` });
 
 const ThresholdsSchema = z
   .strictObject({
-    accuracy: atLeast('accuracy').optional(),
-    recall: atLeast('recall').optional(),
-    precision: atLeast('precision').optional(),
-    ece: atMost('ece').optional(),
+    accuracy: atLeast('accuracy').optional().describe('Every judged group\'s accuracy is at least { min }.'),
+    recall: atLeast('recall').optional().describe('Every judged group\'s recall is at least { min }.'),
+    precision: atLeast('precision').optional().describe('Every judged group\'s precision is at least { min }.'),
+    ece: atMost('ece').optional().describe('Every judged group\'s expected calibration error (10 equal-width score bins) is at most { max }; needs score.'),
     gap: z
-      .strictObject({ accuracy: atMost('gap.accuracy').optional(), recall: atMost('gap.recall').optional(), precision: atMost('gap.precision').optional() })
-      .optional(),
+      .strictObject({ accuracy: atMost('gap.accuracy').optional().describe('The largest accuracy gap between groups: { max }.'), recall: atMost('gap.recall').optional().describe('The largest recall gap between groups: { max }.'), precision: atMost('gap.precision').optional().describe('The largest precision gap between groups: { max }.') })
+      .optional()
+      .describe('The largest difference between groups: accuracy, recall, precision, each at most { max }.'),
   })
   .refine((t) => t.accuracy ?? t.recall ?? t.precision ?? t.ece ?? t.gap?.accuracy ?? t.gap?.recall ?? t.gap?.precision, {
     error: 'thresholds must set at least one of accuracy, recall, precision, ece or gap',
@@ -74,16 +75,17 @@ const ThresholdsSchema = z
 
 const SlicesArgsSchema = z
   .strictObject({
-    predictions: column('predictions').refine((p) => dataFormatOf(p) !== undefined, { error: `predictions must be a file ending in ${DATA_EXTENSIONS.join(', ')}` }),
-    label: column('label').default('label'),
-    prediction: column('prediction').default('prediction'),
-    score: column('score').optional(),
+    predictions: column('predictions').refine((p) => dataFormatOf(p) !== undefined, { error: `predictions must be a file ending in ${DATA_EXTENSIONS.join(', ')}` }).describe('The predictions file (CSV or Parquet), one row per example, or artifact:NAME.'),
+    label: column('label').default('label').describe('The column with the true class (default label).'),
+    prediction: column('prediction').default('prediction').describe('The column with the predicted class (default prediction).'),
+    score: column('score').optional().describe('The column with the probability of the positive class (needed for ece).'),
     group: z.union([column('group'), z.array(column('group')).min(1, { error: 'group must name at least one column' })], {
       error: 'group must be a column name or a list of them, e.g. region or [sex, age_band]',
-    }),
-    positive: z.union([z.number(), z.string(), z.boolean()], { error: 'positive must be the positive class: a number, string or boolean' }).default(1),
-    minSupport: z.number({ error: 'minSupport must be a whole number of rows' }).int({ error: 'minSupport must be a whole number of rows' }).min(1, { error: 'minSupport must be at least 1' }).default(30),
-    thresholds: ThresholdsSchema,
+    })
+    .describe('The column, or list of columns, whose values make the groups (slices), e.g. region or [sex, age_band].'),
+    positive: z.union([z.number(), z.string(), z.boolean()], { error: 'positive must be the positive class: a number, string or boolean' }).default(1).describe('The positive class (default 1).'),
+    minSupport: z.number({ error: 'minSupport must be a whole number of rows' }).int({ error: 'minSupport must be a whole number of rows' }).min(1, { error: 'minSupport must be at least 1' }).default(30).describe('Groups with fewer rows are not judged (default 30).'),
+    thresholds: ThresholdsSchema.describe('What every judged group must meet: accuracy, recall, precision { min }, ece { max }, gap.{accuracy,recall,precision} { max }.'),
   })
   .superRefine((w, ctx) => {
     if (w.thresholds.ece !== undefined && w.score === undefined) ctx.addIssue({ code: 'custom', path: ['thresholds', 'ece'], message: 'ece needs score: the column with the probability of the positive class' });
