@@ -47,7 +47,8 @@ export function installedSchemaPath(name: JsonSchemaName): string {
  * file means the same; positions in messages (`file:line:col`) are the file's own, modeline included.
  */
 export function withModeline(text: string, ref: string): string {
-  return `# yaml-language-server: $schema=${ref}\n${text.replace(MODELINE, '')}`;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return `# yaml-language-server: $schema=${ref}${eol}${text.replace(MODELINE, '')}`;
 }
 
 /** `../` once for each folder `dir` is below `projectDir`. */
