@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProject, removeProjects } from './helpers/cli.js';
@@ -60,7 +61,9 @@ describe('init without Tollgate in the project\'s node_modules (installed global
   });
 
   it('the policy init wrote, with its real keys, is valid by the schema it names', () => {
-    const validate = new Ajv2020({ allErrors: true, strictTypes: false, strictRequired: false, strictTuples: false }).compile(schemaOf('policy.schema.json'));
+    const ajv = new Ajv2020({ allErrors: true, strictTypes: false, strictRequired: false, strictTuples: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schemaOf('policy.schema.json'));
     expect(validate(parseYaml(p.read('tollgate.yaml'))), JSON.stringify(validate.errors)).toBe(true);
   });
 
