@@ -35,6 +35,9 @@ const FORBIDDEN: Record<string, string[]> = {
   webhooks: ['service', 'server', 'cli', 'client'],
   // Hand-offs to deployment do I/O (git, programs, HTTP) for the service, which records their outcomes.
   handoff: ['store', 'service', 'server', 'cli', 'client', 'audit'],
+  // The JSON Schemas are made from the parsers' zod schemas (domain, validators, the server's OIDC
+  // configuration), and only the CLI's init reads its file names.
+  'json-schema': ['store', 'service', 'cli', 'client'],
 };
 
 /** Modules that do I/O (with or without `node:`; a subpath counts as its module). */

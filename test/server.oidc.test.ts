@@ -12,6 +12,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TollgateError } from '../src/domain/errors.js';
 import { createOidcVerifier, loadOidcConfig, type OidcConfig, type OidcIssuerConfig } from '../src/server/oidc.js';
+import { CASES as cases, CI, MAIN, VALID as valid } from './fixtures/oidc-cases.js';
 import {
   buildTemplate,
   createTestIssuer,
@@ -29,8 +30,6 @@ import {
 // A fixed clock: every token below is signed relative to it, and the verifier is asked at it.
 const NOW = new Date('2030-01-01T12:00:00.000Z');
 const SECONDS = Math.floor(NOW.getTime() / 1000);
-const CI = 'https://token.actions.example';
-const MAIN = 'repo:acme/fraud:ref:refs/heads/main';
 
 let dir: string;
 let ci: TestIssuer;
@@ -272,7 +271,6 @@ describe('the OIDC configuration file', () => {
     throw new Error('the configuration loaded');
   }
 
-  const valid = ['issuers:', `  - issuer: ${CI}`, '    audience: tollgate', '    jwks: keys/ci.json'];
 
   it('reads a JWKS file relative to itself, and fills in the defaults', async () => {
     const config = load([...valid, '    users:', `      "${MAIN}": ci`].join('\n'));
@@ -287,22 +285,6 @@ describe('the OIDC configuration file', () => {
     expect(config.issuers[0]).toMatchObject({ audience: ['a', 'b'], claim: 'actor', algorithms: ['ES256'] });
     expect(config.issuers[0]!.users).toBeUndefined();
   });
-
-  const cases: { name: string; text: string[]; code?: string; says: RegExp }[] = [
-    { name: 'a missing audience and jwks', text: ['issuers:', `  - issuer: ${CI}`], says: /oidc\.yaml:2:\d+: issuers\[0\]: missing required field "audience"[\s\S]*missing required field "jwks"/ },
-    { name: 'an empty audience', text: [...valid.slice(0, 2), '    audience: ""', valid[3]!], says: /oidc\.yaml:3:15: issuers\[0\]\.audience\[0\]: must not be empty/ },
-    { name: 'an audience that is a number', text: [...valid.slice(0, 2), '    audience: 5', valid[3]!], says: /oidc\.yaml:3:15: issuers\[0\]\.audience: expected a list, got the integer 5/ },
-    { name: 'no issuers', text: ['issuers: []'], says: /oidc\.yaml:1:10: issuers: must not be empty/ },
-    { name: 'an empty file', text: [''], says: /the file is empty/ },
-    { name: 'a JWKS URL over plain http', text: [...valid.slice(0, 3), '    jwks: http://idp.example/jwks'], says: /oidc\.yaml:4:11: issuers\[0\]\.jwks: "http:\/\/idp\.example\/jwks" must be an https:\/\/ URL \(plain http only for localhost\)/ },
-    { name: 'a JWKS URL that is not a URL', text: [...valid.slice(0, 3), '    jwks: "https://"'], says: /"https:\/\/" is not a valid URL/ },
-    { name: 'a missing JWKS file', text: [...valid.slice(0, 3), '    jwks: keys/missing.json'], says: /oidc\.yaml:4:11: issuers\[0\]\.jwks: the JWKS file \/.*keys\/missing\.json does not exist/ },
-    { name: 'a shared-secret algorithm', text: [...valid, '    algorithms: [HS256]'], says: /issuers\[0\]\.algorithms\[0\]: must be one of "RS256".*got "HS256"/ },
-    { name: 'a user that is not a roster name', text: [...valid, '    users: { "repo:x": "not a name" }'], says: /must be a roster user name/ },
-    { name: 'an unknown field', text: [...valid, '    audiences: [x]'], says: /oidc\.yaml:5:5: issuers\[0\]: unknown field "audiences"/ },
-    { name: 'an issuer listed twice', text: [...valid, ...valid.slice(1)], says: /the issuer "https:\/\/token\.actions\.example" is listed twice/ },
-    { name: 'bad YAML', code: 'TG_YAML_SYNTAX', text: ['issuers: [', '  - {'], says: /oidc\.yaml:\d+:\d+: YAML:/ },
-  ];
 
   it.each(cases)('refuses $name, naming the file and the place', ({ text, says, code }) => {
     const err = loadError(text.join('\n'));

@@ -32,7 +32,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'init',
     term: 'init [options]',
     description: "write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users' keys); in a folder that already has a tollgate.yaml, only the home",
-    load: async () => (await import('./commands/init.js')).registerInit,
+    load: async () => {
+      const { registerInit } = await import('./commands/init.js');
+      return (program, ctx) => registerInit(program, ctx, VERSION);
+    },
   },
   { name: 'policy', term: 'policy', description: 'policy as code: lint, record versions, read the history, preview a change', load: async () => (await import('./commands/policy.js')).registerPolicy },
   { name: 'keys', term: 'keys', description: 'Ed25519 key pairs for sign-offs', load: async () => (await import('./commands/keys.js')).registerKeys },

@@ -15,6 +15,8 @@ type Unit = keyof typeof UNIT_MS;
 
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+/** {@link isValidDuration} as a JSON Schema pattern (for editors): units, and a digit that is not 0. */
+export const DURATION_PATTERN = `^(?=.*[1-9])${DURATION.source.slice(1)}`;
 const EXAMPLES = 'e.g. 45s, 30m, 168h, 7d or 1h30m (units: ms, s, m, h, d)';
 
 /**
@@ -60,6 +62,8 @@ export interface Interval {
 // A full timestamp with a zone: a window without one would freeze at a different moment on every
 // machine that reads it.
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+/** The form {@link parseInterval} reads, as a JSON Schema pattern (for editors; the order of start and end it cannot check). */
+export const INTERVAL_PATTERN = `^${TIMESTAMP.source.slice(1, -1)}/${TIMESTAMP.source.slice(1, -1)}$`;
 
 /**
  * Parses an ISO 8601 interval `start/end`, both full timestamps with a zone

@@ -47,10 +47,13 @@ const SHA256 = /^(?:sha256:)?[0-9a-fA-F]{64}$/;
 
 
 function matching(pattern: RegExp, rule: string) {
-  return z.string().superRefine((v, ctx) => {
-    if (v === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
-    else if (!pattern.test(v)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${rule}` });
-  });
+  return z
+    .string()
+    .superRefine((v, ctx) => {
+      if (v === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+      else if (!pattern.test(v)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${rule}` });
+    })
+    .meta({ pattern: pattern.source });
 }
 
 const text = z.string().min(1);
@@ -60,42 +63,76 @@ const Sha256Schema = z
   .superRefine((v, ctx) => {
     if (!SHA256.test(v)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} must be 64 hex digits (optionally after "sha256:")` });
   })
+  .meta({ pattern: SHA256.source })
   .transform(normalizeSha256);
 
-const UriSchema = z.string().superRefine((v, ctx) => {
-  if (!URL.canParse(v)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a URI with a scheme, e.g. s3://bucket/key or git+https://host/repo@commit` });
-});
+const UriSchema = z
+  .string()
+  .superRefine((v, ctx) => {
+    if (!URL.canParse(v)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a URI with a scheme, e.g. s3://bucket/key or git+https://host/repo@commit` });
+  })
+  // A scheme first: the part of URL.canParse that JSON Schema can say.
+  .meta({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:' });
 
-const ArtifactSchema = z.strictObject({
-  name: text,
-  kind: z.enum(ARTIFACT_KINDS),
-  path: text.optional(),
-  uri: UriSchema.optional(),
-  sha256: Sha256Schema.optional(),
-  size: z.number().int().min(0).optional(),
-});
+// YAML reads `version: 2.10` or `python: 3.11` as a number; the parser takes the text as written
+// (stringsAsWritten), so the JSON Schema (which sees what YAML read) lets these through too.
+const AS_WRITTEN = { type: ['string', 'number', 'boolean'] };
 
-const LineageStepSchema = z.strictObject({
-  from: z.array(text).min(1),
-  to: text,
-  step: text.optional(),
-});
+const ArtifactSchema = z
+  .strictObject({
+    name: text.describe('The artifact\'s name, unique in the release: what lineage and `release verify --artifact NAME=PATH` name.'),
+    kind: z.enum(ARTIFACT_KINDS).describe(`What the artifact is: ${ARTIFACT_KINDS.join(', ')}.`),
+    path: text.optional().describe('A local file, relative to the manifest\'s folder: its sha256 (and size) are computed when the release is created. Give a path or a uri, not both.'),
+    uri: UriSchema.optional().describe('Where a remote artifact is, as a URI with a scheme, e.g. s3://bucket/key or git+https://host/repo@commit. Needs its sha256: Tollgate does not fetch remote artifacts.'),
+    sha256: Sha256Schema.optional().describe('The artifact\'s sha256: 64 hex digits, optionally after "sha256:". Required with a uri; with a path, the file must match it.'),
+    size: z.number().int().min(0).optional().describe('The artifact\'s size in bytes.'),
+  })
+  // Said by crossCheck too (with its messages); here so that editors say it: a path, or a uri with its sha256.
+  .meta({
+    oneOf: [
+      { required: ['path'], not: { required: ['uri'] } },
+      { required: ['uri', 'sha256'], not: { required: ['path'] } },
+    ],
+  })
+  .describe('One artifact of the release (model, code, dataset, config, infrastructure…), each with a sha256.');
 
-const ManifestSchema = z.strictObject({
-  subject: matching(SUBJECT_PATTERN, 'must start with a lowercase letter or digit and hold only a-z, 0-9, ".", "_" and "-"'),
-  version: matching(VERSION_PATTERN, 'must start with a letter or digit and hold only letters, digits, ".", "+", "_" and "-"'),
-  risk: z.enum(RISK_TIERS),
-  owner: text,
-  artifacts: z.array(ArtifactSchema).min(1),
-  lineage: z.array(LineageStepSchema).optional(),
-  testedIn: z.array(text).optional(),
-  dependencies: z.record(text, z.string()).optional(),
-  labels: z.record(text, z.string()).optional(),
-  unplanned: z.boolean().optional(),
-  commitTime: z.string().superRefine((v, ctx) => {
-    if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} must be an RFC 3339 time with its zone, e.g. 2026-12-01T09:30:00Z` });
-  }).optional(),
-});
+const LineageStepSchema = z
+  .strictObject({
+    from: z.array(text).min(1).describe('The artifacts this step reads, by name.'),
+    to: text.describe('The artifact this step makes, by name.'),
+    step: text.optional().describe('What the step is, e.g. train.'),
+  })
+  .describe('One step of the lineage: which artifacts another was made from.');
+
+export const ManifestSchema = z
+  .strictObject({
+    subject: matching(SUBJECT_PATTERN, 'must start with a lowercase letter or digit and hold only a-z, 0-9, ".", "_" and "-"').describe(
+      'What is released over and over, e.g. fraud-detector: a-z, 0-9, ".", "_" and "-".',
+    ),
+    version: matching(VERSION_PATTERN, 'must start with a letter or digit and hold only letters, digits, ".", "+", "_" and "-"')
+      .meta(AS_WRITTEN)
+      .describe('The release\'s version, e.g. 2.4.0; subject@version names exactly one release digest. Read as written (2.10 stays 2.10).'),
+    risk: z.enum(RISK_TIERS).describe(`The risk tier gates choose by (\`when\`): ${RISK_TIERS.join(', ')}.`),
+    owner: text.describe('Who owns the release (a roster user name); under separationOfDuties their sign-offs do not count.'),
+    artifacts: z.array(ArtifactSchema).min(1).describe('What the release is made of, each with a sha256: a local path (digested when the release is created) or a uri with its sha256.'),
+    lineage: z.array(LineageStepSchema).optional().describe('How artifacts were made from others, e.g. { from: [train-data, code], to: model, step: train }.'),
+    testedIn: z.array(text).optional().describe('The environments the release was tested in, e.g. [dev].'),
+    dependencies: z.record(text, z.string().meta(AS_WRITTEN)).optional().describe('Dependencies and their versions, e.g. { python: "3.11", scikit-learn: "1.5.0" }; read as written.'),
+    labels: z.record(text, z.string().meta(AS_WRITTEN)).optional().describe('Free-form labels, name: value; read as written.'),
+    unplanned: z.boolean().optional().describe('When true, the release is unplanned work (a fix, a hotfix): its deployments count as unplanned in the rework rate of `tollgate metrics`.'),
+    commitTime: z
+      .string()
+      .superRefine((v, ctx) => {
+        if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} must be an RFC 3339 time with its zone, e.g. 2026-12-01T09:30:00Z` });
+      })
+      .meta({ pattern: RFC3339.source })
+      .optional()
+      .describe('When the change was committed, an RFC 3339 time with its zone (e.g. 2026-12-01T09:30:00Z): where lead time in `tollgate metrics` starts.'),
+  })
+  .meta({
+    title: 'Tollgate release manifest (release.yaml)',
+    description: 'A release manifest: one immutable, digest-named bundle of a subject, registered with `tollgate release create`.',
+  });
 
 // ---------------------------------------------------------------- parse
 

@@ -6,7 +6,8 @@ import { createPublicKey } from 'node:crypto';
 import * as z from 'zod';
 import { checkCondition } from './cel.js';
 import type { Digest } from './digest.js';
-import { checkInterval, isValidDuration } from './duration.js';
+import { checkInterval, DURATION_PATTERN, INTERVAL_PATTERN, isValidDuration } from './duration.js';
+import { withJsonSchemaForm } from './json-schema-form.js';
 import { checkRecurring } from './freeze.js';
 import { TollgateError, tollgateError, type Problem } from './errors.js';
 import type { HandoffDef, Policy } from './model.js';
@@ -42,63 +43,114 @@ function checkedString(check: (v: string) => string | undefined) {
   });
 }
 
-const identifier = checkedString((v) => (v === '' ? 'must not be empty' : NAME_PATTERN.test(v) ? undefined : `${JSON.stringify(v)} ${NAME_RULE}`));
+// The `pattern`s below are for the JSON Schemas only (editors check with them); parsing goes by the
+// checks, whose messages say what is wrong. Each pattern accepts exactly what its check does, or
+// more where JSON Schema cannot say it (a CEL expression, a time zone).
+const identifier = checkedString((v) => (v === '' ? 'must not be empty' : NAME_PATTERN.test(v) ? undefined : `${JSON.stringify(v)} ${NAME_RULE}`)).meta({
+  pattern: NAME_PATTERN.source,
+});
 
 const condition = checkedString(checkCondition);
 const text = z.string().min(1);
 
+/**
+ * An Ed25519 key as the roster holds it: `ed25519:` + the base64 of its 44-byte SubjectPublicKeyInfo
+ * DER, whose first 12 bytes are the same for every Ed25519 key; the last character before `=` carries
+ * 2 bits of padding, which canonical base64 leaves zero.
+ */
+const ED25519_KEY_PATTERN = '^ed25519:MCowBQYDK2VwAyEA[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$';
+
 const RosterEntrySchema = z.strictObject({
-  roles: z.array(identifier).min(1),
-  key: checkedString(checkPublicKey),
+  roles: z.array(identifier).min(1).describe('The roles this person holds: what they may sign off, check or act on. `admin` may apply policies and manage tokens and webhooks; `validator` may record validation results.'),
+  key: checkedString(checkPublicKey)
+    .meta({ pattern: ED25519_KEY_PATTERN })
+    .describe('Their Ed25519 public key, as `tollgate keys create` and `tollgate keys show` print it: "ed25519:" + base64 of its SubjectPublicKeyInfo DER. Their sign-offs are signed with it; every person has their own key.'),
 });
 
 const RecurringFreezeSchema = z
-  .strictObject({ cron: text, duration: text, timezone: text })
+  .strictObject({
+    cron: text.describe('A five-field cron expression (minute hour day-of-month month day-of-week; six fields with seconds first also work) for when the window starts, read by croner.'),
+    duration: text.meta({ pattern: DURATION_PATTERN }).describe('How long each window lasts: a number and a unit, e.g. 64h, 2d or 1h30m.'),
+    timezone: text.describe('The IANA time zone the cron expression is read in, e.g. Europe/Berlin, America/New_York or UTC.'),
+  })
   .superRefine((v, ctx) => {
     const message = checkRecurring(v);
     if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  });
+  })
+  .describe('A recurring freeze window: starts whenever the cron expression fires, in its time zone, and lasts its duration.');
 
 // ---------------------------------------------------------------- hand-offs (docs/handoff.md)
 
 const duration = (example: string) =>
-  checkedString((v) => (isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. ${example}`));
+  checkedString((v) => (isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. ${example}`)).meta({
+    pattern: DURATION_PATTERN,
+  });
 
 /** Text handed to `git` or a program as an argument: never read as one of its options. */
-const notAnOption = (what: string) => checkedString((v) => (v === '' ? `${what} must not be empty` : v.startsWith('-') ? `${what} must not start with "-"` : undefined));
+const BRANCH_NAME = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]+(?<![./])$/;
+const WEBHOOK_TARGET = /^(?:https?:\/\/[^\s]+|whk_[0-9a-f]+)$/;
 
-const HandoffGitSchema = z.strictObject({
-  git: z.strictObject({
-    repo: notAnOption('repo'),
-    branch: checkedString((v) =>
-      /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]+(?<![./])$/.test(v) ? undefined : `branch ${JSON.stringify(v)} is not a branch name: letters, digits, ".", "_", "-" and "/"`,
-    ).optional(),
-    file: checkedString((v) =>
-      v === '' || v.startsWith('/') || v.split('/').some((seg) => seg === '..' || seg === '.git' || seg === '')
-        ? `file ${JSON.stringify(v)} must be a path inside the repository: relative, without "..", "//" or ".git"`
-        : undefined,
-    ),
-    set: z
+const notAnOption = (what: string) =>
+  checkedString((v) => (v === '' ? `${what} must not be empty` : v.startsWith('-') ? `${what} must not start with "-"` : undefined)).meta({ pattern: '^[^-]' });
+
+const HandoffGitSchema = z
+  .strictObject({
+    git: z
       .strictObject({
-        path: checkedString((v) => (v !== '' && v.split('.').every((seg) => seg !== '') ? undefined : `path ${JSON.stringify(v)} must be field names (or list indexes) joined by ".", e.g. image.tag`)),
-        // YAML reads `value: 2` as a number; the field is set to the text as written.
-        value: z.union([z.string(), z.number(), z.boolean()]).transform(String),
+        repo: notAnOption('repo').describe('The repository to push to: a path on the machine that runs the hand-off, or any URL `git push` takes (https://…, ssh://…, git@host:path). Push to a bare repository or a remote.'),
+        branch: checkedString((v) =>
+          BRANCH_NAME.test(v) ? undefined : `branch ${JSON.stringify(v)} is not a branch name: letters, digits, ".", "_", "-" and "/"`,
+        )
+          .meta({ pattern: BRANCH_NAME.source })
+          .optional()
+          .describe('The branch to commit to (default main); a new branch starts from nothing.'),
+        file: checkedString((v) =>
+          v === '' || v.startsWith('/') || v.split('/').some((seg) => seg === '..' || seg === '.git' || seg === '')
+            ? `file ${JSON.stringify(v)} must be a path inside the repository: relative, without "..", "//" or ".git"`
+            : undefined,
+        )
+          .meta({ pattern: String.raw`^(?!/)(?!(?:.*/)?(?:\.\.|\.git)(?:/|$))(?!.*//)(?!.*/$).+$` })
+          .describe('The file to write, relative to the repository: the release as JSON, or (with set) the YAML file one field of which is set.'),
+        set: z
+          .strictObject({
+            path: checkedString((v) => (v !== '' && v.split('.').every((seg) => seg !== '') ? undefined : `path ${JSON.stringify(v)} must be field names (or list indexes) joined by ".", e.g. image.tag`))
+              .meta({ pattern: String.raw`^[^.]+(?:\.[^.]+)*$` })
+              .describe('The field to set: map keys and list indexes joined by ".", e.g. image.tag or images.0.newTag.'),
+            // YAML reads `value: 2` as a number; the field is set to the text as written.
+            value: z
+              .union([z.string(), z.number(), z.boolean()])
+              .transform(String)
+              .describe('The value to write, a template: {subject}, {version}, {release}, {stage}, {releaseDigest}, {promotion.id}, {artifact.NAME.sha256}, {artifact.NAME.uri}, {artifact.NAME.path}.'),
+          })
+          .optional()
+          .describe('Set one field of an existing YAML file (a Helm values file, a Kustomize image tag) instead of writing the release as JSON; every other byte of the file stays as it was.'),
       })
-      .optional(),
-  }),
-});
+      .describe('Write the release to a Git repository (GitOps: Argo CD, Flux): commit the file and push.'),
+  })
+  .describe('A hand-off that commits the release to a Git repository.');
 
-const HandoffCommandSchema = z.strictObject({
-  command: z.array(z.string()).min(1, { error: 'command must name a program and its arguments' }).refine((a) => a[0] !== '', { error: 'command must name a program first' }),
-  timeout: duration('30s, 5m').optional(),
-});
+const HandoffCommandSchema = z
+  .strictObject({
+    command: z
+      .array(z.string())
+      .min(1, { error: 'command must name a program and its arguments' })
+      .refine((a) => a[0] !== '', { error: 'command must name a program first' })
+      .meta({ prefixItems: [{ type: 'string', minLength: 1 }] })
+      .describe('A program and its arguments (no shell), run with the release as JSON on standard input, e.g. [./scripts/deploy.sh, production].'),
+    timeout: duration('30s, 5m').optional().describe('How long the command may run before it is stopped (default 60s), e.g. 30s or 5m.'),
+  })
+  .describe('A hand-off that runs a command (a deploy script, a CI trigger).');
 
-const HandoffWebhookSchema = z.strictObject({
-  webhook: checkedString((v) =>
-    /^https?:\/\/[^\s]+$/.test(v) || /^whk_[0-9a-f]+$/.test(v) ? undefined : `webhook ${JSON.stringify(v)} must be an http(s) URL or the id of a registered webhook (whk_…, \`tollgate webhook list\`)`,
-  ),
-  timeout: duration('10s, 1m').optional(),
-});
+const HandoffWebhookSchema = z
+  .strictObject({
+    webhook: checkedString((v) =>
+      WEBHOOK_TARGET.test(v) ? undefined : `webhook ${JSON.stringify(v)} must be an http(s) URL or the id of a registered webhook (whk_…, \`tollgate webhook list\`)`,
+    )
+      .meta({ pattern: WEBHOOK_TARGET.source })
+      .describe('An http(s) URL to post the release to, or the id of a registered webhook (whk_…, `tollgate webhook list`): its URL, signed with its secret.'),
+    timeout: duration('10s, 1m').optional().describe('How long to wait for a 2xx answer (default 10s), e.g. 10s or 1m.'),
+  })
+  .describe('A hand-off that posts the release to a URL.');
 
 const HANDOFF_SCHEMAS = { git: HandoffGitSchema, command: HandoffCommandSchema, webhook: HandoffWebhookSchema } as const;
 
@@ -125,43 +177,84 @@ const HandoffSchema = z.unknown().transform((v, ctx): HandoffDef => {
   }
   return result.data as HandoffDef;
 });
+withJsonSchemaForm(HandoffSchema, z.union([HandoffGitSchema, HandoffCommandSchema, HandoffWebhookSchema]).describe('One hand-off: a map with exactly one of git, command or webhook.'));
 
-const StageSchema = z.strictObject({
-  name: identifier,
-  after: identifier.optional(),
-  freeze: z.array(z.union([checkedString(checkInterval), RecurringFreezeSchema])).optional(),
-  soak: checkedString((v) =>
-    isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 24h, 7d or 1h30m`,
-  ).optional(),
-  promoters: z.array(identifier).min(1).optional(),
-  rollback: z.array(identifier).min(1).optional(),
-  clear: z.array(identifier).min(1).optional(),
-  breakGlass: z.lazy(() => BreakGlassSchema).optional(),
-  handoff: z.array(HandoffSchema).min(1).optional(),
+const roleList = (description: string) => z.array(identifier).min(1).optional().describe(description);
+
+const StageSchema = z
+  .strictObject({
+    name: identifier.describe('The stage\'s name, e.g. staging or production: what `--to` and a gate\'s `stage` name.'),
+    after: identifier.optional().describe('The stage a release must have been in first (stages form a path or DAG).'),
+    freeze: z
+      .array(
+        z.union([
+          checkedString(checkInterval)
+            .meta({ pattern: INTERVAL_PATTERN })
+            .describe('A one-off freeze window START/END, both timestamps with a zone, e.g. 2026-12-24T00:00:00Z/2026-12-27T00:00:00Z.'),
+          RecurringFreezeSchema,
+        ]),
+      )
+      .optional()
+      .describe('Freeze windows: no promotion into the stage while one is open. Each is START/END or a recurring { cron, duration, timezone }.'),
+    soak: checkedString((v) =>
+      isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 24h, 7d or 1h30m`,
+    )
+      .meta({ pattern: DURATION_PATTERN })
+      .optional()
+      .describe('How long the release must have held the `after` stage before it may enter this one, e.g. 24h. Needs `after`.'),
+    promoters: roleList('The roles that may promote into the stage (default: any roster member).'),
+    rollback: roleList('The roles that may roll the stage back (default: any roster member).'),
+    clear: roleList('The roles that may lift the hold a rollback put on a release for this stage (`tollgate release clear`; default: release-manager, admin).'),
+    breakGlass: z
+      .lazy(() => BreakGlassSchema)
+      .optional()
+      .describe('Allows an emergency promotion past unmet gate requirements (`promote --break-glass --reason`), with a break-glass sign-off by this role; marked everywhere.'),
+    handoff: z
+      .array(HandoffSchema)
+      .min(1)
+      .optional()
+      .describe('What to tell the deployment each time a release enters the stage: write it to a Git repository, run a command or post it to a URL. Runs after the promotion commits (docs/handoff.md).'),
+  })
+  // Said by crossCheck too (with its message); here so that editors say it. (if/then rather than
+  // 2020-12's dependentRequired: the YAML language server reads draft-07.)
+  .meta({ if: { required: ['soak'] }, then: { required: ['after'] } })
+  .describe('A place a release is promoted into.');
+
+const ChecklistItemSchema = z
+  .strictObject({
+    id: identifier.describe('The item\'s id, unique in its gate: what `tollgate check REL ITEM` names.'),
+    text: text.optional().describe('What the item asks for, as people read it.'),
+    evidence: z.enum(['required', 'optional']).optional().describe('Whether completing the item needs evidence (`--evidence FILE|URL`): required or optional (default).'),
+    roles: z.array(identifier).min(1).optional().describe('The roles that may complete the item (default: any roster member).'),
+    when: condition.optional().describe('A CEL condition on the release (e.g. "release.risk in [\'high\', \'critical\']"): the item applies only when it holds.'),
+  })
+  .describe('A checklist item: completed with `tollgate check`, with evidence where it says so.');
+
+/** A break-glass follow-up item: a checklist item without `when`, since it follows every break-glass promotion. */
+const FollowUpItemSchema = ChecklistItemSchema.meta({
+  // Said by crossCheck (with its message); here so that editors say it.
+  not: { required: ['when'] },
+  description: 'What must follow a break-glass promotion: a checklist item (without when) on the promoted release.',
 });
 
-const ChecklistItemSchema = z.strictObject({
-  id: identifier,
-  text: text.optional(),
-  evidence: z.enum(['required', 'optional']).optional(),
-  roles: z.array(identifier).min(1).optional(),
-  when: condition.optional(),
-});
+const BreakGlassSchema = z
+  .strictObject({
+    role: identifier.describe('The role whose break-glass sign-off a break-glass promotion needs; not the promoter\'s nor the release owner\'s.'),
+    followUp: z.array(FollowUpItemSchema).min(1).optional().describe('Checklist items that must follow every break-glass promotion, e.g. a post-incident review.'),
+  })
+  .describe('Break-glass: an emergency promotion past unmet gate requirements, signed off by this role.');
 
-const BreakGlassSchema = z.strictObject({
-  role: identifier,
-  followUp: z.array(ChecklistItemSchema).min(1).optional(),
-});
-
-const SignoffRuleSchema = z.strictObject({
-  role: identifier,
-  // One sign-off is what people mean when they name a role and no count.
-  count: z.number().int().min(1).default(1),
-  when: condition.optional(),
-  after: z.array(identifier).min(1).optional(),
-  inStage: identifier.optional(),
-  staleOnNewEvidence: z.boolean().optional(),
-});
+const SignoffRuleSchema = z
+  .strictObject({
+    role: identifier.describe('The role whose members sign off.'),
+    // One sign-off is what people mean when they name a role and no count.
+    count: z.number().int().min(1).default(1).describe('How many members of the role must sign off (default 1); one person counts once per gate.'),
+    when: condition.optional().describe('A CEL condition on the release (e.g. "release.risk in [\'high\', \'critical\']"): the rule applies only when it holds.'),
+    after: z.array(identifier).min(1).optional().describe('Gates that must be satisfied before this sign-off may be given.'),
+    inStage: identifier.optional().describe('A stage the release must hold before this sign-off may be given.'),
+    staleOnNewEvidence: z.boolean().optional().describe('When true, evidence recorded after a sign-off (a new validation result, a checklist completion) makes it stale; by default a sign-off keeps counting.'),
+  })
+  .describe('A sign-off rule: how many people of a role must sign off (`tollgate signoff`).');
 
 /**
  * A gate's sign-off rules: a list, or `{ rules: [...], staleOnNewEvidence: true }` to say it once for
@@ -170,7 +263,10 @@ const SignoffRuleSchema = z.strictObject({
 const SignoffsSchema = z
   .union([
     z.array(SignoffRuleSchema),
-    z.strictObject({ rules: z.array(SignoffRuleSchema), staleOnNewEvidence: z.boolean().optional() }),
+    z.strictObject({
+      rules: z.array(SignoffRuleSchema).describe('The sign-off rules.'),
+      staleOnNewEvidence: z.boolean().optional().describe('staleOnNewEvidence for every rule that does not set its own.'),
+    }),
   ])
   .transform((s) =>
     Array.isArray(s)
@@ -180,39 +276,63 @@ const SignoffsSchema = z
         : s.rules.map((r) => ({ ...r, staleOnNewEvidence: r.staleOnNewEvidence ?? s.staleOnNewEvidence })),
   );
 
-const ValidationSchema = z.strictObject({
-  id: identifier,
-  uses: text,
-  // Plain JSON only: the definition is digested with canonical JSON.
-  with: z.record(z.string(), z.json()).optional(),
-  when: condition.optional(),
-});
+export const ValidationSchema = z
+  .strictObject({
+    id: identifier.describe('The validation\'s id, unique in its gate: what `tollgate validate --only` names.'),
+    uses: text.describe('The validator that runs it: junit, sarif, schema, drift, metrics, parity, slices, command, http, … (docs/validators.md).'),
+    // Plain JSON only: the definition is digested with canonical JSON.
+    with: z.record(z.string(), z.json()).optional().describe('The validator\'s inputs and thresholds (docs/validators.md); paths are relative to the policy\'s folder, `artifact:NAME` names a release artifact.'),
+    when: condition.optional().describe('A CEL condition on the release: the validation applies only when it holds.'),
+  })
+  .describe('An automated validation, run by `tollgate validate` and recorded as evidence.');
 
-const GateSchema = z.strictObject({
-  id: identifier,
-  stage: identifier,
-  when: condition.optional(),
-  separationOfDuties: z.boolean().optional(),
-  expires: checkedString((v) =>
-    isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 168h, 7d or 1h30m`,
-  ).optional(),
-  checklist: z.array(ChecklistItemSchema).optional(),
-  signoffs: SignoffsSchema.optional(),
-  validations: z.array(ValidationSchema).optional(),
-  waivers: z.array(identifier).min(1).optional(),
-});
+const requirementList = { type: 'array', minItems: 1 } as const;
 
-const PolicySchema = z.strictObject({
-  apiVersion: z.literal('tollgate/v1'),
-  kind: z.literal('Policy'),
-  name: text,
-  roster: z.record(
-    checkedString((v) => (NAME_PATTERN.test(v) ? undefined : `user name ${JSON.stringify(v)} ${NAME_RULE}`)),
-    RosterEntrySchema,
-  ),
-  stages: z.array(StageSchema).min(1),
-  gates: z.array(GateSchema),
-});
+const GateSchema = z
+  .strictObject({
+    id: identifier.describe('The gate\'s id, unique in the policy.'),
+    stage: identifier.describe('The stage this gate guards: a release enters it only when the gate is satisfied.'),
+    when: condition.optional().describe('A CEL condition on the release (e.g. "release.risk == \'high\'"): the gate applies only when it holds.'),
+    separationOfDuties: z.boolean().optional().describe('When true, sign-offs by the release owner and by the person promoting do not count.'),
+    expires: checkedString((v) =>
+      isValidDuration(v) ? undefined : `invalid duration ${JSON.stringify(v)}: write a number and a unit, e.g. 30m, 168h, 7d or 1h30m`,
+    )
+      .meta({ pattern: DURATION_PATTERN })
+      .optional()
+      .describe('How long a sign-off stays valid, e.g. 168h or 7d; older ones are expired.'),
+    checklist: z.array(ChecklistItemSchema).optional().describe('Checklist items, completed with `tollgate check`.'),
+    signoffs: SignoffsSchema.optional().describe('Sign-off rules: a list, or { rules: [...], staleOnNewEvidence: true } to set staleOnNewEvidence for every rule.'),
+    validations: z.array(ValidationSchema).optional().describe('Automated validations, run with `tollgate validate`.'),
+    waivers: roleList('The roles that may waive a requirement of this gate, with a reason and an expiry.'),
+  })
+  // Said by crossCheck too (with its message); here so that editors say it: a gate with nothing to meet.
+  .meta({
+    anyOf: [
+      { required: ['checklist'], properties: { checklist: requirementList } },
+      { required: ['validations'], properties: { validations: requirementList } },
+      { required: ['signoffs'], properties: { signoffs: { anyOf: [requirementList, { type: 'object', required: ['rules'], properties: { rules: requirementList } }] } } },
+    ],
+  })
+  .describe('A named group of requirements for entering one stage: a checklist, sign-offs and validations.');
+
+export const PolicySchema = z
+  .strictObject({
+    apiVersion: z.literal('tollgate/v1').describe('The policy format: tollgate/v1.'),
+    kind: z.literal('Policy').describe('What the file is: Policy.'),
+    name: text.describe('The policy\'s name, e.g. fraud-platform.'),
+    roster: z
+      .record(
+        checkedString((v) => (NAME_PATTERN.test(v) ? undefined : `user name ${JSON.stringify(v)} ${NAME_RULE}`)).meta({ pattern: NAME_PATTERN.source }),
+        RosterEntrySchema.describe('A roster member: their roles and public key.'),
+      )
+      .describe('The people who act on releases, by user name (`--as USER`): their roles and public keys.'),
+    stages: z.array(StageSchema).min(1).describe('The stages a release is promoted into, e.g. staging and production.'),
+    gates: z.array(GateSchema).describe('The gates: what a release must show before it enters each stage.'),
+  })
+  .meta({
+    title: 'Tollgate policy (tollgate.yaml)',
+    description: 'The versioned policy: stages, the roster (people, roles, public keys), gates and freeze windows. `tollgate policy check` lints it; `tollgate policy apply` records it.',
+  });
 
 // ---------------------------------------------------------------- parse and check
 

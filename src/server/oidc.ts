@@ -27,6 +27,7 @@ import {
 } from 'jose';
 import * as z from 'zod';
 import { TollgateError, tollgateError, type Problem } from '../domain/errors.js';
+import { withJsonSchemaForm } from '../domain/json-schema-form.js';
 import { NAME_PATTERN } from '../domain/policy-digests.js';
 import { formatProblems, loadYaml, validateYaml } from '../domain/yaml-source.js';
 
@@ -131,39 +132,66 @@ function checkJwksUrl(text: string): string | undefined {
   return `${JSON.stringify(text)} must be an https:// URL (plain http only for localhost), or a file path`;
 }
 
-const IssuerSchema = z.strictObject({
-  issuer: nonEmpty,
-  // One audience or a list; a single string is read as a list of one, so that a missing audience
-  // is reported as missing rather than as neither of two shapes.
-  audience: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(nonEmpty).min(1)),
-  jwks: nonEmpty.superRefine((v, ctx) => {
-    const problem = URL_LIKE.test(v) ? checkJwksUrl(v) : undefined;
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  claim: nonEmpty.optional(),
-  users: z.record(nonEmpty, userName).optional(),
-  algorithms: z.array(z.enum(OIDC_ALGORITHMS)).min(1).optional(),
-  login: z
-    .strictObject({
-      clientId: nonEmpty,
-      clientSecret: nonEmpty.optional(),
-      name: nonEmpty.optional(),
-      scope: nonEmpty.optional(),
-    })
-    .optional(),
-});
+const audienceList = z.array(nonEmpty).min(1);
 
-const ConfigSchema = z.strictObject({ issuers: z.array(IssuerSchema).min(1) }).superRefine((config, ctx) => {
-  const seen = new Set<string>();
-  config.issuers.forEach((entry, i) => {
-    if (seen.has(entry.issuer)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'issuer'], message: `the issuer ${JSON.stringify(entry.issuer)} is listed twice` });
-    seen.add(entry.issuer);
-    // The ID token of a desk sign-in is checked like any OIDC token: its audience is the client id.
-    if (entry.login && !entry.audience.includes(entry.login.clientId)) {
-      ctx.addIssue({ code: 'custom', path: ['issuers', i, 'login', 'clientId'], message: `the login client id ${JSON.stringify(entry.login.clientId)} must also be listed in audience (its ID tokens carry it as aud)` });
-    }
+const IssuerSchema = z
+  .strictObject({
+    issuer: nonEmpty.describe('The issuer, compared exactly with the token\'s `iss` (no trailing-slash guessing); each issuer may be listed once.'),
+    // One audience or a list; a single string is read as a list of one, so that a missing audience
+    // is reported as missing rather than as neither of two shapes.
+    audience: withJsonSchemaForm(
+      z
+        .preprocess((v) => (typeof v === 'string' ? [v] : v), audienceList)
+        .describe('The token\'s `aud` must hold one of these (a string or a list). Ask your provider for a token with this audience, so that a token minted for another service is no good here.'),
+      z.union([nonEmpty, audienceList]),
+    ),
+    jwks: nonEmpty
+      .superRefine((v, ctx) => {
+        const problem = URL_LIKE.test(v) ? checkJwksUrl(v) : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      // A URL must be https (http only for localhost); anything without a scheme is a file path.
+      .meta({ pattern: String.raw`^(?![A-Za-z][A-Za-z0-9+.-]*://)|^https://|^http://(?:localhost|127\.0\.0\.1|\[::1\])(?:[:/?#]|$)` })
+      .describe('Where the issuer\'s public keys are: an https:// URL (plain http:// only for localhost), or a file holding a JSON Web Key Set ({"keys": [ … ]}), relative to this file; a file must hold public keys only.'),
+    claim: nonEmpty.optional().describe('The claim whose value names the user (default sub); it must be a string.'),
+    users: z
+      .record(nonEmpty, userName)
+      .optional()
+      .describe('Maps claim values to roster users. Without it the claim value itself is the user name; with it, a value not in the map is refused.'),
+    algorithms: z
+      .array(z.enum(OIDC_ALGORITHMS))
+      .min(1)
+      .optional()
+      .describe(`Signature algorithms accepted for this issuer (default [${DEFAULT_ALGORITHMS.join(', ')}]): any of ${OIDC_ALGORITHMS.join(', ')}. Shared-secret algorithms and none are never accepted.`),
+    login: z
+      .strictObject({
+        clientId: nonEmpty.describe('The client id registered at the provider; its ID tokens carry it as aud, so audience must list it too.'),
+        clientSecret: nonEmpty.optional().describe('For a confidential client (sent as client_secret_post); a public client uses PKCE alone.'),
+        name: nonEmpty.optional().describe('The button text: "Sign in with NAME" (default: the issuer\'s host).'),
+        scope: nonEmpty.optional().describe('The scopes asked for (default openid).'),
+      })
+      .optional()
+      .describe('Offers "Sign in with NAME" on the review desk (authorization code flow with PKCE). Register PUBLIC_URL/login/oidc/callback as the client\'s redirect URI.'),
+  })
+  .describe('One trusted issuer of OIDC tokens.');
+
+export const OidcConfigSchema = z
+  .strictObject({ issuers: z.array(IssuerSchema).min(1).describe('The issuers whose tokens the server trusts.') })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.issuers.forEach((entry, i) => {
+      if (seen.has(entry.issuer)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'issuer'], message: `the issuer ${JSON.stringify(entry.issuer)} is listed twice` });
+      seen.add(entry.issuer);
+      // The ID token of a desk sign-in is checked like any OIDC token: its audience is the client id.
+      if (entry.login && !entry.audience.includes(entry.login.clientId)) {
+        ctx.addIssue({ code: 'custom', path: ['issuers', i, 'login', 'clientId'], message: `the login client id ${JSON.stringify(entry.login.clientId)} must also be listed in audience (its ID tokens carry it as aud)` });
+      }
+    });
+  })
+  .meta({
+    title: 'Tollgate OIDC configuration (oidc.yaml)',
+    description: 'The OIDC issuers `tollgate serve` trusts (--oidc FILE, TOLLGATE_OIDC or <home>/oidc.yaml): docs/oidc.md.',
   });
-});
 
 /**
  * Reads an OIDC configuration (YAML or JSON) and every JWKS file it names (relative to it). A file
@@ -179,7 +207,7 @@ export function loadOidcConfig(file: string): OidcConfig {
     throw tollgateError('TG_FILE_NOT_FOUND', `cannot read the OIDC configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const src = loadYaml(text, file);
-  const validated = validateYaml(src, ConfigSchema);
+  const validated = validateYaml(src, OidcConfigSchema);
   if (!validated.ok) throw invalidConfig(validated.problems);
   const problems: Problem[] = [];
   const issuers = validated.value.issuers.map((entry, i): OidcIssuerConfig => {

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import * as z from 'zod';
 import type { Digest } from '../domain/digest.js';
-import { describeDuration, isValidDuration, parseDuration } from '../domain/duration.js';
+import { describeDuration, DURATION_PATTERN, isValidDuration, parseDuration } from '../domain/duration.js';
 import { digestFile, InputError, resolveInput } from './inputs.js';
 import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 
@@ -42,12 +42,14 @@ const CommandArgsSchema = z.strictObject({
       z.array(z.string()).min(1, { error: 'run must name a program' }).refine((a) => a[0] !== '', { error: 'run must name a program first' }),
     ],
     { error: 'run must be a shell command line (a string) or a program and its arguments (a list)' },
-  ),
+  ).describe('The command: a string run with /bin/sh -c, or a program and its arguments (a list) run directly; exit code 0 passes.'),
   timeout: z
     .string({ error: 'timeout must be a duration, e.g. 30s, 10m or 1h' })
     .refine(isValidDuration, { error: 'timeout must be a duration, e.g. 30s, 10m or 1h (units: ms, s, m, h, d)' })
-    .default('5m'),
-  cwd: z.string({ error: 'cwd must be a folder path' }).min(1, { error: 'cwd must not be empty' }).optional(),
+    .meta({ pattern: DURATION_PATTERN })
+    .default('5m')
+    .describe('How long the command may run (default 5m), e.g. 30s, 10m or 1h; a timeout is errored.'),
+  cwd: z.string({ error: 'cwd must be a folder path' }).min(1, { error: 'cwd must not be empty' }).optional().describe('The folder to run in, relative to the folder validate runs in.'),
   env: z
     .record(
       z.string(),
@@ -62,7 +64,8 @@ const CommandArgsSchema = z.strictObject({
         else if (TOLLGATE_VAR.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: tollgateVarMessage(k) });
       }
     })
-    .optional(),
+    .optional()
+    .describe('Environment variables to set for the command, name: value (never TOLLGATE_*).'),
   passEnv: z
     .array(
       z
@@ -71,10 +74,12 @@ const CommandArgsSchema = z.strictObject({
         .refine((k) => !TOLLGATE_VAR.test(k), { error: (i) => tollgateVarMessage(String(i.input)) }),
       { error: 'passEnv must be a list of the names of environment variables the command gets from the runner' },
     )
-    .optional(),
+    .optional()
+    .describe('Names of the runner\'s environment variables the command gets (never TOLLGATE_*); it gets only a minimal environment otherwise.'),
   inputs: z
     .array(z.string().min(1, { error: 'an input path must not be empty' }), { error: 'inputs must be a list of file paths the command reads' })
-    .optional(),
+    .optional()
+    .describe('Files the command reads, whose sha256 the result binds to.'),
 });
 
 /** The `with` block of `command`, after defaults. */

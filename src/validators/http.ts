@@ -14,7 +14,7 @@
  */
 import * as z from 'zod';
 import { digestBytes } from '../domain/digest.js';
-import { describeDuration, isValidDuration, parseDuration } from '../domain/duration.js';
+import { describeDuration, DURATION_PATTERN, isValidDuration, parseDuration } from '../domain/duration.js';
 import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 
 // ---------------------------------------------------------------- with
@@ -22,23 +22,27 @@ import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const HttpArgsSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL' }),
+  url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL' }).describe('The http(s) URL to POST {release, stage, gate, validation} to; the service answers {status: "passed", …}.'),
   timeout: z
     .string({ error: 'timeout must be a duration, e.g. 30s or 2m' })
     .refine(isValidDuration, { error: 'timeout must be a duration, e.g. 30s or 2m (units: ms, s, m, h, d)' })
-    .default('30s'),
+    .meta({ pattern: DURATION_PATTERN })
+    .default('30s')
+    .describe('How long to wait for each attempt (default 30s).'),
   retries: z
     .number({ error: 'retries must be a whole number from 0 to 10' })
     .int({ error: 'retries must be a whole number from 0 to 10' })
     .min(0, { error: 'retries must be a whole number from 0 to 10' })
     .max(10, { error: 'retries must be a whole number from 0 to 10' })
-    .default(2),
+    .default(2)
+    .describe('How many times to try again after a failed attempt, 0 to 10 (default 2; backoff 0.5 s, doubling).'),
   headers: z
     .record(z.string(), z.string({ error: 'a header value must be a string' }), { error: 'headers must map header names to values' })
     .superRefine((h, ctx) => {
       for (const k of Object.keys(h)) if (!HEADER_NAME.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${JSON.stringify(k)} is not an HTTP header name` });
     })
-    .optional(),
+    .optional()
+    .describe('HTTP headers to send, name: value.'),
 });
 
 /** The `with` block of `http`, after defaults. */

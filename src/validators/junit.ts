@@ -88,17 +88,19 @@ function nameMatcher(glob: string): { test(name: string): boolean } {
 // ---------------------------------------------------------------- with
 
 const JunitArgsSchema = z.strictObject({
-  report: reportPathsSchema,
+  report: reportPathsSchema.describe('The JUnit XML report: a path, a glob with * or ? in the file name (reports/junit-*.xml), or a list of them.'),
   minPassRate: z
     .number({ error: 'minPassRate must be a number from 0 to 1, e.g. 0.98' })
     .min(0, { error: 'minPassRate must be at least 0' })
     .max(1, { error: 'minPassRate must be at most 1 (1 means every test that ran passed)' })
-    .default(1),
+    .default(1)
+    .describe('The lowest pass rate, passed ÷ (tests − skipped), from 0 to 1 (default 1: every test that ran passed).'),
   maxSkipped: z
     .number({ error: 'maxSkipped must be a whole number of tests' })
     .int({ error: 'maxSkipped must be a whole number of tests' })
     .min(0, { error: 'maxSkipped must be 0 or more' })
-    .optional(),
+    .optional()
+    .describe('The most tests that may be skipped.'),
 });
 
 /** The `with` block of `junit`, after defaults. */

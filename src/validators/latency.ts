@@ -44,7 +44,7 @@ import { errored, type Validator, type ValidatorOutcome } from './validator.js';
 function maxOf(name: string, unit: string, upper?: number) {
   let max = z.number({ error: `${name}.max must be a number (${unit})` }).min(0, { error: `${name}.max must be 0 or more` });
   if (upper !== undefined) max = max.max(upper, { error: `${name}.max must be at most ${upper}` });
-  return z.strictObject({ max }, { error: `${name} must be written { max: N } (${unit})` }).optional();
+  return z.strictObject({ max: max.describe(`The highest value allowed (${unit}).`) }, { error: `${name} must be written { max: N } (${unit})` }).optional();
 }
 
 const PERCENTILES = ['p50', 'p95', 'p99'] as const;
@@ -53,11 +53,11 @@ const QUANTILE: Record<Percentile, number> = { p50: 0.5, p95: 0.95, p99: 0.99 };
 
 const LatencyArgsSchema = z
   .strictObject({
-    data: z.string({ error: 'data must be the path of a latency file' }).min(1, { error: 'data must not be empty' }),
-    p50: maxOf('p50', 'milliseconds'),
-    p95: maxOf('p95', 'milliseconds'),
-    p99: maxOf('p99', 'milliseconds'),
-    errorRate: maxOf('errorRate', 'a fraction from 0 to 1', 1),
+    data: z.string({ error: 'data must be the path of a latency file' }).min(1, { error: 'data must not be empty' }).describe('The latency file: numbers (ms) one a line, a JSON array, {samples, errors}, or a cumulative histogram {buckets: [{le, count}], errors?, total?}; or artifact:NAME.'),
+    p50: maxOf('p50', 'milliseconds').describe('The median latency must be at most { max } milliseconds.'),
+    p95: maxOf('p95', 'milliseconds').describe('The 95th percentile latency must be at most { max } milliseconds.'),
+    p99: maxOf('p99', 'milliseconds').describe('The 99th percentile latency must be at most { max } milliseconds.'),
+    errorRate: maxOf('errorRate', 'a fraction from 0 to 1', 1).describe('The share of errors must be at most { max }, a fraction from 0 to 1.'),
   })
   .refine((w) => [...PERCENTILES, 'errorRate' as const].some((k) => w[k] !== undefined), {
     error: 'give at least one threshold: p50, p95, p99 or errorRate, e.g. p95: { max: 50 }',

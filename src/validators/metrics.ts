@@ -243,20 +243,22 @@ const BASELINE_REF = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:@[A-Za-z0-9][A-Za-z0-9._+-]*
 
 const MetricsArgsSchema = z
   .strictObject({
-    current: z.string({ error: 'current must be the path of a metrics JSON file' }).min(1, { error: 'current must not be empty' }),
+    current: z.string({ error: 'current must be the path of a metrics JSON file' }).min(1, { error: 'current must not be empty' }).describe('The metrics JSON file (an object of numbers) of this release, or artifact:NAME.'),
     baseline: z
       .string({ error: 'baseline must be a stage (production) or a release (subject@version)' })
       .regex(BASELINE_REF, { error: 'baseline must be a stage (production) or a release (subject@version)' })
-      .optional(),
+      .optional()
+      .describe('What to compare with: a stage (production: the release holding it now) or a release (subject@version); rules read its metrics as baseline.NAME.'),
     rules: z
       .array(z.string({ error: 'each rule must be a CEL expression in quotes' }), { error: 'rules must be a list of CEL expressions, e.g. ["accuracy >= 0.9"]' })
-      .min(1, { error: 'rules must hold at least one rule' }),
+      .min(1, { error: 'rules must hold at least one rule' })
+      .describe('CEL rules over the metric names, metrics and baseline, each of which must hold, e.g. ["accuracy >= baseline.accuracy - 0.01", "latency_p95_ms <= 50"].'),
     /**
      * When `baseline` names a stage that no release holds yet (the subject's first release), rules
      * that read `baseline` are `skip`ped (the default: a first release has nothing to be compared
      * with, and must still be able to reach production) or make the result `error`ed.
      */
-    whenNoBaseline: z.enum(['skip', 'error'], { error: 'whenNoBaseline must be skip or error' }).optional(),
+    whenNoBaseline: z.enum(['skip', 'error'], { error: 'whenNoBaseline must be skip or error' }).optional().describe('When no release holds the baseline stage yet (a first release): skip the rules that read baseline (default), or error.'),
   })
   .superRefine((w, ctx) => {
     w.rules.forEach((rule, i) => {

@@ -43,10 +43,20 @@ const ignorePattern = z.string({ error: 'an ignore entry is a dotted path, e.g. 
 });
 
 const ParityArgsSchema = z
-  .object({ ignore: z.array(ignorePattern, { error: 'ignore must be a list of dotted paths, e.g. [replicas, services.*.replicas]' }).default([]) })
+  .object({
+    ignore: z
+      .array(ignorePattern, { error: 'ignore must be a list of dotted paths, e.g. [replicas, services.*.replicas]' })
+      .default([])
+      .describe('Dotted paths whose differences do not count: * is one key, ** any number of keys, e.g. [replicas, services.*.replicas].'),
+  })
   // The environments are named by the with block's own keys, so an unknown key is an environment;
   // a typo still fails below, as a third environment or as a value that is not a path.
-  .catchall(z.string({ error: 'an environment maps to the path of its description (a JSON or YAML file)' }).min(1, { error: 'the path must not be empty' }))
+  .catchall(
+    z
+      .string({ error: 'an environment maps to the path of its description (a JSON or YAML file)' })
+      .min(1, { error: 'the path must not be empty' })
+      .describe('Two environments by name, each the path of its description (JSON or YAML), e.g. staging: env/staging.json.'),
+  )
   .superRefine((w, ctx) => {
     const names = Object.keys(w).filter((k) => k !== 'ignore');
     if (names.length !== 2) {

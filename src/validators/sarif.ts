@@ -20,15 +20,17 @@ const FAIL_LEVELS = ['error', 'warning', 'note'] as const;
 
 const SarifArgsSchema = z
   .strictObject({
-    report: reportPathsSchema,
+    report: reportPathsSchema.describe('The SARIF 2.1.0 report: a path, a glob with * or ? in the file name, or a list of them.'),
     failOn: z
       .array(z.enum(FAIL_LEVELS, { error: 'failOn holds SARIF levels: error, warning or note' }), {
         error: 'failOn must be a list of levels, e.g. [error, warning]',
       })
-      .default(['error']),
+      .default(['error'])
+      .describe('The levels at which an unsuppressed finding fails: error, warning, note (default [error]).'),
     rules: z
       .array(z.string().min(1, { error: 'a rule id must not be empty' }), { error: 'rules must be a list of rule ids, e.g. [py/sql-injection]' })
-      .optional(),
+      .optional()
+      .describe('Rule ids whose findings fail at any level, e.g. [py/sql-injection].'),
   })
   .refine((w) => w.failOn.length > 0 || (w.rules?.length ?? 0) > 0, {
     error: 'nothing could fail: with failOn: [] give the rule ids that fail in rules',

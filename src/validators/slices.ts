@@ -92,8 +92,8 @@ const rate = (what: string) =>
     .max(1, { error: `${what} must be at most 1` });
 const takes = (what: string, bound: 'min' | 'max') => (iss: { code?: string; keys?: readonly string[] }) =>
   iss.code === 'unrecognized_keys' ? `${what} takes { ${bound}: NUMBER }, not ${iss.keys!.join(', ')}` : `${what} takes { ${bound}: NUMBER }`;
-const atLeast = (what: string) => z.strictObject({ min: rate(`${what}.min`) }, { error: takes(what, 'min') });
-const atMost = (what: string) => z.strictObject({ max: rate(`${what}.max`) }, { error: takes(what, 'max') });
+const atLeast = (what: string) => z.strictObject({ min: rate(`${what}.min`).describe('The lowest value allowed, from 0 to 1.') }, { error: takes(what, 'min') });
+const atMost = (what: string) => z.strictObject({ max: rate(`${what}.max`).describe('The highest value allowed, from 0 to 1.') }, { error: takes(what, 'max') });
 const column = (what: string) => z.string({ error: `${what} must be a column name` }).min(1, { error: `${what} must not be empty` });
 const dataFile = (what: string) =>
   z
@@ -103,13 +103,14 @@ const dataFile = (what: string) =>
 
 const ThresholdsSchema = z
   .strictObject({
-    accuracy: atLeast('accuracy').optional(),
-    recall: atLeast('recall').optional(),
-    precision: atLeast('precision').optional(),
-    ece: atMost('ece').optional(),
+    accuracy: atLeast('accuracy').optional().describe('Every judged group\'s accuracy is at least { min }.'),
+    recall: atLeast('recall').optional().describe('Every judged group\'s recall is at least { min }.'),
+    precision: atLeast('precision').optional().describe('Every judged group\'s precision is at least { min }.'),
+    ece: atMost('ece').optional().describe('Every judged group\'s expected calibration error (10 equal-width score bins) is at most { max }; needs score.'),
     gap: z
-      .strictObject({ accuracy: atMost('gap.accuracy').optional(), recall: atMost('gap.recall').optional(), precision: atMost('gap.precision').optional() })
-      .optional(),
+      .strictObject({ accuracy: atMost('gap.accuracy').optional().describe('The largest accuracy gap between groups: { max }.'), recall: atMost('gap.recall').optional().describe('The largest recall gap between groups: { max }.'), precision: atMost('gap.precision').optional().describe('The largest precision gap between groups: { max }.') })
+      .optional()
+      .describe('The largest difference between groups: accuracy, recall, precision, each at most { max }.'),
   })
   .refine((t) => t.accuracy ?? t.recall ?? t.precision ?? t.ece ?? t.gap?.accuracy ?? t.gap?.recall ?? t.gap?.precision, {
     error: 'thresholds must set at least one of accuracy, recall, precision, ece or gap',
@@ -120,10 +121,10 @@ const MAX_DROP_SHAPE = 'baseline.maxDrop takes the largest drop allowed per metr
 const MaxDropSchema = z
   .strictObject(
     {
-      accuracy: rate('baseline.maxDrop.accuracy').optional(),
-      recall: rate('baseline.maxDrop.recall').optional(),
-      precision: rate('baseline.maxDrop.precision').optional(),
-      ece: rate('baseline.maxDrop.ece').optional(),
+      accuracy: rate('baseline.maxDrop.accuracy').optional().describe('The largest drop in a slice’s accuracy allowed against the baseline, 0 to 1.'),
+      recall: rate('baseline.maxDrop.recall').optional().describe('The largest drop in a slice’s recall allowed against the baseline, 0 to 1.'),
+      precision: rate('baseline.maxDrop.precision').optional().describe('The largest drop in a slice’s precision allowed against the baseline, 0 to 1.'),
+      ece: rate('baseline.maxDrop.ece').optional().describe('The largest rise in a slice’s expected calibration error allowed against the baseline, 0 to 1.'),
     },
     { error: MAX_DROP_SHAPE },
   )
@@ -131,8 +132,8 @@ const MaxDropSchema = z
 
 const BaselineSchema = z.strictObject(
   {
-    predictions: dataFile('baseline.predictions'),
-    maxDrop: MaxDropSchema,
+    predictions: dataFile('baseline.predictions').describe('The baseline model’s predictions file (CSV or Parquet), or artifact:NAME, with the same columns.'),
+    maxDrop: MaxDropSchema.describe('The largest drop allowed per metric and slice, e.g. { recall: 0.05 }.'),
   },
   { error: 'baseline takes { predictions: FILE, maxDrop: { METRIC: NUMBER } }: the baseline model’s predictions file and the largest drop allowed per slice' },
 );
@@ -143,21 +144,31 @@ export type SliceMode = (typeof SLICE_MODES)[number];
 
 const SlicesArgsSchema = z
   .strictObject({
-    predictions: dataFile('predictions'),
-    label: column('label').default('label'),
-    prediction: column('prediction').default('prediction'),
-    score: column('score').optional(),
-    group: z.union([column('group'), z.array(column('group')).min(1, { error: 'group must name at least one column' })], {
-      error: 'group must be a column name or a list of them, e.g. region or [sex, age_band]',
-    }),
+    predictions: dataFile('predictions').describe('The predictions file (CSV or Parquet), one row per example, or artifact:NAME.'),
+    label: column('label').default('label').describe('The column with the true class (default label).'),
+    prediction: column('prediction').default('prediction').describe('The column with the predicted class (default prediction).'),
+    score: column('score').optional().describe('The column with the probability of the positive class (needed for ece).'),
+    group: z
+      .union([column('group'), z.array(column('group')).min(1, { error: 'group must name at least one column' })], {
+        error: 'group must be a column name or a list of them, e.g. region or [sex, age_band]',
+      })
+      .describe('The column, or list of columns, whose values make the slices, e.g. region or [sex, age_band].'),
     // Intersectional by default: what a list of group columns has always meant, so a policy written
     // before `mode` existed judges the same slices.
-    mode: z.enum(SLICE_MODES, { error: 'mode must be intersectional (each combination of the group columns is a slice) or per-attribute (each column on its own)' }).default('intersectional'),
-    positive: z.union([z.number(), z.string(), z.boolean()], { error: 'positive must be the positive class: a number, string or boolean' }).default(1),
-    minSupport: z.number({ error: 'minSupport must be a whole number of rows' }).int({ error: 'minSupport must be a whole number of rows' }).min(1, { error: 'minSupport must be at least 1' }).default(30),
-    failOnUnsupported: z.boolean({ error: 'failOnUnsupported must be true or false' }).default(false),
-    thresholds: ThresholdsSchema.optional(),
-    baseline: BaselineSchema.optional(),
+    mode: z
+      .enum(SLICE_MODES, { error: 'mode must be intersectional (each combination of the group columns is a slice) or per-attribute (each column on its own)' })
+      .default('intersectional')
+      .describe('intersectional (default): each combination of the group columns is a slice; per-attribute: each column’s values on their own.'),
+    positive: z.union([z.number(), z.string(), z.boolean()], { error: 'positive must be the positive class: a number, string or boolean' }).default(1).describe('The positive class (default 1).'),
+    minSupport: z
+      .number({ error: 'minSupport must be a whole number of rows' })
+      .int({ error: 'minSupport must be a whole number of rows' })
+      .min(1, { error: 'minSupport must be at least 1' })
+      .default(30)
+      .describe('Slices with fewer rows are not judged but reported as unsupported (default 30).'),
+    failOnUnsupported: z.boolean({ error: 'failOnUnsupported must be true or false' }).default(false).describe('Fail when any slice has fewer rows than minSupport (default false: they are reported).'),
+    thresholds: ThresholdsSchema.optional().describe('What every judged slice must meet: accuracy, recall, precision { min }, ece { max }, gap.{accuracy,recall,precision} { max }.'),
+    baseline: BaselineSchema.optional().describe('Compare each slice with the same slice of the baseline model’s predictions: { predictions: FILE, maxDrop: { METRIC: NUMBER } }.'),
   })
   .superRefine((w, ctx) => {
     if (w.thresholds === undefined && w.baseline === undefined) {

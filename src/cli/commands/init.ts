@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { tollgateError } from '../../domain/errors.js';
 import { createLocalClient } from '../../client/local-client.js';
 import { isPostgresUrl, openStore } from '../../store/open.js';
+import { installedSchemaPath, schemaReference, withModeline, type JsonSchemaName } from '../../json-schema/files.js';
 import type { CliContext } from '../context.js';
 import { createDemoUserKey, createOrigin, createServerKey, DEMO_KEY_DIR, loadServerKey } from '../home.js';
 
@@ -35,7 +36,33 @@ function copyTree(from: string, to: string, skip: (rel: string) => boolean, writ
   }
 }
 
-export function registerInit(program: Command, ctx: CliContext): void {
+/** The JSON Schema that describes a file init writes (a path relative to the project), if one does. */
+function schemaOf(rel: string): JsonSchemaName | undefined {
+  const file = rel.split(path.sep).join('/');
+  if (file === 'tollgate.yaml') return 'policy';
+  if (file === 'release.yaml') return 'manifest';
+  if (/^contracts\/[^/]+\.ya?ml$/.test(file)) return 'contract';
+  return undefined;
+}
+
+/**
+ * Points each file init wrote that a JSON Schema describes at it, with a `# yaml-language-server:
+ * $schema=…` first line, so that an editor with the YAML language server completes and checks its
+ * fields (docs/schemas.md). The reference is the project's node_modules/tollgate when Tollgate is
+ * installed there, else this version's copy on unpkg.
+ */
+function addModelines(projectDir: string, written: readonly string[], version: string): void {
+  const installed = fs.existsSync(path.join(projectDir, installedSchemaPath('policy')));
+  for (const rel of written) {
+    const name = schemaOf(rel);
+    if (name === undefined) continue;
+    const file = path.join(projectDir, rel);
+    const ref = schemaReference(name, { projectDir, dir: path.dirname(file), version, installed });
+    fs.writeFileSync(file, withModeline(fs.readFileSync(file, 'utf8'), ref));
+  }
+}
+
+export function registerInit(program: Command, ctx: CliContext, version: string): void {
   program
     .command('init')
     .description('write an example tollgate.yaml, release and data, and the .tollgate/ home (database, server key, example users\' keys); in a folder that already has a tollgate.yaml, only the home')
@@ -67,6 +94,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
       // Beside a project's own tollgate.yaml the example's release, contracts and data would be noise
       // among the user's files (issue 13): they are written there only when asked for.
       if (!keepPolicy || opts.example === true) copyTree(examples, config.cwd, (rel) => rel === 'tollgate.yaml', written);
+      addModelines(config.cwd, written, version);
 
       const store = early ?? (await openStore(config.databaseUrl));
       const client = createLocalClient({ store, serverKey: loadServerKey(config.home), origin, now: () => new Date() }, config.user);

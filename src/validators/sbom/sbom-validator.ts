@@ -29,15 +29,16 @@ const licenseIds = (field: string) =>
 
 const SbomArgsSchema = z
   .strictObject({
-    sbom: z.string({ error: 'sbom must be the path of a CycloneDX JSON file, or artifact:NAME' }).min(1, { error: 'sbom must not be empty' }),
-    allow: licenseIds('allow').optional(),
-    deny: licenseIds('deny').optional(),
-    unknownLicense: z.enum(['fail', 'warn', 'allow'], { error: 'unknownLicense is fail, warn or allow' }).default('fail'),
-    failOn: z.enum(FAIL_SEVERITIES, { error: 'failOn is the least severity that fails: critical, high, medium or low' }).default('high'),
+    sbom: z.string({ error: 'sbom must be the path of a CycloneDX JSON file, or artifact:NAME' }).min(1, { error: 'sbom must not be empty' }).describe('The CycloneDX JSON SBOM (spec 1.4 to 1.6): a path, or artifact:NAME for one of the release\'s artifacts.'),
+    allow: licenseIds('allow').optional().describe('SPDX license ids allowed: every component\'s license expression must be satisfiable by them (an OR needs one allowed side, an AND all).'),
+    deny: licenseIds('deny').optional().describe('SPDX license ids denied: a component naming one fails, even as one side of an OR.'),
+    unknownLicense: z.enum(['fail', 'warn', 'allow'], { error: 'unknownLicense is fail, warn or allow' }).default('fail').describe('What a component with no license, or one that cannot be read, does: fail (default), warn or allow.'),
+    failOn: z.enum(FAIL_SEVERITIES, { error: 'failOn is the least severity that fails: critical, high, medium or low' }).default('high').describe('The least severity of a known vulnerability that fails unless a VEX analysis marks it not_affected, false_positive or resolved (default high).'),
     artifacts: z
       .array(z.string().min(1, { error: 'an artifact name must not be empty' }), { error: 'artifacts must be a list of the release\'s artifact names' })
-      .optional(),
-    matchArtifactsBy: z.enum(ARTIFACT_MATCHES, { error: 'matchArtifactsBy is digest or digest-or-name' }).default('digest-or-name'),
+      .optional()
+      .describe('The release artifacts the SBOM must name (default: every artifact but the SBOM itself).'),
+    matchArtifactsBy: z.enum(ARTIFACT_MATCHES, { error: 'matchArtifactsBy is digest or digest-or-name' }).default('digest-or-name').describe('How a component names an artifact: by its SHA-256 only (digest), or by SHA-256 and else by name (digest-or-name, default).'),
   })
   .superRefine((w, ctx) => {
     const both = (w.allow ?? []).filter((id) => w.deny?.includes(id));

@@ -4,7 +4,7 @@
  */
 import { RE2JS } from 're2js';
 import * as z from 'zod';
-import { isValidDuration } from '../../domain/duration.js';
+import { DURATION_PATTERN, isValidDuration } from '../../domain/duration.js';
 import { parseBoundedDocument, YamlBoundsError } from '../../domain/yaml-source.js';
 import { InputError } from '../inputs.js';
 
@@ -19,25 +19,59 @@ const unknownFields =
       ? `unknown field${issue.keys!.length === 1 ? '' : 's'} ${issue.keys!.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${known.join(', ')})`
       : undefined;
 
+// Contract bounds for time columns become epoch milliseconds, compared with the data's in SQL.
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)? ?(?:Z|([+-])(\d{2}):?(\d{2})?)?$/;
+
+/** Longer patterns are not written by hand; the bound keeps compiling one cheap (issue 13, finding 3). */
+export const MAX_REGEX_LENGTH = 1000;
+
+/**
+ * The rules that depend on a column's type (checked by the superRefine below, with its messages), as
+ * JSON Schema for editors: which of min, max, allowed and regex a type takes, and in what form.
+ */
+const BY_TYPE: Record<ColumnType, Record<string, unknown>> = {
+  integer: { min: { type: 'number' }, max: { type: 'number' }, allowed: { items: { type: 'integer' } }, regex: false },
+  number: { min: { type: 'number' }, max: { type: 'number' }, allowed: { items: { type: 'number' } }, regex: false },
+  date: { min: { type: 'string', pattern: DATE_TEXT.source }, max: { type: 'string', pattern: DATE_TEXT.source }, allowed: false, regex: false },
+  timestamp: { min: { type: 'string', pattern: TIMESTAMP_TEXT.source }, max: { type: 'string', pattern: TIMESTAMP_TEXT.source }, allowed: false, regex: false },
+  string: { min: false, max: false, allowed: { items: { type: 'string' } } },
+  boolean: { min: false, max: false, allowed: false, regex: false },
+};
+
 const COLUMN_FIELDS = ['type', 'nullable', 'unique', 'min', 'max', 'allowed', 'regex', 'description'] as const;
 
 const ColumnContractSchema = z
   .strictObject(
     {
-      type: z.enum(COLUMN_TYPES, {
-        error: (iss) =>
-          iss.input === undefined ? `type is required: one of ${COLUMN_TYPES.join(', ')}` : `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES.join(', ')}`,
-      }),
-      nullable: z.boolean({ error: 'nullable must be true or false' }).default(true),
-      unique: z.boolean({ error: 'unique must be true or false' }).default(false),
-      min: z.union([z.number(), z.string()], { error: 'min must be a number, or a date or timestamp in quotes' }).optional(),
-      max: z.union([z.number(), z.string()], { error: 'max must be a number, or a date or timestamp in quotes' }).optional(),
+      type: z
+        .enum(COLUMN_TYPES, {
+          error: (iss) =>
+            iss.input === undefined ? `type is required: one of ${COLUMN_TYPES.join(', ')}` : `unknown type ${JSON.stringify(iss.input)}: use one of ${COLUMN_TYPES.join(', ')}`,
+        })
+        .describe(`The column's type: ${COLUMN_TYPES.join(', ')}. Every value is read as text and checked against it.`),
+      nullable: z.boolean({ error: 'nullable must be true or false' }).default(true).describe('Whether the column may hold nulls (default true); an empty CSV field is null.'),
+      unique: z.boolean({ error: 'unique must be true or false' }).default(false).describe('Whether every value must differ from the others (default false; nulls are not compared).'),
+      min: z
+        .union([z.number(), z.string()], { error: 'min must be a number, or a date or timestamp in quotes' })
+        .optional()
+        .describe('The smallest value, inclusive: a number for integer and number columns, "YYYY-MM-DD" for dates, an ISO 8601 timestamp for timestamps.'),
+      max: z
+        .union([z.number(), z.string()], { error: 'max must be a number, or a date or timestamp in quotes' })
+        .optional()
+        .describe('The largest value, inclusive: a number for integer and number columns, "YYYY-MM-DD" for dates, an ISO 8601 timestamp for timestamps.'),
       allowed: z
         .array(z.union([z.string(), z.number()]), { error: 'allowed must be a list of values' })
         .min(1, { error: 'allowed must list at least one value' })
-        .optional(),
-      regex: z.string({ error: 'regex must be a string' }).min(1, { error: 'regex must not be empty' }).optional(),
-      description: z.string().optional(),
+        .optional()
+        .describe('The only values the column may hold: strings for string columns, numbers for integer and number columns.'),
+      regex: z
+        .string({ error: 'regex must be a string' })
+        .min(1, { error: 'regex must not be empty' })
+        .meta({ maxLength: MAX_REGEX_LENGTH })
+        .optional()
+        .describe('String columns only: a regular expression each value must contain a match of (anchor it with ^…$ for a whole-value match); the common subset of RE2 and PostgreSQL regular expressions.'),
+      description: z.string().optional().describe('What the column holds, for people.'),
     },
     { error: unknownFields(COLUMN_FIELDS) },
   )
@@ -71,10 +105,10 @@ const ColumnContractSchema = z
         if (problem !== undefined) issue(problem, 'regex');
       }
     }
-  });
+  })
+  .meta({ allOf: COLUMN_TYPES.map((type) => ({ if: { properties: { type: { const: type } }, required: ['type'] }, then: { properties: BY_TYPE[type] } })) })
+  .describe('One column\'s rules: type (required), nullable, unique, min, max, allowed, regex, description.');
 
-/** Longer patterns are not written by hand; the bound keeps compiling one cheap (issue 13, finding 3). */
-export const MAX_REGEX_LENGTH = 1000;
 
 /**
  * Why a contract's `regex` is refused, or undefined. Checked with RE2's syntax (re2js): DuckDB runs
@@ -94,31 +128,52 @@ export function regexProblem(pattern: string): string | undefined {
 
 const count = (what: string) => z.number({ error: `${what} must be a whole number of rows` }).int({ error: `${what} must be a whole number of rows` }).min(0, { error: `${what} must be 0 or more` });
 
-const ContractSchema = z
+export const ContractSchema = z
   .strictObject(
     {
-      name: z.string().optional(),
-      description: z.string().optional(),
+      name: z.string().optional().describe('The contract\'s name, for people, e.g. transactions.'),
+      description: z.string().optional().describe('What the data is, for people.'),
       columns: z
         .record(z.string().min(1, { error: 'a column name must not be empty' }), ColumnContractSchema, { error: 'columns must map column names to their rules' })
-        .refine((c) => Object.keys(c).length > 0, { error: 'columns must name at least one column' }),
-      allowExtraColumns: z.boolean({ error: 'allowExtraColumns must be true or false' }).default(true),
+        .refine((c) => Object.keys(c).length > 0, { error: 'columns must name at least one column' })
+        .meta({ minProperties: 1 })
+        .describe('The columns, by exact name, each with its rules; at least one. A contract column the data lacks is a violation.'),
+      allowExtraColumns: z
+        .boolean({ error: 'allowExtraColumns must be true or false' })
+        .default(true)
+        .describe('Whether the data may have columns the contract does not name (default true); false makes each one a violation.'),
       rows: z
-        .strictObject({ min: count('rows.min').optional(), max: count('rows.max').optional() }, { error: unknownFields(['min', 'max']) })
+        .strictObject(
+          {
+            min: count('rows.min').optional().describe('The fewest rows the data may have.'),
+            max: count('rows.max').optional().describe('The most rows the data may have.'),
+          },
+          { error: unknownFields(['min', 'max']) },
+        )
         .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { error: 'rows.min is above rows.max' })
-        .optional(),
+        .optional()
+        .describe('Bounds on the row count, e.g. { min: 1, max: 5000000 }.'),
       freshness: z
         .strictObject(
           {
-            column: z.string({ error: 'freshness.column must name a timestamp or date column' }).min(1),
-            maxAge: z.string({ error: 'freshness.maxAge must be a duration like 24h' }).refine(isValidDuration, { error: 'freshness.maxAge must be a duration like 30m, 24h or 7d' }),
+            column: z.string({ error: 'freshness.column must name a timestamp or date column' }).min(1).describe('A timestamp or date column of the contract.'),
+            maxAge: z
+              .string({ error: 'freshness.maxAge must be a duration like 24h' })
+              .refine(isValidDuration, { error: 'freshness.maxAge must be a duration like 30m, 24h or 7d' })
+              .meta({ pattern: DURATION_PATTERN })
+              .describe('How old the newest value may be, e.g. 30m, 24h or 7d.'),
           },
           { error: unknownFields(['column', 'maxAge']) },
         )
-        .optional(),
+        .optional()
+        .describe('The newest value of a timestamp or date column must be at most maxAge old.'),
     },
     { error: unknownFields(['name', 'description', 'columns', 'allowExtraColumns', 'rows', 'freshness']) },
   )
+  .meta({
+    title: 'Tollgate data contract',
+    description: 'A data contract, checked by the schema validator (`uses: schema`) against a CSV or Parquet file or a PostgreSQL table.',
+  })
   .superRefine((c, ctx) => {
     if (c.freshness === undefined) return;
     const col = c.columns[c.freshness.column];
@@ -169,9 +224,6 @@ export function loadContract(text: string, source: string): Contract {
   return parsed.data;
 }
 
-// Contract bounds for time columns become epoch milliseconds, compared with the data's in SQL.
-const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)? ?(?:Z|([+-])(\d{2}):?(\d{2})?)?$/;
 
 /** A date or timestamp bound as epoch milliseconds (UTC when it has no zone), or undefined when it is not one. */
 export function parseTimeBound(type: 'date' | 'timestamp', text: string): number | undefined {

@@ -10,9 +10,9 @@ const TABLE_NAME = /^[^.\0]+(?:\.[^.\0]+)?$/;
 /** Validates the `with` block of `schema`. */
 export const SchemaArgsSchema = z
   .strictObject({
-    data: z.string({ error: 'data must be a CSV or Parquet path, or a postgres:// URL' }).min(1, { error: 'data must not be empty' }),
-    table: z.string({ error: 'table must be a table name like schema.table' }).optional(),
-    contract: z.string({ error: 'contract must be the path of a contract YAML file' }).min(1, { error: 'contract must not be empty' }),
+    data: z.string({ error: 'data must be a CSV or Parquet path, or a postgres:// URL' }).min(1, { error: 'data must not be empty' }).describe('The data to check: a CSV or Parquet file (or artifact:NAME), or a postgres:// URL with table.'),
+    table: z.string({ error: 'table must be a table name like schema.table' }).optional().describe('With PostgreSQL data: the table or view to check, e.g. features.tx.'),
+    contract: z.string({ error: 'contract must be the path of a contract YAML file' }).min(1, { error: 'contract must not be empty' }).describe('The data contract, a YAML file (schemas/contract.schema.json describes it).'),
   })
   .superRefine((w, ctx) => {
     if (POSTGRES_URL.test(w.data)) {
