@@ -84,7 +84,7 @@ describe('unmetPreconditions: every clause', () => {
     ];
     const policy: Policy = { ...POLICY, gates };
     const rule = { role: 'model-risk', count: 1, after: ['automated', 'gone'] };
-    const passed = { ...result('passed'), definitionDigest: validationDigest(gates[0]!, gates[0]!.validations[0]!) };
+    const passed = { ...result('passed'), definitionDigest: validationDigest(gates[0]!, gates[0]!.validations![0]!) };
     expect(unmetPreconditions(policy, RELEASE, ev([passed]), NOW, { policyDigest: digestOf('p'), history: [], policyVersion: 3 }, rule)).toEqual([
       'gate automated (staging) is not satisfied yet: runbook missing, lint missing',
       'gate gone is not in the policy',
