@@ -130,7 +130,7 @@ describe('the decision as a whole', () => {
       gates: [{ id: 'stage', outcome: 'satisfied', requirements: [{ id: 'order', kind: 'stage', outcome: 'satisfied', reason: 'was promoted to staging at 2026-11-29T00:00:00Z' }] }],
       notApplicable: ['low-only'],
     });
-    expect(evaluate(policyOf(gates), RELEASE, NONE, NOW, ctx()).policy).toEqual({ name: 'reasons', digest: digestOf('policy') });
+    expect(evaluate(policyOf(gates), RELEASE, NONE, NOW, ctx()).policy).toStrictEqual({ name: 'reasons', digest: digestOf('policy') });
   });
 
   it('has no stage gate when the stage asks for nothing of its own', () => {
@@ -209,8 +209,18 @@ describe('stage requirements, word for word', () => {
     expect(requirementOf(again, 'stage', 'order').reason).toBe('was promoted to staging at 2026-11-29T10:00:00Z');
   });
 
+  it('order: a promotion into another stage, or a rollback out of another stage, says nothing about `after`', () => {
+    const stages: Policy['stages'] = [{ name: 'canary' }, { name: 'staging' }, { name: 'production', after: 'staging' }];
+    const notStaged = 'production comes after staging, and fraud-detector@2.4.0 has not been promoted to staging; promote it to staging first';
+    const canary = evaluate(policyOf([], stages), RELEASE, NONE, NOW, ctx({ history: [promotion('p0', 'canary', '2026-11-28T00:00:00Z')] }));
+    expect(requirementOf(canary, 'stage', 'order').reason).toBe(notStaged);
+    const heldInProduction = evaluate(policyOf([], stages), RELEASE, NONE, NOW, ctx({ history: [], holds: [hold('production', 'p0')] }));
+    expect(requirementOf(heldInProduction, 'stage', 'order').reason).toBe(notStaged);
+  });
+
   it('hold: an active rollback names where, how to clear it and the roles that may', () => {
-    const own = evaluate(policyOf([]), RELEASE, NONE, NOW, ctx({ holds: [hold('production', 'p0')] }));
+    // staging names its own `clear` roles; production does not, so the default applies to a hold on production.
+    const own = evaluate(policyOf([], [{ name: 'staging', clear: ['security'] }, { name: 'production', after: 'staging' }]), RELEASE, NONE, NOW, ctx({ holds: [hold('production', 'p0')] }));
     expect(requirementOf(own, 'stage', 'hold')).toEqual({
       id: 'hold',
       kind: 'stage',
@@ -350,7 +360,7 @@ describe('checklist items, word for word', () => {
   const decide = (checklist: ChecklistCompletion[]) => evaluate(policyOf([GATE]), RELEASE, { ...NONE, checklist }, NOW, c);
 
   it('missing: the command to run and who may complete it', () => {
-    expect(decide([]).gates[0]!.requirements).toEqual([
+    expect(decide([]).gates[0]!.requirements).toStrictEqual([
       {
         id: 'runbook',
         kind: 'checklist',
@@ -381,6 +391,13 @@ describe('checklist items, word for word', () => {
         canProvide: [],
       },
     ]);
+  });
+
+  it('an item open to several roles names them all, and every member holding one', () => {
+    const gate: GateDef = { id: 'readiness', stage: 'staging', checklist: [{ id: 'sign-in', roles: ['security', 'release-manager'] }] };
+    const r = requirementOf(evaluate(policyOf([gate]), RELEASE, NONE, NOW, c), 'readiness', 'sign-in');
+    expect(r.reason).toBe('not completed; complete it with `tollgate check fraud-detector@2.4.0 sign-in --to staging` (roles security, release-manager may complete it: erin, carol, dave)');
+    expect(r.canProvide).toEqual(['erin', 'carol', 'dave']);
   });
 
   it('an item with an empty `roles` list is open to every member', () => {
@@ -416,7 +433,7 @@ describe('checklist items, word for word', () => {
       { id: 'pen-test', kind: 'checklist', outcome: 'satisfied', reason: `completed by carol at 2026-11-30T10:00:00Z with evidence report.pdf (${digestOf('report')})` },
       { id: 'legal', kind: 'checklist', outcome: 'satisfied', reason: 'completed by dave at 2026-11-30T10:00:00Z with evidence https://legal.example/ok' },
     ]);
-    expect(requirementOf(decide([done('runbook')]), 'readiness', 'runbook')).toEqual({
+    expect(requirementOf(decide([done('runbook')]), 'readiness', 'runbook')).toStrictEqual({
       id: 'runbook',
       kind: 'checklist',
       text: 'The runbook is current',
@@ -630,6 +647,45 @@ describe('sign-off rules, word for word', () => {
     expect(decide(open, [signoff(open, 'erin', 'ml-engineer'), signoff(open, 'erin', 'security')]).map((r) => r.outcome)).toEqual(['satisfied', 'satisfied']);
   });
 
+  it('lists several names in each note, comma-separated', () => {
+    const one: GateDef = { id: 'approvals', stage: 'production', expires: '24h', signoffs: [{ role: 'ml-engineer', count: 3 }] };
+    const old = '2026-11-28T00:00:00Z';
+    expect(decide(one, [signoff(one, 'bob', 'ml-engineer', { gateDigest: digestOf('x') }), signoff(one, 'erin', 'ml-engineer', { gateDigest: digestOf('x') })])[0]!.reason).toMatch(
+      / \(stale: bob, erin signed an earlier definition of gate approvals\)$/,
+    );
+    expect(decide(one, [signoff(one, 'bob', 'ml-engineer', { at: old }), signoff(one, 'erin', 'ml-engineer', { at: old })])[0]!.reason).toMatch(/ \(expired: bob, erin signed more than 24h ago\)$/);
+    expect(decide(one, [signoff(one, 'bob', 'ml-engineer'), signoff(one, 'erin', 'ml-engineer')])[0]).toMatchObject({
+      outcome: 'missing',
+      reason: '2 of 3 sign-offs by ml-engineer (bob, erin); needs 1 more from alice: `tollgate signoff fraud-detector@2.4.0 --to production --role ml-engineer`',
+    });
+    const fresh: GateDef = { id: 'approvals', stage: 'production', signoffs: [{ role: 'ml-engineer', count: 1, staleOnNewEvidence: true }] };
+    const later: ChecklistCompletion = { id: 'c', releaseDigest: RELEASE.digest, stage: 'production', gateId: 'g', itemId: 'i', itemDigest: digestOf('i'), by: 'alice', at: '2026-11-30T11:00:00Z' };
+    expect(decide(fresh, [signoff(fresh, 'bob', 'ml-engineer'), signoff(fresh, 'erin', 'ml-engineer')], {}, { checklist: [later] })[0]!.reason).toMatch(
+      / \(stale: evidence was recorded for production after bob, erin signed, and this rule asks for a sign-off on the evidence as it is\)$/,
+    );
+  });
+
+  it('names everyone counted for another role of the gate under separation of duties', () => {
+    const gate: GateDef = { id: 'approvals', stage: 'production', separationOfDuties: true, signoffs: [{ role: 'r1', count: 1 }, { role: 'r2', count: 1 }, { role: 'r3', count: 1 }] };
+    const policy: Policy = {
+      ...policyOf([gate]),
+      roster: { bob: { roles: ['r1', 'r2'], key: KEYS.bob.publicKey }, carol: { roles: ['r1', 'r3'], key: KEYS.carol.publicKey }, erin: { roles: ['r1'], key: KEYS.erin.publicKey } },
+    };
+    const signoffs = [signoff(gate, 'bob', 'r1'), signoff(gate, 'carol', 'r1'), signoff(gate, 'erin', 'r1'), signoff(gate, 'bob', 'r2'), signoff(gate, 'carol', 'r3')];
+    const rs = evaluate(policy, RELEASE, { ...NONE, signoffs }, NOW, ctx()).gates.find((g) => g.id === 'approvals')!.requirements;
+    expect(rs.map((r) => [r.signers, r.outcome])).toEqual([
+      [['erin'], 'satisfied'],
+      [['bob'], 'satisfied'],
+      [['carol'], 'satisfied'],
+    ]);
+    expect(rs[0]!.reason).toBe('1 of 1 sign-off by r1: erin (bob, carol already counted for another role of this gate)');
+  });
+
+  it("counts the promoter's own sign-off without separation of duties", () => {
+    const open: GateDef = { id: 'approvals', stage: 'production', signoffs: [{ role: 'ml-engineer', count: 1 }] };
+    expect(decide(open, [signoff(open, 'bob', 'ml-engineer')], { promoter: 'bob' })[0]).toMatchObject({ outcome: 'satisfied', signers: ['bob'], reason: '1 of 1 sign-off by ml-engineer: bob' });
+  });
+
   it('only sign-offs for this release, gate, stage and role count', () => {
     const one: GateDef = { id: 'approvals', stage: 'production', signoffs: [{ role: 'ml-engineer', count: 1 }] };
     const base = signoff(one, 'bob', 'ml-engineer');
@@ -698,6 +754,18 @@ describe('a waived requirement, word for word', () => {
     expect(d.gates.find((g) => g.id === 'security-review')!.outcome).toBe('waived');
   });
 
+  it('a failed validation can be waived (only a standing rejection cannot)', () => {
+    const v: ValidationDef = { id: 'fairness', uses: 'metrics' };
+    const gate: GateDef = { id: 'security-review', stage: 'production', validations: [v], waivers: ['release-manager'] };
+    const failed = validationResult(gate, v, 'failed', { summary: 'gap 0.2 > 0.1' });
+    const d = evaluate(policyOf([gate]), RELEASE, { ...NONE, validations: [failed], exceptions: [waiver({ gateDigest: gateDigest(gate), requirement: 'fairness' })] }, NOW, ctx());
+    expect(requirementOf(d, 'security-review', 'fairness')).toMatchObject({
+      outcome: 'waived',
+      reason: 'waived by dave as release-manager at 2026-11-30T10:00:00.000Z until 2026-12-07T10:00:00.000Z: "known CVE, mitigated" (without the waiver: failed: failed (metrics@1 at 2026-11-30T09:00:00Z): gap 0.2 > 0.1)',
+      waiver: { outcome: 'failed' },
+    });
+  });
+
   it('a satisfied requirement is left as it is, even with a waiver for it', () => {
     const done: ChecklistCompletion = { id: 'c', releaseDigest: RELEASE.digest, stage: 'production', gateId: GATE.id, itemId: 'pen-test', itemDigest: itemDigest(GATE, GATE.checklist![0]!), by: 'carol', at: '2026-11-30T09:00:00Z' };
     const d = evaluate(policyOf([GATE]), RELEASE, { ...NONE, checklist: [done], signoffs: [signoff(GATE, 'carol', 'security')], exceptions: [waiver()] }, NOW, ctx());
@@ -761,6 +829,8 @@ describe('helpers', () => {
     const stages: Policy['stages'] = [{ name: 'dev' }, { name: 'staging', after: 'dev' }, { name: 'production', after: 'staging' }];
     expect(stagePath(policyOf([], stages), 'production')).toEqual(['production', 'staging', 'dev']);
     expect(stagePath(policyOf([], [{ name: 'a', after: 'b' }, { name: 'b', after: 'a' }]), 'a')).toEqual(['a', 'b']);
+    // A stage the policy does not define ends the path (parsePolicy refuses such an `after`; this reads any policy).
+    expect(stagePath(policyOf([], [{ name: 'production', after: 'ghost' }]), 'production')).toEqual(['production', 'ghost']);
   });
 
   it('releaseOwnerRole names why someone owns the release', () => {
@@ -774,6 +844,8 @@ describe('helpers', () => {
     [[{ count: 2, signers: ['a'] }], [['a']]],
     [[{ count: 1, signers: ['a'] }, { count: 1, signers: ['a'] }], [['a'], []]],
     [[{ count: 1, signers: ['a'] }, { count: 1, signers: ['a', 'b'] }, { count: 1, signers: ['b', 'c'] }], [['a'], ['b'], ['c']]],
+    // b cannot take a's place (a has nowhere else to go), so b takes the second rule.
+    [[{ count: 1, signers: ['a', 'b'] }, { count: 1, signers: ['b'] }], [['a'], ['b']]],
   ])('matchSigners gives the one complete matching there is: %j', (rules, expected) => {
     expect(matchSigners(rules)).toEqual(expected);
   });
