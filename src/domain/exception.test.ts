@@ -137,6 +137,7 @@ describe('waiversFor', () => {
     ['another requirement', { requirement: 'signoff:security' }],
     ['a role the gate does not name', { role: 'security', signer: 'carol' }],
     ['someone who does not hold the role', { signer: 'erin', role: 'release-manager' }],
+    ['someone outside the roster', { signer: 'zed', signWith: 'dave' }],
     ['the release owner', { signer: 'alice' }],
     ['given after now', { at: '2026-11-30T12:00:00.001Z' }],
     ['without an expiry', { expiresAt: undefined }],
@@ -204,6 +205,17 @@ describe('breakGlassFor', () => {
       ok: false,
       role: 'security',
       reason: `break-glass does not go past ${req} failed: a rollback's hold is lifted with \`tollgate release clear\``,
+    });
+  });
+
+  it('a stage the policy does not have names no break-glass role', () => {
+    expect(breakGlassFor(POLICY, RELEASE, decision([], 'qa'), [], history, 'dave', NOW)).toEqual({ ok: false, reason: 'the policy names no break-glass role for qa (breakGlass: { role: ROLE } on the stage)' });
+  });
+
+  it('names every unbreakable requirement in the way', () => {
+    const d = decision([{ gate: 'stage', id: 'holder', outcome: 'failed' }, { gate: 'stage', id: 'hold', outcome: 'failed' }]);
+    expect(breakGlassFor(POLICY, RELEASE, d, [exception('break-glass')], history, 'dave', NOW)).toMatchObject({
+      reason: "break-glass does not go past stage/holder failed, stage/hold failed: a rollback's hold is lifted with `tollgate release clear`",
     });
   });
 
@@ -282,12 +294,13 @@ describe('followUpsOf', () => {
 
   it("lists each break-glass promotion's items, with what the policy says of them", () => {
     const plain: Promotion = { ...glass('p0', '2026-11-29T00:00:00Z'), breakGlass: undefined } as Promotion;
-    expect(followUpsOf(POLICY, RELEASE.digest, [plain, glass('p1', '2026-11-30T09:00:00Z'), glass('p9', '2026-11-30T09:00:00Z', 'production', digestOf('other'))], [])).toEqual([
+    expect(followUpsOf(POLICY, RELEASE.digest, [plain, glass('p1', '2026-11-30T09:00:00Z'), glass('p9', '2026-11-30T09:00:00Z', 'production', digestOf('other'))], [])).toStrictEqual([
       { stage: 'production', promotion: 'p1', item: 'postmortem', text: 'Write it up', evidence: 'required', roles: ['release-manager'] },
       { stage: 'production', promotion: 'p1', item: 'review' },
     ]);
-    // A stage without follow-up items opens none.
+    // A stage without follow-up items opens none, nor one the policy no longer has.
     expect(followUpsOf(POLICY, RELEASE.digest, [glass('p1', '2026-11-30T09:00:00Z', 'staging')], [])).toEqual([]);
+    expect(followUpsOf(POLICY, RELEASE.digest, [glass('p1', '2026-11-30T09:00:00Z', 'canary')], [])).toEqual([]);
   });
 
   it('an item is done by the latest completion after its promotion, for the item as defined now', () => {

@@ -78,7 +78,8 @@ describe('decisionHorizon', () => {
   it('a soak still running: the moment a stay of this release in `after` reaches it', () => {
     const stages: Policy['stages'] = [{ name: 'staging' }, { name: 'production', after: 'staging', soak: '24h' }];
     const p = policyOf(stages);
-    const history = [promotion('staging', '2026-11-30T00:00:00.000Z'), promotion('staging', '2026-11-30T06:00:00.000Z', digestOf('other')), promotion('canary', '2026-11-30T01:00:00.000Z')];
+    // Another release in staging, and this release in another stage, earlier: neither is this release's soak.
+    const history = [promotion('staging', '2026-11-29T20:00:00.000Z', digestOf('other')), promotion('canary', '2026-11-29T21:00:00.000Z'), promotion('staging', '2026-11-30T00:00:00.000Z')];
     expect(decisionHorizon(p, NONE, 'production', NOW, { history, releaseDigest: digestOf('r') })).toBe(Date.parse('2026-12-01T00:00:00.000Z'));
     // Without the history, or for a stage without a soak, nothing.
     expect(decisionHorizon(p, NONE, 'production', NOW)).toBe(Infinity);

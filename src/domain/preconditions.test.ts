@@ -91,6 +91,10 @@ describe('unmetPreconditions: every clause', () => {
     ]);
   });
 
+  it('reads who holds the stage it names, whatever other stages hold', () => {
+    expect(unmet(ev([result('passed')]), [promotion('staging'), promotion('production', digestOf('other'), '0.9.0')])).toEqual([]);
+  });
+
   it('a rule without preconditions has none unmet', () => {
     expect(unmetPreconditions(POLICY, RELEASE, ev([]), NOW, { policyDigest: digestOf('p'), history: [] }, { role: 'model-risk', count: 1 })).toEqual([]);
   });

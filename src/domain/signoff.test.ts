@@ -34,7 +34,7 @@ const sign = (p: SignoffPayload, pem = BOB.privateKeyPem): Signoff => ({ ...p, i
 describe('signoffPayload', () => {
   it('keeps exactly the signed fields, the optional ones only when present', () => {
     const row = { ...sign(PAYLOAD), extra: 'x' } as Signoff;
-    expect(signoffPayload(row)).toEqual(PAYLOAD);
+    expect(signoffPayload(row)).toStrictEqual(PAYLOAD);
     const full = { ...PAYLOAD, comment: 'looks good', evidenceDigest: digestOf('e') };
     expect(signoffPayload({ ...full, type: 'other' } as unknown as SignoffPayload)).toEqual(full);
     expect(signoffMessage(PAYLOAD)).toBe(

@@ -92,6 +92,16 @@ describe('the words of a refusal, for each action', () => {
     expect(() => requireStageRole(policy, 'nowhere', 'alice', 'promote')).not.toThrow();
   });
 
+  it('lists who may be asked in sorted order, and every role the user holds', () => {
+    const p: Policy = {
+      ...policy,
+      roster: { zoe: { roles: ['release-manager'], key: 'k' }, bob: { roles: ['release-manager'], key: 'k' }, erin: { roles: ['sre', 'admin'], key: 'k3' } },
+    };
+    const e = refusal(p, 'production', 'erin', 'promote');
+    expect(e.message).toBe('erin may not promote into production: that needs the role "release-manager" (the policy\'s "promoters" for production); erin holds sre, admin');
+    expect(e.hint).toBe('Ask bob, zoe, or have the policy give erin one of these roles.');
+  });
+
   it('an empty list of roles lets nobody act', () => {
     const p: Policy = { ...policy, stages: [{ name: 'production', promoters: [] }] };
     expect(rolesFor(p.stages[0]!, 'promote')).toEqual([]);
