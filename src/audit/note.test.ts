@@ -97,14 +97,17 @@ const witnessVerifier = { name: 'witness.example/w1', publicKey: witness.publicK
 
 const root = rootFromLeafHashes(['a', 'b', 'c'].map((s) => leafHash(Buffer.from(s))));
 const checkpoint: Checkpoint = { origin: LOG, size: 3, rootHash: root, extensions: [] };
-const body = formatCheckpointBody(checkpoint);
+// Written out rather than made with formatCheckpointBody: nothing under test runs while the file is
+// collected (a mutant that breaks code run then fails the collection, which mutation testing cannot
+// tell from a pass). The first test checks formatCheckpointBody gives exactly this.
+const body = `${LOG}\n3\n${root.toString('base64')}\n`;
 
 /** The reason a note was refused, or 'ok'. */
 const outcome = (r: { ok: boolean; reason?: NoteFailure }): NoteFailure | 'ok' => (r.ok ? 'ok' : r.reason!);
 
 describe('checkpoint bodies', () => {
   it('are origin, size and base64 root, one line each', () => {
-    expect(body).toBe(`${LOG}\n3\n${root.toString('base64')}\n`);
+    expect(formatCheckpointBody(checkpoint)).toBe(body);
   });
 
   it.each<[string, Checkpoint]>([
@@ -262,39 +265,47 @@ describe('signed checkpoints', () => {
 });
 
 describe('malformed notes', () => {
-  const note = signNote(body, logSigner);
-  const sigLine = note.slice(note.lastIndexOf('\u2014'));
-  const sig64 = sigLine.slice(2 + LOG.length + 1, -1);
+  interface Signed {
+    note: string;
+    sigLine: string;
+    sig64: string;
+  }
+  // Signed inside each test (see `body` above).
+  const signed = (): Signed => {
+    const note = signNote(body, logSigner);
+    const sigLine = note.slice(note.lastIndexOf('\u2014'));
+    return { note, sigLine, sig64: sigLine.slice(2 + LOG.length + 1, -1) };
+  };
 
-  it.each<[string, string | Uint8Array]>([
-    ['an empty note', ''],
-    ['a body alone', body],
-    ['no blank line before the signature', `${body}${sigLine}`],
-    ['a signature line without its newline', note.slice(0, -1)],
-    ['a blank line and no signature', `${body}\n`],
-    ['a hyphen instead of the em dash', `${body}\n- ${LOG} ${sig64}\n`],
-    ['an en dash instead of the em dash', `${body}\n\u2013 ${LOG} ${sig64}\n`],
-    ['no space after the em dash', `${body}\n\u2014${LOG} ${sig64}\n`],
-    ['a name without a signature', `${body}\n\u2014 ${LOG}\n`],
-    ['a name and a space without a signature', `${body}\n\u2014 ${LOG} \n`],
-    ['a signature that is not base64', `${body}\n\u2014 ${LOG} ${sig64.replace(/.$/, '!')}\n`],
-    ['a signature in base64url', `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').toString('base64url')}\n`],
-    ['a signature of four bytes: a key hash and nothing signed', `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').subarray(0, 4).toString('base64')}\n`],
-    ['a name with a plus', `${body}\n\u2014 ${LOG}+x ${sig64}\n`],
-    ['two spaces after the name', `${body}\n\u2014 ${LOG}  ${sig64}\n`],
-    ['CRLF line endings', note.replace(/\n/g, '\r\n')],
-    ['a NUL in the body', note.replace('\n3\n', '\n3\u0000\n')],
-    ['a lone surrogate', note.replace('\n3\n', '\n3\udc00\n')],
-    ['bytes that are not UTF-8', Buffer.concat([Buffer.from(note), Buffer.of(0xff, 0x0a)])],
-    ['101 signatures', `${body}\n${sigLine.repeat(101)}`],
-  ])('turn down %s', (_, text) => {
-    const opened = openNote(text, [logVerifier]);
+  it.each<[string, (s: Signed) => string | Uint8Array]>([
+    ['an empty note', () => ''],
+    ['a body alone', () => body],
+    ['no blank line before the signature', ({ sigLine }) => `${body}${sigLine}`],
+    ['a signature line without its newline', ({ note }) => note.slice(0, -1)],
+    ['a blank line and no signature', () => `${body}\n`],
+    ['a hyphen instead of the em dash', ({ sig64 }) => `${body}\n- ${LOG} ${sig64}\n`],
+    ['an en dash instead of the em dash', ({ sig64 }) => `${body}\n\u2013 ${LOG} ${sig64}\n`],
+    ['no space after the em dash', ({ sig64 }) => `${body}\n\u2014${LOG} ${sig64}\n`],
+    ['a name without a signature', () => `${body}\n\u2014 ${LOG}\n`],
+    ['a name and a space without a signature', () => `${body}\n\u2014 ${LOG} \n`],
+    ['a signature that is not base64', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${sig64.replace(/.$/, '!')}\n`],
+    ['a signature in base64url', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').toString('base64url')}\n`],
+    ['a signature of four bytes: a key hash and nothing signed', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').subarray(0, 4).toString('base64')}\n`],
+    ['a name with a plus', ({ sig64 }) => `${body}\n\u2014 ${LOG}+x ${sig64}\n`],
+    ['two spaces after the name', ({ sig64 }) => `${body}\n\u2014 ${LOG}  ${sig64}\n`],
+    ['CRLF line endings', ({ note }) => note.replace(/\n/g, '\r\n')],
+    ['a NUL in the body', ({ note }) => note.replace('\n3\n', '\n3\u0000\n')],
+    ['a lone surrogate', ({ note }) => note.replace('\n3\n', '\n3\udc00\n')],
+    ['bytes that are not UTF-8', ({ note }) => Buffer.concat([Buffer.from(note), Buffer.of(0xff, 0x0a)])],
+    ['101 signatures', ({ sigLine }) => `${body}\n${sigLine.repeat(101)}`],
+  ])('turn down %s', (_, make) => {
+    const opened = openNote(make(signed()), [logVerifier]);
     expect(opened).toMatchObject({ ok: false, reason: 'malformed' });
     expect(opened.ok ? '' : opened.message).toMatch(/^malformed note: /);
   });
 
   it('read up to 100 signatures', () => {
-    expect(outcome(openNote(`${body}\n${sigLine.repeat(100)}`, [logVerifier]))).toBe('ok');
+    expect(outcome(openNote(`${body}\n${signed().sigLine.repeat(100)}`, [logVerifier]))).toBe('ok');
   });
 });
 

@@ -34,10 +34,11 @@ describe('the incremental tree (frontier)', () => {
 
 describe('checkpoint notes', () => {
   const server = generateKeyPairSync('ed25519');
-  const note = signCheckpointNote({ origin: 'tollgate/test', size: 130, root: rootFromLeafHashes(leaves), at: '2026-11-30T00:00:00Z', head: 'ab', key: server.privateKey });
+  // Signed inside each test: nothing under test runs while the file is collected (see note.test.ts).
+  const signed = () => signCheckpointNote({ origin: 'tollgate/test', size: 130, root: rootFromLeafHashes(leaves), at: '2026-11-30T00:00:00Z', head: 'ab', key: server.privateKey });
 
   it('opens with the server key and carries size, root, time and head', () => {
-    const opened = openCheckpoint(note, server.publicKey);
+    const opened = openCheckpoint(signed(), server.publicKey);
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
     expect(opened.checkpoint.size).toBe(130);
@@ -46,6 +47,7 @@ describe('checkpoint notes', () => {
   });
 
   it('does not open with another key, or after an edit', () => {
+    const note = signed();
     expect(openCheckpoint(note, generateKeyPairSync('ed25519').publicKey).ok).toBe(false);
     expect(openCheckpoint(note.replace('\n130\n', '\n131\n'), server.publicKey).ok).toBe(false);
     expect(openCheckpoint('not a note', server.publicKey).ok).toBe(false);
