@@ -54,6 +54,11 @@ describe('signoffSignatureValid', () => {
     ['by someone outside the roster', (s) => ({ ...s, signer: 'mallory' }), false],
     ['by a member whose key cannot be read', (s) => ({ ...s, signer: 'carol' }), false],
     ['signed with another key', () => sign(PAYLOAD, generateKeyPair().privateKeyPem), false],
+    [
+      'a passkey sign-off when no passkeys are given',
+      (s) => ({ ...s, signatureKind: 'webauthn', webauthn: { credentialId: 'c', authenticatorData: '', clientDataJSON: '', rpId: 'x', origin: 'https://x' } }),
+      false,
+    ],
   ])('verifies a sign-off only %s', (_why, edit, ok) => {
     expect(signoffSignatureValid(POLICY, edit(sign(PAYLOAD)))).toBe(ok);
   });
