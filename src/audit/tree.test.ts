@@ -50,6 +50,7 @@ describe('checkpoint notes', () => {
     const note = signed();
     expect(openCheckpoint(note, generateKeyPairSync('ed25519').publicKey).ok).toBe(false);
     expect(openCheckpoint(note.replace('\n130\n', '\n131\n'), server.publicKey).ok).toBe(false);
-    expect(openCheckpoint('not a note', server.publicKey).ok).toBe(false);
+    expect(openCheckpoint('not a note', server.publicKey)).toEqual({ ok: false, reason: 'the checkpoint has no signature line' });
+    expect(openCheckpoint(note.replace('\n130\n', '\n131\n'), server.publicKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not verify|signature/) });
   });
 });
