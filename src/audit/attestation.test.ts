@@ -39,6 +39,7 @@ stages:
   - name: staging
   - name: production
     after: staging
+    breakGlass: { role: security }
 gates:
   - id: approvals
     stage: production
@@ -327,6 +328,67 @@ describe('verifyAttestation', () => {
   it('answers a malformed bundle without throwing', () => {
     const b = bundle({ edit: ({ predicate: p }) => void ((p.evidence as { signoffs: unknown }).signoffs = 5) });
     expect(verifyAttestation(b, SERVER_PUBLIC)).toMatchObject({ ok: false, checked: first(4), failure: expect.stringMatching(/^the bundle is malformed: /) });
+  });
+});
+
+describe('verifyAttestation of a break-glass promotion', () => {
+  function glass(over: Partial<ExceptionPayload> = {}): ExceptionSignoff {
+    const payload: ExceptionPayload = {
+      type: 'tollgate/exception/v1',
+      kind: 'break-glass',
+      release: NAME,
+      releaseDigest: DIGEST,
+      stage: 'production',
+      role: 'security',
+      signer: 'carol',
+      at: '2026-11-30T11:30:00.000Z',
+      reason: 'incident 7',
+      ...over,
+    };
+    return { ...payload, id: 'bg1', signature: signException(payload, loadPrivateKey(KEYS.carol.privateKeyPem)) };
+  }
+  // bob's approval is missing: the release was not promotable, and went in on carol's break-glass.
+  const UNMET = ['approvals/signoff:ml-engineer missing'];
+  const MARK: BreakGlassMark = { reason: 'incident 7', signoff: 'bg1', signer: 'carol', role: 'security', unmet: UNMET };
+  const evidence = (exceptions: ExceptionSignoff[]): EvidenceSet => ({ ...EVIDENCE, signoffs: [], exceptions: [waiver(), ...exceptions] });
+  const glassBundle = (opts: { exceptions?: ExceptionSignoff[]; mark?: BreakGlassMark; edit?: (b: Built) => void } = {}) =>
+    bundle({ promotion: { ...PROMOTION, breakGlass: opts.mark ?? MARK }, evidence: evidence(opts.exceptions ?? [glass()]), ...(opts.edit ? { edit: opts.edit } : {}) });
+  const upTo = (n: number) => [...GOOD_CHECKS.slice(0, 4), "0 sign-off signatures against the policy's roster keys", "2 waiver and break-glass signatures against the policy's roster keys", ...GOOD_CHECKS.slice(6, n)];
+
+  it('stands on the break-glass sign-off the evidence holds, and says so', () => {
+    expect(verifyAttestation(glassBundle(), SERVER_PUBLIC)).toEqual({
+      ok: true,
+      checked: [
+        ...upTo(7),
+        'decision re-evaluated: not promotable, as recorded; BREAK-GLASS on the sign-off of carol as security ("incident 7"), past approvals/signoff:ml-engineer missing',
+        ...GOOD_CHECKS.slice(8),
+      ],
+    });
+  });
+
+  it('does not stand without a break-glass sign-off that counts', () => {
+    expect(verifyAttestation(glassBundle({ exceptions: [glass({ stage: 'staging' })] }), SERVER_PUBLIC)).toEqual({
+      ok: false,
+      checked: upTo(7),
+      failure: `re-evaluated from the evidence in the bundle, the break-glass promotion of ${NAME} to production does not stand: break-glass into production needs a sign-off by the role "security" (someone else than the promoter and the release owner): \`tollgate signoff ${NAME} --to production --role security --break-glass --reason "…"\``,
+    });
+  });
+
+  it.each<[string, BreakGlassMark]>([
+    ['another sign-off', { ...MARK, signoff: 'bg2' }],
+    ['another signer', { ...MARK, signer: 'erin' }],
+    ['other requirements gone past', { ...MARK, unmet: ['stage/freeze failed'] }],
+  ])('refuses a mark that names %s than the evidence shows', (_why, mark) => {
+    expect(verifyAttestation(glassBundle({ mark }), SERVER_PUBLIC)).toEqual({
+      ok: false,
+      checked: upTo(7),
+      failure: `the break-glass of the bundle (${mark.signer}, past ${mark.unmet.join('; ')}) is not what the evidence shows (carol, past approvals/signoff:ml-engineer missing)`,
+    });
+  });
+
+  it("refuses a predicate whose break-glass is not the promotion's", () => {
+    const b = glassBundle({ edit: ({ predicate: p }) => void ((p as { breakGlass?: BreakGlassMark }).breakGlass = { ...MARK, reason: 'edited' }) });
+    expect(verifyAttestation(b, SERVER_PUBLIC)).toEqual({ ok: false, checked: upTo(7), failure: "the bundle's break-glass is not the promotion's" });
   });
 });
 
