@@ -6,17 +6,19 @@
  * end-to-end tests (test/cli.attest.test.ts) cover bundles made by `attest` itself; this covers each
  * check on its own (mutation testing, docs/reliability.md).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestBytes, digestOf } from '../domain/digest.js';
 import { evaluate } from '../domain/evaluate.js';
 import { signException } from '../domain/exception.js';
 import { generateKeyPair, loadPrivateKey } from '../domain/keys.js';
-import type { BreakGlassMark, ChecklistCompletion, EvidenceSet, ExceptionPayload, ExceptionSignoff, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
+import type { BreakGlassMark, ChecklistCompletion, PasskeyKey, EvidenceSet, ExceptionPayload, ExceptionSignoff, Promotion, ReleaseManifest, Signoff, SignoffPayload, ValidationResult } from '../domain/model.js';
 import { gateDigest, itemDigest, parsePolicy, validationDigest } from '../domain/policy.js';
 import { releaseDigest } from '../domain/release-digest.js';
 import { signSignoff } from '../domain/signoff.js';
-import { buildStatement, PREDICATE_TYPE, STATEMENT_TYPE, verifyAttestation, waiversOf, type PromotionPredicate } from './attestation.js';
+import { rowClaim } from '../domain/records.js';
+import { signoffChallenge } from '../domain/webauthn.js';
+import { buildStatement, type AttestedPasskey, PREDICATE_TYPE, STATEMENT_TYPE, verifyAttestation, waiversOf, type PromotionPredicate } from './attestation.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import type { AuditEvent } from './events.js';
 import { eventHash, GENESIS_HASH } from './log.js';
@@ -141,7 +143,17 @@ interface Built {
 }
 
 /** The bundle `attest` would make, with `edit` applied to its predicate (and to the event, re-hashed) before it is signed. */
-function bundle(opts: { promotion?: Promotion; evidence?: EvidenceSet; eventData?: (d: Record<string, unknown>) => Record<string, unknown>; actor?: string; edit?: (b: Built) => void } = {}) {
+function bundle(
+  opts: {
+    promotion?: Promotion;
+    evidence?: EvidenceSet;
+    eventData?: (d: Record<string, unknown>) => Record<string, unknown>;
+    actor?: string;
+    edit?: (b: Built) => void;
+    /** A passkey row the first event of the log vouches for, carried in the bundle. */
+    passkey?: { row: AttestedPasskey['row']; key: PasskeyKey };
+  } = {},
+) {
   const promotion = opts.promotion ?? PROMOTION;
   const evidence = opts.evidence ?? EVIDENCE;
   const release = { subject: 'fraud-detector', version: '2.4.0', digest: DIGEST, manifest: MANIFEST, createdAt: '2026-11-01T00:00:00.000Z', createdBy: 'alice' };
@@ -152,9 +164,11 @@ function bundle(opts: { promotion?: Promotion; evidence?: EvidenceSet; eventData
     history: [STAGED],
     holds: [],
     promoter: promotion.by,
-    passkeys: new Map(),
+    passkeys: new Map(opts.passkey ? [[opts.passkey.key.credentialId, opts.passkey.key]] : []),
   });
-  const first = event(1, GENESIS_HASH, 'ReleaseCreated', { release: NAME });
+  const first = opts.passkey
+    ? event(1, GENESIS_HASH, 'PasskeyRegistered', { user: 'bob', rows: [rowClaim('passkeys', opts.passkey.row.id, opts.passkey.row)] })
+    : event(1, GENESIS_HASH, 'ReleaseCreated', { release: NAME });
   const data: Record<string, unknown> = {
     id: promotion.id,
     release: NAME,
@@ -179,6 +193,7 @@ function bundle(opts: { promotion?: Promotion; evidence?: EvidenceSet; eventData
     ...(promotion.breakGlass ? { breakGlass: promotion.breakGlass } : {}),
     lineage: [],
     files: { [digestBytes(FILE)]: FILE.toString('base64'), [digestBytes(RUNBOOK)]: RUNBOOK.toString('base64') },
+    ...(opts.passkey ? { passkeys: [{ row: opts.passkey.row, log: { event: first, leafIndex: 0, inclusionProof: tree.inclusionProof(0).map((h) => h.toString('hex')) } }] } : {}),
     log: { event: promoted, leafIndex: 1, treeSize: 3, inclusionProof: tree.inclusionProof(1).map((h) => h.toString('hex')), checkpoint },
   };
   const built = { predicate: structuredClone(predicate) };
@@ -389,6 +404,64 @@ describe('verifyAttestation of a break-glass promotion', () => {
   it("refuses a predicate whose break-glass is not the promotion's", () => {
     const b = glassBundle({ edit: ({ predicate: p }) => void ((p as { breakGlass?: BreakGlassMark }).breakGlass = { ...MARK, reason: 'edited' }) });
     expect(verifyAttestation(b, SERVER_PUBLIC)).toEqual({ ok: false, checked: upTo(7), failure: "the bundle's break-glass is not the promotion's" });
+  });
+});
+
+describe('verifyAttestation of a passkey sign-off', () => {
+  const RP_ID = 'tollgate.example.com';
+  const ORIGIN = 'https://tollgate.example.com';
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const publicKey = createPublicKey(ec).export({ type: 'spki', format: 'der' }).toString('base64');
+  const sha256 = (b: string | Uint8Array) => createHash('sha256').update(b).digest();
+  const ROW = { id: 'cred', user_name: 'bob', public_key: publicKey, rp_id: RP_ID, origin: ORIGIN, created_at: '2026-11-20T00:00:00.000Z', revoked_at: null };
+  const KEY: PasskeyKey = { credentialId: 'cred', user: 'bob', publicKey, rpId: RP_ID };
+  /** bob's approval, signed with his passkey as a browser does (webauthn.test.ts). */
+  function byPasskey(): Signoff {
+    const { signature: _s, id: _i, ...payload } = signoff('bob', 'ml-engineer');
+    const authData = Buffer.concat([sha256(RP_ID), Buffer.from([0x05]), Buffer.from([0, 0, 0, 7])]);
+    const client = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: signoffChallenge(payload), origin: ORIGIN }));
+    return {
+      ...payload,
+      id: 's-bob-passkey',
+      signature: sign('sha256', Buffer.concat([authData, sha256(client)]), ec).toString('base64url'),
+      signatureKind: 'webauthn',
+      webauthn: { credentialId: 'cred', authenticatorData: authData.toString('base64url'), clientDataJSON: client.toString('base64url'), rpId: RP_ID, origin: ORIGIN },
+    };
+  }
+  const passkeyBundle = (row: AttestedPasskey['row'] = ROW, edit?: (b: Built) => void) =>
+    bundle({ evidence: { ...EVIDENCE, signoffs: [byPasskey()] }, passkey: { row, key: KEY }, ...(edit ? { edit } : {}) });
+  const before = [...GOOD_CHECKS.slice(0, 4)];
+
+  it('verifies the passkey against the row the log vouches for, and says how many', () => {
+    expect(verifyAttestation(passkeyBundle(), SERVER_PUBLIC)).toEqual({
+      ok: true,
+      checked: [
+        ...before,
+        '1 passkey vouched for by the audit log under the checkpoint',
+        "1 passkey sign-off: WebAuthn signature, challenge = the sign-off's digest, origin and RP ID as recorded, user verified",
+        "0 sign-off signatures against the policy's roster keys",
+        ...GOOD_CHECKS.slice(5),
+      ],
+    });
+  });
+
+  it.each<[string, (b: Built) => void, string]>([
+    ['a row edited after its event', ({ predicate: p }) => void ((p.passkeys![0]!.row as { user_name: string }).user_name = 'bob '), 'passkey cred is not what audit event 1 (PasskeyRegistered) vouches for'],
+    ['an event edited', ({ predicate: p }) => void ((p.passkeys![0]!.log.event as { at: string }).at = 'x'), 'the audit event that vouches for passkey cred does not match its own hash'],
+    ['a proof of another leaf', ({ predicate: p }) => void ((p.passkeys![0]!.log as { leafIndex: number }).leafIndex = 1), "the inclusion proof does not lead from event 1, which vouches for passkey cred, to the checkpoint's root"],
+    ['a malformed proof', ({ predicate: p }) => void ((p.passkeys![0]!.log.inclusionProof as string[])[0] = 'zz'), 'the inclusion proof of passkey cred is malformed'],
+    ['a passkey without its parts', ({ predicate: p }) => void ((p.passkeys as unknown[])[0] = { row: ROW }), 'a passkey of the bundle is missing parts'],
+    ['passkeys that are not a list', ({ predicate: p }) => void ((p as { passkeys: unknown }).passkeys = { cred: ROW }), 'the passkeys of the bundle are not a list'],
+  ])('refuses %s', (_why, edit, failure) => {
+    expect(verifyAttestation(passkeyBundle(ROW, edit), SERVER_PUBLIC)).toEqual({ ok: false, checked: before, failure });
+  });
+
+  it('refuses a passkey registered after the promotion, and does not count one revoked before it', () => {
+    expect(verifyAttestation(passkeyBundle({ ...ROW, created_at: '2026-11-30T12:00:00.001Z' }), SERVER_PUBLIC)).toEqual({ ok: false, checked: before, failure: 'passkey cred was registered after the promotion' });
+    const revoked = verifyAttestation(passkeyBundle({ ...ROW, revoked_at: '2026-11-30T12:00:00.000Z' }), SERVER_PUBLIC);
+    expect(revoked).toMatchObject({ ok: false, failure: expect.stringMatching(/^the passkey sign-off by bob as ml-engineer \(gate approvals\) does not verify: /) });
+    // Revoked after the promotion: it still counted then.
+    expect(verifyAttestation(passkeyBundle({ ...ROW, revoked_at: '2026-11-30T12:00:00.001Z' }), SERVER_PUBLIC).ok).toBe(true);
   });
 });
 
