@@ -39,3 +39,32 @@ describe('DSSE v1', () => {
     expect(openEnvelope({ ...env, signatures: [] }, publicKey)).toBeUndefined();
   });
 });
+
+describe('DSSE v1: what openEnvelope refuses without throwing', () => {
+  it('names the in-toto payload type', () => {
+    expect(IN_TOTO_PAYLOAD_TYPE).toBe('application/vnd.in-toto+json');
+  });
+
+  it('refuses an envelope whose parts have the wrong types', () => {
+    const env = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from('{"a":1}'), privateKey, 'k1');
+    expect(openEnvelope({ ...env, payload: 7 } as never, publicKey)).toBeUndefined();
+    expect(openEnvelope({ ...env, payloadType: 7 } as never, publicKey)).toBeUndefined();
+    expect(openEnvelope({ ...env, signatures: { 0: env.signatures[0] } } as never, publicKey)).toBeUndefined();
+    expect(openEnvelope({ ...env, signatures: [{ keyid: 'k1', sig: 7 }] } as never, publicKey)).toBeUndefined();
+  });
+
+  it('skips signature entries that are not signatures, and opens with the one that verifies', () => {
+    const env = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from('{"a":1}'), privateKey, 'k1');
+    expect(openEnvelope({ ...env, signatures: [null, { keyid: 'x' }, ...env.signatures] } as never, publicKey)?.toString()).toBe('{"a":1}');
+  });
+
+  it('reads both characters of URL-safe base64', () => {
+    // 0xfb 0xff 0xfe encodes as "-__-" in base64url ("+//+" in standard base64).
+    const bytes = Buffer.from([0xfb, 0xff, 0xbe, 0xfb, 0xff, 0xfe]);
+    const env = signEnvelope('application/octet-stream', bytes, privateKey, 'k1');
+    const urlSafe = env.payload.replace(/\+/g, '-').replace(/\//g, '_');
+    expect(urlSafe).toMatch(/-/);
+    expect(urlSafe).toMatch(/_/);
+    expect(openEnvelope({ ...env, payload: urlSafe }, publicKey)?.equals(bytes)).toBe(true);
+  });
+});

@@ -28,7 +28,8 @@ export interface DsseEnvelope {
  */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'ascii'), type, Buffer.from(` ${payload.length} `, 'ascii'), Buffer.from(payload)]);
+  // The prefix, lengths and spaces are ASCII, which Buffer's default (UTF-8) writes as the same bytes.
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), Buffer.from(payload)]);
 }
 
 export function signEnvelope(payloadType: string, payload: Uint8Array, key: KeyObject, keyid: string): DsseEnvelope {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actorOf, AUDIT_EVENT_TYPES, isAuditEventType } from './events.js';
+import { actorOf, AUDIT_EVENT_TYPES, eventSubject, isAuditEventType } from './events.js';
 
 /** Verbs after the past participle that still make one past-tense name: `ReleaseRolledBack`. */
 const PARTICLES = ['Back', 'Out', 'Up', 'Off', 'Down', 'Over'];
@@ -26,5 +26,20 @@ describe('audit event vocabulary', () => {
     expect(actorOf('alice')).toBe('user:alice');
     expect(actorOf(undefined)).toBe('system');
     expect(actorOf('')).toBe('system');
+  });
+});
+
+describe('eventSubject', () => {
+  it.each<[string, Record<string, unknown>, string | undefined]>([
+    ['a subject', { subject: 'fraud-detector', release: 'other@1' }, 'fraud-detector'],
+    ['a release, up to its last @', { release: 'fraud-detector@2.4.0' }, 'fraud-detector'],
+    ['a scoped subject', { release: '@team/model@1.0.0' }, '@team/model'],
+    ['a release without a version', { release: 'fraud-detector' }, undefined],
+    ['a release that starts with its only @', { release: '@1.0.0' }, undefined],
+    ['a subject that is not text', { subject: 7, release: 'fraud-detector@1' }, 'fraud-detector'],
+    ['a release that is not text', { release: ['fraud-detector@1'] }, undefined],
+    ['neither', { id: 'tok-1' }, undefined],
+  ])('%s', (_why, data, subject) => {
+    expect(eventSubject({ data })).toBe(subject);
   });
 });

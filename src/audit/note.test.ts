@@ -97,14 +97,17 @@ const witnessVerifier = { name: 'witness.example/w1', publicKey: witness.publicK
 
 const root = rootFromLeafHashes(['a', 'b', 'c'].map((s) => leafHash(Buffer.from(s))));
 const checkpoint: Checkpoint = { origin: LOG, size: 3, rootHash: root, extensions: [] };
-const body = formatCheckpointBody(checkpoint);
+// Written out rather than made with formatCheckpointBody: nothing under test runs while the file is
+// collected (a mutant that breaks code run then fails the collection, which mutation testing cannot
+// tell from a pass). The first test checks formatCheckpointBody gives exactly this.
+const body = `${LOG}\n3\n${root.toString('base64')}\n`;
 
 /** The reason a note was refused, or 'ok'. */
 const outcome = (r: { ok: boolean; reason?: NoteFailure }): NoteFailure | 'ok' => (r.ok ? 'ok' : r.reason!);
 
 describe('checkpoint bodies', () => {
   it('are origin, size and base64 root, one line each', () => {
-    expect(body).toBe(`${LOG}\n3\n${root.toString('base64')}\n`);
+    expect(formatCheckpointBody(checkpoint)).toBe(body);
   });
 
   it.each<[string, Checkpoint]>([
@@ -134,48 +137,46 @@ describe('checkpoint bodies', () => {
     expect(Buffer.from(spoiled, 'base64')).toEqual(Buffer.from(text, 'base64'));
     return spoiled;
   };
-  it.each<[string, string]>([
-    ['no final newline', `${LOG}\n3\n${b64}`],
-    ['only two lines', `${LOG}\n3\n`],
-    ['nothing at all', ''],
-    ['an empty origin', `\n3\n${b64}\n`],
-    ['a leading zero in the size', `${LOG}\n03\n${b64}\n`],
-    ['a negative size', `${LOG}\n-3\n${b64}\n`],
-    ['a plus sign on the size', `${LOG}\n+3\n${b64}\n`],
-    ['a fractional size', `${LOG}\n3.0\n${b64}\n`],
-    ['a size in exponent form', `${LOG}\n3e0\n${b64}\n`],
-    ['a size in hex', `${LOG}\n0x3\n${b64}\n`],
-    ['a space after the size', `${LOG}\n3 \n${b64}\n`],
-    ['an empty size', `${LOG}\n\n${b64}\n`],
-    ['a size beyond 2^53 - 1', `${LOG}\n9007199254740992\n${b64}\n`],
-    ['an empty root hash', `${LOG}\n3\n\n`],
-    ['a root hash that is not base64', `${LOG}\n3\n${'!'.repeat(44)}\n`],
-    ['a root hash in base64url', `${LOG}\n3\n${root.toString('base64url')}\n`],
-    ['a root hash without padding', `${LOG}\n3\n${b64.replace(/=+$/, '')}\n`],
-    ['a root hash with non-zero padding bits', `${LOG}\n3\n${withPaddingBits(b64)}\n`],
-    ['a root hash of 31 bytes', `${LOG}\n3\n${root.subarray(1).toString('base64')}\n`],
-    ['a root hash of 33 bytes', `${LOG}\n3\n${Buffer.concat([root, Buffer.of(0)]).toString('base64')}\n`],
-    ['an empty extension line', `${LOG}\n3\n${b64}\n\nextension\n`],
-    ['a blank line at the end', `${LOG}\n3\n${b64}\n\n`],
-    ['CRLF line endings', `${LOG}\r\n3\r\n${b64}\r\n`],
-    ['a tab in the origin', `tollgate\t\n3\n${b64}\n`],
-    ['a lone surrogate', `${LOG}\ud800\n3\n${b64}\n`],
-  ])('refuse %s', (_, text) => {
-    const parsed = parseCheckpointBody(text);
-    expect(parsed).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(parsed.ok ? '' : parsed.message).toMatch(/^not a checkpoint: /);
+  it.each<[string, string, string]>([
+    ['no final newline', `${LOG}\n3\n${b64}`, 'not a checkpoint: the last line does not end in a newline'],
+    ['only two lines', `${LOG}\n3\n`, 'not a checkpoint: it has 2 line(s), and needs origin, tree size and root hash'],
+    ['nothing at all', '', 'not a checkpoint: the last line does not end in a newline'],
+    ['an empty origin', `\n3\n${b64}\n`, 'not a checkpoint: the origin (line 1) is empty'],
+    ['a leading zero in the size', `${LOG}\n03\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "03" is not a decimal number without leading zeros'],
+    ['a negative size', `${LOG}\n-3\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "-3" is not a decimal number without leading zeros'],
+    ['a plus sign on the size', `${LOG}\n+3\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "+3" is not a decimal number without leading zeros'],
+    ['a fractional size', `${LOG}\n3.0\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "3.0" is not a decimal number without leading zeros'],
+    ['a size in exponent form', `${LOG}\n3e0\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "3e0" is not a decimal number without leading zeros'],
+    ['a size in hex', `${LOG}\n0x3\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "0x3" is not a decimal number without leading zeros'],
+    ['a space after the size', `${LOG}\n3 \n${b64}\n`, 'not a checkpoint: the tree size (line 2) "3 " is not a decimal number without leading zeros'],
+    ['an empty size', `${LOG}\n\n${b64}\n`, 'not a checkpoint: the tree size (line 2) "" is not a decimal number without leading zeros'],
+    ['a size beyond 2^53 - 1', `${LOG}\n9007199254740992\n${b64}\n`, 'not a checkpoint: the tree size 9007199254740992 is larger than this reader can count exactly'],
+    ['an empty root hash', `${LOG}\n3\n\n`, 'not a checkpoint: the root hash (line 3) is not canonical standard base64'],
+    ['a root hash that is not base64', `${LOG}\n3\n${'!'.repeat(44)}\n`, 'not a checkpoint: the root hash (line 3) is not canonical standard base64'],
+    ['a root hash in base64url', `${LOG}\n3\n${root.toString('base64url')}\n`, 'not a checkpoint: the root hash (line 3) is not canonical standard base64'],
+    ['a root hash without padding', `${LOG}\n3\n${b64.replace(/=+$/, '')}\n`, 'not a checkpoint: the root hash (line 3) is not canonical standard base64'],
+    ['a root hash with non-zero padding bits', `${LOG}\n3\n${withPaddingBits(b64)}\n`, 'not a checkpoint: the root hash (line 3) is not canonical standard base64'],
+    ['a root hash of 31 bytes', `${LOG}\n3\n${root.subarray(1).toString('base64')}\n`, 'not a checkpoint: the root hash is 31 bytes, not 32'],
+    ['a root hash of 33 bytes', `${LOG}\n3\n${Buffer.concat([root, Buffer.of(0)]).toString('base64')}\n`, 'not a checkpoint: the root hash is 33 bytes, not 32'],
+    ['an empty extension line', `${LOG}\n3\n${b64}\n\nextension\n`, 'not a checkpoint: line 4 is empty; extension lines must not be'],
+    ['a blank line at the end', `${LOG}\n3\n${b64}\n\n`, 'not a checkpoint: line 4 is empty; extension lines must not be'],
+    ['CRLF line endings', `${LOG}\r\n3\r\n${b64}\r\n`, 'not a checkpoint: it contains a control character other than newline'],
+    ['a tab in the origin', `tollgate\t\n3\n${b64}\n`, 'not a checkpoint: it contains a control character other than newline'],
+    ['a lone surrogate', `${LOG}\ud800\n3\n${b64}\n`, 'not a checkpoint: the text is not valid Unicode'],
+  ])('refuse %s', (_, text, message) => {
+    expect(parseCheckpointBody(text)).toEqual({ ok: false, reason: 'malformed', message });
   });
 
-  it.each<[string, Partial<Checkpoint>]>([
-    ['an empty origin', { origin: '' }],
-    ['an origin with a newline', { origin: 'a\nb' }],
-    ['a negative size', { size: -1 }],
-    ['a fractional size', { size: 1.5 }],
-    ['a root of 20 bytes', { rootHash: Buffer.alloc(20) }],
-    ['an empty extension line', { extensions: [''] }],
-    ['an extension with a newline', { extensions: ['a\nb'] }],
-  ])('will not format a checkpoint with %s', (_, change) => {
-    expect(() => formatCheckpointBody({ ...checkpoint, ...change })).toThrow(RangeError);
+  it.each<[string, Partial<Checkpoint>, string]>([
+    ['an empty origin', { origin: '' }, 'a checkpoint origin must be one non-empty line without control characters'],
+    ['an origin with a newline', { origin: 'a\nb' }, 'a checkpoint origin must be one non-empty line without control characters'],
+    ['a negative size', { size: -1 }, 'checkpoint size -1 is not a whole number of leaves'],
+    ['a fractional size', { size: 1.5 }, 'checkpoint size 1.5 is not a whole number of leaves'],
+    ['a root of 20 bytes', { rootHash: Buffer.alloc(20) }, 'a checkpoint root hash must be 32 bytes'],
+    ['an empty extension line', { extensions: [''] }, 'checkpoint extension lines must be non-empty lines without control characters'],
+    ['an extension with a newline', { extensions: ['a\nb'] }, 'checkpoint extension lines must be non-empty lines without control characters'],
+  ])('will not format a checkpoint with %s', (_, change, message) => {
+    expect(() => formatCheckpointBody({ ...checkpoint, ...change })).toThrow(new RangeError(message));
   });
 });
 
@@ -262,39 +263,47 @@ describe('signed checkpoints', () => {
 });
 
 describe('malformed notes', () => {
-  const note = signNote(body, logSigner);
-  const sigLine = note.slice(note.lastIndexOf('\u2014'));
-  const sig64 = sigLine.slice(2 + LOG.length + 1, -1);
+  interface Signed {
+    note: string;
+    sigLine: string;
+    sig64: string;
+  }
+  // Signed inside each test (see `body` above).
+  const signed = (): Signed => {
+    const note = signNote(body, logSigner);
+    const sigLine = note.slice(note.lastIndexOf('\u2014'));
+    return { note, sigLine, sig64: sigLine.slice(2 + LOG.length + 1, -1) };
+  };
 
-  it.each<[string, string | Uint8Array]>([
-    ['an empty note', ''],
-    ['a body alone', body],
-    ['no blank line before the signature', `${body}${sigLine}`],
-    ['a signature line without its newline', note.slice(0, -1)],
-    ['a blank line and no signature', `${body}\n`],
-    ['a hyphen instead of the em dash', `${body}\n- ${LOG} ${sig64}\n`],
-    ['an en dash instead of the em dash', `${body}\n\u2013 ${LOG} ${sig64}\n`],
-    ['no space after the em dash', `${body}\n\u2014${LOG} ${sig64}\n`],
-    ['a name without a signature', `${body}\n\u2014 ${LOG}\n`],
-    ['a name and a space without a signature', `${body}\n\u2014 ${LOG} \n`],
-    ['a signature that is not base64', `${body}\n\u2014 ${LOG} ${sig64.replace(/.$/, '!')}\n`],
-    ['a signature in base64url', `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').toString('base64url')}\n`],
-    ['a signature of four bytes: a key hash and nothing signed', `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').subarray(0, 4).toString('base64')}\n`],
-    ['a name with a plus', `${body}\n\u2014 ${LOG}+x ${sig64}\n`],
-    ['two spaces after the name', `${body}\n\u2014 ${LOG}  ${sig64}\n`],
-    ['CRLF line endings', note.replace(/\n/g, '\r\n')],
-    ['a NUL in the body', note.replace('\n3\n', '\n3\u0000\n')],
-    ['a lone surrogate', note.replace('\n3\n', '\n3\udc00\n')],
-    ['bytes that are not UTF-8', Buffer.concat([Buffer.from(note), Buffer.of(0xff, 0x0a)])],
-    ['101 signatures', `${body}\n${sigLine.repeat(101)}`],
-  ])('turn down %s', (_, text) => {
-    const opened = openNote(text, [logVerifier]);
+  it.each<[string, (s: Signed) => string | Uint8Array]>([
+    ['an empty note', () => ''],
+    ['a body alone', () => body],
+    ['no blank line before the signature', ({ sigLine }) => `${body}${sigLine}`],
+    ['a signature line without its newline', ({ note }) => note.slice(0, -1)],
+    ['a blank line and no signature', () => `${body}\n`],
+    ['a hyphen instead of the em dash', ({ sig64 }) => `${body}\n- ${LOG} ${sig64}\n`],
+    ['an en dash instead of the em dash', ({ sig64 }) => `${body}\n\u2013 ${LOG} ${sig64}\n`],
+    ['no space after the em dash', ({ sig64 }) => `${body}\n\u2014${LOG} ${sig64}\n`],
+    ['a name without a signature', () => `${body}\n\u2014 ${LOG}\n`],
+    ['a name and a space without a signature', () => `${body}\n\u2014 ${LOG} \n`],
+    ['a signature that is not base64', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${sig64.replace(/.$/, '!')}\n`],
+    ['a signature in base64url', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').toString('base64url')}\n`],
+    ['a signature of four bytes: a key hash and nothing signed', ({ sig64 }) => `${body}\n\u2014 ${LOG} ${Buffer.from(sig64, 'base64').subarray(0, 4).toString('base64')}\n`],
+    ['a name with a plus', ({ sig64 }) => `${body}\n\u2014 ${LOG}+x ${sig64}\n`],
+    ['two spaces after the name', ({ sig64 }) => `${body}\n\u2014 ${LOG}  ${sig64}\n`],
+    ['CRLF line endings', ({ note }) => note.replace(/\n/g, '\r\n')],
+    ['a NUL in the body', ({ note }) => note.replace('\n3\n', '\n3\u0000\n')],
+    ['a lone surrogate', ({ note }) => note.replace('\n3\n', '\n3\udc00\n')],
+    ['bytes that are not UTF-8', ({ note }) => Buffer.concat([Buffer.from(note), Buffer.of(0xff, 0x0a)])],
+    ['101 signatures', ({ sigLine }) => `${body}\n${sigLine.repeat(101)}`],
+  ])('turn down %s', (_, make) => {
+    const opened = openNote(make(signed()), [logVerifier]);
     expect(opened).toMatchObject({ ok: false, reason: 'malformed' });
     expect(opened.ok ? '' : opened.message).toMatch(/^malformed note: /);
   });
 
   it('read up to 100 signatures', () => {
-    expect(outcome(openNote(`${body}\n${sigLine.repeat(100)}`, [logVerifier]))).toBe('ok');
+    expect(outcome(openNote(`${body}\n${signed().sigLine.repeat(100)}`, [logVerifier]))).toBe('ok');
   });
 });
 

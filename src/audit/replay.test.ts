@@ -91,6 +91,26 @@ describe('createStateReplay', () => {
     ]);
   });
 
+  it('says exactly what is wrong with each row', () => {
+    const rows = edit(edit(rowsOf(EVENTS), 'promotions', 'p9', { auditSeq: 6 }), 'validation_results', 'v1', { auditSeq: null });
+    const { findings } = replay(edit(rows, 'signoffs', 's1', { digest: digestOf('forged') }), 7);
+    expect(findings.map((f) => [f.key, f.reason])).toEqual([
+      ['s1', 'its content is not what audit event 3 (SignoffRecorded) recorded: it was changed after it was written'],
+      ['p9', 'the row names audit event 6 (ReleasePromoted), which does not record it: it was not written by Tollgate, or its key or event was changed'],
+      ['v1', 'no audit event vouches for the row: it was not written by Tollgate'],
+    ]);
+  });
+
+  it('a row handed with a page whose event is not on it is named as inserted, not a crash', () => {
+    const r = createStateReplay();
+    r.page(EVENTS.slice(0, 2), new Map([['signoffs', [{ key: 's9', auditSeq: 9, digest: digestOf('x') }]]]));
+    expect(r.finish().findings).toEqual([
+      { table: 'signoffs', key: 's9', what: 'inserted', reason: 'the row names audit event 9, which does not record it: it was not written by Tollgate, or its key or event was changed' },
+      { table: 'policies', key: '1', what: 'deleted', reason: 'audit event 1 (PolicyApplied) recorded the row as it should be now, and no such row is there: it was deleted, or set back to an earlier state' },
+      { table: 'api_tokens', key: 't1', what: 'deleted', reason: 'audit event 2 (TokenCreated) recorded the row as it should be now, and no such row is there: it was deleted, or set back to an earlier state' },
+    ]);
+  });
+
   it('keeps the first findings up to its limit and counts them all', () => {
     const r = createStateReplay(2);
     r.strays('signoffs', [1, 2, 3, 4].map((n) => ({ key: `s${n}`, auditSeq: null, digest: digestOf(n) })), 0);

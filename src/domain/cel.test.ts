@@ -96,3 +96,39 @@ describe('bounds (issue 13, finding 3)', () => {
     expect(checkCondition(`release.risk == '${'x'.repeat(MAX_CONDITION_LENGTH)}'`)).toMatch(/characters long; at most 2000/);
   });
 });
+
+describe('the words of each refusal, exactly', () => {
+  it.each([
+    ["release.risk in ['high', 'critical'", `invalid condition "release.risk in ['high', 'critical'": Expected RBRACKET, got EOF at character 36`],
+    ['1 +', 'invalid condition "1 +": Unexpected token: EOF at character 4'],
+    ["risk == 'high'", "invalid condition \"risk == 'high'\": Unknown variable: risk at character 1 (a condition reads only `release`)"],
+    ["release.tier == 'high'", "invalid condition \"release.tier == 'high'\": No such key: tier at character 9 (fields of release: subject, version, risk, owner, labels, testedIn)"],
+    ['release.risk == 1', 'invalid condition "release.risk == 1": no such overload: string == int at character 1'],
+    ['release.risk', 'condition "release.risk" gives a string, not true or false'],
+    ["release.subject.matches('a')", `condition "release.subject.matches('a')" calls matches(): regular expressions are not allowed in conditions (use ==, in, startsWith, endsWith or contains)`],
+    [42, "the condition is empty: write a CEL expression, e.g. release.risk == 'high'"],
+  ])('checkCondition(%j)', (expr, message) => {
+    expect(checkCondition(expr as string)).toBe(message);
+  });
+
+  it('the longest condition allowed is MAX_CONDITION_LENGTH characters', () => {
+    const head = "release.risk == '";
+    const exactly = `${head}${'x'.repeat(MAX_CONDITION_LENGTH - head.length - 1)}'`;
+    expect(exactly).toHaveLength(MAX_CONDITION_LENGTH);
+    expect(checkCondition(exactly)).toBeUndefined();
+    expect(checkCondition(`${exactly} `)).toBe(`the condition is ${MAX_CONDITION_LENGTH + 1} characters long; at most ${MAX_CONDITION_LENGTH}`);
+  });
+
+  it.each([
+    ["release.labels['team'] == 'x'", `condition "release.labels['team'] == 'x'" cannot be evaluated for fraud-detector@2.4.0: No such key: team (guard it: 'KEY' in release.labels && release.labels['KEY'] == …)`],
+    ["risk == 'x'", `condition "risk == 'x'" cannot be evaluated for fraud-detector@2.4.0: Unknown variable: risk (a condition reads only \`release\`)`],
+    ['release.risk', 'condition "release.risk" gave string, not true or false, for fraud-detector@2.4.0'],
+    ["release.owner.matches('a')", `condition "release.owner.matches('a')" cannot be evaluated for fraud-detector@2.4.0: matches() is not allowed in conditions`],
+  ])('evaluateCondition(%j) throws TG_POLICY_INVALID', (expr, message) => {
+    expect(() => evaluateCondition(expr, release('high'))).toThrow(expect.objectContaining({ code: 'TG_POLICY_INVALID', message }));
+  });
+
+  it('a release without labels or testedIn has them empty', () => {
+    expect(evaluateCondition('size(release.testedIn) == 0 && size(release.labels) == 0', release('high'))).toBe(true);
+  });
+});

@@ -88,3 +88,30 @@ describe('isUtcInstant', () => {
     },
   );
 });
+
+describe('edges a stored or hand-written value can reach', () => {
+  it('reads every digit of a fraction', () => {
+    expect(parseDuration('1.25h')).toBe(4_500_000);
+    expect(parseDuration('0.125s')).toBe(125);
+  });
+
+  it('refuses a value that is not a string with TG_USAGE, not a TypeError', () => {
+    // An array of one string passes a RegExp test (it is read as its text): it must not get further.
+    for (const bad of [['1h'], 60, null]) {
+      expect(() => parseDuration(bad as unknown as string)).toThrow(expect.objectContaining({ code: 'TG_USAGE' }));
+      expect(isValidDuration(bad as unknown as string)).toBe(false);
+    }
+    expect(() => parseInterval(['2026-12-24T00:00:00Z/2026-12-27T00:00:00Z'] as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'TG_USAGE', message: 'invalid interval ["2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"]: it must be a string' }),
+    );
+  });
+
+  it('describeDuration refuses what is not a duration', () => {
+    for (const ms of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => describeDuration(ms)).toThrow(new RangeError(`not a duration: ${ms}`));
+  });
+
+  it('isUtcInstant accepts only a string', () => {
+    expect(isUtcInstant(['2026-12-24T09:00:00Z'])).toBe(false);
+    expect(isUtcInstant({ toString: () => '2026-12-24T09:00:00Z' })).toBe(false);
+  });
+});

@@ -503,15 +503,17 @@ describe('break-glass', () => {
     };
     return { ...payload, id: `bg-${signer}`, signature: signException(payload, loadPrivateKey(KEYS[signer].privateKeyPem)) };
   }
-  const decision = evaluate(policy, release, evidence(), NOW, ctx());
+  // Decided inside each test (not while the file is collected), so mutation testing can tell which
+  // tests cover which code (a decision made at collection covers everything, for every test).
+  const frozen = () => evaluate(policy, release, evidence(), NOW, ctx());
 
   it('the frozen, unapproved release is not promotable', () => {
-    expect(decision.promotable).toBe(false);
-    expect(requirement(decision, 'stage', 'freeze').outcome).toBe('failed');
+    expect(frozen().promotable).toBe(false);
+    expect(requirement(frozen(), 'stage', 'freeze').outcome).toBe('failed');
   });
 
   it("counts a break-glass by the stage's role, listing what it goes past", () => {
-    const found = breakGlassFor(policy, release, decision, [glass('carol')], ctx().history, 'dave', NOW);
+    const found = breakGlassFor(policy, release, frozen(), [glass('carol')], ctx().history, 'dave', NOW);
     expect(found).toMatchObject({ ok: true, signoff: { id: 'bg-carol' } });
     expect(found.ok && found.unmet).toEqual(['stage/freeze failed', 'approvals/signoff:ml-engineer missing', 'approvals/signoff:security missing']);
   });
@@ -523,22 +525,22 @@ describe('break-glass', () => {
     ['for another stage', [glass('carol', { stage: 'staging' })], 'needs a sign-off', 'dave'],
     ['in another role', [glass('erin', { role: 'ml-engineer' })], "erin's is not by a holder of security", 'dave'],
   ])('refuses a break-glass: %s', (_why, ex, message, promoter) => {
-    const found = breakGlassFor(policy, release, decision, ex, ctx().history, promoter, NOW);
+    const found = breakGlassFor(policy, release, frozen(), ex, ctx().history, promoter, NOW);
     expect(found.ok).toBe(false);
     expect(!found.ok && found.reason).toContain(message);
   });
 
   it('a sign-off used by an earlier promotion does not count again', () => {
     const used: Promotion = { ...ctx().history[0]!, id: 'p2', stage: 'production', breakGlass: { reason: 'x', signoff: 'bg-carol', signer: 'carol', role: 'security', unmet: [] } };
-    const found = breakGlassFor(policy, release, decision, [glass('carol')], [...ctx().history, used], 'dave', NOW);
+    const found = breakGlassFor(policy, release, frozen(), [glass('carol')], [...ctx().history, used], 'dave', NOW);
     expect(!found.ok && found.reason).toContain('used by an earlier promotion');
   });
 
   it('never goes past a rollback hold, and not without a break-glass role on the stage', () => {
-    const held = { ...decision, gates: [{ id: 'stage', outcome: 'failed' as const, requirements: [{ id: 'hold', kind: 'stage' as const, outcome: 'failed' as const, reason: 'held' }] }] };
+    const held = { ...frozen(), gates: [{ id: 'stage', outcome: 'failed' as const, requirements: [{ id: 'hold', kind: 'stage' as const, outcome: 'failed' as const, reason: 'held' }] }] };
     const found = breakGlassFor(policy, release, held, [glass('carol')], ctx().history, 'dave', NOW);
     expect(!found.ok && found.reason).toContain('does not go past stage/hold');
     const plain = policyWith([APPROVALS]);
-    expect(breakGlassFor(plain, release, decision, [glass('carol')], ctx().history, 'dave', NOW).ok).toBe(false);
+    expect(breakGlassFor(plain, release, frozen(), [glass('carol')], ctx().history, 'dave', NOW).ok).toBe(false);
   });
 });

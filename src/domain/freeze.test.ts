@@ -66,3 +66,40 @@ describe('recurring freeze windows across daylight saving time (Europe/Berlin)',
     else expect(got).toBe(message);
   });
 });
+
+describe('edges of a window', () => {
+  it('of two windows open at once, the one that ends last; of two ending together, the first listed', () => {
+    const freeze = ['2026-12-24T10:00:00Z/2026-12-24T14:00:00Z', '2026-12-24T11:00:00Z/2026-12-24T14:00:00Z', '2026-12-24T09:00:00Z/2026-12-24T13:00:00Z'];
+    expect(activeFreeze(freeze, at('2026-12-24T12:00:00Z'))).toEqual({ start: at('2026-12-24T10:00:00Z'), end: at('2026-12-24T14:00:00Z') });
+  });
+
+  it('the next change after a window that opens exactly now is its end', () => {
+    expect(nextFreezeChange(['2026-12-24T10:00:00Z/2026-12-24T14:00:00Z'], at('2026-12-24T10:00:00Z'))).toBe(Date.parse('2026-12-24T14:00:00Z'));
+    expect(nextFreezeChange(['2026-12-24T10:00:00Z/2026-12-24T14:00:00Z'], at('2026-12-24T14:00:00Z'))).toBe(Infinity);
+  });
+
+  it('a window that opened before an earlier one closed is part of it: the freeze started with the first', () => {
+    const daily: RecurringFreeze = { cron: '0 0 * * *', duration: '48h', timezone: 'UTC' };
+    const w = activeFreeze([daily], at('2026-05-05T12:00:00Z'));
+    expect(w?.start.toISOString()).toBe('2026-05-04T00:00:00.000Z');
+    expect(w?.source).toBe('cron "0 0 * * *" in UTC for 48h');
+  });
+
+  it('back-to-back windows are one freeze, chained over at most 1000 occurrences', () => {
+    const daily: RecurringFreeze = { cron: '0 0 * * *', duration: '24h', timezone: 'UTC' };
+    const w = activeFreeze([daily], at('2026-05-05T12:00:00Z'));
+    expect(w?.start.toISOString()).toBe('2026-05-05T00:00:00.000Z');
+    // The window of 5 May and the next 1000 that each open as the one before closes.
+    expect(w?.end.getTime()).toBe(Date.parse('2026-05-06T00:00:00Z') + 1000 * 86_400_000);
+  });
+
+  it('a duration ending in the hour the clocks skip comes out as the clocks show it', () => {
+    // Sunday 29 March 2026, Berlin: 01:00 CET plus 2h30m on the local clock is 03:30, which is CEST (01:30Z).
+    const w = activeFreeze([{ cron: '0 1 * * SUN', duration: '2h30m', timezone: 'Europe/Berlin' }], at('2026-03-29T01:00:00Z'));
+    expect(w && [w.start.toISOString(), w.end.toISOString()]).toEqual(['2026-03-29T00:00:00.000Z', '2026-03-29T01:30:00.000Z']);
+  });
+
+  it('a cron expression that never fires is refused', () => {
+    expect(checkRecurring({ cron: '0 0 31 4 *', duration: '1h', timezone: 'UTC' })).toBe('the cron expression "0 0 31 4 *" never fires');
+  });
+});

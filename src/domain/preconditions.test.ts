@@ -75,3 +75,27 @@ describe('unmetPreconditions', () => {
     ]);
   });
 });
+
+describe('unmetPreconditions: every clause', () => {
+  it('names a gate the policy does not have, and lists only the open requirements of one that is not satisfied', () => {
+    const gates = [
+      { id: 'automated', stage: 'staging', validations: [{ id: 'tests', uses: 'junit' }, { id: 'lint', uses: 'junit' }], checklist: [{ id: 'runbook' }] },
+      POLICY.gates[2]!,
+    ];
+    const policy: Policy = { ...POLICY, gates };
+    const rule = { role: 'model-risk', count: 1, after: ['automated', 'gone'] };
+    const passed = { ...result('passed'), definitionDigest: validationDigest(gates[0]!, gates[0]!.validations![0]!) };
+    expect(unmetPreconditions(policy, RELEASE, ev([passed]), NOW, { policyDigest: digestOf('p'), history: [], policyVersion: 3 }, rule)).toEqual([
+      'gate automated (staging) is not satisfied yet: runbook missing, lint missing',
+      'gate gone is not in the policy',
+    ]);
+  });
+
+  it('reads who holds the stage it names, whatever other stages hold', () => {
+    expect(unmet(ev([result('passed')]), [promotion('staging'), promotion('production', digestOf('other'), '0.9.0')])).toEqual([]);
+  });
+
+  it('a rule without preconditions has none unmet', () => {
+    expect(unmetPreconditions(POLICY, RELEASE, ev([]), NOW, { policyDigest: digestOf('p'), history: [] }, { role: 'model-risk', count: 1 })).toEqual([]);
+  });
+});

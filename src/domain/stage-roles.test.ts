@@ -57,3 +57,54 @@ describe('who may act on a stage', () => {
     }
   });
 });
+
+describe('the words of a refusal, for each action', () => {
+  const refusal = (p: Policy, stageName: string, user: string, action: 'promote' | 'rollback' | 'clear'): TollgateError => {
+    try {
+      requireStageRole(p, stageName, user, action);
+    } catch (err) {
+      return err as TollgateError;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('rollback: names every role that may, in the order the policy gives them, and who holds one (sorted)', () => {
+    const e = refusal(policy, 'production', 'alice', 'rollback');
+    expect(e.message).toBe('alice may not roll back production: that needs the role "release-manager" or "sre" (the policy\'s "rollback" for production); alice holds ml-engineer');
+    expect(e.hint).toBe('Ask dave, erin, or have the policy give alice one of these roles.');
+    expect(e.details).toEqual({ action: 'rollback', stage: 'production', roles: ['release-manager', 'sre'], user: 'alice' });
+  });
+
+  it('clear by default: says the roles come from the default, and a user outside the roster holds no role', () => {
+    const e = refusal(policy, 'staging', 'zoe', 'clear');
+    expect(e.message).toBe('zoe may not clear a rollback hold on staging: that needs the role "release-manager" or "admin" (the default for "clear"); zoe holds no role');
+    expect(e.hint).toBe('Ask dave, erin, or have the policy give zoe one of these roles.');
+  });
+
+  it('when nobody holds the roles, says to give someone one', () => {
+    const p: Policy = { ...policy, stages: [{ name: 'production', promoters: ['auditor', 'cfo'] }] };
+    const e = refusal(p, 'production', 'dave', 'promote');
+    expect(e.message).toBe('dave may not promote into production: that needs the role "auditor" or "cfo" (the policy\'s "promoters" for production); dave holds release-manager');
+    expect(e.hint).toBe('Nobody in the roster holds auditor or cfo: give someone the role in the policy.');
+  });
+
+  it('a stage the policy does not have is left to the caller (evaluate names it)', () => {
+    expect(() => requireStageRole(policy, 'nowhere', 'alice', 'promote')).not.toThrow();
+  });
+
+  it('lists who may be asked in sorted order, and every role the user holds', () => {
+    const p: Policy = {
+      ...policy,
+      roster: { zoe: { roles: ['release-manager'], key: 'k' }, bob: { roles: ['release-manager'], key: 'k' }, erin: { roles: ['sre', 'admin'], key: 'k3' } },
+    };
+    const e = refusal(p, 'production', 'erin', 'promote');
+    expect(e.message).toBe('erin may not promote into production: that needs the role "release-manager" (the policy\'s "promoters" for production); erin holds sre, admin');
+    expect(e.hint).toBe('Ask bob, zoe, or have the policy give erin one of these roles.');
+  });
+
+  it('an empty list of roles lets nobody act', () => {
+    const p: Policy = { ...policy, stages: [{ name: 'production', promoters: [] }] };
+    expect(rolesFor(p.stages[0]!, 'promote')).toEqual([]);
+    expect(mayAct(p, p.stages[0]!, 'dave', 'promote')).toBe(false);
+  });
+});

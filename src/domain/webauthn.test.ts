@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { PasskeyKey, Signoff, SignoffPayload } from './model.js';
 import { signoffMessage } from './signoff.js';
 import { originMatchesRpId, signoffChallenge, webauthnProblem } from './webauthn.js';
+import { evaluate } from './evaluate.js';
+import type { Policy, Release } from './model.js';
 
 const RP_ID = 'tollgate.example.com';
 const ORIGIN = 'https://tollgate.example.com';
@@ -99,5 +101,35 @@ describe('originMatchesRpId', () => {
     ['not a url', 'tollgate.example.com', false],
   ])('%s for RP ID %s: %s', (origin, rpId, ok) => {
     expect(originMatchesRpId(origin, rpId)).toBe(ok);
+  });
+});
+
+describe('a passkey sign-off in a decision', () => {
+  const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const manifest = { subject: 'fraud-detector', version: '2.4.0', risk: 'high' as const, owner: 'alice', artifacts: [] };
+  // The sign-off above names this digest; evaluate takes the release as given.
+  const release: Release = { subject: 'fraud-detector', version: '2.4.0', digest: PAYLOAD.releaseDigest, manifest, createdAt: '2026-11-01T00:00:00Z', createdBy: 'alice' };
+  const policyWith = (roster: Policy['roster']): Policy => ({
+    apiVersion: 'tollgate/v1',
+    kind: 'Policy',
+    name: 'p',
+    roster,
+    stages: [{ name: 'production' }],
+    gates: [{ id: 'approvals', stage: 'production', signoffs: [{ role: 'security', count: 1 }] }],
+  });
+  const decide = (roster: Policy['roster']) =>
+    evaluate(policyWith(roster), release, { checklist: [], signoffs: [signed(privateKey, 'sha256')], validations: [] }, new Date('2026-11-30T13:00:00Z'), {
+      stage: 'production',
+      policyDigest: `sha256:${'d'.repeat(64)}`,
+      history: [],
+      passkeys: new Map([['cred', keyOf(privateKey)]]),
+    }).gates[0]!.requirements[0]!.reason;
+
+  it('is not counted once its signer has left the roster, though the passkey still verifies', () => {
+    expect(decide({})).toMatch(/\(not counted: carol \(no longer holds security\)\)$/);
+  });
+
+  it('is read like any other sign-off while its signer holds the role (here: for an earlier gate definition)', () => {
+    expect(decide({ carol: { roles: ['security'], key: 'unused' } })).toMatch(/\(stale: carol signed an earlier definition of gate approvals\)$/);
   });
 });
