@@ -96,6 +96,9 @@ describe('the review desk after a break-glass promotion', () => {
     // The ordinary promotion into staging is not marked.
     expect(history.match(/o-break-glass/g)).toHaveLength(1);
     expect(history).toContain('<span class="badge o-promotion">promotion</span>');
+    // The stage it holds is headed as held, not as a failure to get there.
+    expect(page).toContain(`<h3 id="stage-production-h">${V(1)} holds production</h3>`);
+    expect(page).not.toContain(`${V(1)} cannot be promoted to production`);
   });
 
   it('lists the open follow-ups at the top and in the stage, with a form for someone who may complete them', async () => {

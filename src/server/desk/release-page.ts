@@ -134,7 +134,9 @@ function stageView(input: ReleasePageInput, d: Decision): string {
     : `<form class="actions" method="post" action="${base(view.release.release)}/promotions">${csrfField(viewer)}<input type="hidden" name="stage" value="${h(d.stage)}">
 <button type="submit"${promotable ? '' : ` disabled aria-describedby="${anchor('promote-why', d.stage)}"`}>Promote to ${h(d.stage)}</button>
 ${promotable ? '' : `<p class="why" id="${anchor('promote-why', d.stage)}">${d.promotable ? `You cannot promote it: with separation of duties, your own sign-off would not count (${unmet} requirement${unmet === 1 ? '' : 's'} not satisfied for you as the promoter).` : `Not promotable yet: ${unmet} requirement${unmet === 1 ? '' : 's'} not satisfied.`}</p>`}</form>`;
-  return `<section aria-labelledby="${anchor('stage', d.stage)}-h" id="${anchor('stage', d.stage)}"><h3 id="${anchor('stage', d.stage)}-h">${h(decisionHeadline(d))}</h3>
+  // A stage the release already holds is where it is, not a failure to get there (as the report says).
+  const headline = holds ? `${view.release.release} holds ${d.stage}` : decisionHeadline(d);
+  return `<section aria-labelledby="${anchor('stage', d.stage)}-h" id="${anchor('stage', d.stage)}"><h3 id="${anchor('stage', d.stage)}-h">${h(headline)}</h3>
 <p class="muted">policy ${h(d.policy.name)}${d.policy.version !== undefined ? ` v${d.policy.version}` : ''} · evaluated ${when(d.evaluatedAt)}</p>
 ${d.gates.length === 0 ? '<p>No gate applies to this stage.</p>' : d.gates.map((g) => gateView(input, d, g)).join('')}
 ${d.notApplicable.length > 0 ? `<p class="muted">Not applicable to this release: ${h(d.notApplicable.join(', '))}</p>` : ''}
