@@ -20,7 +20,7 @@ export const driftArgsSchema = z.strictObject({
   /** Path of the current dataset. */
   current: z.string().min(1).describe('The current dataset (CSV or Parquet, by extension), or artifact:NAME.'),
   /** Columns to compare; default: every column both files have, in the reference's order. */
-  columns: z.array(z.string().min(1)).min(1).optional().describe('The columns to compare (default: every column both files have, in the reference\'s order).'),
+  columns: z.array(z.string().min(1)).min(1).optional().describe('The columns to compare (default: every column both files have, in the reference\'s order, but date and time columns).'),
   /** Columns to treat as categorical although DuckDB types them as numbers (codes, zip codes). */
   categorical: z.array(z.string().min(1)).optional().describe('Columns read as categories although the files type them as numbers (codes, zip codes).'),
   psi: psi(),

@@ -107,6 +107,41 @@ describe('inputs and formats', () => {
   });
 });
 
+describe('time columns', () => {
+  // Two windows of data: the same amounts and channels, rows made two months apart.
+  const rows = (month: string) =>
+    ['amount,channel,created_at,day', ...Array.from({ length: 40 }, (_, i) => `${(i % 10) + 1}.5,${i % 2 ? 'web' : 'app'},2026-${month}-01T00:${String(i).padStart(2, '0')}:00Z,2026-${month}-${String((i % 28) + 1).padStart(2, '0')}`)].join('\n') + '\n';
+
+  it('leaves timestamp and date columns out of the default columns, and says so', async () => {
+    const ref = write('timed-ref.csv', rows('09'));
+    const cur = write('timed-cur.csv', rows('11'));
+    for (const engine of ['auto', 'duckdb'] as const) {
+      const o = await run({ reference: ref, current: cur, psi: { max: 0.2 } }, { engine }, tmp);
+      expect(o.status, engine).toBe('passed');
+      expect(Object.keys(columnsOf(o))).toEqual(['amount', 'channel']);
+      expect(o.summary).toContain('(time columns left out: created_at, day)');
+      expect((o.details as { leftOut: unknown }).leftOut).toEqual([
+        { column: 'created_at', type: expect.stringMatching(/^TIMESTAMP/), reason: 'a time column: left out unless named in columns' },
+        { column: 'day', type: 'DATE', reason: 'a time column: left out unless named in columns' },
+      ]);
+    }
+  });
+
+  it('compares a time column named in columns (and then it drifts)', async () => {
+    const o = await run({ reference: write('timed-ref2.csv', rows('09')), current: write('timed-cur2.csv', rows('11')), columns: ['amount', 'created_at'], psi: { max: 0.2 } }, undefined, tmp);
+    expect(o.status).toBe('failed');
+    expect(o.summary).toContain('on created_at');
+    expect((o.details as { leftOut?: unknown }).leftOut).toBeUndefined();
+  });
+
+  it('says the times were left out when no other column is in common', async () => {
+    const only = (month: string) => `created_at\n2026-${month}-01T00:00:00Z\n2026-${month}-02T00:00:00Z\n`;
+    const o = await run({ reference: write('only-ref.csv', only('09')), current: write('only-cur.csv', only('11')) }, undefined, tmp);
+    expect(o.status).toBe('errored');
+    expect(o.summary).toContain('have no column in common but their times (created_at, left out unless named in columns)');
+  });
+});
+
 describe('thresholds', () => {
   const shifted = { reference: 'shifted/reference.csv', current: 'shifted/current.csv' };
 

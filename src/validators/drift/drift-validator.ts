@@ -11,7 +11,7 @@ import { errored, type Validator, type ValidatorContext, type ValidatorOutcome }
 import { Unsupported } from './csv-parser.js';
 import { startParser, type Parser, type ParserOptions } from './csv-parser-start.js';
 import { driftArgsSchema, type DriftArgs } from './drift-args.js';
-import { INTEGER_TYPE, isNumericType, readSchema, readWithDuckDb, type FileSchema } from './duckdb-reader.js';
+import { INTEGER_TYPE, isNumericType, isTimeType, readSchema, readWithDuckDb, type FileSchema } from './duckdb-reader.js';
 import { fromParsed, type ColumnData, type FileData, type PlannedColumn, type ReadAs } from './file-data.js';
 import {
   categoricalBins,
@@ -71,9 +71,14 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
     }
     const ref = schemas.reference;
     const cur = schemas.current;
-    const columns = args.columns ?? ref.names.filter((n) => cur.types.has(n));
+    // By default every column both files have, but their times: a timestamp or date column records
+    // when a row was made, so two windows of data always "drift" on it. Named in `columns`, it is compared.
+    const common = ref.names.filter((n) => cur.types.has(n));
+    const timed = args.columns ? [] : common.filter((n) => isTimeType(ref.types.get(n) ?? '') || isTimeType(cur.types.get(n) ?? ''));
+    const columns = args.columns ?? common.filter((n) => !timed.includes(n));
     if (columns.length === 0) {
-      return errored(`${args.reference} and ${args.current} have no column in common`, await digestsOf(paths, args));
+      const why = timed.length > 0 ? ` but their times (${timed.join(', ')}, left out unless named in columns)` : '';
+      return errored(`${args.reference} and ${args.current} have no column in common${why}`, await digestsOf(paths, args));
     }
     for (const name of columns) {
       for (const [role, schema] of [['reference', ref], ['current', cur]] as const) {
@@ -173,6 +178,7 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
     } else {
       summary = `measured ${plural(columns.length, 'column')}; no thresholds set`;
     }
+    if (timed.length > 0) summary += ` (time columns left out: ${timed.join(', ')})`;
     return {
       status: broken.length > 0 ? 'failed' : 'passed',
       summary,
@@ -186,6 +192,7 @@ export async function runDrift(args: DriftArgs, ctx: ValidatorContext, options: 
       inputs,
       details: {
         violations: broken.map((v) => ({ column: v.column, metric: v.metric, value: v.value, op: v.op, limit: v.limit })),
+        ...(timed.length > 0 ? { leftOut: timed.map((column) => ({ column, type: ref.types.get(column) ?? cur.types.get(column), reason: 'a time column: left out unless named in columns' })) } : {}),
         columns: bins,
         engine: { reference: refData.engine, current: curData.engine },
         ...(refData.fallbackReason || curData.fallbackReason
@@ -243,7 +250,8 @@ async function digestsOf(paths: { reference: string; current: string }, args: Dr
 /** The `drift` validator: per-column KS, PSI and chi-square between a reference and a current dataset. */
 export const driftValidator: Validator<DriftArgs> = {
   name: 'drift',
-  version: '1',
+  // 2: time columns are left out of the default column list.
+  version: '2',
   schema: driftArgsSchema,
   run: (args, ctx) => runDrift(args, ctx),
 };

@@ -26,6 +26,13 @@ export function isNumericType(type: string): boolean {
   return NUMERIC_TYPE.test(type.trim().toUpperCase());
 }
 
+/** DuckDB's date and time types (DATE, TIME, TIMESTAMP and its variants, with or without a zone). */
+const TIME_TYPE = /^(DATE|TIME|TIMESTAMP)(_S|_MS|_NS)?( WITH TIME ZONE|TZ)?$/;
+
+export function isTimeType(type: string): boolean {
+  return TIME_TYPE.test(type.trim().toUpperCase());
+}
+
 /** Names and types of a file's columns; for CSV also whether its dialect suits the fast parser. */
 export async function readSchema(db: DuckDb, file: string): Promise<FileSchema> {
   if (dataFormatOf(file) === 'csv' && !file.toLowerCase().endsWith('.gz')) {
