@@ -107,6 +107,16 @@ describe("DESIGN.md's policy example", () => {
     expect(apply.json()).toMatchObject({ name: 'fraud-platform', version: 2, digest: check.json().digest });
   });
 
+  it("on init's example project its validations pass: drift compares every column but the time column created_at", () => {
+    const r = p.run(['release', 'create', 'release.yaml', '--as', 'alice']);
+    expect(r.code, r.stderr).toBe(0);
+    const v = p.run(['validate', REL, '--to', 'staging', '--only', 'drift', '--as', 'ci', '--json']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const drift = v.json().results[0];
+    expect(drift).toMatchObject({ id: 'drift', validator: 'drift', outcome: 'passed' });
+    expect(Object.keys(drift.measurements.columns)).toEqual(['tx_id', 'amount', 'hour', 'merchant_category']);
+  });
+
   it('the operations settings example, in a whole policy with a roster that holds its roles, checks clean', () => {
     const erin = p.run(['keys', 'create', 'erin', '--json']).json().publicKey;
     const base = withRealKeys(p, DESIGN_POLICY, [`  erin:  { roles: [sre, incident-commander, model-risk], key: "${erin}" }`]);
