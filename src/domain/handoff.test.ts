@@ -62,7 +62,7 @@ describe('hand-off payload and templates', () => {
     expect(fillTemplate(template, payloadOf())).toBe(want);
   });
 
-  it.each(['{versions}', '{artifact.model.uri}', '{artifact.nope.sha256}', '{artifact.model.size}', '{xartifact.model.sha256}', '{toString}'])('refuses %s, rather than writing nothing', (template) => {
+  it.each(['{versions}', '{artifact.model.uri}', '{artifact.nope.sha256}', '{artifact.model.size}', '{artifact.model.sha256x}', '{xartifact.model.sha256}', '{toString}'])('refuses %s, rather than writing nothing', (template) => {
     expect(() => fillTemplate(`a ${template} b`, payloadOf())).toThrow(
       new Error(`${template} names nothing this release has (use {subject}, {version}, {release}, {stage}, {releaseDigest}, {promotion.id} or {artifact.NAME.sha256|uri|path})`),
     );

@@ -26,9 +26,10 @@ describe('Ed25519 keys in their textual form', () => {
 
   it('answer false, not throw, for a signature that cannot be checked', () => {
     const { publicKey } = generateKeyPairSync('ed25519');
-    const { publicKey: rsa } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const { publicKey: x25519 } = generateKeyPairSync('x25519');
     expect(verifyBytes(publicKey, 'm', '')).toBe(false);
-    expect(verifyBytes(rsa, 'm', 'AAAA')).toBe(false);
+    expect(() => verifyBytes(x25519, 'm', 'AAAA')).not.toThrow();
+    expect(verifyBytes(x25519, 'm', 'AAAA')).toBe(false);
   });
 
   it('refuse anything but an Ed25519 public key, saying why', () => {
