@@ -122,3 +122,49 @@ describe('hand-offs in the policy', () => {
     expect(checkPolicy(policy(entry), 'p.yaml').map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([message]);
   });
 });
+
+describe('each check of a hand-off, word for word', () => {
+  const FILE = (f: string) => `8:33 stage "production", handoff[0].git.file: file ${JSON.stringify(f)} must be a path inside the repository: relative, without "..", "//" or ".git"`;
+  const BRANCH = (b: string) => `8:35 stage "production", handoff[0].git.branch: branch ${JSON.stringify(b)} is not a branch name: letters, digits, ".", "_", "-" and "/"`;
+  const PATH = (p: string) => `8:49 stage "production", handoff[0].git.set.path: path ${JSON.stringify(p)} must be field names (or list indexes) joined by ".", e.g. image.tag`;
+  const WEBHOOK = (w: string) => `8:20 stage "production", handoff[0].webhook: webhook ${JSON.stringify(w)} must be an http(s) URL or the id of a registered webhook (whk_…, \`tollgate webhook list\`)`;
+  const NOT_A_MAP = '8:9 stage "production", handoff[0]: a hand-off is a map with one of git, command or webhook: { git: { repo, file } }, { command: [program, args…] } or { webhook: URL }';
+  it.each([
+    ['      - { git: { repo: "", file: a } }', ['8:24 stage "production", handoff[0].git.repo: repo must not be empty']],
+    ['      - { git: { repo: r, file: /etc/passwd } }', [FILE('/etc/passwd')]],
+    ['      - { git: { repo: r, file: "a//b" } }', [FILE('a//b')]],
+    ['      - { git: { repo: r, file: "a/" } }', [FILE('a/')]],
+    ['      - { git: { repo: r, file: "" } }', [FILE('')]],
+    ['      - { git: { repo: r, file: "a/../b" } }', [FILE('a/../b')]],
+    ['      - { git: { repo: r, file: "a/.gitx/b" } }', []],
+    ['      - { git: { repo: r, branch: "a..b", file: a } }', [BRANCH('a..b')]],
+    ['      - { git: { repo: r, branch: "a//b", file: a } }', [BRANCH('a//b')]],
+    ['      - { git: { repo: r, branch: "a/", file: a } }', [BRANCH('a/')]],
+    ['      - { git: { repo: r, branch: "a.", file: a } }', [BRANCH('a.')]],
+    ['      - { git: { repo: r, branch: "a b", file: a } }', [BRANCH('a b')]],
+    ['      - { git: { repo: r, branch: "env/prod-1.x_y", file: a } }', []],
+    ['      - { git: { repo: r, file: a, set: { path: "", value: x } } }', [PATH('')]],
+    ['      - { git: { repo: r, file: a, set: { path: "a.", value: x } } }', [PATH('a.')]],
+    ['      - { git: { repo: r, file: a, set: { path: ".a", value: true } } }', [PATH('.a')]],
+    ['      - { command: [] }', ['8:20 stage "production", handoff[0].command: must not be empty']],
+    ['      - { command: [""] }', ['8:20 stage "production", handoff[0].command: command must name a program first']],
+    ['      - { command: [x], timeout: 5 }', ['8:34 stage "production", handoff[0].timeout: expected a string, got the integer 5']],
+    ['      - { webhook: "https://x.example/h" }', []],
+    ['      - { webhook: "whk_0a9f" }', []],
+    ['      - { webhook: "whk_XYZ" }', [WEBHOOK('whk_XYZ')]],
+    ['      - { webhook: "http://a b" }', [WEBHOOK('http://a b')]],
+    ['      - { webhook: " https://x" }', [WEBHOOK(' https://x')]],
+    ['      - { webhook: "https://x", timeout: 2d }', []],
+    ['      - x', [NOT_A_MAP]],
+    ['      - {}', [NOT_A_MAP]],
+    ['      - { git: { repo: r, file: a }, command: [x], webhook: y }', ['8:9 stage "production", handoff[0]: a hand-off is one of git, command or webhook, not git and command and webhook: write one entry each']],
+    ['      - { git: { repo: r, file: a, extra: 1 } }', ['8:36 stage "production", handoff[0].git: unknown field "extra"']],
+  ])('%s', (entry, messages) => {
+    expect(checkPolicy(policy(entry), 'p.yaml').map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual(messages);
+  });
+
+  it('sets a value written as a number or a boolean as its text', () => {
+    const { policy: p } = parsePolicy(policy('      - { git: { repo: r, file: a, set: { path: a.b, value: true } } }'), 'p.yaml');
+    expect(p.stages[0]!.handoff).toEqual([{ git: { repo: 'r', file: 'a', set: { path: 'a.b', value: 'true' } } }]);
+  });
+});
