@@ -174,6 +174,15 @@ describe('parseManifest: every problem, with where it is', () => {
     ]);
   });
 
+  it('names by place an artifact whose name is not text, and only lineage steps as steps', () => {
+    expect(problems(`${HEAD}artifacts:\n  - { name: 5, kind: other }\ntestedIn: [dev, 5]\nlineage: 5\n`)).toEqual([
+      '6:5: artifact 1: give a path (a local file, digested when the release is created) or a uri with its sha256',
+      '6:13: artifact 1, name: expected a string, got the integer 5',
+      '7:17: testedIn[1]: expected a string, got the integer 5',
+      '8:10: lineage: expected a list, got the integer 5',
+    ]);
+  });
+
   it('points a duplicate name at the line of the first name', () => {
     const text = `${HEAD}artifacts:\n  - kind: other\n    name: a\n    path: a\n  - kind: other\n    path: b\n    name: a\n`;
     expect(problems(text)).toEqual(['11:11: duplicate artifact name "a" (first at line 7)']);
