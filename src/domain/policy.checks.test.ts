@@ -132,3 +132,132 @@ gates:
     expect(problems(policyWithKey('ed25519:AAAA'))).toEqual([`5:25: roster entry "a", key: the key is not an Ed25519 public key: ${form}`]);
   });
 });
+
+describe('what the whole-file checks skip, because the schema already says it', () => {
+  const NAME = 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"';
+  const KEY = 'the key is not an Ed25519 public key: write it as "ed25519:" followed by the base64 of its SubjectPublicKeyInfo DER, as `tollgate keys show` prints it';
+
+  it('reports a malformed name, role, key or count once, and sorts the roles it lists', () => {
+    const text = `apiVersion: tollgate/v1
+kind: Policy
+name: p
+roster:
+  u1: { roles: [z, 5, a], key: "" }
+  u2: { roles: [z], key: "" }
+  u3: { roles: [z], key: "ssh-ed25519 AAAAC3Nza" }
+stages:
+  - after: x
+    name: x
+  - name: b
+    after: x
+  - name: b
+    after: x
+  - soak: 1h
+    promoters: ["bad role", 5, nobody]
+    breakGlass: { role: nobody, followUp: [{ roles: [nobody] }, { roles: ["bad role"] }, { when: "true" }] }
+gates:
+  - stage: x
+    checklist:
+      - evidence: optional
+        id: c
+      - evidence: optional
+        id: c
+      - { roles: [z] }
+      - { roles: [z] }
+    waivers: ["bad role"]
+    signoffs:
+      - { after: [g2, "bad name", 5], count: 1.5, role: z }
+      - { role: z, count: "3" }
+      - { after: [nope] }
+  - stage: "bad stage"
+    checklist: [{ id: d }]
+  - checklist: [{ id: e }]
+    id: g2
+    stage: x
+  - id: g2
+    stage: x
+    checklist: [{ id: e }]
+    validations:
+      - { id: v, uses: 5 }
+`;
+    expect(problems(text)).toEqual([
+      '5:20: roster entry "u1", roles[1]: expected a string, got the integer 5',
+      `5:32: roster entry "u1", key: ${KEY}`,
+      `6:26: roster entry "u2", key: ${KEY}`,
+      `7:26: roster entry "u3", key: ${KEY}`,
+      '9:12: stage "x": "after" forms a cycle: x → x',
+      '13:11: stage "b" is defined twice (first at line 11)',
+      '15:5: stage 4: missing required field "name"',
+      '15:11: stage "4": "soak" needs "after": it is how long the release must have held the stage before this one',
+      `16:17: stage 4, promoters[0]: "bad role" ${NAME}`,
+      '16:29: stage 4, promoters[1]: expected a string, got the integer 5',
+      '16:32: stage "4": unknown role "nobody" in "promoters" (roles in the roster: a, z)',
+      '17:25: stage "4": unknown role "nobody" in "breakGlass" (roles in the roster: a, z)',
+      '17:44: stage 4, breakGlass.followUp[0]: missing required field "id"',
+      '17:54: stage "4": unknown role "nobody" in follow-up item (roles in the roster: a, z)',
+      '17:65: stage 4, breakGlass.followUp[1]: missing required field "id"',
+      `17:75: stage 4, breakGlass.followUp[1].roles[0]: "bad role" ${NAME}`,
+      '17:90: stage 4, breakGlass.followUp[2]: missing required field "id"',
+      '17:98: stage "4": a follow-up item has no "when": it follows every break-glass promotion',
+      '19:5: gate 1: missing required field "id"',
+      '24:13: gate 1: duplicate checklist item id "c" (first defined at line 22)',
+      '25:9: gate 1, checklist item 3: missing required field "id"',
+      '26:9: gate 1, checklist item 4: missing required field "id"',
+      `27:15: gate 1, waivers[0]: "bad role" ${NAME}`,
+      `29:23: gate 1, sign-off rule for role "z", after[1]: "bad name" ${NAME}`,
+      '29:35: gate 1, sign-off rule for role "z", after[2]: expected a string, got the integer 5',
+      '29:46: gate 1, sign-off rule for role "z", count: expected an integer, got the number 1.5',
+      '30:27: gate 1, sign-off rule for role "z", count: expected a number, got a string ("3")',
+      '31:9: gate 1, sign-off rule 3: missing required field "role"',
+      '31:19: gate 1: "after" names unknown gate "nope" (gates: g2)',
+      '32:5: gate 2: missing required field "id"',
+      `32:12: gate 2, stage: "bad stage" ${NAME}`,
+      '37:9: duplicate gate id "g2" (first defined at line 35)',
+      '41:24: gate "g2", validation "v", uses: expected a string, got the integer 5',
+    ]);
+  });
+
+  it('names the roster, the stages and the gates as a whole when they are not a map or list', () => {
+    expect(problems('apiVersion: tollgate/v1\nkind: Policy\nname: p\nroster: 5\nstages: 5\ngates: 5\n')).toEqual([
+      '4:9: roster: expected a map, got the integer 5',
+      '5:9: stages: expected a list, got the integer 5',
+      '6:8: gates: expected a list, got the integer 5',
+    ]);
+  });
+
+  it('reports a cycle from its first stage in the file, however the walk reaches it', () => {
+    const text = `apiVersion: tollgate/v1
+kind: Policy
+name: p
+roster: {}
+stages:
+  - name: x
+    after: b
+  - name: a
+    after: b
+  - name: b
+    after: a
+gates:
+  - checklist: [{ id: e }]
+    stage: s
+    signoffs: [{ after: [q] }]
+`;
+    expect(problems(text)).toEqual([
+      '9:12: stage "a": "after" forms a cycle: a → b → a',
+      '13:5: gate 1: missing required field "id"',
+      '14:12: gate 1: unknown stage "s" (stages: x, a, b)',
+      '15:16: gate 1, sign-off rule 1: missing required field "role"',
+      '15:26: gate 1: "after" names unknown gate "q" (gates: none)',
+    ]);
+  });
+
+  it('says "none" for an empty list of stages, and a rule without a role waiting for its own gate', () => {
+    const text = 'apiVersion: tollgate/v1\nkind: Policy\nname: p\nroster: {}\nstages: []\ngates:\n  - { id: g, stage: s, checklist: [{ id: e }], signoffs: [{ after: [g] }] }\n';
+    expect(problems(text)).toEqual([
+      '5:9: stages: must not be empty',
+      '7:21: gate "g": unknown stage "s" (stages: none)',
+      '7:59: gate "g", sign-off rule 1: missing required field "role"',
+      '7:69: gate "g": the sign-off rule cannot wait for its own gate: it would never be given',
+    ]);
+  });
+});
