@@ -166,8 +166,8 @@ gates:
       - { roles: [z] }
     waivers: ["bad role"]
     signoffs:
-      - { after: [g2, "bad name", 5], count: 1.5, role: z }
-      - { role: z, count: "3" }
+      - { after: [g2, "bad name", 5], count: 7.5, role: z }
+      - { role: z, count: "9" }
       - { after: [nope] }
   - stage: "bad stage"
     checklist: [{ id: d }]
@@ -179,6 +179,7 @@ gates:
     checklist: [{ id: e }]
     validations:
       - { id: v, uses: 5 }
+      - { id: w, uses: "" }
 `;
     expect(problems(text)).toEqual([
       '5:20: roster entry "u1", roles[1]: expected a string, got the integer 5',
@@ -206,14 +207,15 @@ gates:
       `27:15: gate 1, waivers[0]: "bad role" ${NAME}`,
       `29:23: gate 1, sign-off rule for role "z", after[1]: "bad name" ${NAME}`,
       '29:35: gate 1, sign-off rule for role "z", after[2]: expected a string, got the integer 5',
-      '29:46: gate 1, sign-off rule for role "z", count: expected an integer, got the number 1.5',
-      '30:27: gate 1, sign-off rule for role "z", count: expected a number, got a string ("3")',
+      '29:46: gate 1, sign-off rule for role "z", count: expected an integer, got the number 7.5',
+      '30:27: gate 1, sign-off rule for role "z", count: expected a number, got a string ("9")',
       '31:9: gate 1, sign-off rule 3: missing required field "role"',
       '31:19: gate 1: "after" names unknown gate "nope" (gates: g2)',
       '32:5: gate 2: missing required field "id"',
       `32:12: gate 2, stage: "bad stage" ${NAME}`,
       '37:9: duplicate gate id "g2" (first defined at line 35)',
       '41:24: gate "g2", validation "v", uses: expected a string, got the integer 5',
+      '42:24: gate "g2", validation "w", uses: must not be empty',
     ]);
   });
 
