@@ -263,3 +263,10 @@ gates:
     ]);
   });
 });
+
+describe('names', () => {
+  it('says an empty name is empty, rather than badly formed', () => {
+    const text = 'apiVersion: tollgate/v1\nkind: Policy\nname: p\nroster: {}\nstages:\n  - { name: s, promoters: [""] }\ngates:\n  - { id: g, stage: s, checklist: [{ id: e }] }\n';
+    expect(problems(text)).toEqual(['6:28: stage "s", promoters[0]: must not be empty']);
+  });
+});
