@@ -86,7 +86,10 @@ function parserProblems(name: JsonSchemaName, text: string, file: string): strin
 }
 
 describe('the committed schemas', () => {
-  it.each(generateJsonSchemaFiles())('schemas/$file is what the zod schemas generate', ({ file, text }) => {
+  // Generated inside the test, not in the table: nothing under test runs while the file is collected
+  // (docs/reliability.md, "Mutation testing").
+  it.each(Object.keys(JSON_SCHEMAS) as JsonSchemaName[])('the %s schema is what the zod schemas generate', (name) => {
+    const { file, text } = generateJsonSchemaFiles().find((f) => f.name === name)!;
     const committed = path.join(REPO, JSON_SCHEMA_DIR, file);
     const have = fs.existsSync(committed) ? fs.readFileSync(committed, 'utf8') : '';
     expect(have === text, `${JSON_SCHEMA_DIR}/${file} is behind the zod schemas: run \`npm run schemas\` and commit the result`).toBe(true);

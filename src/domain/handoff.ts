@@ -73,7 +73,8 @@ export function fillTemplate(template: string, payload: HandoffPayload): string 
       releaseDigest: payload.releaseDigest,
       'promotion.id': payload.promotion.id,
     };
-    if (name in flat) return flat[name]!;
+    // Own names only: `{toString}` or `{constructor}` would otherwise write a function's source.
+    if (Object.hasOwn(flat, name)) return flat[name]!;
     const m = /^artifact\.(.+)\.(sha256|uri|path)$/.exec(name);
     const artifact = m && payload.artifacts.find((a) => a.name === m[1]);
     const value = artifact?.[m![2] as 'sha256' | 'uri' | 'path'];

@@ -11,6 +11,8 @@ describe('memoByText', () => {
     });
     expect([length('a'), length('a'), length('bb')]).toEqual([1, 1, 2]);
     expect(calls).toBe(2);
+    length('a'); // below the limit nothing goes
+    expect(calls).toBe(2);
     length('ccc'); // 'a' goes
     length('a');
     expect(calls).toBe(4);
@@ -40,6 +42,11 @@ describe('deepFreeze and digestOfFrozen', () => {
   it('freezes nested objects and arrays', () => {
     const doc = deepFreeze({ a: { b: [1, { c: 2 }] } });
     expect(Object.isFrozen(doc.a.b[1])).toBe(true);
+    // Text inside, and a cycle: each frozen once, not walked again.
+    const loop: { name: string; self?: unknown } = { name: 'x' };
+    loop.self = loop;
+    expect(deepFreeze(loop)).toBe(loop);
+    expect(Object.isFrozen(loop)).toBe(true);
     expect(() => {
       (doc.a.b as unknown[]).push(3);
     }).toThrow(TypeError);
