@@ -30,7 +30,9 @@
 //
 // Then: the webhook deliveries of the run's events are awaited for up to `--drain` seconds; the
 // server is stopped; `tollgate audit verify` must say ok, and the audit log must have grown by
-// exactly the acknowledged writes (each sign-off, promotion and blocked promotion is one event). Any
+// exactly the acknowledged writes (each sign-off and promotion is one event; a blocked promotion is
+// one too, but identical blocked attempts within ten minutes are recorded once, so those are counted
+// in the log and must be between one and the number refused). Any
 // error, a verify that fails or a log that grew otherwise fails the run (exit 1), after the report.
 //
 // Not a test: it takes minutes; `npm test` never runs it (test/bench-load.test.ts runs 3 s of it).
@@ -394,6 +396,18 @@ async function setup(store) {
 }
 
 /** The audit log's size and whether it verifies (`tollgate audit verify --json`). */
+/** How many events of `type` the log holds after `seq`, read page by page with `audit log`. */
+function countEvents(ctx, type, seq) {
+  let n = 0;
+  let after = seq;
+  for (;;) {
+    const page = cli(ctx, ['audit', 'log', '--type', type, '--after', String(after), '--limit', '1000'], { json: true }).json;
+    n += page.events.length;
+    if (page.events.length < 1000) return n;
+    after = page.events.at(-1).seq;
+  }
+}
+
 function auditVerify(ctx) {
   const r = cli(ctx, ['audit', 'verify'], { json: true, allowFail: true });
   let answer;
@@ -563,13 +577,17 @@ async function runStore(store) {
       for (const [k, v] of Object.entries(s.statusCodes)) all.statusCodes[k] = (all.statusCodes[k] ?? 0) + v;
     }
     const overall = summarize(all, seconds);
-    const writes = stats.signoff.ok + stats.promote.ok + stats.promote.refused;
+    // Identical blocked attempts (same actor, release, stage and unmet list) within ten minutes are
+    // recorded once (issue 13, finding 4), so the blocked attempts of the run are counted in the log:
+    // at least one event when any was refused, never more than were refused.
+    const blockedEvents = countEvents(ctx, 'PromotionBlocked', seqBefore);
+    const writes = stats.signoff.ok + stats.promote.ok + blockedEvents;
 
     // Webhooks: one delivery per audit event of the run (a sign-off, a promotion, a blocked promotion
     // to staging, which needs no sign-offs, so no `signoff.requested`).
     let webhooks;
     if (ctx.receiver.secret !== undefined) {
-      const ofRun = () => [...ctx.receiver.deliveries.values()].filter((d) => d.seq >= seqBefore);
+      const ofRun = () => [...ctx.receiver.deliveries.values()].filter((d) => d.seq > seqBefore);
       const inRun = ofRun().filter((d) => d.receivedAt <= runEnded).length;
       const drainStarted = Date.now();
       if (ofRun().length < writes) {
@@ -610,13 +628,16 @@ async function runStore(store) {
     result.webhooks = webhooks;
     result.serverCpuSeconds = cpuBefore !== undefined && cpuAfter !== undefined ? Math.round((cpuAfter - cpuBefore) * 10) / 10 : null;
     result.loadGeneratorCpuSeconds = Math.round(((ownCpu.user + ownCpu.system) / 1e6) * 10) / 10;
-    result.audit = { ok: after.ok, eventsBefore: seqBefore, eventsAfter: after.events, grew, acknowledgedWrites: writes };
+    result.audit = { ok: after.ok, eventsBefore: seqBefore, eventsAfter: after.events, grew, acknowledgedWrites: writes, blockedRecorded: blockedEvents, blockedRefused: stats.promote.refused };
     result.problems = [];
     if (!after.ok) result.problems.push(`audit verify failed (exit ${after.code}): ${after.stderr.trim().slice(0, 500) || JSON.stringify(after.answer)}`);
     if (grew !== writes) {
       result.problems.push(
-        `the audit log grew by ${grew} events, but ${writes} writes were acknowledged (${stats.signoff.ok} sign-offs, ${stats.promote.ok} promotions, ${stats.promote.refused} blocked promotions)`,
+        `the audit log grew by ${grew} events, but ${writes} writes were acknowledged (${stats.signoff.ok} sign-offs, ${stats.promote.ok} promotions, ${blockedEvents} blocked promotions recorded of ${stats.promote.refused} refused)`,
       );
+    }
+    if (blockedEvents > stats.promote.refused || (stats.promote.refused > 0 && blockedEvents === 0)) {
+      result.problems.push(`${stats.promote.refused} promotions were refused, but ${blockedEvents} PromotionBlocked events were recorded`);
     }
     if (overall.errors > 0) result.problems.push(`${overall.errors} errors: ${JSON.stringify(overall.statusCodes)}`);
     if (webhooks.badSignatures > 0) result.problems.push(`${webhooks.badSignatures} webhook deliveries with a bad signature`);
