@@ -13,6 +13,8 @@ import type { OidcVerifier } from './oidc.js';
 export interface TokenIdentity {
   readonly user: string;
   readonly tokenId: string;
+  /** A stored API token's expiry, when it has one (OIDC tokens carry none here). */
+  readonly expiresAt?: string;
 }
 
 /** A compact JWT: three base64url parts (the signature empty for `alg: none`, which the verifier then refuses). */
@@ -45,5 +47,5 @@ export async function authenticate(store: Pick<StoreReader, 'findTokenByHash'>, 
   if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= now.getTime()) {
     throw tollgateError('TG_TOKEN_INVALID', `the API token ${token.id} expired at ${token.expiresAt}`);
   }
-  return { user: token.user, tokenId: token.id };
+  return { user: token.user, tokenId: token.id, ...(token.expiresAt !== undefined ? { expiresAt: token.expiresAt } : {}) };
 }

@@ -257,8 +257,7 @@ export async function deskPlugin(app: FastifyInstance, opts: DeskDeps): Promise<
       const identity = await authenticate(deps.store, `Bearer ${token}`, deps.now(), opts.verifier);
       user = identity.user;
       // A stored token (not an OIDC token pasted in): the session is bound to it.
-      const row = identity.tokenId.startsWith('oidc:') ? undefined : (await deps.store.listTokens()).find((t) => t.id === identity.tokenId);
-      if (row) stored = { id: row.id, ...(row.expiresAt !== undefined ? { expiresAt: row.expiresAt } : {}) };
+      if (!identity.tokenId.startsWith('oidc:')) stored = { id: identity.tokenId, ...(identity.expiresAt !== undefined ? { expiresAt: identity.expiresAt } : {}) };
     } catch (err) {
       if (err instanceof TollgateError && err.status === 401) return again(`Not signed in: ${err.message}.`);
       throw err;
