@@ -73,16 +73,22 @@ ${table(`Evidence added since ${b.since}`, ['kind', 'what', 'by', 'when'], d.add
 }
 
 function checklistForm(input: ReleasePageInput, stage: string, r: RequirementResult): string {
-  const { view, viewer } = input;
+  const { viewer } = input;
   const may = r.canProvide?.includes(viewer.user) ?? false;
   const id = anchor('check', stage, r.id);
   if (!may) return `<p class="why">Who can complete it: ${h(r.canProvide?.join(', ') || 'see the reason above')}.</p>`;
+  return completionForm(input, stage, r.id, id, `Complete ${r.id}`, 'Evidence file');
+}
+
+/** The form that completes a checklist item (a gate's, or a break-glass follow-up): `tollgate check` in the browser. */
+function completionForm(input: ReleasePageInput, stage: string, item: string, id: string, button: string, fileLabel: string): string {
+  const { view, viewer } = input;
   return `<form class="actions" method="post" action="${base(view.release.release)}/checklist" enctype="multipart/form-data">${csrfField(viewer)}
-<input type="hidden" name="stage" value="${h(stage)}"><input type="hidden" name="item" value="${h(r.id)}">
-<div><label for="${id}-file">Evidence file</label><input id="${id}-file" type="file" name="evidence"></div>
+<input type="hidden" name="stage" value="${h(stage)}"><input type="hidden" name="item" value="${h(item)}">
+<div><label for="${id}-file">${h(fileLabel)}</label><input id="${id}-file" type="file" name="evidence"></div>
 <div><label for="${id}-url">or evidence URL</label><input id="${id}-url" type="text" name="url" inputmode="url"></div>
 <div><label for="${id}-note">Note</label><input id="${id}-note" type="text" name="note"></div>
-<button type="submit">Complete ${h(r.id)}</button></form>`;
+<button type="submit">${h(button)}</button></form>`;
 }
 
 function signoffForm(input: ReleasePageInput, stage: string, gate: GateResult, r: RequirementResult): string {
@@ -162,16 +168,10 @@ function followUpsView(input: ReleasePageInput, d: Decision): string {
 }
 
 function followUpForm(input: ReleasePageInput, stage: string, f: FollowUpItem): string {
-  const { view, viewer } = input;
+  const { viewer } = input;
   const roles = f.roles ?? [];
   if (roles.length > 0 && !roles.some((r) => viewer.roles.includes(r))) return `<p class="why">Who can complete it: a holder of ${h(roles.join(' or '))}.</p>`;
-  const id = anchor('follow-up-form', stage, f.item);
-  return `<form class="actions" method="post" action="${base(view.release.release)}/checklist" enctype="multipart/form-data">${csrfField(viewer)}
-<input type="hidden" name="stage" value="${h(stage)}"><input type="hidden" name="item" value="${h(f.item)}">
-<div><label for="${id}-file">Evidence file${f.evidence === 'required' ? ' (required)' : ''}</label><input id="${id}-file" type="file" name="evidence"></div>
-<div><label for="${id}-url">or evidence URL</label><input id="${id}-url" type="text" name="url" inputmode="url"></div>
-<div><label for="${id}-note">Note</label><input id="${id}-note" type="text" name="note"></div>
-<button type="submit">Complete follow-up ${h(f.item)}</button></form>`;
+  return completionForm(input, stage, f.item, anchor('follow-up-form', stage, f.item), `Complete follow-up ${f.item}`, `Evidence file${f.evidence === 'required' ? ' (required)' : ''}`);
 }
 
 /** A history row's kind and reason: a break-glass promotion says so, on whose sign-off, and what it went past. */
