@@ -133,3 +133,85 @@ describe('a passkey sign-off in a decision', () => {
     expect(decide({ carol: { roles: ['security'], key: 'unused' } })).toMatch(/\(stale: carol signed an earlier definition of gate approvals\)$/);
   });
 });
+
+describe('webauthnProblem: each refusal, and what it tells the reader', () => {
+  const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  /** A sign-off whose authenticatorData or clientDataJSON is replaced after signing (the check refuses before the signature). */
+  const withParts = (s: Signoff, parts: Partial<NonNullable<Signoff['webauthn']>>): Signoff => ({ ...s, webauthn: { ...s.webauthn!, ...parts } });
+  const clientJson = (o: Record<string, unknown>) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+  it('accepts ES384 (P-384) and ES512 (P-521), each with its own hash, and refuses either signed with the wrong one', () => {
+    for (const [curve, hash, wrong] of [['P-384', 'sha384', 'sha256'], ['P-521', 'sha512', 'sha256']] as const) {
+      const key = generateKeyPairSync('ec', { namedCurve: curve }).privateKey;
+      expect(webauthnProblem(signed(key, hash), keyOf(key))).toBeUndefined();
+      expect(webauthnProblem(signed(key, wrong), keyOf(key))).toMatchObject({ kind: 'signature' });
+    }
+  });
+
+  it('refuses a sign-off that carries no assertion, whichever half is missing', () => {
+    const key = ec();
+    const s = signed(key, 'sha256');
+    const noAssertion = { kind: 'malformed', message: 'the sign-off carries no WebAuthn assertion' };
+    expect(webauthnProblem({ ...s, signatureKind: 'ed25519' }, keyOf(key))).toEqual(noAssertion);
+    expect(webauthnProblem({ ...s, webauthn: undefined }, keyOf(key))).toEqual(noAssertion);
+  });
+
+  it('names the passkey, its holder and its RP ID when the passkey is not the right one', () => {
+    const key = ec();
+    const s = signed(key, 'sha256');
+    expect(webauthnProblem(s, keyOf(key, { credentialId: 'other' }))).toEqual({ kind: 'unknown-key', message: 'the passkey cred is not a registered, unrevoked passkey' });
+    expect(webauthnProblem(s, undefined)?.message).toBe('the passkey cred is not a registered, unrevoked passkey');
+    expect(webauthnProblem(s, keyOf(key, { user: 'erin' }))?.message).toBe('the passkey cred is registered to erin, not to the signer carol');
+    expect(webauthnProblem(s, keyOf(key, { rpId: 'other.example' }))?.message).toBe(`the sign-off is for RP ID ${RP_ID}, but the passkey was registered for other.example`);
+  });
+
+  it('refuses clientDataJSON that is not JSON, or lacks a string type, challenge or origin', () => {
+    const key = ec();
+    const s = signed(key, 'sha256');
+    const good = { type: 'webauthn.get', challenge: signoffChallenge(PAYLOAD), origin: ORIGIN };
+    const malformed = { kind: 'malformed', message: 'clientDataJSON is not the JSON a WebAuthn client writes' };
+    expect(webauthnProblem(withParts(s, { clientDataJSON: Buffer.from('{not json').toString('base64url') }), keyOf(key))).toEqual(malformed);
+    for (const field of ['type', 'challenge', 'origin'] as const) {
+      const { [field]: _left, ...rest } = good;
+      expect(webauthnProblem(withParts(s, { clientDataJSON: clientJson(rest) }), keyOf(key)), `without ${field}`).toEqual(malformed);
+      expect(webauthnProblem(withParts(s, { clientDataJSON: clientJson({ ...good, [field]: 7 }) }), keyOf(key)), `${field} a number`).toEqual(malformed);
+    }
+    // Every field present and a string, written with other spacing: past the parse, refused only for its signature.
+    const respaced = Buffer.from(JSON.stringify(good, null, 1)).toString('base64url');
+    expect(webauthnProblem(withParts(s, { clientDataJSON: respaced }), keyOf(key))?.kind).toBe('signature');
+    expect(webauthnProblem(signed(key, 'sha256', { type: 'webauthn.create' }), keyOf(key))?.message).toBe('clientDataJSON is of type "webauthn.create", not webauthn.get');
+  });
+
+  it('says why an assertion made for another sign-off or at another origin does not count', () => {
+    const key = ec();
+    expect(webauthnProblem(signed(key, 'sha256', { challenge: signoffChallenge({ ...PAYLOAD, decision: 'reject' }) }), keyOf(key))?.message).toMatch(/^the assertion's challenge is not the digest of this sign-off/);
+    expect(webauthnProblem(signed(key, 'sha256', { origin: 'https://evil.example' }), keyOf(key))?.message).toBe(`the assertion was made at origin https://evil.example, not at ${ORIGIN}`);
+    // The origin recorded and the one signed agree, but it is not an origin of the RP ID.
+    const s = signed(key, 'sha256', { origin: 'https://evil.example' });
+    expect(webauthnProblem(withParts(s, { origin: 'https://evil.example' }), keyOf(key))).toEqual({ kind: 'origin', message: `the origin https://evil.example does not belong to the RP ID ${RP_ID}` });
+  });
+
+  it('refuses authenticatorData that is too short (37 bytes is the least) or for another RP ID', () => {
+    const key = ec();
+    const s = signed(key, 'sha256');
+    const auth = Buffer.from(s.webauthn!.authenticatorData, 'base64url');
+    expect(auth).toHaveLength(37); // the good assertions above are exactly the least, so 37 is accepted
+    expect(webauthnProblem(withParts(s, { authenticatorData: auth.subarray(0, 36).toString('base64url') }), keyOf(key))).toEqual({ kind: 'malformed', message: 'authenticatorData is too short' });
+    const otherRp = Buffer.concat([sha256('other.example'), auth.subarray(32)]);
+    expect(webauthnProblem(withParts(s, { authenticatorData: otherRp.toString('base64url') }), keyOf(key))).toEqual({ kind: 'rp-id', message: `authenticatorData is not for the RP ID ${RP_ID}` });
+    expect(webauthnProblem(signed(key, 'sha256', { flags: 0x01 }), keyOf(key))?.message).toMatch(/UV flag not set/);
+  });
+
+  it('refuses a passkey whose stored public key is not one it can use, and says so', () => {
+    const key = ec();
+    const s = signed(key, 'sha256');
+    const unusable = { kind: 'signature', message: 'the passkey cred has no usable public key' };
+    expect(webauthnProblem(s, keyOf(key, { publicKey: Buffer.from('not a key').toString('base64') }))).toEqual(unusable);
+    // A key of a type WebAuthn signs with none of: X25519 (key agreement), and an EC curve outside ES256/384/512.
+    const x25519 = createPublicKey(generateKeyPairSync('x25519').privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+    expect(webauthnProblem(s, keyOf(key, { publicKey: x25519 }))).toEqual(unusable);
+    const k1 = createPublicKey(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+    expect(webauthnProblem(s, keyOf(key, { publicKey: k1 }))).toEqual(unusable);
+    expect(webauthnProblem(s, keyOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey))?.message).toBe('the WebAuthn signature does not verify with the public key of passkey cred');
+  });
+});
