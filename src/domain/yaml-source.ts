@@ -123,7 +123,8 @@ export function loadYaml(text: string, file: string): YamlSource {
     doc = parseBoundedDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   } catch (err) {
     if (!(err instanceof YamlBoundsError)) throw err;
-    const { line, col } = lineCounter.linePos(err.offset);
+    // The line counter is filled by parseDocument, which a text out of bounds never reaches.
+    const { line, col } = positionIn(text, err.offset);
     const problems: Problem[] = [{ file, line, col, message: `YAML: ${err.message}` }];
     throw tollgateError('TG_YAML_SYNTAX', formatProblems(problems), { problems });
   }
@@ -162,6 +163,13 @@ export function validateYaml<S extends z.ZodType>(src: YamlSource, schema: S, op
   const describe = opts.describe ?? formatPath;
   const problems = result.error.issues.flatMap((issue) => problemsOfIssue(src, data, issue, describe));
   return { ok: false, problems: sortProblems(problems) };
+}
+
+/** The 1-based line and column of `offset` in `text`. */
+function positionIn(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, col: offset - lineStart + 1 };
 }
 
 /** Problems in reading order: by line, then column; unpositioned ones last. */
