@@ -210,7 +210,8 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
     if (!gatesSeen.has(key)) gatesSeen.set(key, { stage, id });
     return key;
   };
-  const counts = (at: number): boolean => at >= sinceMs && at >= fromMs && at <= toMs;
+  // Events after `to` never reach the counting (add drops them), so only the start bounds a count.
+  const counts = (at: number): boolean => at >= sinceMs && at >= fromMs;
   const scopes = (subject: string, at: number): Bucket[] => [overall, subjectBucket(subject), weekBucket(at)];
   const markFailed = (promotionId: string | undefined): void => {
     const d = promotionId !== undefined ? moves.get(promotionId)?.deployment : undefined;
@@ -227,7 +228,8 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
     const release = str(d.release);
     const subject = str(d.subject) ?? (release !== undefined ? subjectOfRelease(release) : undefined);
     if (subject === undefined || (opts.subject !== undefined && subject !== opts.subject)) return;
-    if (!subjects.has(subject)) subjectBucket(subject);
+    // A subject is listed from its first event, even one that counts nothing.
+    subjectBucket(subject);
     switch (e.type) {
       case 'ReleaseCreated': {
         if (release === undefined) return;
@@ -357,9 +359,10 @@ export function createMetricsAccumulator(opts: MetricsOptions): MetricsAccumulat
     for (const [key, g] of gatesSeen) {
       const attempts = b.attempts.get(g.stage) ?? 0;
       const waits = b.waits.get(key) ?? [];
-      if (attempts === 0 && waits.length === 0) continue;
+      // A wait is measured at a promotion, which is an attempt: no attempt, nothing to show.
+      if (attempts === 0) continue;
       const blocked = b.blocked.get(key) ?? 0;
-      gates.push({ id: g.id, stage: g.stage, waitSeconds: median(waits), waits: waits.length, attempts, blocked, blockRate: attempts > 0 ? blocked / attempts : null });
+      gates.push({ id: g.id, stage: g.stage, waitSeconds: median(waits), waits: waits.length, attempts, blocked, blockRate: blocked / attempts });
     }
     gates.sort((x, y) => (x.stage === y.stage ? (x.id < y.id ? -1 : x.id > y.id ? 1 : 0) : x.stage < y.stage ? -1 : 1));
     const n = b.deployments;
