@@ -20,12 +20,12 @@ import type {
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toChecklist, toException, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, readFrom, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
     const row = await this.db.selectFrom('policies').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
-    return row && toPolicyVersion(row);
+    return row && readFrom(toPolicyVersion(row), 'policies', row);
   },
 
   async policyVersion(version: number): Promise<PolicyVersion | undefined> {
@@ -49,7 +49,7 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
       .where('subject', '=', subject)
       .where('version', '=', version)
       .executeTakeFirst();
-    return row && toRelease(row);
+    return row && readFrom(toRelease(row), 'releases', row);
   },
 
   async listReleases(filter: { subject?: string } = {}): Promise<Release[]> {

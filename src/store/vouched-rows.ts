@@ -9,6 +9,7 @@ import type { Digest } from '../domain/digest.js';
 import { memoByText } from '../domain/memo.js';
 import type { ChecklistCompletion, ExceptionSignoff, HandoffRecord, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
+import type { StoredRow } from '../audit/replay.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
 
@@ -323,4 +324,28 @@ export function fromWebhook(w: Webhook): VouchedRow<'webhooks'> {
     removed_at: w.removedAt ?? null,
     format: w.format ?? null,
   };
+}
+
+/** The row a record was read from, for records read by key that a decision then vouches for. */
+const readRows = new WeakMap<object, { readonly table: VouchedTable; readonly row: Record<string, unknown> }>();
+
+/** Records that `record` was mapped from `row` of `table` (neither is changed afterwards). */
+export function readFrom<T extends object>(record: T, table: VouchedTable, row: object): T {
+  readRows.set(record, { table, row: row as Record<string, unknown> });
+  return record;
+}
+
+/**
+ * The stored row `record` was read from, as `rowVouchers` would give it, when the store recorded it:
+ * the caller vouches for the row it actually uses, without reading it a second time.
+ */
+export function storedRowOf(record: object, table: VouchedTable): StoredRow | undefined {
+  const read = readRows.get(record);
+  return read && read.table === table ? storedRow(table, read.row) : undefined;
+}
+
+/** A row as `audit verify` and decisions check it: its key, the event it names, its digest. */
+export function storedRow(table: VouchedTable, row: Record<string, unknown>): StoredRow {
+  const seq = row.audit_seq;
+  return { key: rowKey(table, row), auditSeq: typeof seq === 'number' ? seq : seq === null || seq === undefined ? null : Number(seq), digest: rowDigest(table, row) };
 }
