@@ -154,6 +154,46 @@ describe('read cache entries', () => {
   });
 });
 
+describe('read cache computations under way', () => {
+  function fakeStore(marker: { v: string | undefined }): Store {
+    return { changeMarker: async () => marker.v } as unknown as Store;
+  }
+
+  it('are shared by requests that ask together under one marker, and not across markers', async () => {
+    const marker: { v: string | undefined } = { v: '1/0' };
+    const caches = createReadCache(fakeStore(marker));
+    let computed = 0;
+    const compute = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return { value: ++computed };
+    };
+    expect(await Promise.all([1, 2, 3].map(() => caches.forRequest().get('k', 0, compute)))).toEqual([1, 1, 1]);
+    expect(computed).toBe(1);
+    marker.v = '2/0';
+    const first = caches.forRequest().get('k', 0, compute);
+    marker.v = '3/0';
+    const second = caches.forRequest().get('k', 0, compute);
+    expect(await Promise.all([first, second])).toEqual([2, 3]);
+  });
+
+  it('are not shared when they fail: each request then computes for itself', async () => {
+    const caches = createReadCache(fakeStore({ v: '1/0' }));
+    let calls = 0;
+    const failing = caches.forRequest().get('e', 0, async () => {
+      calls++;
+      await new Promise((resolve) => setImmediate(resolve));
+      throw new Error('boom');
+    });
+    const other = caches.forRequest().get('e', 0, async () => {
+      calls++;
+      return { value: 'ok' };
+    });
+    await expect(failing).rejects.toThrow('boom');
+    expect(await other).toBe('ok');
+    expect(calls).toBe(2);
+  });
+});
+
 describe('decision horizon', () => {
   const policy = {
     stages: [{ name: 'staging' }, { name: 'production', freeze: ['2026-12-24T00:00:00Z/2026-12-27T00:00:00Z'] }],

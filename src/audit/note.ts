@@ -138,7 +138,7 @@ export function signNote(body: string, signers: NoteSigner | readonly NoteSigner
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
       throw new TypeError(`the key for "${name}" is not an Ed25519 private key`);
     }
-    const hash = keyHashBytes(name, rawPublicKey(createPublicKey(privateKey)));
+    const hash = signerKeyHash(name, privateKey);
     const signature = sign(null, bytes, privateKey);
     return `${SIGNATURE_PREFIX}${name} ${Buffer.concat([hash, signature]).toString('base64')}\n`;
   });
@@ -320,6 +320,20 @@ function rawPublicKey(key: KeyObject): Buffer {
   const raw = Buffer.from(x ?? '', 'base64url');
   if (raw.length !== 32) throw new TypeError('the Ed25519 public key is not 32 bytes');
   return raw;
+}
+
+/**
+ * The key hash of a signer, kept per private key and name: a server signs a checkpoint note with its
+ * one key on every change, and deriving and exporting the public key each time cost more than the hash.
+ */
+const signerHashes = new WeakMap<KeyObject, Map<string, Buffer>>();
+
+function signerKeyHash(name: string, privateKey: KeyObject): Buffer {
+  let byName = signerHashes.get(privateKey);
+  if (!byName) signerHashes.set(privateKey, (byName = new Map()));
+  let hash = byName.get(name);
+  if (!hash) byName.set(name, (hash = keyHashBytes(name, rawPublicKey(createPublicKey(privateKey)))));
+  return hash;
 }
 
 function keyHashBytes(name: string, rawKey: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, parsePublicKey } from './keys.js';
-import { deepFreeze, digestOfFrozen, memoByText } from './memo.js';
+import { deepFreeze, digestOfFrozen, memoByText, parsedFrom, passedChecks, sourceText } from './memo.js';
 
 describe('memoByText', () => {
   it('computes once per text and forgets the oldest past its limit', () => {
@@ -65,5 +65,25 @@ describe('deepFreeze and digestOfFrozen', () => {
     digestOfFrozen(open, digest);
     digestOfFrozen(open, digest);
     expect(calls).toBe(3);
+  });
+});
+
+describe('passedChecks', () => {
+  it('holds the texts added, and forgets the oldest past its limit', () => {
+    const passed = passedChecks(2);
+    passed.add('a');
+    passed.add('b');
+    expect([passed.has('a'), passed.has('b'), passed.has('c')]).toEqual([true, true, false]);
+    passed.add('c'); // 'a' goes
+    expect([passed.has('a'), passed.has('b'), passed.has('c')]).toEqual([false, true, true]);
+  });
+});
+
+describe('parsedFrom / sourceText', () => {
+  it('gives back the text an object was recorded with, and nothing for any other object', () => {
+    const text = '{"a":1}';
+    const value = parsedFrom(JSON.parse(text) as object, text);
+    expect(sourceText(value)).toBe(text);
+    expect(sourceText(JSON.parse(text) as object)).toBeUndefined();
   });
 });

@@ -37,3 +37,32 @@ export function digestOfFrozen<O extends object, D extends string>(value: O, dig
   }
   return d;
 }
+
+/** The text objects were parsed from, for those whose reader recorded it (`parsedFrom`). */
+const sources = new WeakMap<object, string>();
+
+/** Records that `value` was parsed from `text` (and is not changed after): see `sourceText`. */
+export function parsedFrom<T extends object>(value: T, text: string): T {
+  sources.set(value, text);
+  return value;
+}
+
+/** The text `value` was parsed from, if its reader recorded it. */
+export function sourceText(value: object): string | undefined {
+  return sources.get(value);
+}
+
+/**
+ * A bounded set of texts for which a check passed: a check that is a pure function of the text need
+ * not be run again on the same text. The oldest entry goes first past `limit`.
+ */
+export function passedChecks(limit: number): { has(text: string): boolean; add(text: string): void } {
+  const passed = new Set<string>();
+  return {
+    has: (text) => passed.has(text),
+    add(text) {
+      if (passed.size >= limit) passed.delete(passed.values().next().value!);
+      passed.add(text);
+    },
+  };
+}

@@ -32,6 +32,8 @@ const MAX_ENTRIES = 10_000;
 export function createReadCache(store: Store): ReadCaches {
   let marker: string | undefined;
   const entries = new Map<string, { value: unknown; until: number }>();
+  /** Computations under way, by key, with the marker they were started under. */
+  const computing = new Map<string, { marker: string; result: Promise<{ value: unknown; until: number }> }>();
   return {
     get size() {
       return entries.size;
@@ -51,7 +53,24 @@ export function createReadCache(store: Store): ReadCaches {
           }
           const hit = entries.get(key);
           if (hit && now < hit.until) return hit.value as T;
-          const { value, until = Infinity } = await compute();
+          // Requests that arrive together (a burst of sign-offs after a commit dropped everything)
+          // share the computation one of them started under the same marker, instead of each
+          // reading and vouching the same token and policy again. A failure is not shared: each
+          // request then computes for itself, as without the cache.
+          const running = computing.get(key);
+          if (running && running.marker === current) {
+            const shared = await running.result.catch(() => undefined);
+            if (shared && now < shared.until) return shared.value as T;
+          }
+          const result = compute().then(({ value, until = Infinity }) => ({ value, until }));
+          computing.set(key, { marker: current, result });
+          let settled: { value: T; until: number };
+          try {
+            settled = await result;
+          } finally {
+            if (computing.get(key)?.result === result) computing.delete(key);
+          }
+          const { value, until } = settled;
           // Kept only if nothing was committed meanwhile that the next reader would not see dropped.
           if (marker === current && now < until) {
             if (entries.size >= MAX_ENTRIES) entries.clear();

@@ -35,7 +35,7 @@ export interface ChangeScope {
  * fsync and one signed checkpoint for all of them, so writers under load share the disk's pace
  * instead of queueing for it one by one. Each change still succeeds or fails on its own: one that
  * throws is rolled back to its savepoint and only its caller sees the error. A change alone (a CLI
- * command) runs at once, in a transaction of its own, as before.
+ * command) runs after one turn of the event loop, in a transaction of its own.
  */
 export function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -45,7 +45,7 @@ export function change<T>(deps: ServiceDeps, fn: (scope: ChangeScope) => Promise
     // a group there would hold the audit log's lock while a later change in it takes a stage's lock,
     // the reverse of the order a lone promotion on another server takes them in: a deadlock.
     if (deps.store.dialect !== 'sqlite') {
-      void runGroup(deps, [item]);
+      void runGroup(deps, item);
       return;
     }
     let queue = queues.get(deps.store);
@@ -80,28 +80,47 @@ async function drain(queue: Queue): Promise<void> {
   queue.running = true;
   try {
     while (queue.pending.length > 0) {
-      // One group signs with one key: changes asked for with another server key (a key rotation in
-      // the same process) wait for the next transaction.
-      const first = queue.pending[0]!;
-      const group: Pending[] = [];
-      while (group.length < MAX_GROUP && queue.pending.length > 0) {
-        const next = queue.pending[0]!;
-        if (next.deps.serverKey !== first.deps.serverKey || next.deps.origin !== first.deps.origin) break;
-        group.push(queue.pending.shift()!);
-      }
-      await runGroup(first.deps, group);
+      // A turn of the event loop first. Everything a request does before it asks for a change runs
+      // in one go once its bytes are read (better-sqlite3 answers at once, so there is nothing to wait
+      // for), and so does a transaction: without this turn, each request would reach its change only
+      // after the last one's transaction had committed, and every group would be of one. With it, the
+      // requests already received run up to their own change and join this group.
+      await new Promise((resolve) => setImmediate(resolve));
+      const first = queue.pending.shift()!;
+      await runGroup(first.deps, first, queue);
     }
   } finally {
     queue.running = false;
   }
 }
 
+/**
+ * The changes that join `first` in its transaction, taken from the queue once the transaction has
+ * begun rather than when it was asked for: on SQLite the one connection is busy until then (the last
+ * transaction, the reads of requests that came in meanwhile), and the changes asked for while it was
+ * join this one instead of each waiting for a transaction of its own. One group signs with one key:
+ * changes asked for with another server key (a key rotation in the same process) wait for the next.
+ */
+function joiners(first: Pending, queue: Queue | undefined): Pending[] {
+  const group = [first];
+  while (queue && group.length < MAX_GROUP && queue.pending.length > 0) {
+    const next = queue.pending[0]!;
+    if (next.deps.serverKey !== first.deps.serverKey || next.deps.origin !== first.deps.origin) break;
+    group.push(queue.pending.shift()!);
+  }
+  return group;
+}
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-async function runGroup(deps: ServiceDeps, group: readonly Pending[]): Promise<void> {
+async function runGroup(deps: ServiceDeps, first: Pending, queue?: Queue): Promise<void> {
+  // `first` is in the group from the start, so that a transaction that cannot even begin fails it
+  // (and the queue moves on) rather than no one.
+  let group: Pending[] = [first];
   let outcomes: Outcome[];
   try {
     outcomes = await deps.store.transaction(async (tx) => {
+      group = joiners(first, queue);
       const appended: AuditEvent[] = [];
       const results: Outcome[] = [];
       let at = '';
@@ -155,7 +174,10 @@ async function runOne(item: Pending, tx: StoreTx, now: Date): Promise<{ value: u
  * signed note. The tree grows from the previous checkpoint's frontier, so this costs O(log n).
  */
 async function checkpoint(deps: ServiceDeps, tx: StoreTx, at: string, appended: readonly AuditEvent[]): Promise<void> {
-  const head = await tx.auditHead();
+  // The head is the last event this transaction appended: every append goes through `scope.audit`,
+  // and those of a change rolled back to its savepoint are not in `appended` (nor in the log).
+  const last = appended[appended.length - 1]!;
+  const head = { size: last.seq, head: last.hash };
   const previous = await tx.latestCheckpoint();
   const before = head.size - appended.length;
   const frontier =

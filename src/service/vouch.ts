@@ -6,27 +6,39 @@
  * that fails stops the decision with TG_STATE_TAMPERED, naming the table and key.
  */
 import { eventHash } from '../audit/log.js';
-import type { RowFinding } from '../audit/replay.js';
+import type { RowFinding, StoredRow } from '../audit/replay.js';
 import { tollgateError } from '../domain/errors.js';
-import { digestOfFrozen } from '../domain/memo.js';
+import { digestOfFrozen, passedChecks, sourceText } from '../domain/memo.js';
 import { releaseDigest } from '../domain/release-digest.js';
 import type { EvidenceSet, PasskeyKeys, PolicyVersion, Promotion, Release, Signoff, StageHold } from '../domain/model.js';
 import { policyDigest } from '../domain/policy-digests.js';
 import { claimsOf, stageHolderKey, type VouchedTable } from '../domain/records.js';
-import type { ApiToken, StoreReader } from '../store/store.js';
+import type { ApiToken, AuditEvent, StoreReader } from '../store/store.js';
+import { storedRowOf } from '../store/vouched-rows.js';
 
 /** A row about to count: its table and key. */
 export interface RowRef {
   readonly table: VouchedTable;
   readonly key: string;
+  /** The row as the caller read it, when the store kept it (`storedRowOf`): not read again. */
+  readonly stored?: StoredRow | undefined;
 }
 
 /** The findings for rows that the log does not vouch for; empty when every one is. */
 export async function unvouched(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, refs: readonly RowRef[]): Promise<RowFinding[]> {
   const byTable = new Map<VouchedTable, string[]>();
-  for (const r of refs) byTable.set(r.table, [...(byTable.get(r.table) ?? []), r.key]);
   const found = new Map<VouchedTable, Map<string, { auditSeq: number | null; digest: string }>>();
-  for (const [table, keys] of byTable) found.set(table, await store.rowVouchers(table, keys));
+  for (const r of refs) {
+    if (r.stored?.key === r.key) {
+      if (!found.has(r.table)) found.set(r.table, new Map());
+      found.get(r.table)!.set(r.key, r.stored);
+    } else byTable.set(r.table, [...(byTable.get(r.table) ?? []), r.key]);
+  }
+  for (const [table, keys] of byTable) {
+    const rows = await store.rowVouchers(table, keys);
+    const known = found.get(table);
+    found.set(table, known ? new Map([...known, ...rows]) : rows);
+  }
   const seqs = [...found.values()].flatMap((m) => [...m.values()].map((r) => r.auditSeq)).filter((s): s is number => s !== null);
   const events = new Map((await store.auditEventsAt(seqs)).map((e) => [e.seq, e]));
 
@@ -48,7 +60,7 @@ export async function unvouched(store: Pick<StoreReader, 'rowVouchers' | 'auditE
       continue;
     }
     // The event's own hash: a claim edited in place is not taken at its word.
-    if (eventHash(event) !== event.hash) {
+    if (!hashMatches(event)) {
       bad('edited', `audit event ${event.seq} (${event.type}), which vouches for the row, was changed`);
       continue;
     }
@@ -57,6 +69,23 @@ export async function unvouched(store: Pick<StoreReader, 'rowVouchers' | 'auditE
     else if (claim.digest !== row.digest) bad('edited', `its content is not what audit event ${event.seq} (${event.type}) recorded: it was changed after it was written`);
   }
   return findings;
+}
+
+/**
+ * Events whose hash was found to match their content, by their stored text: a server checks the
+ * events that vouch for the active policy, the caller's token and the release on every request, and
+ * the same stored text hashes the same. Text another reader built (no stored text) is hashed each time.
+ */
+const matchedEvents = passedChecks(4096);
+const MEMO_TEXT_LIMIT = 64 * 1024;
+
+function hashMatches(event: AuditEvent): boolean {
+  const text = sourceText(event.data);
+  const key = text !== undefined && text.length <= MEMO_TEXT_LIMIT ? JSON.stringify([event.seq, event.at, event.actor, event.type, event.prev, event.hash, text]) : undefined;
+  if (key !== undefined && matchedEvents.has(key)) return true;
+  const ok = eventHash(event) === event.hash;
+  if (ok && key !== undefined) matchedEvents.add(key);
+  return ok;
 }
 
 /** Throws TG_STATE_TAMPERED naming the first row the log does not vouch for. */
@@ -86,7 +115,7 @@ export async function vouchPolicy(store: Pick<StoreReader, 'rowVouchers' | 'audi
   if (digestOfFrozen(policy.policy, policyDigest) !== policy.digest) {
     throw tampered('policies', key, `the stored policy has digest ${policyDigest(policy.policy)}, not the ${policy.digest} it was applied with`);
   }
-  await requireVouched(store, [{ table: 'policies', key }]);
+  await requireVouched(store, [{ table: 'policies', key, stored: storedRowOf(policy, 'policies') }]);
   return policy;
 }
 
@@ -95,7 +124,7 @@ export async function vouchRelease(store: Pick<StoreReader, 'rowVouchers' | 'aud
   if (digestOfFrozen(release.manifest, releaseDigest) !== release.digest) {
     throw tampered('releases', release.digest, `the stored manifest has digest ${releaseDigest(release.manifest)}, not the release's ${release.digest}`);
   }
-  await requireVouched(store, [{ table: 'releases', key: release.digest }]);
+  await requireVouched(store, [{ table: 'releases', key: release.digest, stored: storedRowOf(release, 'releases') }]);
   return release;
 }
 
@@ -145,7 +174,7 @@ export function holderRow(subject: string, stage: string): RowRef {
 
 /** An API token checked before it identifies anyone. */
 export async function vouchToken(store: Pick<StoreReader, 'rowVouchers' | 'auditEventsAt'>, token: ApiToken): Promise<ApiToken> {
-  await requireVouched(store, [{ table: 'api_tokens', key: token.id }]);
+  await requireVouched(store, [{ table: 'api_tokens', key: token.id, stored: storedRowOf(token, 'api_tokens') }]);
   return token;
 }
 

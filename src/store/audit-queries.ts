@@ -7,6 +7,7 @@ import { GENESIS_HASH, eventHash } from '../audit/log.js';
 import { completedBy, nodeHash, type SubtreeRef } from '../audit/merkle.js';
 import { auditLeafHash } from '../audit/tree.js';
 import { canonicalJson } from '../domain/digest.js';
+import { compiledOnce } from './compiled-queries.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toAuditEvent, toCheckpoint } from './rows.js';
 import type { Database } from './schema.js';
@@ -97,13 +98,15 @@ export const auditReads: AuditReader & ThisType<ReadContext> = {
   async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
     // The largest size through its index first, then the newest checkpoint of that size: ordering the
     // whole table by (size, at) in one query scans and sorts it, a cost that grows with every change.
-    const row = await this.db
-      .selectFrom('audit_checkpoints')
-      .selectAll()
-      .where('size', '=', (eb) => eb.selectFrom('audit_checkpoints').select((e) => e.fn.max('size').as('size')))
-      .orderBy('at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const db = this.db;
+    const build = () =>
+      db
+        .selectFrom('audit_checkpoints')
+        .selectAll()
+        .where('size', '=', (eb) => eb.selectFrom('audit_checkpoints').select((e) => e.fn.max('size').as('size')))
+        .orderBy('at', 'desc')
+        .limit(1);
+    const [row] = (await db.executeQuery(compiledOnce(db, 'latestCheckpoint', build, [1]))).rows;
     return row && toCheckpoint(row);
   },
 };
@@ -187,11 +190,6 @@ async function readNodes(db: Kysely<Database>, refs: readonly SubtreeRef[]): Pro
 
 /** The size of the log and the hash of its last event (the genesis hash while it is empty). */
 async function readHead(db: Kysely<Database>): Promise<{ size: number; head: string }> {
-  const last = await db
-    .selectFrom('audit_events')
-    .select(['seq', 'hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const [last] = (await db.executeQuery(compiledOnce(db, 'readHead', () => db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1), [1]))).rows;
   return last ? { size: last.seq, head: last.hash } : { size: 0, head: GENESIS_HASH };
 }

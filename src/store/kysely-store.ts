@@ -44,29 +44,40 @@ export interface KyselyStoreOptions {
 // Every role's queries, gathered once: the prototypes of the store's reader and of every `tx`. The
 // types keep them complete: a method missing from a role's queries does not compile.
 const READS: StoreReader & ThisType<ReadContext> = { ...recordReads, ...auditReads, ...tokenReads, ...passkeyReads, ...outboxReads, ...vouchReads };
-/** Savepoints: the same SQL on both dialects. Names only need to be unique among open ones. */
-let savepoints = 0;
+/**
+ * Savepoints open in each transaction's context. Names only need to be unique among open ones, so a
+ * savepoint is named by its depth: a name of its own each time would be new SQL for every change of a
+ * group, prepared afresh and crowding the statement cache of SQLite (`sqlite-store.ts`).
+ */
+const openSavepoints = new WeakMap<object, number>();
+/** Savepoints: the same SQL on both dialects. */
 const SAVEPOINTS: Savepoints & ThisType<WriteContext> = {
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
-    const name = sql.id(`tg_sp_${++savepoints}`);
-    await sql`savepoint ${name}`.execute(this.db);
-    let result: T;
+    const depth = (openSavepoints.get(this) ?? 0) + 1;
+    openSavepoints.set(this, depth);
+    const name = sql.id(`tg_sp_${depth}`);
     try {
-      result = await fn();
-    } catch (err) {
-      // When the database already ended the transaction (SQLite does on SQLITE_FULL, IOERR…;
-      // PostgreSQL refuses until ROLLBACK after a failed statement only outside savepoints) the
-      // rollback fails too: then the transaction as a whole fails, with the first error.
+      await sql`savepoint ${name}`.execute(this.db);
+      let result: T;
       try {
-        await sql`rollback to savepoint ${name}`.execute(this.db);
-        await sql`release savepoint ${name}`.execute(this.db);
-      } catch {
-        throw new TransactionLost(err);
+        result = await fn();
+      } catch (err) {
+        // When the database already ended the transaction (SQLite does on SQLITE_FULL, IOERR…;
+        // PostgreSQL refuses until ROLLBACK after a failed statement only outside savepoints) the
+        // rollback fails too: then the transaction as a whole fails, with the first error.
+        try {
+          await sql`rollback to savepoint ${name}`.execute(this.db);
+          await sql`release savepoint ${name}`.execute(this.db);
+        } catch {
+          throw new TransactionLost(err);
+        }
+        throw err;
       }
-      throw err;
+      await sql`release savepoint ${name}`.execute(this.db);
+      return result;
+    } finally {
+      openSavepoints.set(this, depth - 1);
     }
-    await sql`release savepoint ${name}`.execute(this.db);
-    return result;
   },
 };
 const WRITES: StoreTx & ThisType<WriteContext> = { ...READS, ...recordWrites, ...auditWrites, ...tokenWrites, ...passkeyWrites, ...outboxWrites, ...SAVEPOINTS };

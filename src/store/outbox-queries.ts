@@ -2,6 +2,7 @@
  * The webhook outbox: subscriptions, the deliveries owed to them (written in the transaction of the
  * change that caused them), the leases by which dispatchers claim them, and the log of tries.
  */
+import { compiledOnce } from './compiled-queries.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { claimOf, fromWebhook, vouched } from './vouched-rows.js';
 import { toAttempt, toDelivery, toWebhook } from './rows.js';
@@ -18,9 +19,13 @@ import type {
 
 export const outboxReads: OutboxReader & ThisType<ReadContext> = {
   async listWebhooks(opts: { includeRemoved?: boolean } = {}): Promise<Webhook[]> {
-    let q = this.db.selectFrom('webhooks').selectAll();
-    if (opts.includeRemoved !== true) q = q.where('removed_at', 'is', null);
-    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    const db = this.db;
+    const build = () => {
+      let q = db.selectFrom('webhooks').selectAll();
+      if (opts.includeRemoved !== true) q = q.where('removed_at', 'is', null);
+      return q.orderBy('created_at').orderBy('id');
+    };
+    const { rows } = await db.executeQuery(compiledOnce(db, opts.includeRemoved === true ? 'allWebhooks' : 'webhooks', build, []));
     return rows.map(toWebhook);
   },
 

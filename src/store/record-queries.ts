@@ -17,15 +17,17 @@ import type {
   HandoffRecord,
   ValidationResult,
 } from '../domain/model.js';
+import { compiledOnce } from './compiled-queries.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toChecklist, toException, toHandoff, toIncident, toPasskey, toPolicyVersion, toPromotion, toRelease, toSignoff, toStageHold, toValidation } from './rows.js';
 import type { PolicyVersionInfo, RecordReader, RecordWriter, Vouch } from './store.js';
-import { claimOf, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
+import { claimOf, readFrom, vouched, fromChecklist, fromException, fromHandoff, fromIncident, fromPasskey, fromPolicyVersion, fromPromotion, fromRelease, fromSignoff, fromStageHold, fromValidation, stageHolderOf } from './vouched-rows.js';
 
 export const recordReads: RecordReader & ThisType<ReadContext> = {
   async activePolicy(): Promise<PolicyVersion | undefined> {
-    const row = await this.db.selectFrom('policies').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
-    return row && toPolicyVersion(row);
+    const db = this.db;
+    const [row] = (await db.executeQuery(compiledOnce(db, 'activePolicy', () => db.selectFrom('policies').selectAll().orderBy('version', 'desc').limit(1), [1]))).rows;
+    return row && readFrom(toPolicyVersion(row), 'policies', row);
   },
 
   async policyVersion(version: number): Promise<PolicyVersion | undefined> {
@@ -43,13 +45,10 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
   },
 
   async findRelease(subject: string, version: string): Promise<Release | undefined> {
-    const row = await this.db
-      .selectFrom('releases')
-      .selectAll()
-      .where('subject', '=', subject)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    return row && toRelease(row);
+    const db = this.db;
+    const build = () => db.selectFrom('releases').selectAll().where('subject', '=', subject).where('version', '=', version);
+    const [row] = (await db.executeQuery(compiledOnce(db, 'findRelease', build, [subject, version]))).rows;
+    return row && readFrom(toRelease(row), 'releases', row);
   },
 
   async listReleases(filter: { subject?: string } = {}): Promise<Release[]> {
@@ -62,7 +61,8 @@ export const recordReads: RecordReader & ThisType<ReadContext> = {
   async findSignoff(releaseDigest: Digest, signer: string, signature: string): Promise<Signoff | undefined> {
     // By the signature alone, so that the planner takes its index (signatures do not repeat): with the
     // release's column in the query too, SQLite may walk every sign-off of the release instead.
-    const rows = await this.db.selectFrom('signoffs').selectAll().where('signature', '=', signature).execute();
+    const db = this.db;
+    const { rows } = await db.executeQuery(compiledOnce(db, 'findSignoff', () => db.selectFrom('signoffs').selectAll().where('signature', '=', signature), [signature]));
     const row = rows.find((r) => r.release_digest === releaseDigest && r.signer === signer);
     return row && toSignoff(row);
   },

@@ -3,7 +3,7 @@
  * Absent optional fields come back absent (not `null`, not a key set to `undefined`), so a value read
  * back deep-equals the value written.
  */
-import { deepFreeze, memoByText } from '../domain/memo.js';
+import { deepFreeze, memoByText, parsedFrom } from '../domain/memo.js';
 import type { Digest } from '../domain/digest.js';
 import { tollgateError } from '../domain/errors.js';
 import type { VouchedTable } from '../domain/records.js';
@@ -358,7 +358,7 @@ function eventData(text: string): AuditEvent['data'] {
   } catch {
     return { unreadable: text };
   }
-  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as AuditEvent['data']) : { unreadable: text };
+  return typeof data === 'object' && data !== null && !Array.isArray(data) ? parsedFrom(data as AuditEvent['data'], text) : { unreadable: text };
 }
 
 /** A checkpoint's frontier; text that is not a list of hashes reads as none, which audit verify reports. */

@@ -1,15 +1,17 @@
 /**
  * API tokens: kept by the SHA-256 of their secret, never the secret itself.
  */
+import { compiledOnce } from './compiled-queries.js';
 import type { ReadContext, WriteContext } from './query-context.js';
 import { toToken } from './rows.js';
 import type { ApiToken, TokenReader, TokenWriter, Vouch } from './store.js';
-import { claimOf, fromToken, vouched } from './vouched-rows.js';
+import { claimOf, fromToken, readFrom, vouched } from './vouched-rows.js';
 
 export const tokenReads: TokenReader & ThisType<ReadContext> = {
   async findTokenByHash(hash: string): Promise<ApiToken | undefined> {
-    const row = await this.db.selectFrom('api_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
-    return row && toToken(row);
+    const db = this.db;
+    const [row] = (await db.executeQuery(compiledOnce(db, 'findTokenByHash', () => db.selectFrom('api_tokens').selectAll().where('hash', '=', hash), [hash]))).rows;
+    return row && readFrom(toToken(row), 'api_tokens', row);
   },
 
   async listTokens(): Promise<ApiToken[]> {

@@ -10,7 +10,7 @@ import { VOUCHED_TABLES, type VouchedTable } from '../domain/records.js';
 import type { ReadContext } from './query-context.js';
 import type { Database } from './schema.js';
 import type { VouchReader } from './store.js';
-import { rowDigest, rowKey } from './vouched-rows.js';
+import { storedRow } from './vouched-rows.js';
 import { pushAll } from '../domain/bounded.js';
 
 /** Rows fetched per query: a validation result may hold megabytes of measurements. */
@@ -71,11 +71,6 @@ export const vouchReads: VouchReader & ThisType<ReadContext> = {
     return q.orderBy('digest').limit(limit).execute();
   },
 };
-
-function storedRow(table: VouchedTable, row: Record<string, unknown>): StoredRow {
-  const seq = row.audit_seq;
-  return { key: rowKey(table, row), auditSeq: typeof seq === 'number' ? seq : seq === null || seq === undefined ? null : Number(seq), digest: rowDigest(table, row) };
-}
 
 /** The rows of `table` with these keys (a stage holder's key is `subject/stage`). */
 function keyQuery(db: Kysely<Database>, table: VouchedTable, keys: readonly string[]) {

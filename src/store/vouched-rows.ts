@@ -6,8 +6,10 @@
  * is a change. An event claims a row with `claimOf`; the row is written with that event's `seq`.
  */
 import type { Digest } from '../domain/digest.js';
+import { memoByText } from '../domain/memo.js';
 import type { ChecklistCompletion, ExceptionSignoff, HandoffRecord, Incident, PolicyVersion, Promotion, Release, Signoff, StageHold, ValidationResult } from '../domain/model.js';
 import { recordDigest, stageHolderKey, type RowClaim, type VouchedTable } from '../domain/records.js';
+import type { StoredRow } from '../audit/replay.js';
 import type { Database } from './schema.js';
 import type { ApiToken, Passkey, Vouch, Webhook } from './store.js';
 
@@ -32,8 +34,31 @@ const LATER_COLUMNS: Partial<Record<VouchedTable, readonly string[]>> = {
   webhooks: ['format'],
 };
 
+/**
+ * Digests of rows by their stored text. A server reads the same rows (the active policy, the caller's
+ * token, a release) for request after request, and canonicalising and hashing a policy's columns costs
+ * more than reading them. Keyed by the JSON of the row as read, taken only when every value is text, a
+ * finite number or null (all that SQLite and PostgreSQL hand back here), so that two rows with the same
+ * key have the same canonical JSON and the same digest: any change to any column is another key.
+ * Rows of larger text are digested afresh each time, so memory stays bounded.
+ */
+const rowDigests = memoByText(1024, (key: string) => {
+  const [table, row] = JSON.parse(key) as [VouchedTable, Record<string, unknown>];
+  return digestRow(table, row);
+});
+const MEMO_TEXT_LIMIT = 64 * 1024;
+
 /** The digest of a row as stored: canonical JSON of its table and its columns (see above). */
 export function rowDigest(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
+  let length = 0;
+  for (const v of Object.values(row)) {
+    if (typeof v === 'string') length += v.length;
+    else if (v !== null && !(typeof v === 'number' && Number.isFinite(v))) return digestRow(table, row);
+  }
+  return length > MEMO_TEXT_LIMIT ? digestRow(table, row) : rowDigests(JSON.stringify([table, row]));
+}
+
+function digestRow(table: VouchedTable, row: Readonly<Record<string, unknown>>): Digest {
   const columns: Record<string, unknown> = {};
   const skip = UNVOUCHED_COLUMNS[table];
   const later = LATER_COLUMNS[table];
@@ -299,4 +324,28 @@ export function fromWebhook(w: Webhook): VouchedRow<'webhooks'> {
     removed_at: w.removedAt ?? null,
     format: w.format ?? null,
   };
+}
+
+/** The row a record was read from, for records read by key that a decision then vouches for. */
+const readRows = new WeakMap<object, { readonly table: VouchedTable; readonly row: Record<string, unknown> }>();
+
+/** Records that `record` was mapped from `row` of `table` (neither is changed afterwards). */
+export function readFrom<T extends object>(record: T, table: VouchedTable, row: object): T {
+  readRows.set(record, { table, row: row as Record<string, unknown> });
+  return record;
+}
+
+/**
+ * The stored row `record` was read from, as `rowVouchers` would give it, when the store recorded it:
+ * the caller vouches for the row it actually uses, without reading it a second time.
+ */
+export function storedRowOf(record: object, table: VouchedTable): StoredRow | undefined {
+  const read = readRows.get(record);
+  return read && read.table === table ? storedRow(table, read.row) : undefined;
+}
+
+/** A row as `audit verify` and decisions check it: its key, the event it names, its digest. */
+export function storedRow(table: VouchedTable, row: Record<string, unknown>): StoredRow {
+  const seq = row.audit_seq;
+  return { key: rowKey(table, row), auditSeq: typeof seq === 'number' ? seq : seq === null || seq === undefined ? null : Number(seq), digest: rowDigest(table, row) };
 }
