@@ -234,6 +234,8 @@ describe('loadYaml: errors', () => {
     const err = refused(`a:\n${'['.repeat(70)}`);
     expect(err.code).toBe('TG_YAML_SYNTAX');
     expect(err.problems).toEqual([{ file: 'f.yaml', line: 2, col: 65, message: 'YAML: collections nest too deep (more than 64 levels)' }]);
+    // Lines after the offending one do not move it.
+    expect(refused(`a:\n${'['.repeat(70)}\nb: 1\nc: 2\n`).problems[0]).toMatchObject({ line: 2, col: 65 });
   });
 
   it('takes a text of exactly the size limit, and names the bound error', () => {
